@@ -1,0 +1,1 @@
+//! A Terraform plugin protocol 6 server.
