@@ -1,1 +1,3 @@
 //! A Terraform plugin protocol 6 server.
+
+pub mod proto;
