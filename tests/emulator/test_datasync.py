@@ -1,0 +1,416 @@
+"""DataSync EFS locations and task executions that really copy (studio_emulator/datasync.py)."""
+import os
+import stat
+import uuid
+
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+ACCOUNT = "123456789012"
+EC2 = {
+    "SubnetArn": f"arn:aws:ec2:us-east-1:{ACCOUNT}:subnet/subnet-0123456789abcdef0",
+    "SecurityGroupArns": [f"arn:aws:ec2:us-east-1:{ACCOUNT}:security-group/sg-0123456789abcdef0"],
+}
+ROLE = f"arn:aws:iam::{ACCOUNT}:role/datasync-efs"
+NO_RETRY = Config(retries={"total_max_attempts": 1}, parameter_validation=False)
+
+
+def fs_arn(fs_id):
+    return f"arn:aws:elasticfilesystem:us-east-1:{ACCOUNT}:file-system/{fs_id}"
+
+
+@pytest.fixture
+def ds(emulator):
+    return emulator.client("datasync", config=NO_RETRY)
+
+
+@pytest.fixture
+def efs(emulator):
+    return emulator.client("efs", config=NO_RETRY)
+
+
+@pytest.fixture
+def two_fs(emulator, efs):
+    """Two file systems; returns (src_fs, dst_fs, src_root, dst_root) with roots as Paths."""
+    ids = [efs.create_file_system(CreationToken=str(uuid.uuid4()))["FileSystemId"] for _ in range(2)]
+    roots = [emulator.efs_root / i for i in ids]
+    for r in roots:
+        r.mkdir(parents=True, exist_ok=True)
+    return ids[0], ids[1], roots[0], roots[1]
+
+
+def location(ds, fs_id, subdir, **extra):
+    return ds.create_location_efs(EfsFilesystemArn=fs_arn(fs_id), Subdirectory=subdir, Ec2Config=EC2, **extra)[
+        "LocationArn"
+    ]
+
+
+def run(ds, src, dst, **task_args):
+    """Creates a task, runs it to the end; returns (statuses seen, last description)."""
+    task = ds.create_task(SourceLocationArn=src, DestinationLocationArn=dst, **task_args)["TaskArn"]
+    execution = ds.start_task_execution(TaskArn=task)["TaskExecutionArn"]
+    statuses = []
+    for _ in range(20):
+        d = ds.describe_task_execution(TaskExecutionArn=execution)
+        statuses.append(d["Status"])
+        if d["Status"] in ("SUCCESS", "ERROR"):
+            return statuses, d
+    raise AssertionError(f"execution did not finish: {statuses}")
+
+
+def error_of(excinfo):
+    e = excinfo.value.response
+    return e["Error"]["Code"], e["Error"]["Message"], e["ResponseMetadata"]["HTTPStatusCode"]
+
+
+def make_tree(root, outside):
+    """The source home directory used by the copy tests."""
+    (root / "project" / "deep").mkdir(parents=True)
+    (root / "project" / "deep" / "nb.ipynb").write_text('{"cells": []}')
+    (root / "project" / "empty").mkdir()
+    (root / "empty.txt").touch()
+    (root / "data.csv").write_bytes(b"a,b\n" * 1000)
+    (root / "secret").write_text("token")
+    os.chmod(root / "secret", 0o600)
+    os.chown(root / "secret", 200000, 1001)
+    os.chown(root / "data.csv", 200000, 1001)
+    os.utime(root / "data.csv", (1_600_000_000, 1_600_000_000))
+    os.symlink("project/deep/nb.ipynb", root / "link-inside")
+    outside.mkdir(exist_ok=True)
+    (outside / "not-yours.txt").write_text("outside the tree")
+    os.symlink(str(outside), root / "link-outside")
+
+
+# --- shapes and errors -------------------------------------------------------------------------
+
+
+def test_datasync_location_efs_shapes(ds, two_fs):
+    src_fs, _, _, _ = two_fs
+    arn = location(ds, src_fs, "/200000/", Tags=[{"Key": "k", "Value": "v"}])
+    assert arn.startswith(f"arn:aws:datasync:us-east-1:{ACCOUNT}:location/loc-")
+    d = ds.describe_location_efs(LocationArn=arn)
+    assert d["LocationUri"] == f"efs://us-east-1.{src_fs}/200000/"
+    assert d["Ec2Config"] == EC2
+    assert d["InTransitEncryption"] == "NONE"
+    assert "CreationTime" in d
+    root = location(ds, src_fs, "")
+    assert ds.describe_location_efs(LocationArn=root)["LocationUri"] == f"efs://us-east-1.{src_fs}/"
+    listed = {l["LocationArn"]: l["LocationUri"] for l in ds.list_locations()["Locations"]}
+    assert listed[arn] == f"efs://us-east-1.{src_fs}/200000/"
+    ds.delete_location(LocationArn=arn)
+    with pytest.raises(ClientError) as e:
+        ds.describe_location_efs(LocationArn=arn)
+    assert error_of(e)[0] == "InvalidRequestException"
+    assert arn not in {l["LocationArn"] for l in ds.list_locations()["Locations"]}
+
+
+def test_datasync_location_efs_validation(ds, efs, two_fs):
+    src_fs, dst_fs, _, _ = two_fs
+    with pytest.raises(ClientError) as e:
+        ds.create_location_efs(EfsFilesystemArn="fs-123", Ec2Config=EC2)
+    code, message, status = error_of(e)
+    assert (code, status) == ("ValidationException", 400)
+    assert "at 'efsFilesystemArn' failed to satisfy constraint" in message
+
+    with pytest.raises(ClientError) as e:
+        ds.create_location_efs(EfsFilesystemArn=fs_arn(src_fs))
+    assert error_of(e)[0] == "ValidationException"
+    assert "'ec2Config'" in error_of(e)[1]
+
+    with pytest.raises(ClientError) as e:
+        ds.create_location_efs(
+            EfsFilesystemArn=fs_arn(src_fs), Ec2Config={"SubnetArn": "subnet-1", "SecurityGroupArns": []}
+        )
+    assert error_of(e)[0] == "ValidationException"
+    assert error_of(e)[1].startswith("2 validation errors detected")
+
+    with pytest.raises(ClientError) as e:
+        ds.create_location_efs(EfsFilesystemArn=fs_arn(src_fs), Ec2Config=EC2, InTransitEncryption="TLS1_3")
+    assert error_of(e)[0] == "ValidationException"
+
+    with pytest.raises(ClientError) as e:
+        ds.create_location_efs(EfsFilesystemArn=fs_arn("fs-00000000"), Ec2Config=EC2)
+    assert error_of(e)[0] == "InvalidRequestException"
+
+    other_account = fs_arn(src_fs).replace(ACCOUNT, "111111111111")
+    with pytest.raises(ClientError) as e:
+        ds.create_location_efs(EfsFilesystemArn=other_account, Ec2Config=EC2)
+    assert error_of(e)[:2] == (
+        "InvalidRequestException",
+        "Invalid parameter: ARN account (111111111111) must match authenticated user.",
+    )
+    assert e.value.response.get("errorCode", e.value.response["Error"].get("errorCode", "InvalidParameter"))
+
+    ap = efs.create_access_point(FileSystemId=dst_fs, PosixUser={"Uid": 200005, "Gid": 1001})["AccessPointArn"]
+    with pytest.raises(ClientError) as e:
+        location(ds, dst_fs, "/", AccessPointArn=ap, InTransitEncryption="TLS1_2")
+    assert error_of(e)[0] == "InvalidRequestException"
+    assert "FileSystemAccessRoleArn" in error_of(e)[1]
+    with pytest.raises(ClientError) as e:
+        location(ds, dst_fs, "/", AccessPointArn=ap, FileSystemAccessRoleArn=ROLE)
+    assert error_of(e)[0] == "InvalidRequestException"
+    assert "TLS1_2" in error_of(e)[1]
+    with pytest.raises(ClientError) as e:  # the access point belongs to another file system
+        location(ds, src_fs, "/", AccessPointArn=ap, FileSystemAccessRoleArn=ROLE, InTransitEncryption="TLS1_2")
+    assert error_of(e)[0] == "InvalidRequestException"
+    ok = location(ds, dst_fs, "/", AccessPointArn=ap, FileSystemAccessRoleArn=ROLE, InTransitEncryption="TLS1_2")
+    d = ds.describe_location_efs(LocationArn=ok)
+    assert (d["AccessPointArn"], d["FileSystemAccessRoleArn"], d["InTransitEncryption"]) == (ap, ROLE, "TLS1_2")
+
+
+def test_datasync_task_shapes_and_errors(ds, two_fs):
+    src_fs, dst_fs, _, _ = two_fs
+    src, dst = location(ds, src_fs, "/200000"), location(ds, dst_fs, "/200005")
+    with pytest.raises(ClientError) as e:
+        ds.create_task(SourceLocationArn=src, DestinationLocationArn=src.replace(src[-17:], "0" * 17))
+    assert error_of(e)[0] == "InvalidRequestException"
+    with pytest.raises(ClientError) as e:
+        ds.create_task(SourceLocationArn=src, DestinationLocationArn=dst, Options={"TransferMode": "SOME"})
+    assert error_of(e)[0] == "ValidationException"
+    task = ds.create_task(
+        SourceLocationArn=src, DestinationLocationArn=dst, Name="restore", Options={"Uid": "NONE", "Gid": "NONE"}
+    )["TaskArn"]
+    assert task.startswith(f"arn:aws:datasync:us-east-1:{ACCOUNT}:task/task-")
+    d = ds.describe_task(TaskArn=task)
+    assert d["Status"] == "AVAILABLE" and d["Name"] == "restore"
+    assert d["Options"]["Uid"] == "NONE" and d["Options"]["TransferMode"] == "CHANGED"
+    assert [t["TaskArn"] for t in ds.list_tasks()["Tasks"]] == [task]
+    execution = ds.start_task_execution(TaskArn=task)["TaskExecutionArn"]
+    assert execution.startswith(task + "/execution/exec-")
+    assert ds.describe_task(TaskArn=task)["Status"] == "RUNNING"
+    with pytest.raises(ClientError) as e:
+        ds.start_task_execution(TaskArn=task)
+    assert error_of(e)[0] == "InvalidRequestException"
+    assert ds.list_task_executions(TaskArn=task)["TaskExecutions"][0]["TaskExecutionArn"] == execution
+    ds.cancel_task_execution(TaskExecutionArn=execution)
+    assert ds.describe_task_execution(TaskExecutionArn=execution)["Status"] == "ERROR"
+    with pytest.raises(ClientError) as e:
+        ds.cancel_task_execution(TaskExecutionArn=execution)
+    assert error_of(e)[0] == "InvalidRequestException"
+    ds.delete_task(TaskArn=task)
+    assert ds.list_tasks()["Tasks"] == []
+    with pytest.raises(ClientError) as e:
+        ds.describe_task(TaskArn=task)
+    assert error_of(e)[0] == "InvalidRequestException"
+
+
+def test_datasync_throttling(emulator, ds, two_fs):
+    src_fs, _, _, _ = two_fs
+    emulator.config(throttle={"CreateLocationEfs": 1, "ListTasks": 2})
+    with pytest.raises(ClientError) as e:
+        location(ds, src_fs, "/")
+    assert error_of(e) == ("ThrottlingException", "Rate exceeded", 400)
+    location(ds, src_fs, "/")  # only the first call was throttled
+    for _ in range(2):
+        with pytest.raises(ClientError) as e:
+            ds.list_tasks()
+        assert error_of(e)[0] == "ThrottlingException"
+    ds.list_tasks()
+
+
+# --- the copy ----------------------------------------------------------------------------------
+
+
+def test_datasync_copies_a_home_directory(ds, two_fs, tmp_path):
+    src_fs, dst_fs, src_root, dst_root = two_fs
+    make_tree(src_root / "200000", tmp_path / "outside")
+    (dst_root / "200005").mkdir()
+    statuses, d = run(ds, location(ds, src_fs, "/200000"), location(ds, dst_fs, "/200005"))
+    assert statuses == ["LAUNCHING", "PREPARING", "TRANSFERRING", "VERIFYING", "SUCCESS"]
+    assert d["Result"]["TransferStatus"] == "SUCCESS" and d["Result"]["VerifyStatus"] == "SUCCESS"
+    assert "ErrorCode" not in d["Result"]
+    for key in ("PrepareDuration", "TransferDuration", "VerifyDuration", "TotalDuration"):
+        assert key in d["Result"]
+    assert "StartTime" in d
+
+    home = dst_root / "200005"
+    assert (home / "project/deep/nb.ipynb").read_text() == '{"cells": []}'
+    assert (home / "project/empty").is_dir()
+    assert (home / "empty.txt").stat().st_size == 0
+    assert (home / "data.csv").read_bytes() == b"a,b\n" * 1000
+    secret = (home / "secret").lstat()
+    assert stat.S_IMODE(secret.st_mode) == 0o600
+    assert (secret.st_uid, secret.st_gid) == (200000, 1001)  # Uid/Gid INT_VALUE is the default
+    assert (home / "data.csv").stat().st_mtime == 1_600_000_000
+    assert os.readlink(home / "link-inside") == "project/deep/nb.ipynb"
+    assert (home / "link-outside").is_symlink()
+    assert os.readlink(home / "link-outside") == str(tmp_path / "outside")
+    assert not any(p.name == "not-yours.txt" for p in home.rglob("*"))  # rglob does not follow links
+
+    # files and links (6) plus directories (3); the location root is not counted
+    assert d["FilesTransferred"] == 9
+    assert d["EstimatedFilesToTransfer"] == 9
+    size = 13 + 4000 + 5 + len("project/deep/nb.ipynb") + len(str(tmp_path / "outside"))
+    assert d["BytesTransferred"] == d["BytesWritten"] == size
+    assert d["EstimatedBytesToTransfer"] == 13 + 4000 + 5
+    assert d["FilesVerified"] == 9
+
+
+def test_datasync_never_writes_through_a_destination_symlink(ds, two_fs, tmp_path):
+    src_fs, dst_fs, src_root, dst_root = two_fs
+    (src_root / "h" / "proj").mkdir(parents=True)
+    (src_root / "h" / "notes.txt").write_text("from the source")
+    (src_root / "h" / "proj" / "file").write_text("inside proj")
+    victim_file = tmp_path / "victim.txt"
+    victim_file.write_text("untouched")
+    victim_dir = tmp_path / "victim-dir"
+    victim_dir.mkdir()
+    (dst_root / "h").mkdir()
+    os.symlink(victim_file, dst_root / "h" / "notes.txt")
+    os.symlink(victim_dir, dst_root / "h" / "proj")
+
+    _, d = run(ds, location(ds, src_fs, "/h"), location(ds, dst_fs, "/h"))
+    assert d["Status"] == "SUCCESS"
+    assert victim_file.read_text() == "untouched"
+    assert list(victim_dir.iterdir()) == []
+    assert not (dst_root / "h" / "notes.txt").is_symlink()
+    assert (dst_root / "h" / "notes.txt").read_text() == "from the source"
+    assert not (dst_root / "h" / "proj").is_symlink()
+    assert (dst_root / "h" / "proj" / "file").read_text() == "inside proj"
+
+
+def test_datasync_destination_location_behind_a_symlink_fails(ds, two_fs, tmp_path):
+    src_fs, dst_fs, src_root, dst_root = two_fs
+    (src_root / "h").mkdir()
+    (src_root / "h" / "f").write_text("x")
+    os.symlink(tmp_path, dst_root / "h")
+    _, d = run(ds, location(ds, src_fs, "/h"), location(ds, dst_fs, "/h"))
+    assert d["Status"] == "ERROR"
+    assert "symlink" in d["Result"]["ErrorDetail"]
+    assert not (tmp_path / "f").exists()
+
+
+def test_datasync_transfer_mode_changed_and_all(ds, two_fs):
+    src_fs, dst_fs, src_root, dst_root = two_fs
+    (src_root / "h" / "d").mkdir(parents=True)
+    (src_root / "h" / "a").write_text("aaa")
+    (src_root / "h" / "d" / "b").write_text("bb")
+    src, dst = location(ds, src_fs, "/h"), location(ds, dst_fs, "/h")
+    assert run(ds, src, dst)[1]["FilesTransferred"] == 3
+    _, d = run(ds, src, dst)  # nothing changed
+    assert (d["FilesTransferred"], d["BytesTransferred"]) == (0, 0)
+    (src_root / "h" / "a").write_text("changed")
+    _, d = run(ds, src, dst)
+    assert (d["FilesTransferred"], d["BytesTransferred"]) == (1, 7)
+    os.chmod(src_root / "h" / "d" / "b", 0o640)  # metadata only
+    _, d = run(ds, src, dst)
+    assert (d["FilesTransferred"], d["BytesTransferred"]) == (1, 0)
+    assert stat.S_IMODE((dst_root / "h" / "d" / "b").stat().st_mode) == 0o640
+    _, d = run(ds, src, dst, Options={"TransferMode": "ALL"})
+    assert (d["FilesTransferred"], d["BytesTransferred"]) == (3, 9)
+
+
+def test_datasync_overwrite_mode_and_deleted_files(ds, two_fs):
+    src_fs, dst_fs, src_root, dst_root = two_fs
+    (src_root / "h").mkdir()
+    (src_root / "h" / "a").write_text("new")
+    (dst_root / "h").mkdir()
+    (dst_root / "h" / "a").write_text("old content")
+    (dst_root / "h" / "extra").write_text("only at the destination")
+    src, dst = location(ds, src_fs, "/h"), location(ds, dst_fs, "/h")
+    _, d = run(ds, src, dst, Options={"OverwriteMode": "NEVER"})
+    assert d["Status"] == "SUCCESS"
+    assert (dst_root / "h" / "a").read_text() == "old content"
+    assert d["FilesSkipped"] == 1
+    _, d = run(ds, src, dst)  # OverwriteMode ALWAYS, PreserveDeletedFiles PRESERVE
+    assert (dst_root / "h" / "a").read_text() == "new"
+    assert (dst_root / "h" / "extra").exists()
+    _, d = run(ds, src, dst, Options={"PreserveDeletedFiles": "REMOVE"})
+    assert not (dst_root / "h" / "extra").exists()
+    assert d["FilesDeleted"] == 1
+
+
+def test_datasync_uid_gid_none_and_permissions_none(ds, two_fs):
+    src_fs, dst_fs, src_root, dst_root = two_fs
+    (src_root / "h").mkdir()
+    (src_root / "h" / "f").write_text("x")
+    os.chown(src_root / "h" / "f", 200000, 1001)
+    os.chmod(src_root / "h" / "f", 0o600)
+    _, d = run(
+        ds,
+        location(ds, src_fs, "/h"),
+        location(ds, dst_fs, "/new"),
+        Options={"Uid": "NONE", "Gid": "NONE", "PosixPermissions": "NONE"},
+    )
+    assert d["Status"] == "SUCCESS"
+    st = (dst_root / "new" / "f").stat()
+    assert (st.st_uid, st.st_gid) == (0, 0)  # written by DataSync, as root
+    assert stat.S_IMODE(st.st_mode) == 0o644
+
+
+def test_datasync_access_point_identity(ds, efs, two_fs, tmp_path):
+    src_fs, dst_fs, src_root, dst_root = two_fs
+    make_tree(src_root / "200000", tmp_path / "outside")
+    (dst_root / "200005").mkdir()
+    os.chown(dst_root / "200005", 200005, 1001)
+    ap = efs.create_access_point(
+        FileSystemId=dst_fs, PosixUser={"Uid": 200005, "Gid": 1001}, RootDirectory={"Path": "/200005"}
+    )["AccessPointArn"]
+    dst = location(ds, dst_fs, "/", AccessPointArn=ap, FileSystemAccessRoleArn=ROLE, InTransitEncryption="TLS1_2")
+    assert ds.describe_location_efs(LocationArn=dst)["LocationUri"] == f"efs://us-east-1.{dst_fs}/"
+    _, d = run(ds, location(ds, src_fs, "/200000"), dst, Options={"Uid": "NONE", "Gid": "NONE"})
+    assert d["Status"] == "SUCCESS", d["Result"]
+    home = dst_root / "200005"
+    for path in [home / "secret", home / "data.csv", home / "project", home / "project/deep/nb.ipynb", home / "link-inside"]:
+        st = path.lstat()
+        assert (st.st_uid, st.st_gid) == (200005, 1001), path
+    assert stat.S_IMODE((home / "secret").stat().st_mode) == 0o600
+
+    # Preserving ownership through an access point cannot work: DataSync's verification fails.
+    (src_root / "200000" / "data.csv").write_text("changed")
+    _, d = run(ds, location(ds, src_fs, "/200000"), dst)
+    assert d["Status"] == "ERROR"
+    assert d["Result"]["VerifyStatus"] == "ERROR"
+    assert d["Result"]["ErrorCode"] == "VerificationFailed"
+    assert (home / "data.csv").lstat().st_uid == 200005
+
+
+def test_datasync_excludes_and_includes(ds, two_fs):
+    src_fs, dst_fs, src_root, dst_root = two_fs
+    h = src_root / "h"
+    (h / "project" / ".ipynb_checkpoints").mkdir(parents=True)
+    (h / "project" / ".ipynb_checkpoints" / "nb-checkpoint.ipynb").write_text("c")
+    (h / "project" / "nb.ipynb").write_text("n")
+    (h / "skip.txt").write_text("s")
+    (h / "keep.txt").write_text("k")
+    src = location(ds, src_fs, "/h")
+    _, d = run(
+        ds,
+        src,
+        location(ds, dst_fs, "/ex"),
+        Excludes=[{"FilterType": "SIMPLE_PATTERN", "Value": "*/.ipynb_checkpoints|/skip.txt"}],
+    )
+    assert d["Status"] == "SUCCESS"
+    got = sorted(str(p.relative_to(dst_root / "ex")) for p in (dst_root / "ex").rglob("*"))
+    assert got == ["keep.txt", "project", "project/nb.ipynb"]
+    _, d = run(ds, src, location(ds, dst_fs, "/in"), Includes=[{"FilterType": "SIMPLE_PATTERN", "Value": "/project"}])
+    got = sorted(str(p.relative_to(dst_root / "in")) for p in (dst_root / "in").rglob("*"))
+    assert got == ["project", "project/.ipynb_checkpoints", "project/.ipynb_checkpoints/nb-checkpoint.ipynb", "project/nb.ipynb"]
+
+
+def test_datasync_injected_error(emulator, ds, two_fs):
+    src_fs, dst_fs, src_root, dst_root = two_fs
+    (src_root / "h").mkdir()
+    (src_root / "h" / "f").write_text("x")
+    emulator.config(datasync_execution_error="Injected failure for a test")
+    statuses, d = run(ds, location(ds, src_fs, "/h"), location(ds, dst_fs, "/h"))
+    assert statuses[-1] == "ERROR" and "SUCCESS" not in statuses
+    assert d["Result"]["ErrorCode"] == "Injected failure for a test"
+    assert d["Result"]["ErrorDetail"] == "Injected failure for a test"
+    assert d["Result"]["TransferStatus"] == "ERROR"
+    assert not (dst_root / "h" / "f").exists()
+
+
+def test_datasync_real_failure_missing_source(ds, two_fs):
+    src_fs, dst_fs, _, dst_root = two_fs
+    task = ds.create_task(
+        SourceLocationArn=location(ds, src_fs, "/missing"), DestinationLocationArn=location(ds, dst_fs, "/h")
+    )["TaskArn"]
+    execution = ds.start_task_execution(TaskArn=task)["TaskExecutionArn"]
+    statuses = [ds.describe_task_execution(TaskExecutionArn=execution)["Status"] for _ in range(3)]
+    assert statuses == ["LAUNCHING", "PREPARING", "ERROR"]
+    d = ds.describe_task_execution(TaskExecutionArn=execution)
+    assert d["Result"]["ErrorCode"] == "SourceNotFound"
+    assert "/missing" in d["Result"]["ErrorDetail"]
+    assert ds.describe_task(TaskArn=task)["Status"] == "AVAILABLE"
