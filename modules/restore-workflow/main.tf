@@ -1,0 +1,155 @@
+data "aws_partition" "current" {}
+data "aws_region" "current" {}
+data "aws_caller_identity" "current" {}
+
+locals {
+  partition  = data.aws_partition.current.partition
+  region     = data.aws_region.current.name
+  account_id = data.aws_caller_identity.current.account_id
+
+  state_machine_name = "${var.name_prefix}-restore"
+
+  topic_arn = var.notification_topic_arn != null ? var.notification_topic_arn : aws_sns_topic.notifications[0].arn
+
+  # Capped exponential backoff with full jitter on throttling and transient service errors.
+  throttle_retry = {
+    IntervalSeconds = 2
+    BackoffRate     = 2
+    MaxAttempts     = 8
+    MaxDelaySeconds = 60
+    JitterStrategy  = "FULL"
+  }
+
+  definition = templatefile("${path.module}/definition.asl.json", {
+    partition                    = local.partition
+    region                       = local.region
+    account_id                   = local.account_id
+    timeout_seconds              = var.execution_timeout_seconds
+    mapping_table                = var.mapping_table_name
+    slots_table                  = aws_dynamodb_table.slots.name
+    max_concurrent_restores      = var.max_concurrent_restores
+    slot_retry_interval_seconds  = 10
+    slot_retry_max_delay_seconds = var.queue_wait_max_delay_seconds
+    slot_retry_max_attempts      = var.queue_wait_max_attempts
+    subnet_arn                   = "arn:${local.partition}:ec2:${local.region}:${local.account_id}:subnet/${var.subnet_id}"
+    security_group_arns          = jsonencode(["arn:${local.partition}:ec2:${local.region}:${local.account_id}:security-group/${aws_security_group.datasync.id}"])
+    in_transit_encryption        = var.in_transit_encryption
+    task_options                 = jsonencode(var.task_options)
+    datasync_log_group_arn       = aws_cloudwatch_log_group.datasync.arn
+    notification_topic_arn       = local.topic_arn
+    retry_throttling_dynamodb = jsonencode(merge(local.throttle_retry, {
+      ErrorEquals = [
+        "DynamoDB.ProvisionedThroughputExceededException",
+        "DynamoDB.ThrottlingException",
+        "DynamoDB.RequestLimitExceeded",
+        "DynamoDB.InternalServerErrorException",
+        "DynamoDB.TransactionConflictException",
+      ]
+    }))
+    retry_throttling_sagemaker = jsonencode(merge(local.throttle_retry, {
+      ErrorEquals = ["SageMaker.ThrottlingException", "SageMaker.SageMakerException", "SageMaker.InternalFailure"]
+    }))
+    # DataSync reports throttling as its generic exception type.
+    retry_throttling_datasync = jsonencode(merge(local.throttle_retry, {
+      ErrorEquals = ["DataSync.DataSyncException", "DataSync.ThrottlingException", "DataSync.InternalException"]
+    }))
+    retry_throttling_sns = jsonencode(merge(local.throttle_retry, {
+      ErrorEquals = ["SNS.ThrottledException", "SNS.InternalErrorException", "SNS.KMSThrottlingException"]
+    }))
+  })
+}
+
+resource "aws_sfn_state_machine" "restore" {
+  name       = local.state_machine_name
+  role_arn   = aws_iam_role.state_machine.arn
+  definition = local.definition
+  type       = "STANDARD"
+
+  logging_configuration {
+    log_destination        = "${aws_cloudwatch_log_group.state_machine.arn}:*"
+    include_execution_data = false
+    level                  = "ERROR"
+  }
+
+  tags = var.tags
+
+  depends_on = [aws_iam_role_policy.state_machine]
+}
+
+# The counting semaphore of the DataSync slots (one item, `datasync-tasks`).
+resource "aws_dynamodb_table" "slots" {
+  name         = "${var.name_prefix}-restore-slots"
+  billing_mode = "PAY_PER_REQUEST"
+  hash_key     = "id"
+
+  attribute {
+    name = "id"
+    type = "S"
+  }
+
+  server_side_encryption {
+    enabled     = var.kms_key_arn != null
+    kms_key_arn = var.kms_key_arn
+  }
+
+  tags = var.tags
+}
+
+resource "aws_security_group" "datasync" {
+  name        = "${var.name_prefix}-datasync"
+  description = "DataSync network interfaces of studio-restore; the efs-access module opens NFS from here to each domain's EFS."
+  vpc_id      = var.vpc_id
+  tags        = merge(var.tags, { Name = "${var.name_prefix}-datasync" })
+}
+
+resource "aws_cloudwatch_log_group" "state_machine" {
+  name              = "/aws/vendedlogs/states/${local.state_machine_name}"
+  retention_in_days = var.log_retention_days
+  kms_key_id        = var.kms_key_arn
+  tags              = var.tags
+}
+
+resource "aws_cloudwatch_log_group" "datasync" {
+  name              = "/aws/datasync/${var.name_prefix}"
+  retention_in_days = var.log_retention_days
+  kms_key_id        = var.kms_key_arn
+  tags              = var.tags
+}
+
+data "aws_iam_policy_document" "datasync_logs" {
+  statement {
+    sid       = "DataSyncLogs"
+    actions   = ["logs:PutLogEvents", "logs:CreateLogStream"]
+    resources = ["${aws_cloudwatch_log_group.datasync.arn}:*"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["datasync.amazonaws.com"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account_id]
+    }
+  }
+}
+
+resource "aws_cloudwatch_log_resource_policy" "datasync" {
+  policy_name     = "${var.name_prefix}-datasync"
+  policy_document = data.aws_iam_policy_document.datasync_logs.json
+}
+
+resource "aws_sns_topic" "notifications" {
+  count             = var.notification_topic_arn == null ? 1 : 0
+  name              = "${var.name_prefix}-restore-failures"
+  kms_master_key_id = var.kms_key_arn
+  tags              = var.tags
+}
+
+resource "aws_sns_topic_subscription" "email" {
+  for_each  = var.notification_topic_arn == null ? toset(var.notification_emails) : toset([])
+  topic_arn = aws_sns_topic.notifications[0].arn
+  protocol  = "email"
+  endpoint  = each.value
+}

@@ -1,0 +1,115 @@
+variable "name_prefix" {
+  description = "Prefix of every resource name, so that several deployments fit in one account and region."
+  type        = string
+  default     = "studio-restore"
+
+  validation {
+    condition     = can(regex("^[a-zA-Z][a-zA-Z0-9-]{0,31}$", var.name_prefix))
+    error_message = "The name_prefix must start with a letter and hold at most 32 letters, digits and hyphens."
+  }
+}
+
+variable "mapping_table_name" {
+  description = "Name of the mapping table (event-app output `mapping_table_name`): the state machine records each restore's status and counts on the target home's row."
+  type        = string
+}
+
+variable "mapping_table_arn" {
+  description = "ARN of the mapping table; the state machine role may update items in this table only."
+  type        = string
+}
+
+variable "vpc_id" {
+  description = "VPC of the domains' EFS mount targets. The DataSync security group is created here."
+  type        = string
+}
+
+variable "subnet_id" {
+  description = "Subnet DataSync places its network interfaces in. It must reach an EFS mount target of both the source and the target file system."
+  type        = string
+}
+
+variable "max_concurrent_restores" {
+  description = "How many restores may run DataSync at the same time. Keep it below the account's DataSync task quota (100 by default): more restores wait in the workflow instead of failing."
+  type        = number
+  default     = 50
+
+  validation {
+    condition     = var.max_concurrent_restores >= 1 && var.max_concurrent_restores < 100 && floor(var.max_concurrent_restores) == var.max_concurrent_restores
+    error_message = "The max_concurrent_restores must be a whole number from 1 to 99 (below the default DataSync task quota of 100)."
+  }
+}
+
+variable "queue_wait_max_attempts" {
+  description = "How many times a queued restore tries to take a DataSync slot (backoff capped at `queue_wait_max_delay_seconds`, full jitter) before it fails. The default waits roughly half a day."
+  type        = number
+  default     = 300
+}
+
+variable "queue_wait_max_delay_seconds" {
+  description = "Longest wait, in seconds, between two attempts to take a DataSync slot."
+  type        = number
+  default     = 300
+}
+
+variable "execution_timeout_seconds" {
+  description = "Backstop on a whole execution. The workflow's own waits are bounded by its input options and end in cleanup; an execution stopped by this timeout leaves DataSync resources for the reconciler to delete."
+  type        = number
+  default     = 259200
+}
+
+variable "in_transit_encryption" {
+  description = "DataSync EFS location in-transit encryption: TLS1_2 (recommended) or NONE."
+  type        = string
+  default     = "TLS1_2"
+
+  validation {
+    condition     = contains(["TLS1_2", "NONE"], var.in_transit_encryption)
+    error_message = "The in_transit_encryption must be TLS1_2 or NONE."
+  }
+}
+
+variable "task_options" {
+  description = "DataSync task Options for every restore (https://docs.aws.amazon.com/datasync/latest/userguide/API_Options.html). The default never overwrites a file the user already has in the new home, keeps modes, and logs only errors (no per-file paths in CloudWatch)."
+  type        = map(string)
+  default = {
+    OverwriteMode        = "NEVER"
+    TransferMode         = "CHANGED"
+    PreserveDeletedFiles = "PRESERVE"
+    VerifyMode           = "ONLY_FILES_TRANSFERRED"
+    Uid                  = "NONE"
+    Gid                  = "NONE"
+    PosixPermissions     = "PRESERVE"
+    LogLevel             = "BASIC"
+  }
+}
+
+variable "notification_topic_arn" {
+  description = "SNS topic that receives a message naming the domain, profile or space and uid of every failed restore. Null creates a topic."
+  type        = string
+  default     = null
+}
+
+variable "notification_emails" {
+  description = "E-mail addresses subscribed to the created notification topic (ignored with `notification_topic_arn`). Each must confirm the subscription."
+  type        = list(string)
+  default     = []
+}
+
+variable "log_retention_days" {
+  description = "Retention of the state machine and DataSync log groups, in days."
+  type        = number
+  default     = 90
+}
+
+variable "kms_key_arn" {
+  description = "KMS key for the log groups, the notification topic and the slots table. Null uses AWS-owned keys."
+  type        = string
+  default     = null
+}
+
+variable "tags" {
+  description = "Tags for every resource."
+  type        = map(string)
+  default     = {}
+}
