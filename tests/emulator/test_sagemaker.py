@@ -70,9 +70,10 @@ def test_create_domain_makes_a_real_efs_file_system_and_directory(emulator, sm):
     assert (emulator.efs_root / fs_id).is_dir()
 
 
-def test_domain_without_security_groups_gets_one(sm, domain):
-    groups = sm.describe_domain(DomainId=domain)["DefaultUserSettings"]["SecurityGroups"]
-    assert len(groups) == 1 and re.fullmatch(r"sg-[0-9a-f]{17}", groups[0])
+def test_domain_and_profile_settings_are_returned_as_given(sm, domain):
+    assert sm.describe_domain(DomainId=domain)["DefaultUserSettings"] == {"ExecutionRole": ROLE}
+    sm.create_user_profile(DomainId=domain, UserProfileName="alice")
+    assert "UserSettings" not in sm.describe_user_profile(DomainId=domain, UserProfileName="alice")
 
 
 def test_missing_domain_is_resource_not_found_with_http_400(emulator, sm):

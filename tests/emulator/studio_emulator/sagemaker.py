@@ -152,11 +152,13 @@ class Home:
                "Status": "InService", "CreationTime": self.created, "LastModifiedTime": self.modified,
                **self.extra}
         if self.is_user:
-            out.update(UserProfileArn=self.arn, UserProfileName=self.name, UserSettings=self.settings)
+            out.update(UserProfileArn=self.arn, UserProfileName=self.name)
         else:
-            out.update(SpaceArn=self.arn, SpaceName=self.name, SpaceSettings=self.settings,
+            out.update(SpaceArn=self.arn, SpaceName=self.name,
                        Url=f"https://{self.domain_id}.studio.{region}.sagemaker.aws/jupyterlab/"
                            f"{self.name}")
+        if self.settings:  # as AWS: no empty settings block when none were given
+            out["UserSettings" if self.is_user else "SpaceSettings"] = self.settings
         return out
 
     def summary(self) -> dict:
@@ -326,8 +328,6 @@ def create_domain(resp, studio: Studio):
                                 f"Choose a different name.")
         domain_id = "d-" + mock_random.get_random_string(12, lower_case=True)
         arn = studio.arn(f"domain/{domain_id}")
-        if not user_settings.get("SecurityGroups"):
-            user_settings["SecurityGroups"] = [f"sg-{mock_random.get_random_hex(17)}"]
         settings = {"DefaultUserSettings": user_settings,
                     "AppNetworkAccessType": resp._get_param("AppNetworkAccessType")
                     or "PublicInternetOnly"}

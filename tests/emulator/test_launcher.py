@@ -1,0 +1,122 @@
+"""`scripts/emulator start|stop|status|env`: the launcher the README, the demo and CI use."""
+import os
+import socket
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+import boto3
+import pytest
+from botocore.config import Config
+
+SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "emulator"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def launcher(tmp_path):
+    """Runs the script with its own port and state dir; stops the emulator afterwards."""
+    env = {**os.environ, "STUDIO_EMULATOR_PORT": str(free_port()),
+           "STUDIO_EMULATOR_DIR": str(tmp_path / "state")}
+
+    def run(command: str, timeout: float = 40, **overrides) -> subprocess.CompletedProcess:
+        return subprocess.run([str(SCRIPT), command], env={**env, **overrides}, capture_output=True,
+                              text=True, timeout=timeout)
+
+    run.env = env
+    run.state = tmp_path / "state"
+    yield run
+    run("stop")
+
+
+def test_start_status_env_stop(launcher):
+    started = time.monotonic()
+    result = launcher("start")
+    assert result.returncode == 0, result.stderr
+    assert time.monotonic() - started < 20
+    pid = int((launcher.state / "emulator.pid").read_text())
+
+    assert launcher("status").returncode == 0
+    again = launcher("start")
+    assert again.returncode == 0 and "already running" in again.stderr
+    assert int((launcher.state / "emulator.pid").read_text()) == pid
+
+    env = launcher("env")
+    assert env.returncode == 0
+    port = launcher.env["STUDIO_EMULATOR_PORT"]
+    url = f"http://127.0.0.1:{port}"
+    exported = subprocess.run(["bash", "-c", f'eval "$({SCRIPT} env)"; env'], env=launcher.env,
+                              capture_output=True, text=True, check=True).stdout.splitlines()
+    for line in [f"AWS_ENDPOINT_URL={url}", "AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test",
+                 "AWS_REGION=us-east-1", "AWS_DEFAULT_REGION=us-east-1",
+                 f"STUDIO_EFS_ROOT={launcher.state / 'efs'}", f"STUDIO_EMULATOR_URL={url}"]:
+        assert line in exported
+
+    # It serves AWS calls, keeps EFS file systems in its state dir, and reset empties that.
+    sm = boto3.client("sagemaker", endpoint_url=url, region_name="us-east-1",
+                      aws_access_key_id="test", aws_secret_access_key="test",
+                      config=Config(retries={"total_max_attempts": 1}))
+    domain = sm.create_domain(DomainName="demo", AuthMode="IAM", DefaultUserSettings={},
+                              SubnetIds=["subnet-1"], VpcId="vpc-1")["DomainId"]
+    fs_id = sm.describe_domain(DomainId=domain)["HomeEfsFileSystemId"]
+    assert (launcher.state / "efs" / fs_id).is_dir()
+    urllib.request.urlopen(urllib.request.Request(url + "/moto-api/reset", method="POST"), timeout=10)
+    assert list((launcher.state / "efs").iterdir()) == []
+
+    stopped = launcher("stop")
+    assert stopped.returncode == 0, stopped.stderr
+    assert not (launcher.state / "emulator.pid").exists()
+    assert not Path(f"/proc/{pid}").exists()
+    status = launcher("status")
+    assert status.returncode == 3 and "not running" in status.stdout
+
+
+def test_start_fails_clearly_when_the_port_is_taken(launcher):
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", int(launcher.env["STUDIO_EMULATOR_PORT"])))
+        squatter.listen()
+        started = time.monotonic()
+        result = launcher("start", timeout=15)
+        assert result.returncode == 1
+        assert "already in use" in result.stderr and launcher.env["STUDIO_EMULATOR_PORT"] in result.stderr
+        assert time.monotonic() - started < 5
+    assert not (launcher.state / "emulator.pid").exists()
+
+
+def test_start_fails_clearly_without_the_virtualenv(launcher, tmp_path):
+    result = launcher("start", timeout=15, STUDIO_VENV=str(tmp_path / "no-venv"))
+    assert result.returncode == 1
+    assert "run scripts/setup" in result.stderr
+    assert launcher("status").returncode == 3
+
+
+def test_start_reports_an_emulator_that_dies_during_startup(launcher, tmp_path):
+    venv = tmp_path / "broken-venv"
+    (venv / "bin").mkdir(parents=True)
+    (venv / "bin" / "python").write_text("#!/bin/sh\necho 'ImportError: moto is broken' >&2\nexit 1\n")
+    (venv / "bin" / "python").chmod(0o755)
+    started = time.monotonic()
+    result = launcher("start", timeout=30, STUDIO_VENV=str(venv))
+    assert result.returncode == 1
+    assert "exited during startup" in result.stderr and "moto is broken" in result.stderr
+    assert time.monotonic() - started < 10
+    assert not (launcher.state / "emulator.pid").exists()
+
+
+def test_stop_and_status_without_an_emulator(launcher):
+    launcher.state.mkdir(parents=True)
+    (launcher.state / "emulator.pid").write_text("999999\n")  # stale
+    assert launcher("status").returncode == 3
+    assert launcher("stop").returncode == 0
+    assert not (launcher.state / "emulator.pid").exists()
+
+
+def test_usage(launcher):
+    result = launcher("frobnicate")
+    assert result.returncode == 2 and "usage" in result.stderr
