@@ -1,0 +1,284 @@
+//! Diagnostics with attribute paths: the normal failure channel of every RPC.
+
+use std::fmt;
+
+/// One step of an attribute path (tfplugin6 `AttributePath.Step`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum PathStep {
+    /// An object attribute or nested block, by name.
+    Attribute(String),
+    /// A map key (or map-nested block label).
+    ElementKeyString(String),
+    /// A list or tuple index. Sets cannot be indexed: a path stops at the set.
+    ElementKeyInt(i64),
+}
+
+/// A path from the root of a resource's value to one attribute or element.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct AttributePath {
+    steps: Vec<PathStep>,
+}
+
+impl AttributePath {
+    /// The empty path: the whole value.
+    pub fn root() -> AttributePath {
+        AttributePath::default()
+    }
+
+    /// A path of one attribute step.
+    pub fn attribute(name: impl Into<String>) -> AttributePath {
+        AttributePath::root().attr(name)
+    }
+
+    pub fn from_steps(steps: Vec<PathStep>) -> AttributePath {
+        AttributePath { steps }
+    }
+
+    /// This path followed by an attribute step.
+    #[must_use]
+    pub fn attr(mut self, name: impl Into<String>) -> AttributePath {
+        self.steps.push(PathStep::Attribute(name.into()));
+        self
+    }
+
+    /// This path followed by a map key step.
+    #[must_use]
+    pub fn key(mut self, key: impl Into<String>) -> AttributePath {
+        self.steps.push(PathStep::ElementKeyString(key.into()));
+        self
+    }
+
+    /// This path followed by a list index step.
+    #[must_use]
+    pub fn index(mut self, index: i64) -> AttributePath {
+        self.steps.push(PathStep::ElementKeyInt(index));
+        self
+    }
+
+    /// This path followed by `step`, without consuming `self`.
+    pub fn child(&self, step: PathStep) -> AttributePath {
+        let mut steps = self.steps.clone();
+        steps.push(step);
+        AttributePath { steps }
+    }
+
+    pub fn steps(&self) -> &[PathStep] {
+        &self.steps
+    }
+
+    pub fn is_root(&self) -> bool {
+        self.steps.is_empty()
+    }
+
+    pub fn push(&mut self, step: PathStep) {
+        self.steps.push(step);
+    }
+
+    pub fn pop(&mut self) -> Option<PathStep> {
+        self.steps.pop()
+    }
+
+    /// The path without its last step (the root stays the root).
+    pub fn parent(&self) -> AttributePath {
+        let mut steps = self.steps.clone();
+        steps.pop();
+        AttributePath { steps }
+    }
+
+    /// The name of the last attribute step, if the path ends in one.
+    pub fn last_attribute(&self) -> Option<&str> {
+        match self.steps.last() {
+            Some(PathStep::Attribute(name)) => Some(name),
+            _ => None,
+        }
+    }
+
+    /// Whether `self` is `other` or lies under it.
+    pub fn starts_with(&self, other: &AttributePath) -> bool {
+        self.steps.starts_with(&other.steps)
+    }
+}
+
+impl fmt::Display for AttributePath {
+    /// Written as in HCL: `source.domain_id`, `tags["team"]`, `rules[0].name`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, step) in self.steps.iter().enumerate() {
+            match step {
+                PathStep::Attribute(name) if i == 0 => write!(f, "{name}")?,
+                PathStep::Attribute(name) => write!(f, ".{name}")?,
+                PathStep::ElementKeyString(key) => write!(f, "[{key:?}]")?,
+                PathStep::ElementKeyInt(index) => write!(f, "[{index}]")?,
+            }
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+/// One error or warning for the user, optionally anchored at a configuration attribute.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub severity: Severity,
+    pub summary: String,
+    pub detail: String,
+    pub attribute: Option<AttributePath>,
+}
+
+impl Diagnostic {
+    pub fn error(summary: impl Into<String>, detail: impl Into<String>) -> Diagnostic {
+        Diagnostic {
+            severity: Severity::Error,
+            summary: summary.into(),
+            detail: detail.into(),
+            attribute: None,
+        }
+    }
+
+    pub fn warning(summary: impl Into<String>, detail: impl Into<String>) -> Diagnostic {
+        Diagnostic {
+            severity: Severity::Warning,
+            ..Diagnostic::error(summary, detail)
+        }
+    }
+
+    /// This diagnostic anchored at `path`.
+    #[must_use]
+    pub fn at(mut self, path: AttributePath) -> Diagnostic {
+        self.attribute = Some(path);
+        self
+    }
+
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let level = match self.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        write!(f, "{level}: {}", self.summary)?;
+        if let Some(path) = self.attribute.as_ref().filter(|p| !p.is_root()) {
+            write!(f, " (at {path})")?;
+        }
+        if !self.detail.is_empty() {
+            write!(f, ": {}", self.detail)?;
+        }
+        Ok(())
+    }
+}
+
+/// An ordered collection of diagnostics.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Diagnostics(Vec<Diagnostic>);
+
+impl Diagnostics {
+    pub fn new() -> Diagnostics {
+        Diagnostics::default()
+    }
+
+    pub fn push(&mut self, diagnostic: Diagnostic) {
+        self.0.push(diagnostic);
+    }
+
+    pub fn error(&mut self, summary: impl Into<String>, detail: impl Into<String>) {
+        self.push(Diagnostic::error(summary, detail));
+    }
+
+    pub fn warning(&mut self, summary: impl Into<String>, detail: impl Into<String>) {
+        self.push(Diagnostic::warning(summary, detail));
+    }
+
+    pub fn attribute_error(
+        &mut self,
+        path: AttributePath,
+        summary: impl Into<String>,
+        detail: impl Into<String>,
+    ) {
+        self.push(Diagnostic::error(summary, detail).at(path));
+    }
+
+    pub fn attribute_warning(
+        &mut self,
+        path: AttributePath,
+        summary: impl Into<String>,
+        detail: impl Into<String>,
+    ) {
+        self.push(Diagnostic::warning(summary, detail).at(path));
+    }
+
+    pub fn extend(&mut self, other: impl IntoIterator<Item = Diagnostic>) {
+        self.0.extend(other);
+    }
+
+    pub fn has_errors(&self) -> bool {
+        self.0.iter().any(Diagnostic::is_error)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn iter(&self) -> std::slice::Iter<'_, Diagnostic> {
+        self.0.iter()
+    }
+
+    pub fn errors(&self) -> impl Iterator<Item = &Diagnostic> {
+        self.0.iter().filter(|d| d.is_error())
+    }
+
+    pub fn into_vec(self) -> Vec<Diagnostic> {
+        self.0
+    }
+}
+
+impl From<Diagnostic> for Diagnostics {
+    fn from(diagnostic: Diagnostic) -> Diagnostics {
+        Diagnostics(vec![diagnostic])
+    }
+}
+
+impl From<Vec<Diagnostic>> for Diagnostics {
+    fn from(diagnostics: Vec<Diagnostic>) -> Diagnostics {
+        Diagnostics(diagnostics)
+    }
+}
+
+impl IntoIterator for Diagnostics {
+    type Item = Diagnostic;
+    type IntoIter = std::vec::IntoIter<Diagnostic>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.into_iter()
+    }
+}
+
+impl<'a> IntoIterator for &'a Diagnostics {
+    type Item = &'a Diagnostic;
+    type IntoIter = std::slice::Iter<'a, Diagnostic>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter()
+    }
+}
+
+impl Extend<Diagnostic> for Diagnostics {
+    fn extend<I: IntoIterator<Item = Diagnostic>>(&mut self, iter: I) {
+        self.0.extend(iter);
+    }
+}
+
+impl FromIterator<Diagnostic> for Diagnostics {
+    fn from_iter<I: IntoIterator<Item = Diagnostic>>(iter: I) -> Diagnostics {
+        Diagnostics(iter.into_iter().collect())
+    }
+}
