@@ -1,9 +1,12 @@
 """SageMaker Studio in the emulator answers as the AWS API reference documents it."""
+import io
 import json
 import os
 import re
+import sys
 import time
 import urllib.request
+import zipfile
 
 import pytest
 from botocore.exceptions import ClientError
@@ -523,3 +526,45 @@ def test_step_functions_interpreter_calls_back_into_the_emulator(emulator, sm, d
     assert result["status"] == "SUCCEEDED", result
     output = json.loads(result["output"])
     assert output["uid"] == "200000" and output["apps"]["Apps"] == []
+
+
+RECORDER = """#!{python}
+import json, os, urllib.request
+api = "http://" + os.environ["AWS_LAMBDA_RUNTIME_API"] + "/2018-06-01/runtime/invocation/"
+while True:
+    with urllib.request.urlopen(api + "next") as r:
+        rid, event = r.headers["Lambda-Runtime-Aws-Request-Id"], r.read()
+    with open(os.environ["OUT"], "ab") as f:
+        f.write(event + b"\\n")
+    urllib.request.urlopen(urllib.request.Request(api + rid + "/response", data=b"{{}}", method="POST"))
+"""
+
+
+def test_cloudtrail_event_reaches_a_lambda_target(emulator, sm, domain, tmp_path):
+    """The event processor's path: CreateUserProfile -> EventBridge rule -> provided.* Lambda."""
+    if "lambdas" not in emulator.request("GET", "/studio-emulator/health")["extensions"]:
+        pytest.skip("studio_emulator/lambdas.py is not installed")
+    code = io.BytesIO()
+    with zipfile.ZipFile(code, "w") as z:
+        info = zipfile.ZipInfo("bootstrap")
+        info.external_attr = 0o755 << 16
+        z.writestr(info, RECORDER.format(python=sys.executable))
+    out = tmp_path / "events.jsonl"
+    role = emulator.client("iam").create_role(RoleName="processor", AssumeRolePolicyDocument="{}")
+    function = emulator.client("lambda").create_function(
+        FunctionName="processor", Runtime="provided.al2023", Role=role["Role"]["Arn"],
+        Handler="bootstrap", Code={"ZipFile": code.getvalue()},
+        Environment={"Variables": {"OUT": str(out)}})["FunctionArn"]
+    events = emulator.client("events")
+    events.put_rule(Name="homes", EventPattern=json.dumps({
+        "source": ["aws.sagemaker"], "detail": {"eventName": ["CreateUserProfile"]}}))
+    events.put_targets(Rule="homes", Targets=[{"Id": "processor", "Arn": function}])
+
+    sm.create_user_profile(DomainId=domain, UserProfileName="alice")
+    deadline = time.monotonic() + 20
+    while not (out.exists() and out.read_text().strip()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    event = json.loads(out.read_text().splitlines()[0])
+    assert event["account"] == "123456789012"
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", event["time"])
+    assert event["detail"]["requestParameters"] == {"domainId": domain, "userProfileName": "alice"}

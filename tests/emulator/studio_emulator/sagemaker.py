@@ -36,7 +36,6 @@ FIRST_UID = 200000
 UID_STEP = 5
 DEFAULT_PAGE = 10
 NAME_PATTERN = "^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}"
-DOMAIN_ID_PATTERN = "d-(-*[a-z0-9]){1,61}"
 APP_TYPES = ["JupyterServer", "KernelGateway", "DetailedProfiler", "TensorBoard", "CodeEditor",
              "JupyterLab", "RStudioServerPro", "RSessionGateway", "Canvas"]
 
