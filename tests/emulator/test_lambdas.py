@@ -234,6 +234,11 @@ def test_lambdas_eventbridge_target(emulator, make_function):
     events_client = emulator.client("events", config=NO_RETRY)
     events_client.put_rule(Name="r", EventPattern=json.dumps({"source": ["studio.test"]}))
     events_client.put_targets(Rule="r", Targets=[{"Id": "1", "Arn": arn}])
+    # neither a schedule-only rule nor a disabled rule receives PutEvents events
+    events_client.put_rule(Name="schedule", ScheduleExpression="rate(1 hour)")
+    events_client.put_targets(Rule="schedule", Targets=[{"Id": "1", "Arn": arn}])
+    events_client.put_rule(Name="off", EventPattern=json.dumps({"source": ["studio.test"]}), State="DISABLED")
+    events_client.put_targets(Rule="off", Targets=[{"Id": "1", "Arn": arn}])
     r = events_client.put_events(
         Entries=[
             {"Source": "other.source", "DetailType": "x", "Detail": "{}"},
@@ -250,6 +255,18 @@ def test_lambdas_eventbridge_target(emulator, make_function):
     assert event["time"].endswith("Z")
     time.sleep(0.3)
     assert len(events(out_dir, 1)) == 1  # the non-matching event was not delivered
+
+    # Input and InputTransformer shape what the function receives
+    events_client.put_targets(Rule="r", Targets=[{"Id": "1", "Arn": arn, "Input": '{"fixed": true}'}])
+    events_client.put_events(Entries=[{"Source": "studio.test", "DetailType": "x", "Detail": "{}"}])
+    assert events(out_dir, 2)[1] == {"fixed": True}
+    events_client.put_targets(
+        Rule="r",
+        Targets=[{"Id": "1", "Arn": arn, "InputTransformer": {
+            "InputPathsMap": {"k": "$.detail.k"}, "InputTemplate": '{"got": "<k>"}'}}],
+    )
+    events_client.put_events(Entries=[{"Source": "studio.test", "DetailType": "x", "Detail": '{"k": "v2"}'}])
+    assert events(out_dir, 3)[2] == {"got": "v2"}
 
 
 def test_lambdas_dynamodb_stream_mapping(emulator, lam, make_function):

@@ -176,9 +176,12 @@ class RuntimeApiHandler(BaseHTTPRequestHandler):
             self.send_header(k, v)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        if body:
-            self.wfile.write(body)
+        try:
+            self.end_headers()
+            if body:
+                self.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the runtime went away (killed sandbox)
 
     def do_GET(self) -> None:  # noqa: N802
         sandbox = self.server.sandbox
@@ -303,12 +306,11 @@ class Sandbox:
             "AWS_ENDPOINT_URL": f"http://127.0.0.1:{SETTINGS.port}",
         }
         env.update({k: str(v) for k, v in (fn.environment_vars or {}).items()})
-        version = str(getattr(fn, "version", "$LATEST"))
         env.update(
             {
                 "AWS_LAMBDA_RUNTIME_API": self.runtime_api,
                 "AWS_LAMBDA_FUNCTION_NAME": fn.function_name,
-                "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST" if version in ("", "1", "$LATEST") and not fn.publish else version,
+                "AWS_LAMBDA_FUNCTION_VERSION": str(getattr(fn, "version", "") or "$LATEST"),
                 "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(fn.memory_size),
                 "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{fn.function_name}",
                 "AWS_LAMBDA_LOG_STREAM_NAME": f"{datetime.now(timezone.utc):%Y/%m/%d}/[$LATEST]{uuid.uuid4().hex}",
@@ -770,7 +772,7 @@ def _input_path(event: dict[str, Any], path: str) -> Any:
     return value
 
 
-def _target_payload(target: dict[str, Any], event: dict[str, Any]) -> str:
+def _target_payload(target: dict[str, Any], event: dict[str, Any], original: dict[str, Any]) -> str:
     if target.get("Input") is not None:
         return target["Input"]
     if target.get("InputPath"):
@@ -782,7 +784,7 @@ def _target_payload(target: dict[str, Any], event: dict[str, Any]) -> str:
         out = EventTemplateParser.parse(
             input_template=transformer.get("InputTemplate"),
             input_paths_map=transformer.get("InputPathsMap", {}),
-            event=event,
+            event=copy.deepcopy(original),  # moto's parser wants the ingestion time too
         )
         return out if isinstance(out, str) else json.dumps(out)
     return json.dumps(event)
@@ -820,14 +822,25 @@ def _install_events() -> None:
             except Exception:
                 service = ""
             (lambda_targets if service == "lambda" else others).append(target)
-        if lambda_targets and self.event_pattern.matches_event(original_event):
+        # AWS delivers events only to enabled rules that have an event pattern (a schedule-only
+        # rule is not matched by PutEvents); moto checks neither, so guard the Lambda targets here.
+        deliverable = (
+            getattr(self, "state", "ENABLED") == "ENABLED"
+            and bool(self.event_pattern.get_pattern())
+            and self.event_pattern.matches_event(original_event)
+        )
+        if lambda_targets and deliverable:
             event = copy.deepcopy(original_event)
             event.pop("ingestion-time", None)
             t = event.get("time")
             if isinstance(t, (int, float)):
                 event["time"] = datetime.fromtimestamp(float(t), timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
             for target in lambda_targets:
-                payload = _target_payload(target, event) if transform_input else json.dumps(event)
+                try:
+                    payload = _target_payload(target, event, original_event) if transform_input else json.dumps(event)
+                except Exception as e:  # a broken transformer must not fail PutEvents
+                    log(f"EventBridge: cannot build the input for {target.get('Arn')}: {e!r}")
+                    continue
                 arn = target["Arn"]
                 parts = arn.split(":")
                 threading.Thread(
