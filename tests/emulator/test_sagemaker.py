@@ -505,7 +505,8 @@ def test_reset_clears_everything(emulator, sm, domain):
 
 
 def test_step_functions_interpreter_calls_back_into_the_emulator(emulator, sm, domain):
-    """The SFN interpreter is on and MOTO_PORT points at this server, even with `--port 0`."""
+    """The SFN interpreter is on, MOTO_PORT points at this server (even with `--port 0`), and
+    SDK-task errors carry AWS's names."""
     sm.create_user_profile(DomainId=domain, UserProfileName="alice")
     sfn = emulator.client("stepfunctions")
     definition = {"StartAt": "Describe", "States": {"Describe": {
@@ -514,7 +515,13 @@ def test_step_functions_interpreter_calls_back_into_the_emulator(emulator, sm, d
         "ResultSelector": {"uid.$": "$.HomeEfsFileSystemUid"}, "Next": "Apps"},
         "Apps": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:sagemaker:listApps",
                  "Parameters": {"DomainIdEquals": domain, "UserProfileNameEquals": "alice"},
-                 "ResultPath": "$.apps", "End": True}}}
+                 "ResultPath": "$.apps", "Next": "Missing"},
+        # AWS names SDK-task errors <Service>.<Error>Exception, the service in PascalCase.
+        "Missing": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:sagemaker:describeUserProfile",
+                    "Parameters": {"DomainId": domain, "UserProfileName": "nobody"},
+                    "Catch": [{"ErrorEquals": ["SageMaker.ResourceNotFoundException"],
+                               "ResultPath": "$.caught", "Next": "Done"}], "Next": "Done"},
+        "Done": {"Type": "Succeed"}}}
     machine = sfn.create_state_machine(name="probe", definition=json.dumps(definition),
                                        roleArn="arn:aws:iam::123456789012:role/sfn")["stateMachineArn"]
     execution = sfn.start_execution(stateMachineArn=machine)["executionArn"]
@@ -526,6 +533,7 @@ def test_step_functions_interpreter_calls_back_into_the_emulator(emulator, sm, d
     assert result["status"] == "SUCCEEDED", result
     output = json.loads(result["output"])
     assert output["uid"] == "200000" and output["apps"]["Apps"] == []
+    assert output["caught"]["Error"] == "SageMaker.ResourceNotFoundException"
 
 
 RECORDER = """#!{python}

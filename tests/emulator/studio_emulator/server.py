@@ -14,10 +14,24 @@ from .control import ControlMiddleware
 from .settings import SETTINGS
 
 
+# AWS names the errors of `aws-sdk:<service>:...` tasks `<Service>.<Error>Exception`, the service
+# in the PascalCase of the SDK clients ("SageMaker.ResourceNotFoundException"); moto's interpreter
+# knows only dynamodb and sfn and otherwise keeps the lower-case name, which no Catch would match.
+SFN_SERVICE_ERROR_NAMES = {
+    "sagemaker": "SageMaker", "datasync": "DataSync", "efs": "Efs", "lambda": "Lambda",
+    "dynamodb": "DynamoDb", "sfn": "Sfn", "sqs": "Sqs", "sns": "Sns", "s3": "S3", "iam": "Iam",
+    "eventbridge": "EventBridge", "cloudtrail": "CloudTrail", "ec2": "Ec2", "sts": "Sts",
+}
+
+
 def configure_moto() -> None:
     """What the emulator needs from moto's own switches (the in-process `/moto-api/config`)."""
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+        state_task_service_aws_sdk as aws_sdk)
+
     default_user_config["stepfunctions"] = {"execute_state_machine": True}
     default_user_config["lambda"] = {"use_docker": False}
+    aws_sdk._SERVICE_ERROR_NAMES.update(SFN_SERVICE_ERROR_NAMES)
 
 
 def _stop(signum, frame):
