@@ -2,6 +2,7 @@
 import os
 import socket
 import subprocess
+import sys
 import time
 import urllib.request
 from pathlib import Path
@@ -36,11 +37,14 @@ def launcher(tmp_path):
 
 
 def test_start_status_env_stop(launcher):
+    leftover = launcher.state / "efs" / "fs-0123abcd" / "200000"
+    leftover.mkdir(parents=True)  # a file system of an earlier process: gone with that process
     started = time.monotonic()
     result = launcher("start")
     assert result.returncode == 0, result.stderr
     assert time.monotonic() - started < 20
     pid = int((launcher.state / "emulator.pid").read_text())
+    assert list((launcher.state / "efs").iterdir()) == []
 
     assert launcher("status").returncode == 0
     again = launcher("start")
@@ -120,3 +124,14 @@ def test_stop_and_status_without_an_emulator(launcher):
 def test_usage(launcher):
     result = launcher("frobnicate")
     assert result.returncode == 2 and "usage" in result.stderr
+
+
+def test_the_emulator_refuses_an_efs_root_with_other_data(tmp_path):
+    """A reset empties the EFS root, so it must not be a directory with anything else in it."""
+    (tmp_path / "precious.txt").write_text("x")
+    result = subprocess.run(
+        [sys.executable, "-m", "studio_emulator", "--port", "0",
+         "--efs-root", str(tmp_path)], cwd=Path(__file__).parent, capture_output=True, text=True,
+        timeout=60)
+    assert result.returncode == 1 and "not an EFS root" in result.stderr
+    assert (tmp_path / "precious.txt").exists()

@@ -47,6 +47,11 @@ def main(argv=None) -> None:
     SETTINGS.port = args.port
     SETTINGS.efs_root = args.efs_root.resolve()
     SETTINGS.efs_root.mkdir(parents=True, exist_ok=True)
+    # A reset empties the EFS root: refuse a directory that holds anything but file systems.
+    foreign = sorted(p.name for p in SETTINGS.efs_root.iterdir() if not p.name.startswith("fs-"))
+    if foreign:
+        sys.exit(f"studio-emulator: {SETTINGS.efs_root} is not an EFS root (it holds {foreign[:5]}); "
+                 f"give --efs-root an empty directory")
 
     from . import server
 
