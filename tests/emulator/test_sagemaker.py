@@ -175,6 +175,19 @@ def test_uids_go_up_in_fives_per_domain_and_are_never_reused(emulator, sm, domai
     assert sm.describe_user_profile(DomainId=other, UserProfileName="alice")["HomeEfsFileSystemUid"] == "200000"
 
 
+def test_concurrent_creates_get_distinct_uids(emulator, domain):
+    from concurrent.futures import ThreadPoolExecutor
+
+    def create(i):
+        client = emulator.client("sagemaker")
+        client.create_user_profile(DomainId=domain, UserProfileName=f"user{i}")
+        return client.describe_user_profile(DomainId=domain, UserProfileName=f"user{i}")["HomeEfsFileSystemUid"]
+
+    with ThreadPoolExecutor(8) as pool:
+        uids = list(pool.map(create, range(16)))
+    assert sorted(map(int, uids)) == list(range(FIRST_UID, FIRST_UID + 16 * 5, 5))
+
+
 def test_describe_user_profile(sm, domain):
     arn = sm.create_user_profile(DomainId=domain, UserProfileName="alice",
                                  UserSettings={"ExecutionRole": ROLE})["UserProfileArn"]
