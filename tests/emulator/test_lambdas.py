@@ -52,6 +52,9 @@ while True:
              {{"Lambda-Runtime-Function-Error-Type": "Boom"}})
         continue
     if "Records" in ev:
+        if any(rec["dynamodb"]["Keys"]["pk"]["S"].startswith("always-fail") for rec in ev["Records"]):
+            post("/invocation/" + rid + "/error", {{"errorType": "RecordError", "errorMessage": "cannot"}})
+            continue
         failures = []
         for rec in ev["Records"]:
             pk = rec["dynamodb"]["Keys"]["pk"]["S"]
@@ -320,6 +323,50 @@ def test_lambdas_dynamodb_stream_mapping(emulator, lam, make_function):
     keys = [[r["dynamodb"]["Keys"]["pk"]["S"] for r in e["Records"]] for e in got[n:]]
     assert keys[0] == ["b1", "fail-once-b2", "b3"]
     assert keys[1] == ["fail-once-b2", "b3"]
+
+
+def test_lambdas_stream_filters_and_retry_limit(emulator, lam, make_function):
+    _, out_dir = make_function()
+    ddb = emulator.client("dynamodb", config=NO_RETRY)
+    stream_arn = ddb.create_table(
+        TableName="t2",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
+    )["TableDescription"]["LatestStreamArn"]
+    ddb.put_item(TableName="t2", Item={"pk": {"S": "before"}})
+    lam.create_event_source_mapping(
+        EventSourceArn=stream_arn,
+        FunctionName="fn",
+        StartingPosition="LATEST",  # "before" is not delivered
+        BatchSize=1,
+        MaximumRetryAttempts=1,
+        FilterCriteria={"Filters": [{"Pattern": json.dumps({"eventName": ["INSERT"]})}]},
+    )
+    time.sleep(0.3)
+    ddb.put_item(TableName="t2", Item={"pk": {"S": "always-fail"}})
+    ddb.put_item(TableName="t2", Item={"pk": {"S": "ok"}})
+    ddb.put_item(TableName="t2", Item={"pk": {"S": "ok"}, "v": {"S": "modified"}})  # MODIFY: filtered out
+    ddb.put_item(TableName="t2", Item={"pk": {"S": "last"}})
+    got = events(out_dir, 4)
+    keys = [e["Records"][0]["dynamodb"]["Keys"]["pk"]["S"] for e in got]
+    assert keys == ["always-fail", "always-fail", "ok", "last"]  # one retry, then dropped
+    time.sleep(0.5)
+    assert len(events(out_dir, 4)) == 4
+
+
+def test_lambdas_new_code_starts_a_new_sandbox(lam, make_function):
+    make_function()
+    _, first = invoke(lam, "fn", {})
+    lam.update_function_configuration(FunctionName="fn", Environment={"Variables": {"MY_SETTING": "43"}})
+    _, second = invoke(lam, "fn", {})
+    assert second["env"]["MY_SETTING"] == "43"
+    assert second["pid"] != first["pid"]
+    deadline = time.monotonic() + 5
+    while alive(first["pid"]) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not alive(first["pid"])
 
 
 def test_lambdas_step_functions_task(emulator, make_function):

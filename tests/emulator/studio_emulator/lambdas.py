@@ -663,7 +663,7 @@ class StreamPoller(threading.Thread):
                 continue
             last_seq = int(batch[-1]["dynamodb"]["SequenceNumber"])
             records = [
-                _record_payload(r, esm, self.region) for r in batch if _passes_filters(esm, r)
+                p for p in (_record_payload(r, esm, self.region) for r in batch) if _passes_filters(esm, p)
             ]
             if not records:
                 self.position = last_seq + 1
