@@ -414,3 +414,29 @@ def test_datasync_real_failure_missing_source(ds, two_fs):
     assert d["Result"]["ErrorCode"] == "SourceNotFound"
     assert "/missing" in d["Result"]["ErrorDetail"]
     assert ds.describe_task(TaskArn=task)["Status"] == "AVAILABLE"
+
+
+def test_datasync_between_homes_of_one_file_system(ds, two_fs):
+    """The usual restore: /<old uid> to /<new uid> on the same file system."""
+    fs, _, root, _ = two_fs
+    (root / "200000" / "work").mkdir(parents=True)
+    (root / "200000" / "work" / "a.py").write_text("print(1)")
+    (root / "200005").mkdir()
+    _, d = run(ds, location(ds, fs, "/200000"), location(ds, fs, "/200005"), Options={"Uid": "NONE", "Gid": "NONE"})
+    assert d["Status"] == "SUCCESS"
+    assert (root / "200005" / "work" / "a.py").read_text() == "print(1)"
+    assert (root / "200000" / "work" / "a.py").read_text() == "print(1)"
+
+
+def test_datasync_nested_locations_do_not_recurse(ds, two_fs):
+    fs, _, root, _ = two_fs
+    (root / "200000").mkdir()
+    (root / "200000" / "f").write_text("x")
+    (root / "copy").mkdir()
+    _, d = run(ds, location(ds, fs, "/"), location(ds, fs, "/copy"))
+    assert d["Status"] == "SUCCESS"
+    assert (root / "copy" / "200000" / "f").read_text() == "x"
+    assert not (root / "copy" / "copy").exists()
+    _, d = run(ds, location(ds, fs, "/200000"), location(ds, fs, "/200000/"))
+    assert d["Status"] == "ERROR"
+    assert d["Result"]["ErrorCode"] == "InvalidLocation"

@@ -316,6 +316,19 @@ class Identity:
         self.gid = gid
 
 
+def chown(target: int | str, uid: int, gid: int, dir_fd: int | None = None) -> None:
+    """Sets an owner without following links. Only root may give files away: when the emulator
+    does not run as root, ownership is best effort (as for the home directories SageMaker makes)."""
+    try:
+        if isinstance(target, int):
+            os.fchown(target, uid, gid)
+        else:
+            os.chown(target, uid, gid, dir_fd=dir_fd, follow_symlinks=False)
+    except PermissionError:
+        if os.geteuid() == 0:
+            raise
+
+
 def _access_point(access_point_arn: str, region: str, account: str):
     from moto.efs.models import efs_backends
 
@@ -356,7 +369,7 @@ def open_location(loc: EfsLocation, account: str, create: bool) -> tuple[int, Id
                 if in_ap_root and creation:
                     os.mkdir(name, 0o700, dir_fd=fd)
                     nfd = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=fd)
-                    os.fchown(nfd, int(creation["OwnerUid"]), int(creation["OwnerGid"]))
+                    chown(nfd, int(creation["OwnerUid"]), int(creation["OwnerGid"]))
                     os.fchmod(nfd, int(str(creation["Permissions"]), 8))
                 elif in_ap_root:
                     raise CopyFailed(
@@ -366,7 +379,7 @@ def open_location(loc: EfsLocation, account: str, create: bool) -> tuple[int, Id
                 elif create:
                     os.mkdir(name, 0o755, dir_fd=fd)
                     nfd = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=fd)
-                    os.fchown(nfd, ident.uid if ident.uid is not None else 0, ident.gid if ident.gid is not None else 0)
+                    chown(nfd, ident.uid if ident.uid is not None else 0, ident.gid if ident.gid is not None else 0)
                 else:
                     raise CopyFailed(
                         "SourceNotFound", f"The source location {loc.uri} does not exist: no such directory"
@@ -397,6 +410,7 @@ class Copier:
         self.deleted = 0
         self.seen = 0  # entries in scope at the source, for verification
         self.ownership_mismatch: str | None = None
+        self.avoid: set[tuple[int, int]] = set()  # the two location roots: never walked into
 
     # --- what a destination entry should look like
 
@@ -431,7 +445,7 @@ class Copier:
 
     def apply_meta_fd(self, fd: int, st: os.stat_result, existing: os.stat_result | None) -> None:
         uid, gid = self.owner(st)
-        os.fchown(fd, uid, gid)
+        chown(fd, uid, gid)
         os.fchmod(fd, self.wanted_mode(st, existing))
         self.set_times(st, fd=fd)
 
@@ -465,6 +479,9 @@ class Copier:
             child_rel = f"{rel}/{entry.name}"
             st = entry.stat(follow_symlinks=False)
             copy_it, descend = self.in_scope(child_rel, stat.S_ISDIR(st.st_mode))
+            if stat.S_ISDIR(st.st_mode) and (st.st_dev, st.st_ino) in self.avoid:
+                self.skipped += 1  # one location lies inside the other: do not copy it into itself
+                continue
             if stat.S_ISDIR(st.st_mode):
                 if copy_it or descend:
                     self.copy_dir(src_fd, dst_fd, entry.name, st, child_rel, create=copy_it)
@@ -525,7 +542,7 @@ class Copier:
                 os.rmdir(name, dir_fd=dst_fd)  # only walked for includes, and nothing was included
             elif made:
                 uid, gid = self.owner(st)
-                os.fchown(sub_dst, uid, gid)
+                chown(sub_dst, uid, gid)
                 os.fchmod(sub_dst, 0o755)
         finally:
             os.close(sub_src)
@@ -549,7 +566,7 @@ class Copier:
             os.symlink(target, tmp, dir_fd=dst_fd)
             os.rename(tmp, name, src_dir_fd=dst_fd, dst_dir_fd=dst_fd)
         uid, gid = self.owner(st)
-        os.chown(name, uid, gid, dir_fd=dst_fd, follow_symlinks=False)
+        chown(name, uid, gid, dir_fd=dst_fd)
         self.set_times(st, name=name, dir_fd=dst_fd)
         self.files += 1
         self.bytes += len(os.fsencode(target))
@@ -638,6 +655,8 @@ def plan(copier: Copier, src_fd: int) -> tuple[int, int]:
                 st = e.stat(follow_symlinks=False)
                 child = f"{rel}/{e.name}"
                 copy_it, descend = copier.in_scope(child, stat.S_ISDIR(st.st_mode))
+                if stat.S_ISDIR(st.st_mode) and (st.st_dev, st.st_ino) in copier.avoid:
+                    continue
                 if copy_it:
                     files += 1
                     if stat.S_ISREG(st.st_mode):
@@ -666,6 +685,11 @@ def run_copy(execution: Execution, src: EfsLocation, dst: EfsLocation, account: 
         copier = Copier(
             execution.options, parse_patterns(execution.includes), parse_patterns(execution.excludes), ident
         )
+        for fd in (src_fd, dst_fd):
+            root = os.fstat(fd)
+            copier.avoid.add((root.st_dev, root.st_ino))
+        if os.fstat(src_fd).st_ino == os.fstat(dst_fd).st_ino and os.fstat(src_fd).st_dev == os.fstat(dst_fd).st_dev:
+            raise CopyFailed("InvalidLocation", "The source and destination locations are the same directory")
         est_files, est_bytes = plan(copier, src_fd)
         t1 = time.monotonic()
         copier.copy_tree(src_fd, dst_fd)
