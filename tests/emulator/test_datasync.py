@@ -140,7 +140,7 @@ def test_datasync_location_efs_validation(ds, efs, two_fs):
         "InvalidRequestException",
         "Invalid parameter: ARN account (111111111111) must match authenticated user.",
     )
-    assert e.value.response.get("errorCode", e.value.response["Error"].get("errorCode", "InvalidParameter"))
+    assert e.value.response["errorCode"] == "InvalidParameter"  # a modeled field of InvalidRequestException
 
     ap = efs.create_access_point(FileSystemId=dst_fs, PosixUser={"Uid": 200005, "Gid": 1001})["AccessPointArn"]
     with pytest.raises(ClientError) as e:
