@@ -440,3 +440,20 @@ def test_datasync_nested_locations_do_not_recurse(ds, two_fs):
     _, d = run(ds, location(ds, fs, "/200000"), location(ds, fs, "/200000/"))
     assert d["Status"] == "ERROR"
     assert d["Result"]["ErrorCode"] == "InvalidLocation"
+
+
+def test_datasync_tags(ds, two_fs):
+    fs, other, _, _ = two_fs
+    loc = location(ds, fs, "/h", Tags=[{"Key": "team", "Value": "ml"}])
+    assert ds.list_tags_for_resource(ResourceArn=loc)["Tags"] == [{"Key": "team", "Value": "ml"}]
+    ds.tag_resource(ResourceArn=loc, Tags=[{"Key": "team", "Value": "data"}, {"Key": "x", "Value": "1"}])
+    ds.untag_resource(ResourceArn=loc, Keys=["x"])
+    assert ds.list_tags_for_resource(ResourceArn=loc)["Tags"] == [{"Key": "team", "Value": "data"}]
+    task = ds.create_task(
+        SourceLocationArn=loc, DestinationLocationArn=location(ds, other, "/h"), Tags=[{"Key": "k", "Value": "v"}]
+    )["TaskArn"]
+    assert ds.list_tags_for_resource(ResourceArn=task)["Tags"] == [{"Key": "k", "Value": "v"}]
+    ds.delete_location(LocationArn=loc)
+    with pytest.raises(ClientError) as e:
+        ds.list_tags_for_resource(ResourceArn=loc)
+    assert error_of(e)[0] == "InvalidRequestException"

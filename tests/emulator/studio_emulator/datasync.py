@@ -1105,7 +1105,53 @@ def list_task_executions(self: DataSyncResponse) -> str:
     return _reply({"TaskExecutions": page, "NextToken": token})
 
 
+def _tagged(self: DataSyncResponse, arn: Any) -> list:
+    """The tag list of a location or task (created on first use for moto's own locations)."""
+    v = Validator()
+    if v.required(arn, "resourceArn"):
+        v.pattern(arn, "resourceArn", re.compile(rf"^arn:{PARTITIONS}:datasync:[a-z\-0-9]+:[0-9]{{12}}:(agent|task|location|system)/.*$"), 128)
+    v.raise_if_any()
+    backend = self.datasync_backend
+    if arn in backend.locations:
+        loc = backend.locations[arn]
+        if not isinstance(getattr(loc, "tags", None), list):
+            loc.tags = []
+        return loc.tags
+    if arn in backend.tasks:
+        return backend.tasks[arn].metadata.setdefault("Tags", [])
+    raise invalid(f"Resource {arn} is not found.", "NotFound")
+
+
+def list_tags_for_resource(self: DataSyncResponse) -> str:
+    b = _body(self)
+    page, token = _paginate(list(_tagged(self, b.get("ResourceArn"))), b)
+    return _reply({"Tags": page, "NextToken": token})
+
+
+def tag_resource(self: DataSyncResponse) -> str:
+    b = _body(self)
+    v = Validator()
+    if v.required(b.get("Tags"), "tags"):
+        validate_tags(v, b.get("Tags"))
+    v.raise_if_any()
+    tags = _tagged(self, b.get("ResourceArn"))
+    for tag in b["Tags"]:
+        tags[:] = [t for t in tags if t["Key"] != tag["Key"]] + [{"Key": tag["Key"], "Value": tag.get("Value", "")}]
+    return _reply({})
+
+
+def untag_resource(self: DataSyncResponse) -> str:
+    b = _body(self)
+    tags = _tagged(self, b.get("ResourceArn"))
+    keys = set(b.get("Keys") or [])
+    tags[:] = [t for t in tags if t["Key"] not in keys]
+    return _reply({})
+
+
 ACTIONS = {
+    "list_tags_for_resource": list_tags_for_resource,
+    "tag_resource": tag_resource,
+    "untag_resource": untag_resource,
     "create_location_efs": create_location_efs,
     "describe_location_efs": describe_location_efs,
     "list_locations": list_locations,
