@@ -55,6 +55,16 @@ while True:
         if any(rec["dynamodb"]["Keys"]["pk"]["S"].startswith("always-fail") for rec in ev["Records"]):
             post("/invocation/" + rid + "/error", {{"errorType": "RecordError", "errorMessage": "cannot"}})
             continue
+        if os.environ.get("ECHO_TABLE"):  # write back into the table whose stream invoked us
+            for rec in ev["Records"]:
+                pk = rec["dynamodb"]["Keys"]["pk"]["S"]
+                if rec["eventName"] == "INSERT" and not pk.startswith("echo-"):
+                    item = {{"TableName": os.environ["ECHO_TABLE"], "Item": {{"pk": {{"S": "echo-" + pk}}}}}}
+                    req = urllib.request.Request(os.environ["AWS_ENDPOINT_URL"], data=json.dumps(item).encode(),
+                        method="POST", headers={{"X-Amz-Target": "DynamoDB_20120810.PutItem",
+                        "Content-Type": "application/x-amz-json-1.0",
+                        "Authorization": "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=0"}})
+                    urllib.request.urlopen(req, timeout=10).read()
         failures = []
         for rec in ev["Records"]:
             pk = rec["dynamodb"]["Keys"]["pk"]["S"]
@@ -354,6 +364,25 @@ def test_lambdas_stream_filters_and_retry_limit(emulator, lam, make_function):
     assert keys == ["always-fail", "always-fail", "ok", "last"]  # one retry, then dropped
     time.sleep(0.5)
     assert len(events(out_dir, 4)) == 4
+
+
+def test_lambdas_stream_function_writes_to_its_own_table(emulator, lam, make_function):
+    """moto's synchronous delivery would deadlock here: PutItem → function → PutItem → function."""
+    _, out_dir = make_function(ECHO_TABLE="t3")
+    ddb = emulator.client("dynamodb", config=NO_RETRY)
+    stream_arn = ddb.create_table(
+        TableName="t3",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"},
+    )["TableDescription"]["LatestStreamArn"]
+    lam.create_event_source_mapping(EventSourceArn=stream_arn, FunctionName="fn", StartingPosition="LATEST")
+    ddb.put_item(TableName="t3", Item={"pk": {"S": "x"}})
+    got = events(out_dir, 2)  # the insert of x, then the insert of echo-x it made
+    keys = [r["dynamodb"]["Keys"]["pk"]["S"] for e in got for r in e["Records"]]
+    assert keys[:2] == ["x", "echo-x"]
+    assert ddb.get_item(TableName="t3", Key={"pk": {"S": "echo-x"}})["Item"]
 
 
 def test_lambdas_new_code_starts_a_new_sandbox(lam, make_function):
