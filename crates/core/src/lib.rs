@@ -1,4 +1,15 @@
 //! The restore logic of studio-restore.
 //!
-//! This crate knows nothing about gRPC, Terraform or Lambda: the provider and the
-//! Lambda functions are thin adapters over it.
+//! This crate knows nothing about gRPC, Terraform or Lambda: the provider and the Lambda
+//! functions are thin adapters over it. See ARCHITECTURE.md for the data model.
+
+pub mod aws;
+pub mod error;
+pub mod home;
+pub mod records;
+pub mod resolve;
+pub mod restore;
+pub mod retry;
+
+pub use error::Error;
+pub use home::{HomeKey, HomeKind, Uid};
