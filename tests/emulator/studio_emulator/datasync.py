@@ -792,8 +792,6 @@ def create_location_efs(self: DataSyncResponse) -> str:
         if arn.split(":")[4] != backend.account_id:
             raise invalid(f"Invalid parameter: ARN account ({arn.split(':')[4]}) must match authenticated user.")
     ap_arn, role, tls = b.get("AccessPointArn"), b.get("FileSystemAccessRoleArn"), b.get("InTransitEncryption")
-    if ap_arn and not role:
-        raise invalid("Invalid parameter: FileSystemAccessRoleArn must be specified when AccessPointArn is specified.")
     if (ap_arn or role) and tls != "TLS1_2":
         raise invalid(
             "Invalid parameter: InTransitEncryption must be TLS1_2 when AccessPointArn or FileSystemAccessRoleArn is specified."
