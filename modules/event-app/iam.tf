@@ -1,0 +1,141 @@
+data "aws_iam_policy_document" "assume_lambda" {
+  statement {
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["lambda.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_iam_role" "function" {
+  for_each           = local.functions
+  name               = "${var.name_prefix}-${each.key}"
+  assume_role_policy = data.aws_iam_policy_document.assume_lambda.json
+  tags               = var.tags
+}
+
+locals {
+  sagemaker_arn = "arn:${local.partition}:sagemaker:${local.region}:${local.account_id}"
+
+  describe_homes = {
+    sid     = "DescribeHomes"
+    actions = ["sagemaker:DescribeDomain", "sagemaker:DescribeUserProfile", "sagemaker:DescribeSpace"]
+    resources = [
+      "${local.sagemaker_arn}:domain/*",
+      "${local.sagemaker_arn}:user-profile/*/*",
+      "${local.sagemaker_arn}:space/*/*",
+    ]
+  }
+
+  logs = {
+    sid       = "Logs"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = [for name, group in aws_cloudwatch_log_group.function : "${group.arn}:*"]
+  }
+
+  kms = var.kms_key_arn == null ? [] : [{
+    sid       = "EncryptedTablesAndQueue"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+    resources = [var.kms_key_arn]
+  }]
+
+  statements = {
+    event-processor = concat([
+      local.describe_homes,
+      local.logs,
+      {
+        sid       = "RecordHomes"
+        actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
+        resources = [aws_dynamodb_table.mapping.arn, aws_dynamodb_table.history.arn]
+      },
+      {
+        sid       = "FailedEvents"
+        actions   = ["sqs:SendMessage"]
+        resources = [aws_sqs_queue.failures.arn]
+      },
+    ], local.kms)
+
+    stream-processor = concat([
+      local.describe_homes,
+      local.logs,
+      {
+        sid       = "ReadMappingStream"
+        actions   = ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"]
+        resources = [aws_dynamodb_table.mapping.stream_arn, "${aws_dynamodb_table.mapping.arn}/stream/*"]
+      },
+      {
+        sid       = "RecordRestores"
+        actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
+        resources = [aws_dynamodb_table.mapping.arn, aws_dynamodb_table.history.arn]
+      },
+      {
+        sid       = "StartRestores"
+        actions   = ["states:StartExecution"]
+        resources = [var.state_machine_arn]
+      },
+      {
+        sid       = "ReadRestores"
+        actions   = ["states:DescribeExecution"]
+        resources = [local.execution_arns]
+      },
+      {
+        sid       = "FailedRecords"
+        actions   = ["sqs:SendMessage"]
+        resources = [aws_sqs_queue.failures.arn]
+      },
+    ], local.kms)
+
+    reconciler = concat([
+      local.describe_homes,
+      local.logs,
+      {
+        sid = "ListHomes"
+        # SageMaker list calls support no resource-level permissions.
+        actions   = ["sagemaker:ListDomains", "sagemaker:ListUserProfiles", "sagemaker:ListSpaces"]
+        resources = ["*"]
+      },
+      {
+        sid       = "ReconcileHomes"
+        actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Scan"]
+        resources = [aws_dynamodb_table.mapping.arn, aws_dynamodb_table.history.arn]
+      },
+      {
+        sid       = "FreeStaleSlots"
+        actions   = ["dynamodb:GetItem", "dynamodb:UpdateItem"]
+        resources = [var.slots_table_arn]
+      },
+      {
+        sid       = "StartRestores"
+        actions   = ["states:StartExecution"]
+        resources = [var.state_machine_arn]
+      },
+      {
+        sid       = "ReadRestores"
+        actions   = ["states:DescribeExecution"]
+        resources = [local.execution_arns]
+      },
+    ], local.kms)
+  }
+}
+
+data "aws_iam_policy_document" "function" {
+  for_each = local.statements
+
+  dynamic "statement" {
+    for_each = each.value
+    content {
+      sid       = statement.value.sid
+      actions   = statement.value.actions
+      resources = statement.value.resources
+    }
+  }
+}
+
+resource "aws_iam_role_policy" "function" {
+  for_each = local.functions
+  name     = each.key
+  role     = aws_iam_role.function[each.key].id
+  policy   = data.aws_iam_policy_document.function[each.key].json
+}

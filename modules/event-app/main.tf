@@ -1,0 +1,287 @@
+data "aws_partition" "current" {}
+data "aws_region" "current" {}
+data "aws_caller_identity" "current" {}
+
+locals {
+  partition  = data.aws_partition.current.partition
+  region     = data.aws_region.current.name
+  account_id = data.aws_caller_identity.current.account_id
+
+  # Executions of the restore workflow, for DescribeExecution.
+  execution_arns = "${replace(var.state_machine_arn, ":stateMachine:", ":execution:")}:*"
+
+  functions = {
+    event-processor  = { zip = var.event_processor_zip, timeout = var.lambda_timeout_seconds }
+    stream-processor = { zip = var.stream_processor_zip, timeout = var.lambda_timeout_seconds }
+    reconciler       = { zip = var.reconciler_zip, timeout = var.reconciler_timeout_seconds }
+  }
+
+  common_environment = {
+    MAPPING_TABLE = aws_dynamodb_table.mapping.name
+    HISTORY_TABLE = aws_dynamodb_table.history.name
+    RUST_LOG      = var.log_level
+  }
+
+  environment = {
+    event-processor = local.common_environment
+    stream-processor = merge(local.common_environment, {
+      STATE_MACHINE_ARN      = var.state_machine_arn
+      PARTIAL_BATCH_RESPONSE = tostring(var.partial_batch_response)
+      RESTORE_EXCLUDES       = var.restore_excludes
+      RESTORE_WAIT_FOR_APP   = tostring(var.restore_wait_for_app)
+    })
+    reconciler = merge(local.common_environment, {
+      STATE_MACHINE_ARN    = var.state_machine_arn
+      SLOTS_TABLE          = element(split("/", var.slots_table_arn), 1)
+      MAX_STARTS           = tostring(var.reconciler_max_starts)
+      RESTORE_EXCLUDES     = var.restore_excludes
+      RESTORE_WAIT_FOR_APP = tostring(var.restore_wait_for_app)
+    })
+  }
+
+  # Successful CreateUserProfile/CreateSpace calls only: a failed call has an errorCode.
+  event_pattern = {
+    source        = ["aws.sagemaker"]
+    "detail-type" = ["AWS API Call via CloudTrail"]
+    detail = merge(
+      {
+        eventSource = ["sagemaker.amazonaws.com"]
+        eventName   = ["CreateUserProfile", "CreateSpace"]
+        errorCode   = [{ exists = false }]
+      },
+      length(var.domain_ids) == 0 ? {} : { requestParameters = { domainId = var.domain_ids } },
+    )
+  }
+}
+
+# ---------------------------------------------------------------------------------------------
+# Tables
+
+resource "aws_dynamodb_table" "mapping" {
+  name             = var.mapping_table_name
+  billing_mode     = "PAY_PER_REQUEST"
+  hash_key         = "home"
+  stream_enabled   = true
+  stream_view_type = "NEW_AND_OLD_IMAGES"
+
+  attribute {
+    name = "home"
+    type = "S"
+  }
+
+  point_in_time_recovery {
+    enabled = true
+  }
+
+  server_side_encryption {
+    enabled     = var.kms_key_arn != null
+    kms_key_arn = var.kms_key_arn
+  }
+
+  tags = var.tags
+}
+
+resource "aws_dynamodb_table" "history" {
+  name         = var.history_table_name
+  billing_mode = "PAY_PER_REQUEST"
+  hash_key     = "home"
+  range_key    = "at"
+
+  attribute {
+    name = "home"
+    type = "S"
+  }
+
+  attribute {
+    name = "at"
+    type = "N"
+  }
+
+  point_in_time_recovery {
+    enabled = true
+  }
+
+  server_side_encryption {
+    enabled     = var.kms_key_arn != null
+    kms_key_arn = var.kms_key_arn
+  }
+
+  tags = var.tags
+}
+
+# Events and stream records that could not be processed after their bounded retries.
+resource "aws_sqs_queue" "failures" {
+  name                      = "${var.name_prefix}-event-failures"
+  message_retention_seconds = 1209600
+  kms_master_key_id         = var.kms_key_arn
+  tags                      = var.tags
+}
+
+data "aws_iam_policy_document" "failures_queue" {
+  statement {
+    sid       = "EventBridgeDeadLetters"
+    actions   = ["sqs:SendMessage"]
+    resources = [aws_sqs_queue.failures.arn]
+
+    principals {
+      type        = "Service"
+      identifiers = ["events.amazonaws.com"]
+    }
+
+    condition {
+      test     = "ArnEquals"
+      variable = "aws:SourceArn"
+      values   = [aws_cloudwatch_event_rule.profile_created.arn, aws_cloudwatch_event_rule.reconcile.arn]
+    }
+  }
+}
+
+resource "aws_sqs_queue_policy" "failures" {
+  queue_url = aws_sqs_queue.failures.id
+  policy    = data.aws_iam_policy_document.failures_queue.json
+}
+
+# ---------------------------------------------------------------------------------------------
+# Functions
+
+resource "aws_cloudwatch_log_group" "function" {
+  for_each          = local.functions
+  name              = "/aws/lambda/${var.name_prefix}-${each.key}"
+  retention_in_days = var.log_retention_days
+  kms_key_id        = var.kms_key_arn
+  tags              = var.tags
+}
+
+resource "aws_lambda_function" "function" {
+  for_each         = local.functions
+  function_name    = "${var.name_prefix}-${each.key}"
+  role             = aws_iam_role.function[each.key].arn
+  runtime          = var.lambda_runtime
+  handler          = "bootstrap"
+  filename         = each.value.zip
+  source_code_hash = filebase64sha256(each.value.zip)
+  memory_size      = var.lambda_memory_mb
+  timeout          = each.value.timeout
+
+  environment {
+    variables = local.environment[each.key]
+  }
+
+  tags = var.tags
+
+  depends_on = [aws_cloudwatch_log_group.function, aws_iam_role_policy.function]
+}
+
+# ---------------------------------------------------------------------------------------------
+# CloudTrail events → event processor
+
+resource "aws_cloudwatch_event_rule" "profile_created" {
+  name           = "${var.name_prefix}-profile-created"
+  description    = "Successful SageMaker CreateUserProfile and CreateSpace calls, for studio-restore's event processor."
+  event_bus_name = var.event_bus_name
+  event_pattern  = jsonencode(local.event_pattern)
+  tags           = var.tags
+}
+
+resource "aws_cloudwatch_event_target" "event_processor" {
+  rule           = aws_cloudwatch_event_rule.profile_created.name
+  event_bus_name = var.event_bus_name
+  target_id      = "event-processor"
+  arn            = aws_lambda_function.function["event-processor"].arn
+
+  retry_policy {
+    maximum_event_age_in_seconds = 86400
+    maximum_retry_attempts       = var.event_max_retry_attempts
+  }
+
+  dead_letter_config {
+    arn = aws_sqs_queue.failures.arn
+  }
+}
+
+resource "aws_lambda_permission" "events" {
+  statement_id  = "AllowProfileCreatedRule"
+  action        = "lambda:InvokeFunction"
+  function_name = aws_lambda_function.function["event-processor"].function_name
+  principal     = "events.amazonaws.com"
+  source_arn    = aws_cloudwatch_event_rule.profile_created.arn
+}
+
+# An event the function failed is retried, then kept in the failure queue: never lost.
+resource "aws_lambda_function_event_invoke_config" "event_processor" {
+  function_name                = aws_lambda_function.function["event-processor"].function_name
+  maximum_retry_attempts       = 2
+  maximum_event_age_in_seconds = 21600
+
+  destination_config {
+    on_failure {
+      destination = aws_sqs_queue.failures.arn
+    }
+  }
+}
+
+# ---------------------------------------------------------------------------------------------
+# Mapping-table stream → stream processor
+
+resource "aws_lambda_event_source_mapping" "stream" {
+  count             = var.create_event_source_mapping ? 1 : 0
+  event_source_arn  = aws_dynamodb_table.mapping.stream_arn
+  function_name     = aws_lambda_function.function["stream-processor"].arn
+  starting_position = "TRIM_HORIZON"
+  batch_size        = var.stream_batch_size
+  # One batch per shard at a time: records of a home are processed in order.
+  parallelization_factor         = 1
+  bisect_batch_on_function_error = true
+  maximum_retry_attempts         = var.stream_max_retry_attempts
+  maximum_record_age_in_seconds  = var.stream_max_record_age_seconds
+
+  destination_config {
+    on_failure {
+      destination_arn = aws_sqs_queue.failures.arn
+    }
+  }
+}
+
+# ---------------------------------------------------------------------------------------------
+# Reconciler: on a schedule, and once at deploy
+
+resource "aws_cloudwatch_event_rule" "reconcile" {
+  name                = "${var.name_prefix}-reconcile"
+  description         = "Runs studio-restore's reconciler: seeds missing mapping rows and starts the restores events missed."
+  schedule_expression = var.reconcile_schedule
+  tags                = var.tags
+}
+
+resource "aws_cloudwatch_event_target" "reconciler" {
+  rule      = aws_cloudwatch_event_rule.reconcile.name
+  target_id = "reconciler"
+  arn       = aws_lambda_function.function["reconciler"].arn
+  input     = jsonencode({ mode = "reconcile" })
+
+  retry_policy {
+    maximum_event_age_in_seconds = 3600
+    maximum_retry_attempts       = 2
+  }
+
+  dead_letter_config {
+    arn = aws_sqs_queue.failures.arn
+  }
+}
+
+resource "aws_lambda_permission" "reconcile" {
+  statement_id  = "AllowReconcileSchedule"
+  action        = "lambda:InvokeFunction"
+  function_name = aws_lambda_function.function["reconciler"].function_name
+  principal     = "events.amazonaws.com"
+  source_arn    = aws_cloudwatch_event_rule.reconcile.arn
+}
+
+data "aws_lambda_invocation" "seed" {
+  count         = var.run_reconciler_on_deploy ? 1 : 0
+  function_name = aws_lambda_function.function["reconciler"].function_name
+  input = jsonencode({
+    mode = "reconcile"
+    # A new deployment of the function is a new invocation.
+    deployment = aws_lambda_function.function["reconciler"].source_code_hash
+  })
+}

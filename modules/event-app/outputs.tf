@@ -1,0 +1,54 @@
+output "mapping_table_name" {
+  description = "Name of the mapping table."
+  value       = aws_dynamodb_table.mapping.name
+}
+
+output "mapping_table_arn" {
+  description = "ARN of the mapping table."
+  value       = aws_dynamodb_table.mapping.arn
+}
+
+output "mapping_table_stream_arn" {
+  description = "ARN of the mapping table's stream (for your own event source mapping, see `create_event_source_mapping`)."
+  value       = aws_dynamodb_table.mapping.stream_arn
+}
+
+output "history_table_name" {
+  description = "Name of the history table."
+  value       = aws_dynamodb_table.history.name
+}
+
+output "history_table_arn" {
+  description = "ARN of the history table."
+  value       = aws_dynamodb_table.history.arn
+}
+
+output "function_names" {
+  description = "Names of the functions, by role: event-processor, stream-processor, reconciler."
+  value       = { for key, function in aws_lambda_function.function : key => function.function_name }
+}
+
+output "function_arns" {
+  description = "ARNs of the functions, by role."
+  value       = { for key, function in aws_lambda_function.function : key => function.arn }
+}
+
+output "failure_queue_url" {
+  description = "SQS queue of the events and stream records that failed after their retries: watch it (an alarm on its depth is a good idea)."
+  value       = aws_sqs_queue.failures.id
+}
+
+output "failure_queue_arn" {
+  description = "ARN of the failure queue."
+  value       = aws_sqs_queue.failures.arn
+}
+
+output "event_rule_arn" {
+  description = "ARN of the CloudTrail event rule."
+  value       = aws_cloudwatch_event_rule.profile_created.arn
+}
+
+output "deploy_reconcile_result" {
+  description = "What the reconciler reported when Terraform ran it at deploy (null when `run_reconciler_on_deploy` is false)."
+  value       = var.run_reconciler_on_deploy ? jsondecode(data.aws_lambda_invocation.seed[0].result) : null
+}

@@ -1,0 +1,173 @@
+variable "name_prefix" {
+  description = "Prefix of every resource name, so that several deployments fit in one account and region."
+  type        = string
+  default     = "studio-restore"
+
+  validation {
+    condition     = can(regex("^[a-zA-Z][a-zA-Z0-9-]{0,31}$", var.name_prefix))
+    error_message = "The name_prefix must start with a letter and hold at most 32 letters, digits and hyphens."
+  }
+}
+
+variable "mapping_table_name" {
+  description = "Name of the mapping table (one row per home; see ARCHITECTURE.md, Data model)."
+  type        = string
+  default     = "studioUser"
+}
+
+variable "history_table_name" {
+  description = "Name of the append-only history table."
+  type        = string
+  default     = "studioUserHistory"
+}
+
+variable "state_machine_arn" {
+  description = "ARN of the restore workflow (restore-workflow output `state_machine_arn`)."
+  type        = string
+}
+
+variable "slots_table_arn" {
+  description = "ARN of the restore workflow's DataSync slot table (restore-workflow output `slots_table_arn`): the reconciler frees slots of executions that ended without releasing them."
+  type        = string
+}
+
+variable "event_processor_zip" {
+  description = "Path of the event processor's Lambda zip (`bootstrap` inside), as `scripts/build-lambdas` writes it."
+  type        = string
+}
+
+variable "stream_processor_zip" {
+  description = "Path of the stream processor's Lambda zip."
+  type        = string
+}
+
+variable "reconciler_zip" {
+  description = "Path of the reconciler's Lambda zip."
+  type        = string
+}
+
+variable "lambda_runtime" {
+  description = "Lambda runtime of the three functions (Rust `bootstrap` binaries for x86_64). hashicorp/aws 3.x only knows `provided.al2`."
+  type        = string
+  default     = "provided.al2023"
+}
+
+variable "lambda_memory_mb" {
+  description = "Memory of each function, in MB."
+  type        = number
+  default     = 256
+}
+
+variable "lambda_timeout_seconds" {
+  description = "Timeout of the event and stream processors, in seconds."
+  type        = number
+  default     = 60
+}
+
+variable "reconciler_timeout_seconds" {
+  description = "Timeout of the reconciler, in seconds: it lists every domain, profile and space."
+  type        = number
+  default     = 900
+}
+
+variable "domain_ids" {
+  description = "Track only these domain ids. Empty tracks every domain in the region."
+  type        = list(string)
+  default     = []
+}
+
+variable "event_bus_name" {
+  description = "Event bus that receives the CloudTrail events (the account's default bus unless they are forwarded elsewhere)."
+  type        = string
+  default     = "default"
+}
+
+variable "event_max_retry_attempts" {
+  description = "How many times EventBridge and Lambda retry a CloudTrail event the event processor failed, before it goes to the failure queue."
+  type        = number
+  default     = 4
+}
+
+variable "stream_batch_size" {
+  description = "Mapping-table stream records per stream processor invocation."
+  type        = number
+  default     = 10
+}
+
+variable "stream_max_retry_attempts" {
+  description = "Retries of a failing stream batch (after bisecting) before its records go to the failure queue. Bounded, so that one bad record never blocks its shard for the stream's 24 hours."
+  type        = number
+  default     = 5
+}
+
+variable "stream_max_record_age_seconds" {
+  description = "Stream records older than this go to the failure queue instead of being processed."
+  type        = number
+  default     = 21600
+}
+
+variable "create_event_source_mapping" {
+  description = "Create the mapping-table stream's event source mapping. Set false to declare your own, for example with `function_response_types = [\"ReportBatchItemFailures\"]` on hashicorp/aws versions newer than 3.39 (then also set `partial_batch_response`)."
+  type        = bool
+  default     = true
+}
+
+variable "partial_batch_response" {
+  description = "The stream's event source mapping reports batch item failures (ReportBatchItemFailures). When false, the stream processor fails the whole batch on any bad record and the mapping bisects it down to that record."
+  type        = bool
+  default     = false
+}
+
+variable "restore_excludes" {
+  description = "DataSync SIMPLE_PATTERN exclude filter of automatic restores (`|`-separated); empty excludes nothing."
+  type        = string
+  default     = "*/.ipynb_checkpoints"
+}
+
+variable "restore_wait_for_app" {
+  description = "Automatic restores wait until the recreated profile or space has an app InService (Studio creates the home directory then)."
+  type        = bool
+  default     = true
+}
+
+variable "reconcile_schedule" {
+  description = "Schedule expression of the reconciler, which seeds missing rows and starts the restores that events missed."
+  type        = string
+  default     = "rate(1 hour)"
+}
+
+variable "reconciler_max_starts" {
+  description = "Most restores one reconciler run starts; the rest wait for the next run."
+  type        = number
+  default     = 100
+}
+
+variable "run_reconciler_on_deploy" {
+  description = "Invoke the reconciler once from Terraform when it is deployed: it seeds the rows of existing profiles and spaces and starts restores events missed. Terraform reads this invocation again on later plans; the reconciler is idempotent (conditional writes, deterministic execution names)."
+  type        = bool
+  default     = true
+}
+
+variable "log_retention_days" {
+  description = "Retention of the functions' log groups, in days."
+  type        = number
+  default     = 90
+}
+
+variable "log_level" {
+  description = "RUST_LOG filter of the functions."
+  type        = string
+  default     = "info"
+}
+
+variable "kms_key_arn" {
+  description = "KMS key for the tables, the failure queue and the log groups. Null uses AWS-owned keys."
+  type        = string
+  default     = null
+}
+
+variable "tags" {
+  description = "Tags for every resource."
+  type        = map(string)
+  default     = {}
+}
