@@ -1,0 +1,776 @@
+//! The restore workflow's input contract and its deterministic execution names.
+//!
+//! The restore workflow is a Step Functions state machine (`modules/restore-workflow`). Two
+//! things start it: the stream processor Lambda, when a tracked home reappears with a new file
+//! system or uid, and the provider's `state_machine` restore engine. Both build a
+//! [`RestoreRequest`] here, so the JSON the state machine reads is written in one place:
+//!
+//! ```json
+//! {
+//!   "source":  { "domain_id": "d-old", "file_system_id": "fs-0123456789abcdef0", "uid": "200001",
+//!                "home": "studio/user/alice" },
+//!   "target":  { "domain_id": "d-new", "kind": "user", "name": "alice",
+//!                "file_system_id": "fs-89abcdef01234567a", "uid": "200002", "home": "studio/user/alice" },
+//!   "options": { "excludes": "*/.ipynb_checkpoints", "wait_for_app": true,
+//!                "target_ready_checks": 120, "target_ready_interval_seconds": 30,
+//!                "transfer_polls": 2880, "transfer_poll_seconds": 30,
+//!                "clear_restore_from": false, "requested_by": "stream-processor" }
+//! }
+//! ```
+//!
+//! Every field is always present: Amazon States Language paths fail at run time on a missing
+//! field, so optional values are written as their neutral value (`""`, `false`) instead of
+//! being left out. Uids are decimal strings, as SageMaker reports `HomeEfsFileSystemUid`.
+//!
+//! The execution name is a hash of the copy (source directory, target home and directory):
+//! a redelivered stream record, a retried Lambda or a reconciler pass that starts the same copy
+//! again gets `ExecutionAlreadyExists` instead of a second DataSync task.
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::home::{HomeDirectory, check_file_system_id};
+use crate::records::MappingRecord;
+use crate::{Error, HomeKey, HomeKind, Uid};
+
+/// Default DataSync exclude filter: Jupyter checkpoints are regenerated and only add noise.
+pub const DEFAULT_EXCLUDES: &str = "*/.ipynb_checkpoints";
+
+/// Step Functions allows at most 80 characters in an execution name.
+const MAX_EXECUTION_NAME: usize = 80;
+
+/// Where the files come from: a home directory `/<uid>` on a file system, possibly of a domain
+/// that no longer exists.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceDirectory {
+    pub domain_id: String,
+    pub file_system_id: String,
+    pub uid: String,
+    /// The home key (`<domain name>/<kind>/<name>`) the directory belonged to.
+    pub home: String,
+}
+
+/// Where the files go: the current home directory of a live user profile or space.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TargetHome {
+    pub domain_id: String,
+    /// `user` or `space`: which SageMaker API describes the target.
+    pub kind: String,
+    /// The user profile or space name.
+    pub name: String,
+    pub file_system_id: String,
+    pub uid: String,
+    /// The home key; the state machine records the outcome on this mapping-table row.
+    pub home: String,
+}
+
+/// How the workflow runs. Every field is always serialized (see the module docs).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RestoreOptions {
+    /// A DataSync `SIMPLE_PATTERN` exclude filter (`|`-separated); `""` excludes nothing.
+    pub excludes: String,
+    /// Also wait for one of the target's apps to be `InService` (Studio creates the home
+    /// directory with the right owner when the first app starts).
+    pub wait_for_app: bool,
+    /// How many times the workflow checks whether the target is ready before it gives up.
+    pub target_ready_checks: u32,
+    pub target_ready_interval_seconds: u32,
+    /// How many times the workflow polls the DataSync execution before it cancels it.
+    pub transfer_polls: u32,
+    pub transfer_poll_seconds: u32,
+    /// The restore consumes the target row's `restore_from`: remove it on success.
+    pub clear_restore_from: bool,
+    /// Who started the workflow (`stream-processor`, `reconciler`, `provider`): for the
+    /// history and the notification.
+    pub requested_by: String,
+}
+
+impl Default for RestoreOptions {
+    fn default() -> Self {
+        RestoreOptions {
+            excludes: DEFAULT_EXCLUDES.to_owned(),
+            wait_for_app: true,
+            // 120 checks 30 s apart: the target gets an hour to become ready.
+            target_ready_checks: 120,
+            target_ready_interval_seconds: 30,
+            // 2880 polls 30 s apart: a day of copying, well inside the 25,000-event history.
+            transfer_polls: 2880,
+            transfer_poll_seconds: 30,
+            clear_restore_from: false,
+            requested_by: "provider".to_owned(),
+        }
+    }
+}
+
+/// The input of one restore workflow execution: copy `source` into `target`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RestoreRequest {
+    pub source: SourceDirectory,
+    pub target: TargetHome,
+    pub options: RestoreOptions,
+}
+
+/// One side of a copy, as the callers know it: parsed, so that the request can only hold valid
+/// values.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Directory<'a> {
+    pub home: &'a HomeKey,
+    pub domain_id: &'a str,
+    pub directory: &'a HomeDirectory,
+}
+
+impl RestoreRequest {
+    /// A request to copy `source` into the home directory of `target`. Refuses a copy of a
+    /// directory onto itself and identifiers that could name anything but a home directory.
+    pub fn new(
+        source: &Directory<'_>,
+        target: &Directory<'_>,
+        options: RestoreOptions,
+    ) -> Result<RestoreRequest, Error> {
+        for side in [source, target] {
+            check_domain_id(side.domain_id, side.home)?;
+            check_file_system_id(&side.directory.file_system_id)?;
+        }
+        if source.directory == target.directory {
+            return Err(Error::Refused(format!(
+                "restore into {}: the source {} is the target's own home directory",
+                target.home, source.directory
+            )));
+        }
+        if options.target_ready_interval_seconds == 0 || options.transfer_poll_seconds == 0 {
+            return Err(Error::Invalid(format!(
+                "restore into {}: wait intervals must be at least one second",
+                target.home
+            )));
+        }
+        Ok(RestoreRequest {
+            source: SourceDirectory {
+                domain_id: source.domain_id.to_owned(),
+                file_system_id: source.directory.file_system_id.clone(),
+                uid: source.directory.uid.to_string(),
+                home: source.home.to_string(),
+            },
+            target: TargetHome {
+                domain_id: target.domain_id.to_owned(),
+                kind: target.home.kind.as_str().to_owned(),
+                name: target.home.name.clone(),
+                file_system_id: target.directory.file_system_id.clone(),
+                uid: target.directory.uid.to_string(),
+                home: target.home.to_string(),
+            },
+            options,
+        })
+    }
+
+    /// Parses and re-checks a request (the Lambdas read them back from Step Functions).
+    pub fn from_json(json: &str) -> Result<RestoreRequest, Error> {
+        let request: RestoreRequest = serde_json::from_str(json)
+            .map_err(|e| Error::Invalid(format!("not a restore workflow input: {e}")))?;
+        request.validate()?;
+        Ok(request)
+    }
+
+    /// The JSON input for `StartExecution`.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("a restore request always serializes")
+    }
+
+    /// Checks every invariant [`RestoreRequest::new`] enforces, on a request that came from
+    /// elsewhere.
+    pub fn validate(&self) -> Result<(), Error> {
+        let source_home: HomeKey = self.source.home.parse()?;
+        let target_home: HomeKey = self.target.home.parse()?;
+        let kind: HomeKind = self.target.kind.parse()?;
+        if kind != target_home.kind || self.target.name != target_home.name {
+            return Err(Error::Invalid(format!(
+                "restore into {}: kind {:?} and name {:?} do not match the home key",
+                self.target.home, self.target.kind, self.target.name
+            )));
+        }
+        let source_directory =
+            HomeDirectory::new(&self.source.file_system_id, self.source.uid.parse::<Uid>()?)?;
+        let target_directory =
+            HomeDirectory::new(&self.target.file_system_id, self.target.uid.parse::<Uid>()?)?;
+        RestoreRequest::new(
+            &Directory {
+                home: &source_home,
+                domain_id: &self.source.domain_id,
+                directory: &source_directory,
+            },
+            &Directory {
+                home: &target_home,
+                domain_id: &self.target.domain_id,
+                directory: &target_directory,
+            },
+            self.options.clone(),
+        )
+        .map(|_| ())
+    }
+
+    /// The deterministic execution name of this copy: `restore-<target uid>-<target>-<copy>`,
+    /// two hashes: of the target home and directory, and of the source directory with the target. The same copy always
+    /// gets the same name, so Step Functions starts it at most once (names stay reserved for 90
+    /// days after an execution ends).
+    pub fn execution_name(&self) -> String {
+        self.named(None)
+    }
+
+    /// The name for a deliberate repeat of the same copy (a manual retry after a failure):
+    /// attempt 0 is [`RestoreRequest::execution_name`].
+    pub fn execution_name_for_attempt(&self, attempt: u32) -> String {
+        self.named((attempt > 0).then_some(attempt))
+    }
+
+    fn named(&self, attempt: Option<u32>) -> String {
+        let name = format!(
+            "restore-{}-{}-{}",
+            self.target.uid,
+            self.target_tag(),
+            self.copy_tag()
+        );
+        let name = match attempt {
+            None => name,
+            Some(n) => format!("{name}-retry{n}"),
+        };
+        debug_assert!(name.len() <= MAX_EXECUTION_NAME, "{name}");
+        name
+    }
+
+    /// A hash of the target home and directory. Every execution into this directory carries it
+    /// in its name, so a recorded execution tells whether this directory was restored already.
+    pub fn target_tag(&self) -> String {
+        target_tag(
+            &self.target.home,
+            &self.target.domain_id,
+            &self.target.file_system_id,
+            &self.target.uid,
+        )
+    }
+
+    fn copy_tag(&self) -> String {
+        digest(&[
+            &self.source.file_system_id,
+            &self.source.uid,
+            &self.target_tag(),
+        ])
+    }
+}
+
+fn target_tag(home: &str, domain_id: &str, file_system_id: &str, uid: &str) -> String {
+    digest(&["target", home, domain_id, file_system_id, uid])
+}
+
+/// 20 hex digits (80 bits) of SHA-256 over the parts, each terminated so that parts cannot run
+/// into each other.
+fn digest(parts: &[&str]) -> String {
+    let mut hash = Sha256::new();
+    hash.update(b"studio-restore/v1\0");
+    for part in parts {
+        hash.update(part.as_bytes());
+        hash.update([0u8]);
+    }
+    hex::encode(hash.finalize())[..20].to_owned()
+}
+
+/// What to do about one home after its mapping row changed (stream processor) or when the
+/// reconciler looks at it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RestorePlan {
+    /// No restore is due.
+    Nothing,
+    /// Start this restore (under [`RestoreRequest::execution_name`]).
+    Start(RestoreRequest),
+    /// A restore would be due, but a safety rule refuses it; record why. `request` is the refused
+    /// restore when it could be built: recording its execution name on the row tells the
+    /// reconciler this directory was decided.
+    Refuse {
+        reason: String,
+        request: Option<Box<RestoreRequest>>,
+    },
+}
+
+/// The restore a change of a mapping row calls for, from the stream record's old and new image.
+///
+/// A restore starts when the home's directory changed and either the row names a declared source
+/// (`restore_from`, set by `studio_restore_target`: always honoured, and consumed), or the home
+/// was recreated (it had a directory before) with replication on. A profile recreated for a
+/// different IAM Identity Center user is refused.
+///
+/// The source of a recreation is the directory the home had before. When that directory was
+/// itself a recreation whose restore never finished (recreated twice in quick succession: A, B,
+/// C), the restore into B was superseded, so the source is A, where the data still is.
+pub fn plan_after_change(
+    old: Option<&MappingRecord>,
+    new: &MappingRecord,
+    options: &RestoreOptions,
+) -> RestorePlan {
+    let Some(target) = new.directory.as_ref() else {
+        return RestorePlan::Nothing;
+    };
+    let before = old.and_then(|o| o.directory.as_ref());
+    if before == Some(target) {
+        // The workflow's own writes, flag changes, redelivered events.
+        return RestorePlan::Nothing;
+    }
+    if let Some(from) = &new.restore_from {
+        let mut options = options.clone();
+        options.clear_restore_from = true;
+        let domain_id = new.domain_id.as_deref().unwrap_or_default();
+        return request(&from.home, domain_id, &from.directory, new, options);
+    }
+    let (Some(old), Some(_)) = (old, before) else {
+        // A home seen for the first time (or a declared target without a source).
+        return RestorePlan::Nothing;
+    };
+    if !new.replication {
+        return RestorePlan::Nothing;
+    }
+    let Some(previous) = &new.previous else {
+        return RestorePlan::Nothing;
+    };
+    let (source, source_domain) = match (&old.previous, old.directory.as_ref()) {
+        (Some(earlier), Some(superseded))
+            if old.replication && !restored(old, superseded, RestoreStatus::Succeeded) =>
+        {
+            (&earlier.directory, earlier.domain_id.as_deref())
+        }
+        _ => (&previous.directory, previous.domain_id.as_deref()),
+    };
+    let domain_id = source_domain
+        .or(new.domain_id.as_deref())
+        .unwrap_or_default();
+    let plan = request(&new.home, domain_id, source, new, options.clone());
+    if let (HomeKind::User, Some(recorded), RestorePlan::Start(refused)) =
+        (new.home.kind, old.sso_user.as_deref(), &plan)
+    {
+        if new.sso_user.as_deref() != Some(recorded) {
+            return RestorePlan::Refuse {
+                reason: format!(
+                    "{} was recreated for IAM Identity Center user {:?}, but its files belong to {recorded:?}; restore them explicitly if that is intended",
+                    new.home,
+                    new.sso_user.as_deref().unwrap_or("")
+                ),
+                request: Some(Box::new(refused.clone())),
+            };
+        }
+    }
+    plan
+}
+
+/// The restore the reconciler should (re)start for a row, if one is due and none was recorded
+/// into the row's current directory: the events or the stream processing missed it. Starting it
+/// again is harmless: the execution name is deterministic.
+pub fn plan_pending(record: &MappingRecord, options: &RestoreOptions) -> RestorePlan {
+    let Some(target) = record.directory.as_ref() else {
+        return RestorePlan::Nothing;
+    };
+    if restored(record, target, RestoreStatus::Any) {
+        return RestorePlan::Nothing;
+    }
+    let domain_id = record.domain_id.as_deref().unwrap_or_default();
+    if let Some(from) = &record.restore_from {
+        let mut options = options.clone();
+        options.clear_restore_from = true;
+        return request(&from.home, domain_id, &from.directory, record, options);
+    }
+    match &record.previous {
+        Some(previous) if record.replication => {
+            let source_domain = previous.domain_id.as_deref().unwrap_or(domain_id);
+            request(
+                &record.home,
+                source_domain,
+                &previous.directory,
+                record,
+                options.clone(),
+            )
+        }
+        _ => RestorePlan::Nothing,
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum RestoreStatus {
+    Succeeded,
+    Any,
+}
+
+/// Whether the row records a restore into `directory` (of its current domain), by the target tag
+/// in the recorded execution's name.
+fn restored(record: &MappingRecord, directory: &HomeDirectory, status: RestoreStatus) -> bool {
+    let (Some(outcome), Some(domain_id)) = (&record.last_restore, record.domain_id.as_deref())
+    else {
+        return false;
+    };
+    let tag = target_tag(
+        &record.home.to_string(),
+        domain_id,
+        &directory.file_system_id,
+        &directory.uid.to_string(),
+    );
+    let into_directory = outcome
+        .execution
+        .as_deref()
+        .is_some_and(|execution| execution.contains(&format!("-{tag}-")));
+    into_directory && (status == RestoreStatus::Any || outcome.status == "SUCCEEDED")
+}
+
+fn request(
+    source_home: &HomeKey,
+    source_domain_id: &str,
+    source: &HomeDirectory,
+    target: &MappingRecord,
+    options: RestoreOptions,
+) -> RestorePlan {
+    let (Some(directory), Some(domain_id)) = (&target.directory, target.domain_id.as_deref())
+    else {
+        return RestorePlan::Nothing;
+    };
+    let made = RestoreRequest::new(
+        &Directory {
+            home: source_home,
+            domain_id: source_domain_id,
+            directory: source,
+        },
+        &Directory {
+            home: &target.home,
+            domain_id,
+            directory,
+        },
+        options,
+    );
+    match made {
+        Ok(request) => RestorePlan::Start(request),
+        Err(e) => RestorePlan::Refuse {
+            reason: e.to_string(),
+            request: None,
+        },
+    }
+}
+
+/// The ARN of an execution, from its state machine's ARN and its name (what `StartExecution`
+/// returns, and what `ExecutionAlreadyExists` does not).
+pub fn execution_arn(state_machine_arn: &str, execution_name: &str) -> Option<String> {
+    state_machine_arn.contains(":stateMachine:").then(|| {
+        format!(
+            "{}:{execution_name}",
+            state_machine_arn.replacen(":stateMachine:", ":execution:", 1)
+        )
+    })
+}
+
+fn check_domain_id(id: &str, home: &HomeKey) -> Result<(), Error> {
+    let ok = id.len() > 2
+        && id.len() <= 63
+        && id.starts_with("d-")
+        && id[2..]
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-');
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::Invalid(format!(
+            "restore for {home}: {id:?} is not a SageMaker domain id (d-...)"
+        )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FS: &str = "fs-0123456789abcdef0";
+
+    fn alice() -> HomeKey {
+        HomeKey::new("studio", HomeKind::User, "alice").unwrap()
+    }
+
+    fn request(source_uid: u32, target_uid: u32) -> Result<RestoreRequest, Error> {
+        let home = alice();
+        let source = HomeDirectory::new(FS, Uid::new(source_uid.into()).unwrap()).unwrap();
+        let target = HomeDirectory::new(FS, Uid::new(target_uid.into()).unwrap()).unwrap();
+        RestoreRequest::new(
+            &Directory {
+                home: &home,
+                domain_id: "d-old1",
+                directory: &source,
+            },
+            &Directory {
+                home: &home,
+                domain_id: "d-new1",
+                directory: &target,
+            },
+            RestoreOptions::default(),
+        )
+    }
+
+    #[test]
+    fn the_json_carries_every_field_the_state_machine_reads() {
+        let json: serde_json::Value =
+            serde_json::from_str(&request(200001, 200002).unwrap().to_json()).unwrap();
+        assert_eq!(json["source"]["uid"], "200001");
+        assert_eq!(json["source"]["home"], "studio/user/alice");
+        assert_eq!(json["target"]["kind"], "user");
+        assert_eq!(json["target"]["name"], "alice");
+        assert_eq!(json["target"]["uid"], "200002");
+        assert_eq!(json["target"]["file_system_id"], FS);
+        for field in [
+            "excludes",
+            "wait_for_app",
+            "target_ready_checks",
+            "target_ready_interval_seconds",
+            "transfer_polls",
+            "transfer_poll_seconds",
+            "clear_restore_from",
+            "requested_by",
+        ] {
+            assert!(
+                json["options"].get(field).is_some(),
+                "options.{field} missing"
+            );
+        }
+    }
+
+    #[test]
+    fn a_directory_is_never_copied_onto_itself() {
+        let err = request(200001, 200001).unwrap_err();
+        assert!(matches!(err, Error::Refused(_)), "{err}");
+    }
+
+    #[test]
+    fn names_are_deterministic_valid_and_distinct_per_copy() {
+        let a = request(200001, 200002).unwrap();
+        assert_eq!(
+            a.execution_name(),
+            request(200001, 200002).unwrap().execution_name()
+        );
+        assert_ne!(
+            a.execution_name(),
+            request(200001, 200003).unwrap().execution_name()
+        );
+        assert_ne!(
+            a.execution_name(),
+            request(200004, 200002).unwrap().execution_name()
+        );
+        assert_ne!(a.execution_name(), a.execution_name_for_attempt(1));
+        assert_eq!(a.execution_name(), a.execution_name_for_attempt(0));
+        for name in [a.execution_name(), a.execution_name_for_attempt(u32::MAX)] {
+            assert!(name.len() <= 80, "{name}");
+            assert!(
+                name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'),
+                "{name}"
+            );
+        }
+        assert!(
+            a.execution_name()
+                .starts_with(&format!("restore-200002-{}-", a.target_tag()))
+        );
+        assert_eq!(
+            a.target_tag(),
+            request(200004, 200002).unwrap().target_tag()
+        );
+    }
+
+    #[test]
+    fn parsed_requests_are_checked_again() {
+        let good = request(200001, 200002).unwrap();
+        assert_eq!(RestoreRequest::from_json(&good.to_json()).unwrap(), good);
+        let mut bad = good.clone();
+        bad.target.uid = String::new();
+        assert!(RestoreRequest::from_json(&bad.to_json()).is_err());
+        let mut bad = good.clone();
+        bad.source.uid = "0".into();
+        assert!(RestoreRequest::from_json(&bad.to_json()).is_err());
+        let mut bad = good.clone();
+        bad.source.file_system_id = format!("{FS}/../x");
+        assert!(RestoreRequest::from_json(&bad.to_json()).is_err());
+        let mut bad = good.clone();
+        bad.target.kind = "space".into();
+        assert!(RestoreRequest::from_json(&bad.to_json()).is_err());
+        assert!(RestoreRequest::from_json("{}").is_err());
+    }
+
+    #[test]
+    fn execution_arns_follow_the_state_machine() {
+        assert_eq!(
+            execution_arn(
+                "arn:aws:states:us-east-1:123456789012:stateMachine:restore",
+                "x"
+            )
+            .as_deref(),
+            Some("arn:aws:states:us-east-1:123456789012:execution:restore:x")
+        );
+        assert_eq!(execution_arn("nonsense", "x"), None);
+    }
+
+    fn dir(uid: u32) -> HomeDirectory {
+        HomeDirectory::new(FS, Uid::new(uid.into()).unwrap()).unwrap()
+    }
+
+    fn row(uid: Option<u32>, previous: Option<u32>) -> MappingRecord {
+        let mut record = MappingRecord::new(alice());
+        record.domain_id = Some("d-new1".into());
+        record.directory = uid.map(dir);
+        record.previous = previous.map(|p| crate::records::PreviousDirectory {
+            directory: dir(p),
+            domain_id: Some("d-old1".into()),
+        });
+        record.version = 1;
+        record
+    }
+
+    fn started(plan: RestorePlan) -> RestoreRequest {
+        match plan {
+            RestorePlan::Start(request) => request,
+            other => panic!("expected a restore, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_recreated_home_is_restored_from_its_previous_directory() {
+        let options = RestoreOptions::default();
+        let old = row(Some(200001), None);
+        let new = row(Some(200002), Some(200001));
+        let request = started(plan_after_change(Some(&old), &new, &options));
+        assert_eq!(
+            (request.source.uid.as_str(), request.target.uid.as_str()),
+            ("200001", "200002")
+        );
+        assert_eq!(request.source.domain_id, "d-old1");
+        assert!(!request.options.clear_restore_from);
+    }
+
+    #[test]
+    fn nothing_is_due_without_a_recreation() {
+        let options = RestoreOptions::default();
+        // First sighting (INSERT), the workflow's own write, a home that was deleted from the table.
+        assert_eq!(
+            plan_after_change(None, &row(Some(200001), None), &options),
+            RestorePlan::Nothing
+        );
+        let same = row(Some(200002), Some(200001));
+        assert_eq!(
+            plan_after_change(Some(&same), &same, &options),
+            RestorePlan::Nothing
+        );
+        assert_eq!(
+            plan_after_change(Some(&same), &row(None, None), &options),
+            RestorePlan::Nothing
+        );
+        // Replication off.
+        let mut new = row(Some(200002), Some(200001));
+        new.replication = false;
+        assert_eq!(
+            plan_after_change(Some(&row(Some(200001), None)), &new, &options),
+            RestorePlan::Nothing
+        );
+    }
+
+    #[test]
+    fn a_declared_source_is_restored_when_the_target_appears_and_consumed() {
+        let mut new = row(Some(200007), None);
+        let bob = HomeKey::new("other", HomeKind::Space, "bob").unwrap();
+        new.restore_from = Some(crate::records::RestoreSource {
+            home: bob,
+            directory: dir(200003),
+        });
+        let mut old = new.clone();
+        old.directory = None;
+        let request = started(plan_after_change(
+            Some(&old),
+            &new,
+            &RestoreOptions::default(),
+        ));
+        assert_eq!(request.source.home, "other/space/bob");
+        assert_eq!(request.source.uid, "200003");
+        assert!(request.options.clear_restore_from);
+    }
+
+    #[test]
+    fn a_profile_recreated_for_another_sso_user_is_refused() {
+        let mut old = row(Some(200001), None);
+        old.sso_user = Some("alice@example.com".into());
+        let mut new = row(Some(200002), Some(200001));
+        new.sso_user = Some("mallory@example.com".into());
+        assert!(matches!(
+            plan_after_change(Some(&old), &new, &RestoreOptions::default()),
+            RestorePlan::Refuse { .. }
+        ));
+        new.sso_user = old.sso_user.clone();
+        started(plan_after_change(
+            Some(&old),
+            &new,
+            &RestoreOptions::default(),
+        ));
+    }
+
+    #[test]
+    fn a_double_recreation_restores_from_where_the_data_still_is() {
+        let options = RestoreOptions::default();
+        // A (200001) -> B (200002): its restore started but never finished; then C (200003).
+        let mut old = row(Some(200002), Some(200001));
+        let into_b = started(plan_after_change(
+            Some(&row(Some(200001), None)),
+            &old,
+            &options,
+        ));
+        old.last_restore = Some(crate::records::RestoreOutcome {
+            status: "RUNNING".into(),
+            execution: Some(format!(
+                "arn:aws:states:us-east-1:1:execution:sm:{}",
+                into_b.execution_name()
+            )),
+            restored_at: None,
+            files_transferred: None,
+            bytes_written: None,
+            duration_ms: None,
+        });
+        let new = row(Some(200003), Some(200002));
+        assert_eq!(
+            started(plan_after_change(Some(&old), &new, &options))
+                .source
+                .uid,
+            "200001"
+        );
+        // Once B was restored, C gets B.
+        old.last_restore.as_mut().unwrap().status = "SUCCEEDED".into();
+        assert_eq!(
+            started(plan_after_change(Some(&old), &new, &options))
+                .source
+                .uid,
+            "200002"
+        );
+    }
+
+    #[test]
+    fn the_reconciler_starts_only_restores_not_recorded_into_the_current_directory() {
+        let options = RestoreOptions::default();
+        let mut record = row(Some(200002), Some(200001));
+        let request = started(plan_pending(&record, &options));
+        record.last_restore = Some(crate::records::RestoreOutcome {
+            status: "FAILED".into(),
+            execution: Some(format!(
+                "arn:aws:states:us-east-1:1:execution:sm:{}",
+                request.execution_name()
+            )),
+            restored_at: None,
+            files_transferred: None,
+            bytes_written: None,
+            duration_ms: None,
+        });
+        assert_eq!(plan_pending(&record, &options), RestorePlan::Nothing);
+        // A later recreation makes a new restore due.
+        record.previous = Some(crate::records::PreviousDirectory {
+            directory: dir(200002),
+            domain_id: None,
+        });
+        record.directory = Some(dir(200009));
+        assert_eq!(
+            started(plan_pending(&record, &options)).source.uid,
+            "200002"
+        );
+        assert_eq!(
+            plan_pending(&row(Some(200001), None), &options),
+            RestorePlan::Nothing
+        );
+    }
+}
