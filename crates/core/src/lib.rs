@@ -6,6 +6,7 @@
 pub mod aws;
 pub mod error;
 pub mod home;
+pub mod homes;
 pub mod records;
 pub mod resolve;
 pub mod restore;
