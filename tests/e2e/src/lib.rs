@@ -1,1 +1,51 @@
-//! Helpers for the end-to-end tests: the emulator, Terraform, fresh working directories.
+//! The harness of the end-to-end tests: the emulator, Terraform, fresh working directories.
+//!
+//! Every test in `tests/e2e/tests/` talks to one running emulator (`scripts/test` starts it; by
+//! hand: `scripts/emulator start && eval "$(scripts/emulator env)"`). Tests run in parallel
+//! against it, so none of them resets it: each names what it creates with [`unique_name`].
+//!
+//! ```no_run
+//! # async fn example() {
+//! use studio_e2e::{Emulator, Provider, Terraform, unique_name};
+//!
+//! let emulator = Emulator::from_env();
+//! let aws = emulator.clients().await;
+//! let table = unique_name("mapping");
+//!
+//! let tf = Terraform::new(&emulator);
+//! tf.write_providers(&[Provider::Aws]);
+//! tf.write("main.tf", &format!(r#"
+//! resource "aws_dynamodb_table" "t" {{
+//!   name         = "{table}"
+//!   hash_key     = "home"
+//!   billing_mode = "PAY_PER_REQUEST"
+//!   attribute {{
+//!     name = "home"
+//!     type = "S"
+//!   }}
+//! }}"#));
+//! tf.init();
+//! tf.apply();
+//! tf.assert_plan_empty();
+//! let described = aws.dynamodb.describe_table().table_name(&table).send().await.unwrap();
+//! tf.destroy();
+//! # }
+//! ```
+
+mod diff;
+mod emulator;
+mod files;
+mod lambda;
+mod names;
+mod repo;
+mod terraform;
+mod wait;
+
+pub use diff::{assert_json_eq, assert_text_eq, line_diff};
+pub use emulator::{ACCOUNT_ID, Clients, Emulator, REGION};
+pub use files::{read_file, tree, write_file};
+pub use lambda::{LambdaZip, lambda_zip};
+pub use names::unique_name;
+pub use repo::repo_root;
+pub use terraform::{Plan, Provider, Terraform, TerraformOutput, TerraformVersion};
+pub use wait::eventually;
