@@ -242,7 +242,10 @@ mod tests {
             (MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE),
             ("PLUGIN_PROTOCOL_VERSIONS", "4,5"),
         ]));
-        assert!(matches!(old, Err(HandshakeError::UnsupportedProtocol { .. })));
+        assert!(matches!(
+            old,
+            Err(HandshakeError::UnsupportedProtocol { .. })
+        ));
     }
 
     #[test]

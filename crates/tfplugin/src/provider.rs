@@ -54,7 +54,8 @@ pub trait Provider: Send + Sync + 'static {
     /// Connects the provider. Called once per provider process, before any resource call; the
     /// configuration may still contain unknowns during plan, in which case a provider should
     /// not fail but leave the errors to the calls that really need the connection.
-    async fn configure(&self, config: &Value, ctx: &Context) -> (Option<ProviderData>, Diagnostics);
+    async fn configure(&self, config: &Value, ctx: &Context)
+    -> (Option<ProviderData>, Diagnostics);
 }
 
 /// A managed resource type.
@@ -149,7 +150,10 @@ pub trait Resource: Send + Sync + 'static {
         crate::json::from_json(state, &schema.value_type(), &mut path).map_err(|e| {
             Diagnostic::error(
                 "Unreadable state",
-                format!("The stored state of this {} is invalid: {e}", self.type_name()),
+                format!(
+                    "The stored state of this {} is invalid: {e}",
+                    self.type_name()
+                ),
             )
             .into()
         })

@@ -115,7 +115,11 @@ pub async fn serve(provider: Arc<dyn Provider>, options: ServeOptions) -> Result
         "serving plugin protocol 6"
     );
 
-    let incoming = incoming(listener, tls.map(|(_, acceptor)| acceptor), shutdown.clone());
+    let incoming = incoming(
+        listener,
+        tls.map(|(_, acceptor)| acceptor),
+        shutdown.clone(),
+    );
     let signal = {
         let shutdown = shutdown.clone();
         let stop = stop.clone();
@@ -314,7 +318,6 @@ impl plugin::grpc_stdio_server::GrpcStdio for Stdio {
         Ok(Response::new(Box::pin(stream) as StdioStream))
     }
 }
-
 
 /// `grpc.health.v1.Health`: go-plugin checks the service named `plugin`.
 struct Health;

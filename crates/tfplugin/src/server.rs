@@ -498,11 +498,9 @@ impl pb::provider_server::Provider for ProviderService {
                 diagnostics: diagnostics_to_proto(diags),
             }
         };
-        guarded(
-            "ValidateResourceConfig",
-            call.instrument(span),
-            |r, d| r.diagnostics = d,
-        )
+        guarded("ValidateResourceConfig", call.instrument(span), |r, d| {
+            r.diagnostics = d
+        })
         .await
     }
 
@@ -770,7 +768,11 @@ impl pb::provider_server::Provider for ProviderService {
                     tracing::info!("deleting");
                     let diags = implementation.delete(&prior, &ctx).await;
                     // A failed delete keeps the object in state.
-                    let kept = if diags.has_errors() { prior } else { Value::Null };
+                    let kept = if diags.has_errors() {
+                        prior
+                    } else {
+                        Value::Null
+                    };
                     (kept, diags)
                 } else if prior.is_null() {
                     tracing::info!("creating");
@@ -778,9 +780,8 @@ impl pb::provider_server::Provider for ProviderService {
                     (state.unwrap_or(Value::Null), diags)
                 } else {
                     tracing::info!("updating");
-                    let (state, diags) = implementation
-                        .update(&prior, &planned, &config, &ctx)
-                        .await;
+                    let (state, diags) =
+                        implementation.update(&prior, &planned, &config, &ctx).await;
                     (state.unwrap_or(Value::Null), diags)
                 };
                 tracing::Span::current().record("tf_resource_id", instance_id(&new_state));
@@ -843,7 +844,10 @@ impl pb::provider_server::Provider for ProviderService {
                 } else if !diags.has_errors() {
                     diags.error(
                         "Nothing to import",
-                        format!("No {} was found with the id {:?}.", request.type_name, request.id),
+                        format!(
+                            "No {} was found with the id {:?}.",
+                            request.type_name, request.id
+                        ),
                     );
                 }
                 Ok::<_, Diagnostics>(pb::import_resource_state::Response {
