@@ -16,9 +16,8 @@ use crate::value::{CodecError, Number, Value, infer_type};
 /// Decodes JSON of type `ty`. Object attributes missing from the JSON decode as null and
 /// attributes the type does not have are ignored (state written by another schema version).
 pub fn decode_json(bytes: &[u8], ty: &Type) -> Result<Value, CodecError> {
-    let json: Json = serde_json::from_slice(bytes).map_err(|e| {
-        CodecError::new(&AttributePath::root(), format!("invalid JSON value: {e}"))
-    })?;
+    let json: Json = serde_json::from_slice(bytes)
+        .map_err(|e| CodecError::new(&AttributePath::root(), format!("invalid JSON value: {e}")))?;
     from_json(&json, ty, &mut AttributePath::root())
 }
 
@@ -27,7 +26,10 @@ pub fn from_json(json: &Json, ty: &Type, path: &mut AttributePath) -> Result<Val
     let mismatch = |path: &AttributePath| {
         CodecError::new(
             path,
-            format!("a value of type {ty} is required, got JSON {}", json_kind(json)),
+            format!(
+                "a value of type {ty} is required, got JSON {}",
+                json_kind(json)
+            ),
         )
     };
     match (json, ty) {
@@ -161,7 +163,10 @@ fn write(
         (Value::Bool(b), Type::Bool) => out.push_str(if *b { "true" } else { "false" }),
         (Value::Number(n), Type::Number) => write_number(out, n, path)?,
         (Value::String(s), Type::String) => write_str(out, s),
-        (Value::List(items) | Value::Set(items) | Value::Tuple(items), Type::List(e) | Type::Set(e)) => {
+        (
+            Value::List(items) | Value::Set(items) | Value::Tuple(items),
+            Type::List(e) | Type::Set(e),
+        ) => {
             let unique;
             let items = if matches!(ty, Type::Set(_)) && !matches!(value, Value::Set(_)) {
                 unique = Value::set(items.iter().cloned());
@@ -244,7 +249,10 @@ fn write(
         _ => {
             return Err(CodecError::new(
                 path,
-                format!("a value of type {ty} is required, but got a {}", value.kind()),
+                format!(
+                    "a value of type {ty} is required, but got a {}",
+                    value.kind()
+                ),
             ));
         }
     }
@@ -268,10 +276,7 @@ fn write_number(out: &mut String, n: &Number, path: &AttributePath) -> Result<()
         Number::Big(text) => match Number::parse(text) {
             Some(_) => write!(out, "{}", n.to_decimal_string()),
             None => {
-                return Err(CodecError::new(
-                    path,
-                    format!("{text:?} is not a number"),
-                ));
+                return Err(CodecError::new(path, format!("{text:?} is not a number")));
             }
         },
     }

@@ -41,7 +41,10 @@ pub fn encode_msgpack(value: &Value, ty: &Type) -> Result<Vec<u8>, CodecError> {
 fn mismatch(path: &AttributePath, ty: &Type, value: &Value) -> CodecError {
     CodecError::new(
         path,
-        format!("a value of type {ty} is required, but got a {}", value.kind()),
+        format!(
+            "a value of type {ty} is required, but got a {}",
+            value.kind()
+        ),
     )
 }
 
@@ -421,9 +424,9 @@ impl<'a> Reader<'a> {
             (Item::Float(f), Type::Number) => Ok(Value::Number(Number::Float(f))),
             (Item::Str(b), Type::Number) => {
                 let text = utf8(b, path)?;
-                Number::parse(&text).map(Value::Number).ok_or_else(|| {
-                    CodecError::new(path, format!("{text:?} is not a number"))
-                })
+                Number::parse(&text)
+                    .map(Value::Number)
+                    .ok_or_else(|| CodecError::new(path, format!("{text:?} is not a number")))
             }
             (Item::Str(b), Type::String) => Ok(Value::String(utf8(b, path)?)),
             (Item::Array(n), Type::List(element)) => {
@@ -446,7 +449,10 @@ impl<'a> Reader<'a> {
                 if n != elements.len() {
                     return Err(CodecError::new(
                         path,
-                        format!("a tuple of {} elements is required, got {n}", elements.len()),
+                        format!(
+                            "a tuple of {} elements is required, got {n}",
+                            elements.len()
+                        ),
                     ));
                 }
                 let mut items = Vec::with_capacity(n);

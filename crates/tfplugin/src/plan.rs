@@ -236,7 +236,7 @@ impl Planner {
             .enumerate()
             .map(|(i, item)| {
                 path.push(PathStep::ElementKeyInt(i as i64));
-                let planned = self.object(schema, prior.index(i), item, path);
+                let planned = self.object(schema, prior.element(i), item, path);
                 path.pop();
                 planned
             })

@@ -490,7 +490,12 @@ impl Attribute {
 /// Every diagnostic names the full attribute path.
 pub fn validate_config(schema: &Schema, config: &Value) -> Diagnostics {
     let mut diags = Diagnostics::new();
-    validate_block(&schema.block, config, &mut AttributePath::root(), &mut diags);
+    validate_block(
+        &schema.block,
+        config,
+        &mut AttributePath::root(),
+        &mut diags,
+    );
     diags
 }
 
@@ -584,7 +589,10 @@ fn validate_attribute(
             diags.attribute_error(
                 path.clone(),
                 "Missing required argument",
-                format!("The argument \"{}\" is required, but no value was set.", attribute.name),
+                format!(
+                    "The argument \"{}\" is required, but no value was set.",
+                    attribute.name
+                ),
             );
         }
         return;

@@ -44,12 +44,7 @@ impl Type {
     }
 
     pub fn object<K: Into<String>>(attributes: impl IntoIterator<Item = (K, Type)>) -> Type {
-        Type::Object(
-            attributes
-                .into_iter()
-                .map(|(k, t)| (k.into(), t))
-                .collect(),
-        )
+        Type::Object(attributes.into_iter().map(|(k, t)| (k.into(), t)).collect())
     }
 
     pub fn tuple(elements: impl IntoIterator<Item = Type>) -> Type {
@@ -127,7 +122,10 @@ impl Type {
                             TypeJsonError("a tuple type needs an array of element types".into())
                         })?;
                         Ok(Type::Tuple(
-                            elems.iter().map(Type::from_json).collect::<Result<_, _>>()?,
+                            elems
+                                .iter()
+                                .map(Type::from_json)
+                                .collect::<Result<_, _>>()?,
                         ))
                     }
                     other => Err(TypeJsonError(format!(
@@ -142,8 +140,7 @@ impl Type {
 
     /// Parses a type from type-constraint JSON bytes.
     pub fn from_json_bytes(bytes: &[u8]) -> Result<Type, TypeJsonError> {
-        let json: Json =
-            serde_json::from_slice(bytes).map_err(|e| TypeJsonError(e.to_string()))?;
+        let json: Json = serde_json::from_slice(bytes).map_err(|e| TypeJsonError(e.to_string()))?;
         Type::from_json(&json)
     }
 

@@ -69,18 +69,20 @@ fn string_check(
     accept: impl Fn(&str) -> bool + Send + Sync + 'static,
 ) -> Arc<dyn Validator> {
     let description = expected.clone();
-    from_fn(description, move |value, path, diags| match value.as_str() {
-        Some(s) if accept(s) => {}
-        Some(s) => invalid(
-            path,
-            diags,
-            format!("{} must be {expected}, but got {s:?}.", subject(path)),
-        ),
-        None => invalid(
-            path,
-            diags,
-            format!("{} must be a string, but got {value}.", subject(path)),
-        ),
+    from_fn(description, move |value, path, diags| {
+        match value.as_str() {
+            Some(s) if accept(s) => {}
+            Some(s) => invalid(
+                path,
+                diags,
+                format!("{} must be {expected}, but got {s:?}.", subject(path)),
+            ),
+            None => invalid(
+                path,
+                diags,
+                format!("{} must be a string, but got {value}.", subject(path)),
+            ),
+        }
     })
 }
 
@@ -97,10 +99,9 @@ pub fn regex(pattern: &str, expected: impl Into<String>) -> Arc<dyn Validator> {
 
 /// Strings of `min..=max` characters.
 pub fn string_length(min: usize, max: usize) -> Arc<dyn Validator> {
-    string_check(
-        format!("a string of {min} to {max} characters"),
-        move |s| (min..=max).contains(&s.chars().count()),
-    )
+    string_check(format!("a string of {min} to {max} characters"), move |s| {
+        (min..=max).contains(&s.chars().count())
+    })
 }
 
 /// Non-empty strings.
@@ -212,14 +213,18 @@ fn parse_arn(s: &str) -> Option<(&str, &str)> {
         parts.next()?,
         parts.next()?,
     );
-    let lower = |p: &str| p.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    let lower = |p: &str| {
+        p.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    };
     let ok = prefix == "arn"
         && partition.starts_with("aws")
         && lower(partition)
         && !service.is_empty()
         && lower(service)
         && lower(region)
-        && (account.is_empty() || account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit()))
+        && (account.is_empty()
+            || account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit()))
         && !resource.is_empty();
     ok.then_some((service, resource))
 }
@@ -242,7 +247,11 @@ pub fn each(validator: Arc<dyn Validator>) -> Arc<dyn Validator> {
             Value::Set(items) => items.iter().for_each(|item| check(item, path, diags)),
             Value::Map(entries) => {
                 for (key, item) in entries {
-                    check(item, &path.child(PathStep::ElementKeyString(key.clone())), diags);
+                    check(
+                        item,
+                        &path.child(PathStep::ElementKeyString(key.clone())),
+                        diags,
+                    );
                 }
             }
             _ => {}
@@ -300,14 +309,24 @@ fn object_check(
 pub fn exactly_one_of<S: Into<String>>(names: impl IntoIterator<Item = S>) -> Arc<dyn Validator> {
     let names: Vec<String> = names.into_iter().map(Into::into).collect();
     let description = format!("exactly one of {}", quoted(&names));
-    object_check(names, description, |n| n == 1, "Invalid attribute combination")
+    object_check(
+        names,
+        description,
+        |n| n == 1,
+        "Invalid attribute combination",
+    )
 }
 
 /// An object validator: at least one of the named attributes is set.
 pub fn at_least_one_of<S: Into<String>>(names: impl IntoIterator<Item = S>) -> Arc<dyn Validator> {
     let names: Vec<String> = names.into_iter().map(Into::into).collect();
     let description = format!("at least one of {}", quoted(&names));
-    object_check(names, description, |n| n >= 1, "Invalid attribute combination")
+    object_check(
+        names,
+        description,
+        |n| n >= 1,
+        "Invalid attribute combination",
+    )
 }
 
 /// An object validator: at most one of the named attributes is set (they conflict).
@@ -343,11 +362,18 @@ mod pattern {
     enum Node {
         Char(char),
         Any,
-        Class { ranges: Vec<(char, char)>, negated: bool },
+        Class {
+            ranges: Vec<(char, char)>,
+            negated: bool,
+        },
         Start,
         End,
         Group(Vec<Vec<Node>>),
-        Repeat { node: Box<Node>, min: u32, max: Option<u32> },
+        Repeat {
+            node: Box<Node>,
+            min: u32,
+            max: Option<u32>,
+        },
     }
 
     /// A compiled pattern.
@@ -469,12 +495,17 @@ mod pattern {
 
         fn braces(&mut self, atom: Node) -> Result<Node, PatternError> {
             self.pos += 1;
-            let min = self.number().ok_or_else(|| self.error("expected a count after '{'"))?;
+            let min = self
+                .number()
+                .ok_or_else(|| self.error("expected a count after '{'"))?;
             let max = if self.eat(',') {
                 if self.peek() == Some('}') {
                     None
                 } else {
-                    Some(self.number().ok_or_else(|| self.error("expected a count after ','"))?)
+                    Some(
+                        self.number()
+                            .ok_or_else(|| self.error("expected a count after ','"))?,
+                    )
                 }
             } else {
                 Some(min)
@@ -513,7 +544,9 @@ mod pattern {
         }
 
         fn escape(&mut self) -> Result<Node, PatternError> {
-            let c = self.peek().ok_or_else(|| self.error("pattern ends in '\\'"))?;
+            let c = self
+                .peek()
+                .ok_or_else(|| self.error("pattern ends in '\\'"))?;
             self.pos += 1;
             let class = |ranges: &[(char, char)], negated| Node::Class {
                 ranges: ranges.to_vec(),

@@ -61,12 +61,7 @@ impl Value {
 
     /// An object from `(attribute, value)` pairs.
     pub fn object<K: Into<String>>(attributes: impl IntoIterator<Item = (K, Value)>) -> Value {
-        Value::Object(
-            attributes
-                .into_iter()
-                .map(|(k, v)| (k.into(), v))
-                .collect(),
-        )
+        Value::Object(attributes.into_iter().map(|(k, v)| (k.into(), v)).collect())
     }
 
     /// A map from `(key, value)` pairs.
@@ -142,7 +137,7 @@ impl Value {
     }
 
     /// The element at `index` of a list or tuple; null when absent.
-    pub fn index(&self, index: usize) -> &Value {
+    pub fn element(&self, index: usize) -> &Value {
         match self {
             Value::List(v) | Value::Tuple(v) => v.get(index).unwrap_or(&NULL),
             Value::Unknown => &Value::Unknown,
@@ -451,7 +446,9 @@ impl Number {
             Number::Int(i) => Some(*i),
             Number::UInt(u) => i64::try_from(*u).ok(),
             Number::Float(f) => {
-                if f.fract() == 0.0 && *f >= -9.223_372_036_854_776e18 && *f < 9.223_372_036_854_776e18
+                if f.fract() == 0.0
+                    && *f >= -9.223_372_036_854_776e18
+                    && *f < 9.223_372_036_854_776e18
                 {
                     Some(*f as i64)
                 } else {
@@ -546,7 +543,12 @@ impl Number {
         match self {
             Number::Int(i) => canonical_decimal(&i.to_string()),
             Number::UInt(u) => canonical_decimal(&u.to_string()),
-            Number::Float(f) if f.is_finite() => canonical_decimal(&format!("{f:e}")),
+            // The exact value of the binary float, not its shortest decimal form: 1e17 as a
+            // float is the integer 100000000000000000, and 0.1 is not exactly 1/10.
+            Number::Float(f) if f.is_finite() && f.fract() == 0.0 => {
+                canonical_decimal(&format!("{f:.0}"))
+            }
+            Number::Float(f) if f.is_finite() => canonical_decimal(&format!("{f:.800e}")),
             Number::Float(f) => Canonical::Other(f.to_string()),
             Number::Big(s) => canonical_decimal(s.trim()),
         }
@@ -570,7 +572,10 @@ fn canonical_decimal(text: &str) -> Canonical {
     };
     let (int_part, frac_part) = mantissa.split_once('.').unwrap_or((mantissa, ""));
     if (int_part.is_empty() && frac_part.is_empty())
-        || !int_part.bytes().chain(frac_part.bytes()).all(|b| b.is_ascii_digit())
+        || !int_part
+            .bytes()
+            .chain(frac_part.bytes())
+            .all(|b| b.is_ascii_digit())
     {
         return other();
     }
@@ -695,11 +700,9 @@ pub fn infer_type(value: &Value) -> crate::types::Type {
         Value::List(v) => Type::list(unify_all(v.iter())),
         Value::Set(v) => Type::set(unify_all(v.iter())),
         Value::Map(m) => Type::map(unify_all(m.values())),
-        Value::Object(m) => Type::Object(
-            m.iter()
-                .map(|(k, v)| (k.clone(), infer_type(v)))
-                .collect(),
-        ),
+        Value::Object(m) => {
+            Type::Object(m.iter().map(|(k, v)| (k.clone(), infer_type(v))).collect())
+        }
         Value::Tuple(v) => Type::Tuple(v.iter().map(infer_type).collect()),
     }
 }
