@@ -447,6 +447,51 @@ fn request(
     }
 }
 
+/// Whether [`start`] started the restore or found it started already.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Started {
+    New,
+    /// An execution of this name exists (running or finished): the same copy is not started twice.
+    AlreadyStarted,
+}
+
+/// Starts the restore workflow for `request` under its deterministic execution name. An existing
+/// execution of that name is success: this is what makes redelivered events, retried batches and
+/// reconciler passes start each copy once.
+pub async fn start(
+    sfn: &aws_sdk_sfn::Client,
+    state_machine_arn: &str,
+    request: &RestoreRequest,
+    policy: &crate::retry::RetryPolicy,
+    cancel: &tokio_util::sync::CancellationToken,
+) -> Result<Started, Error> {
+    let name = request.execution_name();
+    let input = request.to_json();
+    crate::retry::retry(policy, cancel, crate::retry::is_transient, || async {
+        match sfn
+            .start_execution()
+            .state_machine_arn(state_machine_arn)
+            .name(&name)
+            .input(&input)
+            .send()
+            .await
+        {
+            Ok(_) => Ok(Started::New),
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_execution_already_exists()) => {
+                Ok(Started::AlreadyStarted)
+            }
+            Err(e) => Err(Error::aws(
+                format!(
+                    "starting restore {name} into {} (uid {}) with state machine {state_machine_arn}",
+                    request.target.home, request.target.uid
+                ),
+                &e,
+            )),
+        }
+    })
+    .await
+}
+
 /// The ARN of an execution, from its state machine's ARN and its name (what `StartExecution`
 /// returns, and what `ExecutionAlreadyExists` does not).
 pub fn execution_arn(state_machine_arn: &str, execution_name: &str) -> Option<String> {
