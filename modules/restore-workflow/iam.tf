@@ -75,6 +75,15 @@ data "aws_iam_policy_document" "state_machine" {
   }
 
   statement {
+    sid     = "TargetAccessPoints"
+    actions = ["elasticfilesystem:CreateAccessPoint", "elasticfilesystem:DeleteAccessPoint", "elasticfilesystem:TagResource"]
+    resources = [
+      "arn:${local.partition}:elasticfilesystem:${local.region}:${local.account_id}:file-system/*",
+      "arn:${local.partition}:elasticfilesystem:${local.region}:${local.account_id}:access-point/*",
+    ]
+  }
+
+  statement {
     sid       = "RecordOutcomes"
     actions   = ["dynamodb:UpdateItem"]
     resources = [var.mapping_table_arn, aws_dynamodb_table.slots.arn]

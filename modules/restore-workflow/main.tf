@@ -53,6 +53,10 @@ locals {
     retry_throttling_datasync = jsonencode(merge(local.throttle_retry, {
       ErrorEquals = ["DataSync.DataSyncException", "DataSync.ThrottlingException", "DataSync.InternalException"]
     }))
+    studio_gid = var.studio_gid
+    retry_throttling_efs = jsonencode(merge(local.throttle_retry, {
+      ErrorEquals = ["EFS.ThrottlingException", "EFS.InternalServerError", "EFS.EfsException"]
+    }))
     retry_throttling_sns = jsonencode(merge(local.throttle_retry, {
       ErrorEquals = ["SNS.ThrottledException", "SNS.InternalErrorException", "SNS.KMSThrottlingException"]
     }))

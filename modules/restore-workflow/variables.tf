@@ -69,8 +69,14 @@ variable "in_transit_encryption" {
   }
 }
 
+variable "studio_gid" {
+  description = "POSIX group of restored files: the target is written through an EFS access point with the target's uid and this gid. SageMaker Studio uses 1001 for home directories."
+  type        = number
+  default     = 1001
+}
+
 variable "task_options" {
-  description = "DataSync task Options for every restore (https://docs.aws.amazon.com/datasync/latest/userguide/API_Options.html). The default never overwrites a file the user already has in the new home, keeps modes, and logs only errors (no per-file paths in CloudWatch)."
+  description = "DataSync task Options for every restore (https://docs.aws.amazon.com/datasync/latest/userguide/API_Options.html). The default never overwrites a file the user already has in the new home, keeps modes, and logs only errors (no per-file paths in CloudWatch). Keep Uid and Gid NONE: the target's access point owns what is written."
   type        = map(string)
   default = {
     OverwriteMode        = "NEVER"

@@ -1,0 +1,24 @@
+# A demo domain with users, and studio-restore watching it: delete a user's apps and profile,
+# recreate the profile, open Studio, and the old home directory is copied into the new one.
+
+module "studio_domain" {
+  source = "../../modules/studio-domain"
+
+  domain_name   = var.domain_name
+  vpc_id        = var.vpc_id
+  subnet_ids    = var.subnet_ids
+  user_profiles = var.user_profiles
+}
+
+module "studio_restore" {
+  source = "../../modules/studio-restore"
+
+  name_prefix            = var.name_prefix
+  vpc_id                 = var.vpc_id
+  subnet_id              = var.subnet_ids[0]
+  efs_security_group_ids = var.efs_security_group_id == null ? {} : { (var.domain_name) = var.efs_security_group_id }
+  lambda_dir             = var.lambda_dir
+  lambda_runtime         = var.lambda_runtime
+  domain_ids             = [module.studio_domain.domain_id]
+  notification_emails    = var.notification_emails
+}

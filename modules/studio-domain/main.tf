@@ -1,0 +1,60 @@
+# A demo SageMaker Studio domain with users, to try studio-restore end to end.
+#
+# Home EFS retention: SageMaker keeps the home EFS when a domain is deleted unless the domain's
+# RetentionPolicy says Delete, and Retain is the default. hashicorp/aws 3.x has no
+# `retention_policy` block; on newer providers add
+#   retention_policy { home_efs_file_system = "Retain" }
+# to make the choice explicit. Spaces: hashicorp/aws 3.39 has no `aws_sagemaker_space`; create
+# spaces with a newer provider, the console or the API. The event path handles them.
+
+locals {
+  execution_role_arn = var.execution_role_arn != null ? var.execution_role_arn : aws_iam_role.execution[0].arn
+}
+
+data "aws_iam_policy_document" "assume_sagemaker" {
+  statement {
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["sagemaker.amazonaws.com"]
+    }
+  }
+}
+
+data "aws_partition" "current" {}
+
+resource "aws_iam_role" "execution" {
+  count              = var.execution_role_arn == null ? 1 : 0
+  name               = "${var.domain_name}-studio-execution"
+  assume_role_policy = data.aws_iam_policy_document.assume_sagemaker.json
+  tags               = var.tags
+}
+
+resource "aws_iam_role_policy_attachment" "execution" {
+  count      = var.execution_role_arn == null ? 1 : 0
+  role       = aws_iam_role.execution[0].name
+  policy_arn = "arn:${data.aws_partition.current.partition}:iam::aws:policy/AmazonSageMakerFullAccess"
+}
+
+resource "aws_sagemaker_domain" "this" {
+  domain_name = var.domain_name
+  auth_mode   = "IAM"
+  vpc_id      = var.vpc_id
+  subnet_ids  = var.subnet_ids
+  kms_key_id  = var.kms_key_id
+
+  default_user_settings {
+    execution_role  = local.execution_role_arn
+    security_groups = var.security_group_ids
+  }
+
+  tags = var.tags
+}
+
+resource "aws_sagemaker_user_profile" "this" {
+  for_each          = var.user_profiles
+  domain_id         = aws_sagemaker_domain.this.id
+  user_profile_name = each.value
+  tags              = var.tags
+}
