@@ -29,6 +29,7 @@ locals {
       PARTIAL_BATCH_RESPONSE = tostring(var.partial_batch_response)
       RESTORE_EXCLUDES       = var.restore_excludes
       RESTORE_WAIT_FOR_APP   = tostring(var.restore_wait_for_app)
+      RESTORE_POLL_SECONDS   = tostring(var.restore_poll_seconds)
     })
     reconciler = merge(local.common_environment, {
       STATE_MACHINE_ARN    = var.state_machine_arn
@@ -36,6 +37,7 @@ locals {
       MAX_STARTS           = tostring(var.reconciler_max_starts)
       RESTORE_EXCLUDES     = var.restore_excludes
       RESTORE_WAIT_FOR_APP = tostring(var.restore_wait_for_app)
+      RESTORE_POLL_SECONDS = tostring(var.restore_poll_seconds)
     })
   }
 

@@ -130,6 +130,17 @@ variable "restore_wait_for_app" {
   default     = true
 }
 
+variable "restore_poll_seconds" {
+  description = "How often an automatic restore checks whether its target is ready and how its transfer is doing, in seconds. The waits stay bounded at an hour for the target and a day for the transfer."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.restore_poll_seconds >= 1 && var.restore_poll_seconds <= 3600
+    error_message = "The restore_poll_seconds must be between 1 and 3600."
+  }
+}
+
 variable "reconcile_schedule" {
   description = "Schedule expression of the reconciler, which seeds missing rows and starts the restores that events missed."
   type        = string
