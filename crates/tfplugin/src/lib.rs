@@ -15,6 +15,7 @@ pub mod provider;
 pub mod schema;
 pub mod serve;
 pub mod server;
+pub mod testing;
 pub mod tls;
 pub mod types;
 pub mod validators;
