@@ -42,6 +42,92 @@ impl Schema {
     pub fn value_type(&self) -> Type {
         self.block.value_type()
     }
+
+    /// The mistakes in this schema that Terraform would reject when loading it (Terraform's
+    /// `InternalValidate` rules), each naming the attribute; empty when the schema is sound.
+    /// Run it in a provider's tests.
+    pub fn definition_errors(&self) -> Vec<String> {
+        let mut errors = Vec::new();
+        if self.version < 0 {
+            errors.push(format!("the schema version {} is negative", self.version));
+        }
+        check_block(&self.block, &AttributePath::root(), &mut errors);
+        errors
+    }
+}
+
+fn valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+}
+
+fn check_attributes(attributes: &[Attribute], path: &AttributePath, errors: &mut Vec<String>) {
+    for (i, a) in attributes.iter().enumerate() {
+        let at = path.child(PathStep::Attribute(a.name.clone()));
+        if !valid_name(&a.name) {
+            errors.push(format!("{at}: names may use only a-z, 0-9 and _"));
+        }
+        if attributes[..i].iter().any(|b| b.name == a.name) {
+            errors.push(format!("{at}: defined twice"));
+        }
+        if !(a.required || a.optional || a.computed) {
+            errors.push(format!("{at}: must be required, optional or computed"));
+        }
+        if a.required && (a.optional || a.computed) {
+            errors.push(format!(
+                "{at}: a required attribute cannot be optional or computed"
+            ));
+        }
+        if a.default.is_some() && !(a.optional && a.computed) {
+            errors.push(format!(
+                "{at}: a default needs an optional and computed attribute"
+            ));
+        }
+        if a.use_state_for_unknown && !a.computed {
+            errors.push(format!(
+                "{at}: use_state_for_unknown needs a computed attribute"
+            ));
+        }
+        if let AttrType::Nested(nested) = &a.kind {
+            check_attributes(&nested.attributes, &at, errors);
+        }
+    }
+}
+
+fn check_block(block: &Block, path: &AttributePath, errors: &mut Vec<String>) {
+    check_attributes(&block.attributes, path, errors);
+    for (i, nested) in block.blocks.iter().enumerate() {
+        let at = path.child(PathStep::Attribute(nested.type_name.clone()));
+        if !valid_name(&nested.type_name) {
+            errors.push(format!("{at}: names may use only a-z, 0-9 and _"));
+        }
+        if block.get_attribute(&nested.type_name).is_some()
+            || block.blocks[..i]
+                .iter()
+                .any(|b| b.type_name == nested.type_name)
+        {
+            errors.push(format!("{at}: defined twice"));
+        }
+        match nested.nesting {
+            BlockNesting::Single if nested.min_items > 1 || nested.max_items > 1 => {
+                errors.push(format!(
+                    "{at}: a single block has min_items and max_items of 0 or 1"
+                ));
+            }
+            BlockNesting::Group if nested.min_items != 0 || nested.max_items != 0 => {
+                errors.push(format!(
+                    "{at}: a group block cannot set min_items or max_items"
+                ));
+            }
+            _ if nested.max_items != 0 && nested.min_items > nested.max_items => {
+                errors.push(format!("{at}: min_items is above max_items"));
+            }
+            _ => {}
+        }
+        check_block(&nested.block, &at, errors);
+    }
 }
 
 /// An object: its attributes and nested blocks.

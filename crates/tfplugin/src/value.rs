@@ -73,11 +73,13 @@ impl Value {
         Value::List(elements.into_iter().collect())
     }
 
-    /// A set; duplicate elements are dropped.
+    /// A set; duplicate elements are dropped. Elements that contain unknowns are all kept, as
+    /// cty does: two unknowns may turn out different, and Terraform checks that a planned set
+    /// has as many elements as the configured one.
     pub fn set(elements: impl IntoIterator<Item = Value>) -> Value {
         let mut unique: Vec<Value> = Vec::new();
         for e in elements {
-            if !unique.contains(&e) {
+            if !e.is_fully_known() || !unique.contains(&e) {
                 unique.push(e);
             }
         }

@@ -840,3 +840,48 @@ fn diagnostics_collect() {
     assert_eq!(rendered, ["warning: w", "error: bad (at a): detail"]);
     let _unused: BTreeMap<String, Value> = BTreeMap::new();
 }
+
+#[test]
+fn sets_keep_every_element_that_is_not_fully_known() {
+    let set = Value::set([
+        Value::Unknown,
+        Value::Unknown,
+        Value::string("a"),
+        Value::string("a"),
+    ]);
+    assert_eq!(set.as_list().unwrap().len(), 3);
+    let bytes = encode_msgpack(&set, &Type::set(Type::String)).unwrap();
+    let back = decode_msgpack(&bytes, &Type::set(Type::String)).unwrap();
+    assert_eq!(back.as_list().unwrap().len(), 3);
+}
+
+#[test]
+fn schema_definition_errors_name_the_attribute() {
+    assert!(restore_schema().definition_errors().is_empty());
+    let bad = Schema::new(
+        -1,
+        Block::new()
+            .attribute(Attribute::string("Name").optional())
+            .attribute(Attribute::string("loose"))
+            .attribute(Attribute::string("both").required().computed())
+            .attribute(Attribute::string("id").optional().use_state_for_unknown())
+            .attribute(Attribute::nested_single("n", vec![Attribute::bool("x")]).optional())
+            .block(NestedBlock::single("one", Block::new()).max_items(2))
+            .block(NestedBlock::list("loose", Block::new())),
+    );
+    let errors = bad.definition_errors();
+    let expected = [
+        "negative",
+        "Name: names may use",
+        "loose: must be",
+        "both: a required",
+        "id: use_state_for_unknown",
+        "n.x: must be",
+        "one: a single block",
+        "loose: defined twice",
+    ];
+    assert_eq!(errors.len(), expected.len(), "{errors:#?}");
+    for (error, want) in errors.iter().zip(expected) {
+        assert!(error.contains(want), "{error} should contain {want}");
+    }
+}
