@@ -6,6 +6,7 @@
 pub mod config;
 pub mod provider;
 pub mod registry;
+pub mod resource_profile_restore;
 pub mod test_hooks;
 
 pub use provider::{ADDRESS, StudioClients, StudioProvider, clients};

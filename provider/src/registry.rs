@@ -6,7 +6,9 @@ use tfplugin::{DataSource, Resource};
 
 /// The managed resource types.
 pub fn resources() -> Vec<Arc<dyn Resource>> {
-    vec![]
+    vec![Arc::new(
+        crate::resource_profile_restore::ProfileRestoreResource,
+    )]
 }
 
 /// The data source types.

@@ -7,10 +7,13 @@ pub mod aws;
 pub mod error;
 pub mod home;
 pub mod homes;
+pub mod profile_restore;
 pub mod records;
 pub mod resolve;
 pub mod restore;
 pub mod retry;
+pub mod state_machine;
+pub mod workflow;
 
 pub use error::Error;
 pub use home::{HomeKey, HomeKind, Uid};

@@ -425,6 +425,11 @@ pub struct HistoryEntry {
     pub uid: Option<i64>,
     pub source_file_system_id: Option<String>,
     pub source_uid: Option<i64>,
+    /// The source's home key, when it is known.
+    pub source_home: Option<String>,
+    pub source_domain_id: Option<String>,
+    /// The declared restore (JSON) that ran, so that `terraform import` can rebuild it.
+    pub request: Option<String>,
     pub status: Option<String>,
     pub execution: Option<String>,
     pub files_transferred: Option<i64>,
@@ -456,6 +461,13 @@ impl HistoryEntry {
             self.source_file_system_id.as_deref(),
         );
         opt_n(&mut item, "source_uid", self.source_uid);
+        opt_s(&mut item, "source_home", self.source_home.as_deref());
+        opt_s(
+            &mut item,
+            "source_domain_id",
+            self.source_domain_id.as_deref(),
+        );
+        opt_s(&mut item, "request", self.request.as_deref());
         opt_s(&mut item, "status", self.status.as_deref());
         opt_s(&mut item, "execution", self.execution.as_deref());
         opt_n(&mut item, "files_transferred", self.files_transferred);
@@ -474,6 +486,9 @@ impl HistoryEntry {
             uid: get_n(item, "uid")?,
             source_file_system_id: get_s(item, "source_file_system_id").map(str::to_owned),
             source_uid: get_n(item, "source_uid")?,
+            source_home: get_s(item, "source_home").map(str::to_owned),
+            source_domain_id: get_s(item, "source_domain_id").map(str::to_owned),
+            request: get_s(item, "request").map(str::to_owned),
             status: get_s(item, "status").map(str::to_owned),
             execution: get_s(item, "execution").map(str::to_owned),
             files_transferred: get_n(item, "files_transferred")?,

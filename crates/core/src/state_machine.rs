@@ -1,0 +1,211 @@
+//! The `state_machine` restore engine: start the deployed restore workflow and wait for it.
+
+use std::time::Duration;
+
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use crate::Error;
+use crate::aws::Clients;
+use crate::restore::{RestoreExecution, RestoreFailure};
+use crate::retry::{RetryPolicy, is_transient, retry};
+use crate::workflow::RestoreRequest;
+
+/// Starts `request` on the state machine `arn` under its deterministic name (a second start of
+/// the same copy joins the first execution) and waits until it ends or `deadline` passes.
+pub async fn run(
+    clients: &Clients,
+    cancel: &CancellationToken,
+    arn: &str,
+    request: &RestoreRequest,
+    deadline: Instant,
+) -> Result<RestoreExecution, RestoreFailure> {
+    let failure = |error: Error, execution: Option<RestoreExecution>| RestoreFailure {
+        error,
+        execution,
+        cleanup_failures: Vec::new(),
+    };
+    let policy = RetryPolicy::default();
+    let name = request.execution_name();
+    let started = retry(&policy, cancel, is_transient, || async {
+        clients
+            .sfn
+            .start_execution()
+            .state_machine_arn(arn)
+            .name(&name)
+            .input(request.to_json())
+            .send()
+            .await
+            .map_err(|e| Error::aws(format!("starting the restore workflow {arn}"), &e))
+    })
+    .await;
+    let execution_arn = match started {
+        Ok(out) => out.execution_arn().to_owned(),
+        Err(e) if e.code() == Some("ExecutionAlreadyExists") => execution_arn_of(arn, &name),
+        Err(e) => return Err(failure(e, None)),
+    };
+    tracing::info!(execution = %execution_arn, "restore workflow started");
+    let mut current = RestoreExecution {
+        execution_arn: execution_arn.clone(),
+        status: "RUNNING".into(),
+        ..RestoreExecution::default()
+    };
+    let mut wait = Duration::from_millis(250);
+    loop {
+        let out = retry(&policy, cancel, is_transient, || async {
+            clients
+                .sfn
+                .describe_execution()
+                .execution_arn(&execution_arn)
+                .send()
+                .await
+                .map_err(|e| {
+                    Error::aws(
+                        format!("reading restore workflow execution {execution_arn}"),
+                        &e,
+                    )
+                })
+        })
+        .await
+        .map_err(|e| failure(e, Some(current.clone())))?;
+        current.status = out.status().as_str().to_owned();
+        current.started_at = out
+            .start_date()
+            .fmt(aws_smithy_types::date_time::Format::DateTime)
+            .ok();
+        current.completed_at = out
+            .stop_date()
+            .and_then(|t| t.fmt(aws_smithy_types::date_time::Format::DateTime).ok());
+        if let Some(output) = out.output() {
+            read_counts(output, &mut current);
+        }
+        match current.status.as_str() {
+            "SUCCEEDED" => {
+                current.status = "SUCCESS".into();
+                return Ok(current);
+            }
+            "RUNNING" | "PENDING_REDRIVE" => {}
+            other => {
+                let detail = [out.error(), out.cause()]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>()
+                    .join(": ");
+                current.error = Some(detail.clone());
+                return Err(failure(
+                    Error::Aws {
+                        action: "restoring through the restore workflow".into(),
+                        code: out.error().map(str::to_owned),
+                        message: format!("execution {execution_arn} ended {other}: {detail}"),
+                    },
+                    Some(current),
+                ));
+            }
+        }
+        let now = Instant::now();
+        if now >= deadline {
+            stop(clients, &execution_arn, "the create timeout ran out").await;
+            return Err(failure(
+                Error::Timeout(format!(
+                    "restore workflow execution {execution_arn} was still running when the create timeout ran out; it was stopped"
+                )),
+                Some(current),
+            ));
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(wait.min(deadline - now)) => {}
+            _ = cancel.cancelled() => {
+                stop(clients, &execution_arn, "Terraform was interrupted").await;
+                return Err(failure(
+                    Error::Cancelled(format!("Terraform was interrupted while restore workflow execution {execution_arn} was running; it was stopped")),
+                    Some(current),
+                ));
+            }
+        }
+        wait = (wait * 3 / 2).min(Duration::from_secs(10));
+    }
+}
+
+async fn stop(clients: &Clients, execution_arn: &str, why: &str) {
+    if let Err(e) = clients
+        .sfn
+        .stop_execution()
+        .execution_arn(execution_arn)
+        .cause(why)
+        .send()
+        .await
+    {
+        tracing::warn!(execution = %execution_arn, error = %Error::aws("stopping", &e), "could not stop the restore workflow");
+    }
+}
+
+/// `arn:aws:states:<region>:<account>:stateMachine:<name>` → `...:execution:<name>:<execution>`.
+fn execution_arn_of(state_machine_arn: &str, execution: &str) -> String {
+    format!(
+        "{}:{execution}",
+        state_machine_arn.replacen(":stateMachine:", ":execution:", 1)
+    )
+}
+
+/// Reads the DataSync counts from the workflow's output, wherever the workflow put them.
+fn read_counts(output: &str, exec: &mut RestoreExecution) {
+    let Ok(json) = serde_json::from_str::<serde_json::Value>(output) else {
+        return;
+    };
+    fn find<'v>(v: &'v serde_json::Value, key: &str) -> Option<&'v serde_json::Value> {
+        match v {
+            serde_json::Value::Object(map) => map
+                .get(key)
+                .or_else(|| map.values().find_map(|child| find(child, key))),
+            serde_json::Value::Array(items) => items.iter().find_map(|child| find(child, key)),
+            _ => None,
+        }
+    }
+    let number = |key: &str| {
+        find(&json, key).and_then(|v| {
+            v.as_i64()
+                .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+        })
+    };
+    if let Some(n) = number("FilesTransferred") {
+        exec.files_transferred = n;
+    }
+    if let Some(n) = number("BytesTransferred") {
+        exec.bytes_transferred = n;
+    }
+    if let Some(n) = number("BytesWritten") {
+        exec.bytes_written = n;
+    }
+    if let Some(n) = number("TotalDuration") {
+        exec.duration_ms = n;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn execution_arns_follow_the_state_machine_arn() {
+        assert_eq!(
+            execution_arn_of(
+                "arn:aws:states:us-east-1:123456789012:stateMachine:restore",
+                "abc"
+            ),
+            "arn:aws:states:us-east-1:123456789012:execution:restore:abc"
+        );
+    }
+
+    #[test]
+    fn counts_are_found_wherever_the_workflow_put_them() {
+        let mut exec = RestoreExecution::default();
+        read_counts(
+            r#"{"transfer":{"FilesTransferred":3,"BytesWritten":"42","Result":{"TotalDuration":7}}}"#,
+            &mut exec,
+        );
+        assert_eq!(
+            (exec.files_transferred, exec.bytes_written, exec.duration_ms),
+            (3, 42, 7)
+        );
+    }
+}

@@ -1,0 +1,969 @@
+//! `studio_profile_restore`: "this profile's home directory holds what that old one held".
+//! Create runs the restore; a plan shows it again when the target was recreated (new uid).
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use studio_core::home::HomeKind;
+use studio_core::profile_restore::{
+    Engine, Failure, HomeRef, NetworkSpec, Outcome, ProfileRestore, Readiness, SourceSpec, Tables,
+};
+use studio_core::restore::{
+    DataSyncRestore, OverwriteMode, Ownership, TransferMode, TransferOptions, VerifyMode,
+};
+use studio_core::{Error, Uid};
+use tfplugin::diagnostics::{AttributePath, Diagnostic, Diagnostics};
+use tfplugin::plan::PlannedChange;
+use tfplugin::provider::{Context, Resource};
+use tfplugin::schema::{Attribute, Block, NestedBlock, Schema};
+use tfplugin::types::Type;
+use tfplugin::validators;
+use tfplugin::value::Value;
+
+use crate::provider::{StudioClients, clients as connection};
+
+/// An error diagnostic from a core error, at `path` when it concerns one attribute.
+fn error_at(summary: &str, err: &Error, path: Option<AttributePath>) -> Diagnostic {
+    let d = Diagnostic::error(summary, err.to_string());
+    match path {
+        Some(p) => d.at(p),
+        None => d,
+    }
+}
+
+pub const TYPE_NAME: &str = "studio_profile_restore";
+const DEFAULT_CREATE_TIMEOUT: Duration = Duration::from_secs(60 * 60);
+
+pub struct ProfileRestoreResource;
+
+fn home_attributes(side: &str, with_directory: bool) -> Vec<Attribute> {
+    let mut attributes = vec![
+        Attribute::string("domain_id")
+            .required()
+            .description(format!(
+                "The id (`d-...`) of the {side}'s SageMaker domain.{}",
+                if with_directory {
+                    " The domain may have been deleted."
+                } else {
+                    ""
+                }
+            ))
+            .validate(validators::regex(
+                "^d-[a-z0-9]{1,63}$",
+                "a SageMaker domain id such as \"d-abc123xyz\"",
+            )),
+        Attribute::string("user_profile_name")
+            .optional()
+            .description(format!(
+                "The {side} user profile. Exactly one of `user_profile_name` and `space_name`."
+            ))
+            .validate(validators::regex(
+                "^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$",
+                "a SageMaker name: letters, digits and hyphens",
+            )),
+        Attribute::string("space_name")
+            .optional()
+            .description(format!(
+                "The {side} shared space. Exactly one of `user_profile_name` and `space_name`."
+            ))
+            .validate(validators::regex(
+                "^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$",
+                "a SageMaker name: letters, digits and hyphens",
+            )),
+    ];
+    if with_directory {
+        attributes.push(
+            Attribute::string("file_system_id")
+                .optional()
+                .description("The EFS file system that holds the old home directory. Optional: looked up in SageMaker while the profile exists, else in the mapping table.")
+                .validate(validators::regex("^fs-[0-9a-f]{8,40}$", "an EFS file system id such as \"fs-0123456789abcdef0\"")),
+        );
+        attributes.push(
+            Attribute::int64("uid")
+                .optional()
+                .description("The POSIX uid of the old home directory (`/<uid>` on the file system). Optional: looked up like `file_system_id`. When the source profile was recreated in place, the uid it had before (from the mapping table) is used.")
+                .validate(validators::int_at_least(1)),
+        );
+    }
+    attributes
+}
+
+fn computed(attribute: Attribute, description: &str) -> Attribute {
+    attribute
+        .computed()
+        .use_state_for_unknown()
+        .description(description)
+}
+
+impl ProfileRestoreResource {
+    fn options(config: &Value) -> Result<(TransferOptions, Readiness), Diagnostics> {
+        let parse =
+            |name: &str, default: &str| config.get(name).as_str().unwrap_or(default).to_owned();
+        let at = |name: &str, e: Error| -> Diagnostics {
+            error_at("Invalid value", &e, Some(AttributePath::attribute(name))).into()
+        };
+        Ok((
+            TransferOptions {
+                transfer_mode: parse("transfer_mode", "CHANGED")
+                    .parse::<TransferMode>()
+                    .map_err(|e| at("transfer_mode", e))?,
+                overwrite_mode: parse("overwrite_mode", "ALWAYS")
+                    .parse::<OverwriteMode>()
+                    .map_err(|e| at("overwrite_mode", e))?,
+                verify_mode: parse("verify_mode", "ONLY_FILES_TRANSFERRED")
+                    .parse::<VerifyMode>()
+                    .map_err(|e| at("verify_mode", e))?,
+                ownership: parse("ownership", "target")
+                    .parse::<Ownership>()
+                    .map_err(|e| at("ownership", e))?,
+            },
+            match parse("readiness", "profile").as_str() {
+                "app" => Readiness::App,
+                _ => Readiness::Profile,
+            },
+        ))
+    }
+}
+
+/// A home reference from a `source` or `target` object.
+fn home_ref(object: &Value, side: &str) -> Result<HomeRef, Diagnostics> {
+    let path = AttributePath::attribute(side);
+    let domain_id = object
+        .get("domain_id")
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let (kind, name) = match (
+        object.get("user_profile_name").as_str(),
+        object.get("space_name").as_str(),
+    ) {
+        (Some(n), None) => (HomeKind::User, n),
+        (None, Some(n)) => (HomeKind::Space, n),
+        (Some(_), Some(_)) => {
+            return Err(Diagnostic::error(
+                "Conflicting attributes",
+                format!("Set exactly one of {side}.user_profile_name and {side}.space_name, not both: a user's home and a space's home are different things."),
+            )
+            .at(path.attr("space_name"))
+            .into());
+        }
+        (None, None) => {
+            return Err(Diagnostic::error(
+                "Missing attribute",
+                format!("Set exactly one of {side}.user_profile_name and {side}.space_name."),
+            )
+            .at(path)
+            .into());
+        }
+    };
+    Ok(HomeRef {
+        domain_id,
+        kind,
+        name: name.to_owned(),
+    })
+}
+
+fn source_spec(config: &Value) -> Result<SourceSpec, Diagnostics> {
+    let source = config.get("source");
+    let uid = match source.get("uid").as_i64() {
+        Some(n) => Some(Uid::new(n).map_err(|e| -> Diagnostics {
+            error_at(
+                "Invalid uid",
+                &e,
+                Some(AttributePath::attribute("source").attr("uid")),
+            )
+            .into()
+        })?),
+        None => None,
+    };
+    Ok(SourceSpec {
+        home: home_ref(source, "source")?,
+        file_system_id: source.get("file_system_id").as_str().map(str::to_owned),
+        uid,
+    })
+}
+
+fn engine(config: &Value) -> Result<Engine, Diagnostics> {
+    match (config.get("engine").as_str().unwrap_or("datasync"), config.get("state_machine_arn").as_str()) {
+        ("datasync", None) => Ok(Engine::DataSync),
+        ("state_machine", Some(arn)) => Ok(Engine::StateMachine { arn: arn.to_owned() }),
+        ("state_machine", None) => Err(Diagnostic::error(
+            "Missing state machine",
+            "engine = \"state_machine\" starts the deployed restore workflow: set state_machine_arn to its ARN (output `state_machine_arn` of the restore-workflow module).",
+        )
+        .at(AttributePath::attribute("state_machine_arn"))
+        .into()),
+        ("datasync", Some(_)) => Err(Diagnostic::error(
+            "Conflicting attributes",
+            "state_machine_arn is only used with engine = \"state_machine\"; remove it, or set the engine.",
+        )
+        .at(AttributePath::attribute("state_machine_arn"))
+        .into()),
+        (other, _) => Err(Diagnostic::error(
+            "Invalid engine",
+            format!("{other:?} is not an engine: expected \"datasync\" or \"state_machine\"."),
+        )
+        .at(AttributePath::attribute("engine"))
+        .into()),
+    }
+}
+
+fn network(config: &Value) -> NetworkSpec {
+    let n = config.get("network");
+    NetworkSpec {
+        subnet_arn: n.get("subnet_arn").as_str().map(str::to_owned),
+        security_group_arns: n
+            .get("security_group_arns")
+            .as_strings()
+            .map(|v| v.into_iter().map(str::to_owned).collect()),
+    }
+}
+
+/// `"60m"`, `"1h30m"`, `"90s"`: Terraform's duration strings (Go's `time.ParseDuration`
+/// without fractions).
+pub fn parse_duration(text: &str) -> Option<Duration> {
+    let mut total = 0u64;
+    let mut digits = String::new();
+    let mut any = false;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c.is_ascii_digit() {
+            digits.push(c);
+            continue;
+        }
+        let n: u64 = digits.parse().ok()?;
+        digits.clear();
+        let unit = match c {
+            'h' => 3600,
+            'm' if chars.peek() == Some(&'s') => {
+                chars.next();
+                if n > 0 { 1 } else { 0 }
+            }
+            'm' => 60,
+            's' => 1,
+            _ => return None,
+        };
+        total = total.checked_add(n.checked_mul(unit)?)?;
+        any = true;
+    }
+    (digits.is_empty() && any).then(|| Duration::from_secs(total))
+}
+
+fn create_timeout(config: &Value) -> Result<Duration, Diagnostics> {
+    match config.get("timeouts").get("create").as_str() {
+        None => Ok(DEFAULT_CREATE_TIMEOUT),
+        Some(text) => {
+            parse_duration(text)
+                .filter(|d| !d.is_zero())
+                .ok_or_else(|| {
+                    Diagnostic::error(
+                "Invalid timeout",
+                format!("{text:?} is not a duration: write it like \"60m\", \"1h30m\" or \"90s\"."),
+            )
+            .at(AttributePath::attribute("timeouts").attr("create"))
+            .into()
+                })
+        }
+    }
+}
+
+fn tables(conn: &StudioClients) -> Tables {
+    Tables {
+        mapping: Some(conn.user_table.clone()),
+        history: Some(conn.history_table.clone()),
+    }
+}
+
+/// The declared restore, as recorded in the history for import.
+fn request_json(config: &Value, ty: &Type) -> String {
+    let pick = |name: &str| {
+        let Type::Object(attrs) = ty else {
+            return serde_json::Value::Null;
+        };
+        attrs
+            .get(name)
+            .and_then(|t| tfplugin::json::encode_json(config.get(name), t).ok())
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+            .unwrap_or(serde_json::Value::Null)
+    };
+    serde_json::json!({
+        "source": pick("source"),
+        "target": pick("target"),
+        "engine": pick("engine"),
+        "state_machine_arn": pick("state_machine_arn"),
+        "network": pick("network"),
+        "transfer_mode": pick("transfer_mode"),
+        "overwrite_mode": pick("overwrite_mode"),
+        "verify_mode": pick("verify_mode"),
+        "ownership": pick("ownership"),
+        "readiness": pick("readiness"),
+        "triggers": pick("triggers"),
+    })
+    .to_string()
+}
+
+fn resource_id(target: &HomeRef) -> String {
+    format!("{}/{}/{}", target.domain_id, target.kind, target.name)
+}
+
+/// The state after a restore (successful or failed).
+fn state_of(
+    planned: &Value,
+    id: &str,
+    source: Option<&studio_core::home::HomeDirectory>,
+    target: Option<&studio_core::home::HomeDirectory>,
+    exec: Option<&studio_core::restore::RestoreExecution>,
+) -> Value {
+    let mut state = planned.clone();
+    state.set_attr("id", Value::string(id));
+    state.set_attr(
+        "source_file_system_id",
+        Value::opt_string(source.map(|d| d.file_system_id.clone())),
+    );
+    state.set_attr(
+        "source_uid",
+        Value::opt_int(source.map(|d| i64::from(d.uid.get()))),
+    );
+    state.set_attr(
+        "target_file_system_id",
+        Value::opt_string(target.map(|d| d.file_system_id.clone())),
+    );
+    state.set_attr(
+        "target_uid",
+        Value::opt_int(target.map(|d| i64::from(d.uid.get()))),
+    );
+    let exec = exec.cloned().unwrap_or_default();
+    state.set_attr(
+        "execution_arn",
+        Value::opt_string(Some(exec.execution_arn).filter(|s| !s.is_empty())),
+    );
+    state.set_attr(
+        "status",
+        Value::string(if exec.status.is_empty() {
+            "FAILED".to_owned()
+        } else {
+            exec.status
+        }),
+    );
+    state.set_attr("files_transferred", Value::int(exec.files_transferred));
+    state.set_attr("bytes_transferred", Value::int(exec.bytes_transferred));
+    state.set_attr("bytes_written", Value::int(exec.bytes_written));
+    state.set_attr("duration_ms", Value::int(exec.duration_ms));
+    state.set_attr("started_at", Value::opt_string(exec.started_at));
+    state.set_attr("completed_at", Value::opt_string(exec.completed_at));
+    state
+}
+
+const COMPUTED_RESULTS: &[&str] = &[
+    "id",
+    "source_file_system_id",
+    "source_uid",
+    "target_file_system_id",
+    "target_uid",
+    "execution_arn",
+    "status",
+    "files_transferred",
+    "bytes_transferred",
+    "bytes_written",
+    "duration_ms",
+    "started_at",
+    "completed_at",
+];
+
+#[async_trait]
+impl Resource for ProfileRestoreResource {
+    fn type_name(&self) -> &'static str {
+        TYPE_NAME
+    }
+
+    fn schema(&self) -> Schema {
+        let exactly_one = || validators::exactly_one_of(["user_profile_name", "space_name"]);
+        let block = Block::new()
+            .description("Restores the home directory of an old SageMaker Studio user profile or space (`/<uid>` on the domain's EFS) into the home directory of a new one, with AWS DataSync. The restore runs on create; a later plan shows the resource for replacement when the target was recreated (it has a new uid and an empty home), and shows it for creation when the target is gone. Deleting the resource never touches anyone's files.\n\nThe files end up owned by the target's uid (`ownership = \"target\"`), with their modes, timestamps and symlinks preserved; links are copied as links and never followed.")
+            .attribute(computed(Attribute::string("id"), "The restore's id: `<target domain id>/<user|space>/<target name>`. Use it with `terraform import`."))
+            .attribute(
+                Attribute::nested_single("source", home_attributes("source", true))
+                    .required()
+                    .requires_replace()
+                    .validate_object(exactly_one())
+                    .description("The old home directory: a user profile or space of a domain (which may be deleted), optionally with its file system and uid."),
+            )
+            .attribute(
+                Attribute::nested_single("target", home_attributes("target", false))
+                    .required()
+                    .requires_replace()
+                    .validate_object(exactly_one())
+                    .description("The profile or space whose home directory receives the files. It must exist; the restore waits until its home directory is ready."),
+            )
+            .attribute(
+                Attribute::string("engine")
+                    .optional()
+                    .computed()
+                    .default(Value::string("datasync"))
+                    .requires_replace()
+                    .validate(validators::one_of(["datasync", "state_machine"]))
+                    .description("`datasync` (default): the provider drives DataSync itself. `state_machine`: start the deployed restore workflow (`state_machine_arn`) and wait for it."),
+            )
+            .attribute(
+                Attribute::string("state_machine_arn")
+                    .optional()
+                    .requires_replace()
+                    .validate(validators::arn_of_service("states"))
+                    .description("The restore workflow's state machine, with `engine = \"state_machine\"`."),
+            )
+            .attribute(
+                Attribute::nested_single(
+                    "network",
+                    vec![
+                        Attribute::string("subnet_arn")
+                            .optional()
+                            .validate(validators::arn_of_service("ec2"))
+                            .description("The subnet where DataSync creates its network interfaces. Default: the target domain's first subnet."),
+                        Attribute::list_of_strings("security_group_arns")
+                            .optional()
+                            .validate(validators::each(validators::arn_of_service("ec2")))
+                            .description("Security groups that may reach the file systems on NFS (2049). Default: the target domain's default security groups."),
+                    ],
+                )
+                .optional()
+                .requires_replace()
+                .description("Where DataSync reaches EFS from. Defaults come from the target domain."),
+            )
+            .attribute(
+                Attribute::string("transfer_mode")
+                    .optional()
+                    .computed()
+                    .default(Value::string("CHANGED"))
+                    .requires_replace()
+                    .validate(validators::one_of(TransferMode::ALL.iter().copied()))
+                    .description("`CHANGED` (default): copy only what differs from the target. `ALL`: copy everything."),
+            )
+            .attribute(
+                Attribute::string("overwrite_mode")
+                    .optional()
+                    .computed()
+                    .default(Value::string("ALWAYS"))
+                    .requires_replace()
+                    .validate(validators::one_of(OverwriteMode::ALL.iter().copied()))
+                    .description("`ALWAYS` (default): restored files replace files of the same path in the target. `NEVER`: files already in the target are kept."),
+            )
+            .attribute(
+                Attribute::string("verify_mode")
+                    .optional()
+                    .computed()
+                    .default(Value::string("ONLY_FILES_TRANSFERRED"))
+                    .requires_replace()
+                    .validate(validators::one_of(VerifyMode::ALL.iter().copied()))
+                    .description("DataSync's verification: `ONLY_FILES_TRANSFERRED` (default), `POINT_IN_TIME_CONSISTENT` or `NONE`."),
+            )
+            .attribute(
+                Attribute::string("ownership")
+                    .optional()
+                    .computed()
+                    .default(Value::string("target"))
+                    .requires_replace()
+                    .validate(validators::one_of(Ownership::ALL.iter().copied()))
+                    .description("`target` (default): the files are owned by the target's uid, written through a temporary EFS access point whose POSIX user is that uid. `preserve`: keep the source's numeric owners (the new profile may then be unable to change its own files)."),
+            )
+            .attribute(
+                Attribute::string("readiness")
+                    .optional()
+                    .computed()
+                    .default(Value::string("profile"))
+                    .requires_replace()
+                    .validate(validators::one_of(["profile", "app"]))
+                    .description("When the target's home directory counts as ready: `profile` (default), the profile or space is InService with a uid; `app`, one of its apps is also InService (Studio Classic creates the directory with the first app)."),
+            )
+            .attribute(
+                Attribute::map_of_strings("triggers")
+                    .optional()
+                    .requires_replace()
+                    .description("Any change of these values runs the restore again."),
+            )
+            .attribute(computed(Attribute::string("source_file_system_id"), "The file system the files were copied from."))
+            .attribute(computed(Attribute::int64("source_uid"), "The uid directory the files were copied from."))
+            .attribute(computed(Attribute::string("target_file_system_id"), "The target's file system."))
+            .attribute(computed(Attribute::int64("target_uid"), "The target's uid when it was restored. When the target is recreated, SageMaker gives it a new uid and the next plan replaces this resource."))
+            .attribute(computed(Attribute::string("execution_arn"), "The DataSync task execution (or Step Functions execution) that copied the files."))
+            .attribute(computed(Attribute::string("status"), "How the copy ended: `SUCCESS`, or `ERROR` for a failed copy (the resource is then tainted)."))
+            .attribute(computed(Attribute::int64("files_transferred"), "Files, directories and links DataSync transferred."))
+            .attribute(computed(Attribute::int64("bytes_transferred"), "Bytes DataSync transferred."))
+            .attribute(computed(Attribute::int64("bytes_written"), "Bytes DataSync wrote to the target."))
+            .attribute(computed(Attribute::int64("duration_ms"), "How long the copy took, in milliseconds."))
+            .attribute(computed(Attribute::string("started_at"), "When the copy started (RFC 3339)."))
+            .attribute(computed(Attribute::string("completed_at"), "When the copy ended (RFC 3339)."))
+            .block(NestedBlock::single(
+                "timeouts",
+                Block::new().attribute(
+                    Attribute::string("create")
+                        .optional()
+                        .description("How long create may wait for the target and the copy, as `\"60m\"` (default), `\"2h\"` or `\"90s\"`."),
+                ),
+            ));
+        Schema::new(0, block)
+    }
+
+    async fn validate(&self, config: &Value, _ctx: &Context) -> Diagnostics {
+        let mut diags = Diagnostics::new();
+        if config.get("engine").is_known() && config.get("state_machine_arn").is_known() {
+            if let Err(d) = engine(config) {
+                diags.extend(d);
+            }
+        }
+        if config.get("timeouts").get("create").is_known() {
+            if let Err(d) = create_timeout(config) {
+                diags.extend(d);
+            }
+        }
+        diags
+    }
+
+    async fn modify_plan(
+        &self,
+        prior: &Value,
+        config: &Value,
+        plan: &mut PlannedChange,
+        ctx: &Context,
+    ) -> Diagnostics {
+        let mut diags = Diagnostics::new();
+        if !config.get("target").is_fully_known() || !config.get("source").is_fully_known() {
+            return diags;
+        }
+        let Ok(conn) = connection(ctx) else {
+            return diags;
+        };
+        let Ok(target) = home_ref(config.get("target"), "target") else {
+            return diags;
+        };
+        let restore = ProfileRestore {
+            clients: &conn.aws,
+            tables: tables(&conn),
+            cancel: ctx.cancellation().clone(),
+            request: None,
+        };
+        let current = match restore.current_target(&target).await {
+            Ok(current) => current,
+            Err(e) => {
+                diags.push(
+                    Diagnostic::warning("Could not check the target", e.to_string())
+                        .at(AttributePath::attribute("target")),
+                );
+                return diags;
+            }
+        };
+        if prior.is_null() {
+            // Create: say now what apply would fail on, where it is knowable.
+            match &current {
+                None => {
+                    let path = AttributePath::attribute("target");
+                    let studio = studio_core::resolve::Studio::new(
+                        conn.aws.sagemaker.clone(),
+                        ctx.cancellation().clone(),
+                    );
+                    let detail = match studio.domain(&target.domain_id).await {
+                        Err(Error::NotFound(m)) => {
+                            diags.push(
+                                Diagnostic::error("Unknown target domain", m)
+                                    .at(path.attr("domain_id")),
+                            );
+                            return diags;
+                        }
+                        _ => format!(
+                            "The target {target} does not exist (yet). It must exist when this resource is applied: create it in the same apply (depend on it) or first."
+                        ),
+                    };
+                    diags.push(Diagnostic::warning("Target not found yet", detail).at(path));
+                }
+                Some((_, home)) => {
+                    if let Ok(source) = source_spec(config) {
+                        if let Err(e) = restore
+                            .resolve_source(&source, home.directory.as_ref())
+                            .await
+                        {
+                            diags.push(error_at(
+                                "Cannot restore from this source",
+                                &e,
+                                Some(AttributePath::attribute("source")),
+                            ));
+                        }
+                    }
+                }
+            }
+            return diags;
+        }
+        // Update: the target was recreated if its uid (or file system) changed.
+        if let Some((_, home)) = current {
+            if let Some(dir) = home.directory {
+                let uid = i64::from(dir.uid.get());
+                if prior
+                    .get("target_uid")
+                    .as_i64()
+                    .is_some_and(|old| old != uid)
+                {
+                    let path = AttributePath::attribute("target_uid");
+                    let _ = plan.set(&path, Value::int(uid));
+                    plan.require_replace(path);
+                    for name in COMPUTED_RESULTS
+                        .iter()
+                        .filter(|n| !matches!(**n, "id" | "target_uid"))
+                    {
+                        let _ = plan.mark_unknown(&AttributePath::attribute(*name));
+                    }
+                }
+                if prior
+                    .get("target_file_system_id")
+                    .as_str()
+                    .is_some_and(|old| old != dir.file_system_id)
+                {
+                    let path = AttributePath::attribute("target_file_system_id");
+                    let _ = plan.set(&path, Value::string(dir.file_system_id.clone()));
+                    plan.require_replace(path);
+                }
+            }
+        }
+        diags
+    }
+
+    async fn create(
+        &self,
+        planned: &Value,
+        config: &Value,
+        ctx: &Context,
+    ) -> (Option<Value>, Diagnostics) {
+        let conn = match connection(ctx) {
+            Ok(c) => c,
+            Err(d) => return (None, d.into()),
+        };
+        let parsed = (|| {
+            let source = source_spec(config)?;
+            let target = home_ref(config.get("target"), "target")?;
+            let engine = engine(config)?;
+            let (options, readiness) = Self::options(planned)?;
+            let timeout = create_timeout(config)?;
+            Ok::<_, Diagnostics>((source, target, engine, options, readiness, timeout))
+        })();
+        let (source, target, engine, options, readiness, timeout) = match parsed {
+            Ok(p) => p,
+            Err(d) => return (None, d),
+        };
+        let id = resource_id(&target);
+        tracing::info!(id = %id, "restoring");
+        let restore = ProfileRestore {
+            clients: &conn.aws,
+            tables: tables(&conn),
+            cancel: ctx.cancellation().clone(),
+            request: Some(request_json(planned, &self.schema().value_type())),
+        };
+        let deadline = tokio::time::Instant::now() + timeout;
+        let result = restore
+            .run(
+                &source,
+                &target,
+                &engine,
+                &network(config),
+                options,
+                readiness,
+                deadline,
+            )
+            .await;
+        match result {
+            Ok(Outcome {
+                source,
+                target,
+                execution,
+                warnings,
+                restore_id,
+            }) => {
+                ctx.set_private(format!("restore-id={restore_id}").into_bytes());
+                let mut diags = Diagnostics::new();
+                for w in warnings {
+                    diags.warning("Restore finished with a warning", w);
+                }
+                (
+                    Some(state_of(
+                        planned,
+                        &id,
+                        Some(&source),
+                        Some(&target),
+                        Some(&execution),
+                    )),
+                    diags,
+                )
+            }
+            Err(Failure {
+                error,
+                source,
+                target,
+                execution,
+                warnings,
+                restore_id,
+            }) => {
+                if let Some(restore_id) = restore_id {
+                    ctx.set_private(format!("restore-id={restore_id}").into_bytes());
+                }
+                let mut diags = Diagnostics::new();
+                for w in warnings {
+                    diags.warning("Restore cleanup", w);
+                }
+                let path = match &error {
+                    Error::NotFound(m) if m.contains("source") => {
+                        Some(AttributePath::attribute("source"))
+                    }
+                    Error::NotFound(m) if m.contains("target") => {
+                        Some(AttributePath::attribute("target"))
+                    }
+                    Error::Refused(m) if m.contains("source") => {
+                        Some(AttributePath::attribute("source"))
+                    }
+                    _ => None,
+                };
+                let mut detail = error.to_string();
+                if let Some(exec) = execution.as_ref().filter(|e| !e.execution_arn.is_empty()) {
+                    detail.push_str(&format!("\n\nExecution: {}", exec.execution_arn));
+                }
+                detail.push_str("\n\nNo DataSync task, location or access point of this restore was left behind.");
+                let mut d = Diagnostic::error(
+                    format!("Restore into {target_name} failed", target_name = id),
+                    detail,
+                );
+                if let Some(p) = path {
+                    d = d.at(p);
+                }
+                diags.push(d);
+                // A copy that ran and failed leaves the resource in state, tainted, so the next
+                // apply retries; a restore that never started leaves nothing.
+                let state = execution.map(|exec| {
+                    state_of(planned, &id, source.as_ref(), target.as_ref(), Some(&exec))
+                });
+                (state, diags)
+            }
+        }
+    }
+
+    async fn read(&self, state: &Value, ctx: &Context) -> (Option<Value>, Diagnostics) {
+        let conn = match connection(ctx) {
+            Ok(c) => c,
+            Err(d) => return (Some(state.clone()), d.into()),
+        };
+        let target = match home_ref(state.get("target"), "target") {
+            Ok(t) => t,
+            Err(d) => return (Some(state.clone()), d),
+        };
+        let restore = ProfileRestore {
+            clients: &conn.aws,
+            tables: tables(&conn),
+            cancel: ctx.cancellation().clone(),
+            request: None,
+        };
+        match restore.current_target(&target).await {
+            // The target is gone: the restore no longer holds, so the resource leaves the state.
+            Ok(None) => (None, Diagnostics::new()),
+            Ok(Some(_)) => (Some(state.clone()), Diagnostics::new()),
+            Err(e) => (
+                Some(state.clone()),
+                error_at(
+                    "Could not read the target",
+                    &e,
+                    Some(AttributePath::attribute("target")),
+                )
+                .into(),
+            ),
+        }
+    }
+
+    async fn update(
+        &self,
+        _prior: &Value,
+        planned: &Value,
+        _config: &Value,
+        _ctx: &Context,
+    ) -> (Option<Value>, Diagnostics) {
+        // Only `timeouts` can change in place: every other input replaces the resource.
+        (Some(planned.clone()), Diagnostics::new())
+    }
+
+    async fn delete(&self, state: &Value, ctx: &Context) -> Diagnostics {
+        // Deleting forgets the restore; user files are never touched. Objects left behind by an
+        // interrupted run (the provider killed mid-copy) are removed by their tag.
+        let Ok(conn) = connection(ctx) else {
+            return Diagnostics::new();
+        };
+        let private = String::from_utf8_lossy(ctx.private()).into_owned();
+        if let Some(restore_id) = private.strip_prefix("restore-id=") {
+            if let Err(e) = DataSyncRestore::new(&conn.aws, ctx.cancellation().clone())
+                .clean_up_leftovers(restore_id)
+                .await
+            {
+                let mut d = Diagnostics::new();
+                d.warning(
+                    "Leftover DataSync objects",
+                    format!(
+                        "Could not remove DataSync objects tagged with restore {restore_id}: {e}"
+                    ),
+                );
+                return d;
+            }
+        }
+        let _ = state;
+        Diagnostics::new()
+    }
+
+    async fn import(&self, id: &str, ctx: &Context) -> (Option<Value>, Diagnostics) {
+        let bad_id = || -> Diagnostics {
+            Diagnostic::error(
+                "Invalid import id",
+                format!("{id:?} is not a restore id: expected \"<target domain id>/user/<profile name>\" or \"<target domain id>/space/<space name>\", as shown in the `id` attribute."),
+            )
+            .into()
+        };
+        let parts: Vec<&str> = id.split('/').collect();
+        let [domain_id, kind, name] = parts.as_slice() else {
+            return (None, bad_id());
+        };
+        let Ok(kind) = kind.parse::<HomeKind>() else {
+            return (None, bad_id());
+        };
+        let target = HomeRef {
+            domain_id: (*domain_id).to_owned(),
+            kind,
+            name: (*name).to_owned(),
+        };
+        let conn = match connection(ctx) {
+            Ok(c) => c,
+            Err(d) => return (None, d.into()),
+        };
+        let restore = ProfileRestore {
+            clients: &conn.aws,
+            tables: tables(&conn),
+            cancel: ctx.cancellation().clone(),
+            request: None,
+        };
+        let entry = match restore.latest_restore(&target).await {
+            Ok(Some(entry)) => entry,
+            Ok(None) => {
+                return (
+                    None,
+                    Diagnostic::error(
+                        "Nothing to import",
+                        format!("The history table records no successful restore into {target}."),
+                    )
+                    .into(),
+                );
+            }
+            Err(e) => return (None, error_at("Cannot import", &e, None).into()),
+        };
+        let Some(request) = entry
+            .request
+            .as_deref()
+            .and_then(|r| serde_json::from_str::<serde_json::Value>(r).ok())
+        else {
+            return (None, Diagnostic::error("Cannot import", format!("The latest restore into {target} was not made by studio_profile_restore, so its declaration is unknown.")).into());
+        };
+        let schema = self.schema();
+        let ty = schema.value_type();
+        let Type::Object(attrs) = &ty else {
+            unreachable!("a resource schema is an object")
+        };
+        let mut state = Value::object(attrs.keys().map(|k| (k.clone(), Value::Null)));
+        for (name, value) in request.as_object().into_iter().flatten() {
+            if let Some(t) = attrs.get(name) {
+                let mut path = AttributePath::attribute(name.clone());
+                if let Ok(v) = tfplugin::json::from_json(value, t, &mut path) {
+                    state.set_attr(name.clone(), v);
+                }
+            }
+        }
+        let exec = studio_core::restore::RestoreExecution {
+            execution_arn: entry.execution.clone().unwrap_or_default(),
+            status: entry.status.clone().unwrap_or_default(),
+            files_transferred: entry.files_transferred.unwrap_or(0),
+            bytes_written: entry.bytes_written.unwrap_or(0),
+            ..Default::default()
+        };
+        let source = entry
+            .source_file_system_id
+            .as_deref()
+            .zip(entry.source_uid)
+            .and_then(|(fs, uid)| {
+                studio_core::home::HomeDirectory::new(fs, Uid::new(uid).ok()?).ok()
+            });
+        let target_dir = entry
+            .file_system_id
+            .as_deref()
+            .zip(entry.uid)
+            .and_then(|(fs, uid)| {
+                studio_core::home::HomeDirectory::new(fs, Uid::new(uid).ok()?).ok()
+            });
+        let mut state = state_of(
+            &state,
+            id,
+            source.as_ref(),
+            target_dir.as_ref(),
+            Some(&exec),
+        );
+        // What the history does not keep: the byte count DataSync moved, and the times.
+        state.set_attr(
+            "bytes_transferred",
+            Value::int(entry.bytes_written.unwrap_or(0)),
+        );
+        (Some(state), Diagnostics::new())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_parse_like_terraform() {
+        assert_eq!(parse_duration("60m"), Some(Duration::from_secs(3600)));
+        assert_eq!(parse_duration("1h30m"), Some(Duration::from_secs(5400)));
+        assert_eq!(parse_duration("90s"), Some(Duration::from_secs(90)));
+        for bad in ["", "m", "10", "1x", "1.5h"] {
+            assert_eq!(parse_duration(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn engines_need_a_state_machine_exactly_when_named() {
+        let cfg = |engine: &str, arn: Option<&str>| {
+            Value::object([
+                ("engine", Value::string(engine)),
+                ("state_machine_arn", Value::opt_string(arn)),
+            ])
+        };
+        assert!(matches!(
+            engine(&cfg("datasync", None)),
+            Ok(Engine::DataSync)
+        ));
+        assert!(engine(&cfg("state_machine", None)).is_err());
+        assert!(
+            engine(&cfg(
+                "datasync",
+                Some("arn:aws:states:us-east-1:123456789012:stateMachine:x")
+            ))
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn a_home_is_a_profile_or_a_space_never_both() {
+        let both = Value::object([
+            ("domain_id", Value::string("d-1")),
+            ("user_profile_name", Value::string("a")),
+            ("space_name", Value::string("a")),
+        ]);
+        let err = home_ref(&both, "target").unwrap_err();
+        let d = err.iter().next().unwrap();
+        assert_eq!(
+            d.attribute.as_ref().unwrap().to_string(),
+            "target.space_name"
+        );
+        let neither = Value::object([
+            ("domain_id", Value::string("d-1")),
+            ("user_profile_name", Value::Null),
+            ("space_name", Value::Null),
+        ]);
+        assert!(home_ref(&neither, "target").is_err());
+    }
+}
