@@ -9,7 +9,7 @@ use serde_json::{Map, Value as Json};
 use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record};
 use tracing::{Event, Level, Subscriber};
-use tracing_subscriber::filter::LevelFilter;
+use tracing_subscriber::filter::{LevelFilter, Targets};
 use tracing_subscriber::layer::{Context, SubscriberExt};
 use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::{Layer, Registry};
@@ -33,9 +33,20 @@ pub fn level_from_env() -> LevelFilter {
 }
 
 /// Installs the stderr logger as the global subscriber. Call first thing in `main`; a second call
-/// is a no-op.
+/// is a no-op. The transport crates log every HTTP/2 frame at trace level, which drowns the
+/// provider's own lines, so they are capped at `info`.
 pub fn init() {
-    let subscriber = Registry::default().with(HclogLayer.with_filter(level_from_env()));
+    let level = level_from_env();
+    let quieter = level.min(LevelFilter::INFO);
+    let filter = Targets::new()
+        .with_default(level)
+        .with_target("h2", quieter)
+        .with_target("hyper", quieter)
+        .with_target("hyper_util", quieter)
+        .with_target("tonic", quieter)
+        .with_target("tower", quieter)
+        .with_target("rustls", quieter);
+    let subscriber = Registry::default().with(HclogLayer.with_filter(filter));
     let _ = tracing::subscriber::set_global_default(subscriber);
 }
 
