@@ -79,14 +79,13 @@ pub fn plan_resource_change(
     };
     let mut root = AttributePath::root();
     let mut planned = planner.object(&schema.block, prior_state, config, &mut root);
+    // Replacements come from this first pass, where computed values are still the prior ones:
+    // only configuration changes count, not values that become unknown because of them.
+    let mut requires_replace = std::mem::take(&mut planner.requires_replace);
     if !prior_state.is_null() && planned != *prior_state {
-        planner = Planner {
-            changing: true,
-            requires_replace: Vec::new(),
-        };
+        planner.changing = true;
         planned = planner.object(&schema.block, prior_state, config, &mut root);
     }
-    let mut requires_replace = planner.requires_replace;
     requires_replace.sort();
     requires_replace.dedup();
     PlannedChange {

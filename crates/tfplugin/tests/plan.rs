@@ -357,3 +357,63 @@ fn set_nested_blocks_keep_computed_values_of_matching_elements() {
         Value::object([("mount", Value::set([element("/c", Value::Unknown)]))])
     );
 }
+
+#[test]
+fn replacing_a_whole_nested_attribute_ignores_its_computed_parts() {
+    let schema = Schema::new(
+        0,
+        Block::new()
+            .attribute(Attribute::string("description").optional())
+            .attribute(
+                Attribute::nested_single(
+                    "source",
+                    vec![
+                        Attribute::string("domain_id").required(),
+                        Attribute::string("file_system_id").computed(),
+                    ],
+                )
+                .required()
+                .requires_replace(),
+            ),
+    );
+    let prior = Value::object([
+        ("description", Value::string("a")),
+        (
+            "source",
+            Value::object([
+                ("domain_id", Value::string("d-1")),
+                ("file_system_id", Value::string("fs-1")),
+            ]),
+        ),
+    ]);
+    let config = |description: &str, domain: &str| {
+        Value::object([
+            ("description", Value::string(description)),
+            (
+                "source",
+                Value::object([
+                    ("domain_id", Value::string(domain)),
+                    ("file_system_id", Value::Null),
+                ]),
+            ),
+        ])
+    };
+    let planned = plan_resource_change(&schema, &prior, &config("b", "d-1"), &config("b", "d-1"));
+    assert!(
+        planned.requires_replace.is_empty(),
+        "{:?}",
+        planned.requires_replace
+    );
+    assert!(
+        planned
+            .planned_state
+            .get("source")
+            .get("file_system_id")
+            .is_unknown()
+    );
+    let planned = plan_resource_change(&schema, &prior, &config("a", "d-2"), &config("a", "d-2"));
+    assert_eq!(
+        planned.requires_replace,
+        [AttributePath::attribute("source")]
+    );
+}
