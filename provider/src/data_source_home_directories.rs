@@ -1,0 +1,247 @@
+//! `studio_home_directories`: every home the mapping table records, joined with what SageMaker
+//! says about it now: which home directories are attached to a profile or space, and whose files
+//! are orphaned.
+
+use async_trait::async_trait;
+use studio_core::HomeKind;
+use studio_core::homes::{Attachment, HomeFilter, TrackedHome, tracked_homes};
+use tfplugin::diagnostics::Diagnostics;
+use tfplugin::schema::{Attribute, Block, Schema};
+use tfplugin::validators;
+use tfplugin::value::Value;
+use tfplugin::{Context, DataSource};
+
+use crate::lookup;
+
+pub struct HomeDirectoriesDataSource;
+
+#[async_trait]
+impl DataSource for HomeDirectoriesDataSource {
+    fn type_name(&self) -> &'static str {
+        "studio_home_directories"
+    }
+
+    fn schema(&self) -> Schema {
+        Schema::new(
+            0,
+            Block::new()
+                .description(
+                    "Every user profile and space the mapping table records (the provider's `user_table`), \
+                     joined with what SageMaker says about it now. A home is *attached* while its profile or \
+                     space exists with a home directory, and *detached* once it is gone: its files stay on the \
+                     file system, orphaned, until it is recreated and restored. Filter with `attached = false` \
+                     to answer \"whose files are orphaned right now?\".",
+                )
+                .attributes([
+                    Attribute::string("domain_name")
+                        .optional()
+                        .validate(lookup::sagemaker_name())
+                        .description("Only homes of the domain with this name (homes are keyed by domain name, so this includes the homes of earlier domains of that name)."),
+                    Attribute::string("kind")
+                        .optional()
+                        .validate(validators::one_of(["user", "space"]))
+                        .description("Only user profiles (`user`) or only spaces (`space`)."),
+                    Attribute::bool("attached")
+                        .optional()
+                        .description("`true`: only homes whose profile or space exists now; `false`: only detached homes, whose files are orphaned. Unset: both."),
+                    Attribute::string("id")
+                        .computed()
+                        .description("The filter, as `<domain name or *>/<kind or *>/<attached, detached or *>`."),
+                    Attribute::nested_list("homes", home_attributes())
+                        .computed()
+                        .description("The homes, ordered by home key."),
+                ]),
+        )
+    }
+
+    async fn read(&self, config: &Value, ctx: &Context) -> (Option<Value>, Diagnostics) {
+        let clients = match lookup::connect(ctx) {
+            Ok(c) => c,
+            Err(d) => return (None, d),
+        };
+        let filter = HomeFilter {
+            domain_name: lookup::known_str(config, "domain_name").map(str::to_owned),
+            kind: match lookup::known_str(config, "kind") {
+                Some("user") => Some(HomeKind::User),
+                Some("space") => Some(HomeKind::Space),
+                _ => None,
+            },
+            attachment: config.get("attached").as_bool().map(|attached| {
+                if attached {
+                    Attachment::Attached
+                } else {
+                    Attachment::Detached
+                }
+            }),
+        };
+        let studio = lookup::studio(&clients, ctx);
+        let mapping = lookup::mapping_table(&clients);
+        let homes = match tracked_homes(&mapping, &studio, &filter).await {
+            Ok(homes) => homes,
+            Err(e) => {
+                return (
+                    None,
+                    lookup::core_error("Could not list the home directories", &e, None),
+                );
+            }
+        };
+        let id = format!(
+            "{}/{}/{}",
+            filter.domain_name.as_deref().unwrap_or("*"),
+            filter.kind.map_or("*", HomeKind::as_str),
+            match filter.attachment {
+                Some(Attachment::Attached) => "attached",
+                Some(Attachment::Detached) => "detached",
+                None => "*",
+            }
+        );
+        let value = config
+            .clone()
+            .with_attr("id", Value::string(id))
+            .with_attr("homes", Value::list(homes.iter().map(home_value)));
+        (Some(value), Diagnostics::new())
+    }
+}
+
+fn home_attributes() -> Vec<Attribute> {
+    let computed =
+        |attribute: Attribute, description: &str| attribute.computed().description(description);
+    vec![
+        computed(
+            Attribute::string("home"),
+            "The home key, `<domain name>/user/<name>` or `<domain name>/space/<name>`.",
+        ),
+        computed(
+            Attribute::string("domain_name"),
+            "The name of the home's domain.",
+        ),
+        computed(
+            Attribute::string("domain_id"),
+            "The id of the domain the home is in now; for a detached home, the last one recorded.",
+        ),
+        computed(Attribute::string("kind"), "`user` or `space`."),
+        computed(
+            Attribute::string("user_profile_name"),
+            "The user profile's name; null for a space.",
+        ),
+        computed(
+            Attribute::string("space_name"),
+            "The space's name; null for a user profile.",
+        ),
+        computed(
+            Attribute::bool("attached"),
+            "Whether the profile or space exists now with a home directory. `false`: it is gone, and its files are orphaned at `file_system_id`:`/<uid>`.",
+        ),
+        computed(
+            Attribute::string("file_system_id"),
+            "The EFS file system of the home directory: SageMaker's current one when attached, else the last one recorded.",
+        ),
+        computed(
+            Attribute::string("uid"),
+            "The home directory's uid (`/<uid>`): SageMaker's current one when attached, else the last one recorded (where the orphaned files are).",
+        ),
+        computed(
+            Attribute::string("recorded_file_system_id"),
+            "The file system the mapping table records for the home.",
+        ),
+        computed(
+            Attribute::string("recorded_uid"),
+            "The uid the mapping table records. It differs from `uid` while the table has not caught up with a recreation: then the recorded directory is orphaned too.",
+        ),
+        computed(
+            Attribute::string("previous_file_system_id"),
+            "The file system of the directory the home had before its latest recreation (the automatic restore's source).",
+        ),
+        computed(
+            Attribute::string("previous_uid"),
+            "The uid of the directory the home had before its latest recreation.",
+        ),
+        computed(
+            Attribute::bool("replication"),
+            "Whether the home is restored automatically when it is recreated (see `studio_replication`).",
+        ),
+        computed(
+            Attribute::string("restore_from"),
+            "The home key of a declared restore source (see `studio_restore_target`), if one is pending.",
+        ),
+        computed(
+            Attribute::string("last_restore_status"),
+            "The status of the last restore into the home (e.g. `SUCCEEDED`, `FAILED`); null when there was none.",
+        ),
+        computed(
+            Attribute::string("last_restore_time"),
+            "When the last restore into the home finished (RFC 3339).",
+        ),
+    ]
+}
+
+fn home_value(tracked: &TrackedHome) -> Value {
+    let record = &tracked.record;
+    let key = &record.home;
+    let (user, space) = match key.kind {
+        HomeKind::User => (Value::string(&key.name), Value::Null),
+        HomeKind::Space => (Value::Null, Value::string(&key.name)),
+    };
+    let directory = tracked.directory();
+    Value::object([
+        ("home", Value::string(key.to_string())),
+        ("domain_name", Value::string(&key.domain_name)),
+        ("domain_id", Value::opt_string(tracked.domain_id())),
+        ("kind", Value::string(key.kind.as_str())),
+        ("user_profile_name", user),
+        ("space_name", space),
+        ("attached", Value::bool(tracked.is_attached())),
+        (
+            "file_system_id",
+            Value::opt_string(directory.map(|d| d.file_system_id.as_str())),
+        ),
+        (
+            "uid",
+            Value::opt_string(directory.map(|d| d.uid.to_string())),
+        ),
+        (
+            "recorded_file_system_id",
+            Value::opt_string(record.directory.as_ref().map(|d| d.file_system_id.as_str())),
+        ),
+        (
+            "recorded_uid",
+            Value::opt_string(record.directory.as_ref().map(|d| d.uid.to_string())),
+        ),
+        (
+            "previous_file_system_id",
+            Value::opt_string(
+                record
+                    .previous
+                    .as_ref()
+                    .map(|p| p.directory.file_system_id.as_str()),
+            ),
+        ),
+        (
+            "previous_uid",
+            Value::opt_string(
+                record
+                    .previous
+                    .as_ref()
+                    .map(|p| p.directory.uid.to_string()),
+            ),
+        ),
+        ("replication", Value::bool(record.replication)),
+        (
+            "restore_from",
+            Value::opt_string(record.restore_from.as_ref().map(|r| r.home.to_string())),
+        ),
+        (
+            "last_restore_status",
+            Value::opt_string(record.last_restore.as_ref().map(|r| r.status.as_str())),
+        ),
+        (
+            "last_restore_time",
+            Value::opt_string(
+                record
+                    .last_restore
+                    .as_ref()
+                    .and_then(|r| r.restored_at.as_deref()),
+            ),
+        ),
+    ])
+}
