@@ -885,3 +885,23 @@ fn schema_definition_errors_name_the_attribute() {
         assert!(error.contains(want), "{error} should contain {want}");
     }
 }
+
+#[test]
+fn dynamic_values_may_wrap_typed_nulls_and_unknowns() {
+    // cty writes a typed null or unknown in a dynamic attribute as [type, nil] / [type, ext]
+    let mut typed_null = vec![0x92, 0xc4, 8];
+    typed_null.extend_from_slice(b"\"string\"");
+    typed_null.push(0xc0);
+    assert_eq!(
+        decode_msgpack(&typed_null, &Type::Dynamic).unwrap(),
+        Value::Null
+    );
+    let mut typed_unknown = typed_null.clone();
+    typed_unknown.pop();
+    typed_unknown.extend_from_slice(&[0xd4, 0, 0]);
+    assert_eq!(
+        decode_msgpack(&typed_unknown, &Type::Dynamic).unwrap(),
+        Value::Unknown
+    );
+    assert!(decode_msgpack(&[0x91, 0x01], &Type::Dynamic).is_err());
+}
