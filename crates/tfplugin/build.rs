@@ -2,7 +2,12 @@
 //! generates the tonic services and clients from the descriptor set.
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let files = ["proto/tfplugin6.proto", "proto/go_plugin.proto", "proto/health.proto"];
+    let files = [
+        "proto/tfplugin6.proto",
+        "proto/go_plugin.proto",
+        "proto/health.proto",
+        "proto/tfplugin5_probe.proto",
+    ];
     for file in files {
         println!("cargo:rerun-if-changed={file}");
     }

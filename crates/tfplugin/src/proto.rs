@@ -16,3 +16,9 @@ pub mod plugin {
 pub mod health {
     tonic::include_proto!("grpc.health.v1");
 }
+
+/// A probe of Terraform's plugin protocol 5 (`GetSchema` only), for benchmarks against
+/// protocol-5 providers.
+pub mod tfplugin5_probe {
+    tonic::include_proto!("tfplugin5");
+}

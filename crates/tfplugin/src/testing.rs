@@ -170,6 +170,10 @@ pub struct ProviderProcess {
     child: Child,
     /// The parsed handshake line.
     pub handshake: Handshake,
+    /// The connection, for clients of other services.
+    pub channel: Channel,
+    /// How long the start took.
+    pub timings: LaunchTimings,
     /// The raw `tfplugin6.Provider` client.
     pub provider: ProviderClient<Channel>,
     /// `plugin.GRPCController`.
@@ -179,6 +183,15 @@ pub struct ProviderProcess {
     stdout_after_handshake: Captured,
     stderr: Captured,
     schema: Option<pb::get_provider_schema::Response>,
+}
+
+/// Times from spawning the process (client certificate generation excluded).
+#[derive(Debug, Clone, Copy)]
+pub struct LaunchTimings {
+    /// Until the handshake line was read.
+    pub handshake_line: Duration,
+    /// Until the (TLS) connection was established.
+    pub connected: Duration,
 }
 
 /// The raw handshake of a launched process, before connecting (for tests of the handshake).
@@ -296,6 +309,7 @@ impl ProviderProcess {
             Transport::AutoMtls => Some(Identity::generate(Curve::P521)?),
             Transport::Plaintext => None,
         };
+        let spawned = std::time::Instant::now();
         let started = start(
             binary.as_ref(),
             announced.as_ref().map(|i| i.cert_pem.as_str()),
@@ -303,6 +317,7 @@ impl ProviderProcess {
             options.start_timeout,
         )
         .await?;
+        let handshake_line = spawned.elapsed();
         let handshake = Handshake::parse(&started.line)?;
         let tls = match (&announced, &handshake.server_cert) {
             (Some(announced), Some(server_cert)) => {
@@ -323,9 +338,15 @@ impl ProviderProcess {
             (None, _) => None,
         };
         let channel = connect(&handshake, tls).await?;
+        let timings = LaunchTimings {
+            handshake_line,
+            connected: spawned.elapsed(),
+        };
         Ok(ProviderProcess {
+            timings,
             child: started.child,
             handshake,
+            channel: channel.clone(),
             provider: ProviderClient::new(channel.clone())
                 .max_decoding_message_size(MAX_MESSAGE_SIZE)
                 .max_encoding_message_size(MAX_MESSAGE_SIZE),
