@@ -238,6 +238,18 @@ impl Diagnostics {
         self.0.iter().filter(|d| d.is_error())
     }
 
+    /// Cuts the paths of the diagnostics from index `from` on to at most `path`'s length when
+    /// they lie under it: Terraform cannot follow a path into a set's elements.
+    pub fn truncate_paths(&mut self, from: usize, path: &AttributePath) {
+        for d in self.0.iter_mut().skip(from) {
+            if let Some(p) = d.attribute.as_mut() {
+                if p.starts_with(path) {
+                    p.steps.truncate(path.steps.len());
+                }
+            }
+        }
+    }
+
     pub fn into_vec(self) -> Vec<Diagnostic> {
         self.0
     }

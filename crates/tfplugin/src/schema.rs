@@ -611,9 +611,13 @@ fn validate_block(block: &Block, value: &Value, path: &mut AttributePath, diags:
                 validate_block(&nested.block, blocks, path, diags);
             }
             BlockNesting::List | BlockNesting::Set | BlockNesting::Map => {
+                let mark = diags.len();
                 for_each_element(blocks, path, &mut |element, path| {
                     validate_block(&nested.block, element, path, diags);
                 });
+                if nested.nesting == BlockNesting::Set {
+                    diags.truncate_paths(mark, path);
+                }
             }
         }
         path.pop();
@@ -634,7 +638,7 @@ fn is_set(value: &Value) -> bool {
 }
 
 /// Calls `f` with each known element of a list, set or map and its path (a set's elements
-/// have their set's path: sets cannot be indexed).
+/// have their set's path: sets cannot be indexed; callers cut deeper paths back to the set).
 fn for_each_element(
     collection: &Value,
     path: &mut AttributePath,
@@ -697,6 +701,7 @@ fn validate_attribute(
         validator.validate(value, path, diags);
     }
     if let AttrType::Nested(nested) = &attribute.kind {
+        let mark = diags.len();
         let mut check_object = |object: &Value, path: &mut AttributePath| {
             if !object.is_known() || object.is_null() {
                 return;
@@ -713,6 +718,9 @@ fn validate_attribute(
         match nested.nesting {
             ObjectNesting::Single => check_object(value, path),
             _ => for_each_element(value, path, &mut check_object),
+        }
+        if nested.nesting == ObjectNesting::Set {
+            diags.truncate_paths(mark, path);
         }
     }
 }

@@ -905,3 +905,58 @@ fn dynamic_values_may_wrap_typed_nulls_and_unknowns() {
     );
     assert!(decode_msgpack(&[0x91, 0x01], &Type::Dynamic).is_err());
 }
+
+#[test]
+fn validation_paths_in_maps_stop_at_sets() {
+    let schema = Schema::new(
+        0,
+        Block::new()
+            .attribute(
+                Attribute::nested_map(
+                    "homes",
+                    vec![
+                        Attribute::string("kind")
+                            .required()
+                            .validate(validators::one_of(["user", "space"])),
+                    ],
+                )
+                .optional(),
+            )
+            .block(NestedBlock::set(
+                "mount",
+                Block::new().attribute(
+                    Attribute::string("path")
+                        .required()
+                        .validate(validators::regex("^/", "an absolute path")),
+                ),
+            )),
+    );
+    let config = Value::object([
+        (
+            "homes",
+            Value::map([("alice", Value::object([("kind", Value::string("group"))]))]),
+        ),
+        (
+            "mount",
+            Value::set([Value::object([("path", Value::string("relative"))])]),
+        ),
+    ]);
+    let diags = validate_config(&schema, &config);
+    let mut got = paths(&diags);
+    got.sort();
+    assert_eq!(
+        got,
+        ["homes[\"alice\"].kind", "mount"],
+        "paths stop at a set"
+    );
+    let mount = diags
+        .iter()
+        .find(|d| d.detail.contains("absolute"))
+        .unwrap();
+    assert!(mount.detail.contains("\"relative\""), "{}", mount.detail);
+    assert!(
+        mount.detail.contains("mount.path"),
+        "the detail names the attribute: {}",
+        mount.detail
+    );
+}
