@@ -574,12 +574,11 @@ impl Resource for ProfileRestoreResource {
                     };
                     diags.push(Diagnostic::warning("Target not found yet", detail).at(path));
                 }
-                Some((_, home)) => {
+                Some(_) => {
+                    // Whether the source is the target's own directory is decided at apply:
+                    // the target may be recreated in the same apply.
                     if let Ok(source) = source_spec(config) {
-                        if let Err(e) = restore
-                            .resolve_source(&source, home.directory.as_ref())
-                            .await
-                        {
+                        if let Err(e) = restore.resolve_source(&source, None).await {
                             diags.push(error_at(
                                 "Cannot restore from this source",
                                 &e,
