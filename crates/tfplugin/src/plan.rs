@@ -172,9 +172,16 @@ impl Planner {
         path: &mut AttributePath,
     ) -> Value {
         if config.is_null() && attribute.computed {
-            // The provider's own value: no replacement from here.
             return match &attribute.default {
-                Some(default) if attribute.optional || new_object => default.clone(),
+                Some(default) if attribute.optional || new_object => {
+                    // Dropping a setting from the configuration plans its default: a change
+                    // the user made, so it may replace.
+                    if attribute.requires_replace && !new_object && default != prior {
+                        self.requires_replace.push(path.clone());
+                    }
+                    default.clone()
+                }
+                // Otherwise the provider's own value: no replacement from here.
                 _ if new_object => Value::Unknown,
                 _ if self.changing && !attribute.optional && !attribute.use_state_for_unknown => {
                     Value::Unknown

@@ -417,3 +417,26 @@ fn replacing_a_whole_nested_attribute_ignores_its_computed_parts() {
         [AttributePath::attribute("source")]
     );
 }
+
+#[test]
+fn dropping_a_setting_back_to_its_default_may_replace() {
+    let schema = Schema::new(
+        0,
+        Block::new().attribute(
+            Attribute::string("mode")
+                .default(Value::string("copy"))
+                .requires_replace(),
+        ),
+    );
+    let prior = Value::object([("mode", Value::string("sync"))]);
+    let config = Value::object([("mode", Value::Null)]);
+    let proposed = prior.clone();
+    let planned = plan_resource_change(&schema, &prior, &proposed, &config);
+    assert_eq!(planned.planned_state.get("mode").as_str(), Some("copy"));
+    assert_eq!(planned.requires_replace, [AttributePath::attribute("mode")]);
+    // already at the default: a no-op
+    let prior = Value::object([("mode", Value::string("copy"))]);
+    let planned = plan_resource_change(&schema, &prior, &prior, &config);
+    assert_eq!(planned.planned_state, prior);
+    assert!(planned.requires_replace.is_empty());
+}
