@@ -1,0 +1,477 @@
+//! Catches what the events missed. CloudTrail's delivery to EventBridge is best effort, a
+//! stream record can end in the failure queue, and homes that existed before deployment were
+//! never announced. A run:
+//!
+//! 1. lists every domain, user profile and space and records each home in the mapping table
+//!    through the same conditional [`MappingTable::observe`] as the event processor (a missed
+//!    recreation is recorded now, and its stream record starts the restore);
+//! 2. in `reconcile` mode, starts the restores that are due and have no recorded execution into
+//!    the home's current directory (execution names are deterministic, so a restore that is
+//!    already running or finished is not started again), at most `MAX_STARTS` per run and only
+//!    for homes created within `RECONCILE_MAX_AGE_HOURS` (an old home's owner has long since
+//!    filled it; restoring into it is a decision for a person);
+//! 3. frees DataSync slots held by restore executions that are no longer running (stopped
+//!    from outside or timed out before they could release them).
+//!
+//! Errors of one domain or home are counted and logged; the run goes on.
+
+use serde::Serialize;
+use serde_json::Value;
+use studio_core::records::{
+    HistoryEntry, HistoryTable, MappingRecord, MappingTable, Observation, Observed,
+};
+use studio_core::resolve::{Domain, Home, Studio};
+use studio_core::retry::RetryPolicy;
+use studio_core::workflow::{self, RestoreOptions, RestorePlan, RestoreRequest, Started};
+use studio_core::{Error, HomeKey, HomeKind};
+use tokio_util::sync::CancellationToken;
+
+/// What a run does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Record homes only.
+    Seed,
+    /// Record homes, start missed restores, free stale slots.
+    Reconcile,
+}
+
+impl Mode {
+    /// `{"mode": "seed"}` seeds; anything else (the schedule's `{"mode": "reconcile"}`, an empty
+    /// event) reconciles.
+    pub fn from_event(event: &Value) -> Mode {
+        match event.get("mode").and_then(Value::as_str) {
+            Some("seed") => Mode::Seed,
+            _ => Mode::Reconcile,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub mapping_table: String,
+    pub history_table: String,
+    pub slots_table: Option<String>,
+    pub state_machine_arn: Option<String>,
+    pub max_starts: usize,
+    pub max_age: time::Duration,
+    pub options: RestoreOptions,
+}
+
+impl Settings {
+    pub fn from_env() -> Result<Settings, Error> {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        let number = |name: &str, default: i64| -> Result<i64, Error> {
+            var(name).map_or(Ok(default), |v| {
+                v.parse()
+                    .map_err(|_| Error::Invalid(format!("{name}={v:?} is not a number")))
+            })
+        };
+        let mut options = RestoreOptions {
+            requested_by: "reconciler".into(),
+            ..RestoreOptions::default()
+        };
+        if let Ok(excludes) = std::env::var("RESTORE_EXCLUDES") {
+            options.excludes = excludes;
+        }
+        if let Some(wait) = var("RESTORE_WAIT_FOR_APP") {
+            options.wait_for_app = wait == "true";
+        }
+        // How often the workflow looks at the target and at the transfer, in seconds.
+        if let Some(seconds) = var("RESTORE_POLL_SECONDS") {
+            let seconds: u32 = seconds.parse().ok().filter(|s| *s > 0).ok_or_else(|| {
+                Error::Invalid(format!(
+                    "RESTORE_POLL_SECONDS={seconds:?} is not a positive number"
+                ))
+            })?;
+            // Keep the same total wait: an hour for the target, a day for the transfer.
+            options.target_ready_checks = (3600 / seconds).max(1);
+            options.target_ready_interval_seconds = seconds;
+            options.transfer_polls = (86400 / seconds).max(1);
+            options.transfer_poll_seconds = seconds;
+        }
+        Ok(Settings {
+            mapping_table: var("MAPPING_TABLE")
+                .unwrap_or_else(|| studio_core::records::DEFAULT_USER_TABLE.into()),
+            history_table: var("HISTORY_TABLE")
+                .unwrap_or_else(|| studio_core::records::DEFAULT_HISTORY_TABLE.into()),
+            slots_table: var("SLOTS_TABLE"),
+            state_machine_arn: var("STATE_MACHINE_ARN"),
+            max_starts: number("MAX_STARTS", 100)?.max(0) as usize,
+            max_age: time::Duration::hours(number("RECONCILE_MAX_AGE_HOURS", 168)?),
+            options,
+        })
+    }
+}
+
+/// What a run did (the function's response).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Report {
+    pub domains: usize,
+    pub homes: usize,
+    pub inserted: usize,
+    pub recreated: usize,
+    pub unchanged: usize,
+    pub unresolved: usize,
+    pub restores_started: usize,
+    pub restores_already_started: usize,
+    pub restores_deferred: usize,
+    pub slots_freed: usize,
+    pub errors: Vec<String>,
+}
+
+/// The AWS side of the reconciler, so that it can be tested without AWS.
+pub trait Backend {
+    fn domain_ids(&self) -> impl Future<Output = Result<Vec<String>, Error>> + Send;
+    fn domain(&self, domain_id: &str) -> impl Future<Output = Result<Domain, Error>> + Send;
+    fn homes_in(
+        &self,
+        domain_id: &str,
+    ) -> impl Future<Output = Result<Vec<(HomeKind, String)>, Error>> + Send;
+    fn home(
+        &self,
+        domain: &Domain,
+        kind: HomeKind,
+        name: &str,
+    ) -> impl Future<Output = Result<Option<Home>, Error>> + Send;
+    fn observe(
+        &self,
+        home: &HomeKey,
+        seen: &Observation,
+    ) -> impl Future<Output = Result<Observed, Error>> + Send;
+    fn append(&self, entry: &HistoryEntry) -> impl Future<Output = Result<(), Error>> + Send;
+    fn scan(&self) -> impl Future<Output = Result<Vec<MappingRecord>, Error>> + Send;
+    fn start(
+        &self,
+        request: &RestoreRequest,
+    ) -> impl Future<Output = Result<Started, Error>> + Send;
+    /// The execution names holding a DataSync slot.
+    fn slot_holders(&self) -> impl Future<Output = Result<Vec<String>, Error>> + Send;
+    fn is_running(&self, execution_name: &str) -> impl Future<Output = Result<bool, Error>> + Send;
+    fn free_slot(&self, execution_name: &str) -> impl Future<Output = Result<(), Error>> + Send;
+}
+
+/// One run.
+pub async fn reconcile<B: Backend + Sync>(
+    backend: &B,
+    settings: &Settings,
+    mode: Mode,
+) -> Result<Report, Error> {
+    let mut report = Report::default();
+    // Listing the domains is the one failure that ends the run: without it nothing is known.
+    let domain_ids = backend.domain_ids().await?;
+    for domain_id in domain_ids {
+        if let Err(e) = seed_domain(backend, &domain_id, &mut report).await {
+            report.errors.push(e.to_string());
+        }
+    }
+    if mode == Mode::Reconcile {
+        if let Err(e) = start_missed(backend, settings, &mut report).await {
+            report.errors.push(e.to_string());
+        }
+        if let Err(e) = free_stale_slots(backend, &mut report).await {
+            report.errors.push(e.to_string());
+        }
+    }
+    for error in &report.errors {
+        tracing::warn!(%error, "reconciler error");
+    }
+    tracing::info!(?report, "reconciled");
+    Ok(report)
+}
+
+async fn seed_domain<B: Backend + Sync>(
+    backend: &B,
+    domain_id: &str,
+    report: &mut Report,
+) -> Result<(), Error> {
+    let domain = backend.domain(domain_id).await?;
+    report.domains += 1;
+    for (kind, name) in backend.homes_in(domain_id).await? {
+        report.homes += 1;
+        if let Err(e) = seed_home(backend, &domain, kind, &name, report).await {
+            report.errors.push(e.to_string());
+        }
+    }
+    Ok(())
+}
+
+async fn seed_home<B: Backend + Sync>(
+    backend: &B,
+    domain: &Domain,
+    kind: HomeKind,
+    name: &str,
+    report: &mut Report,
+) -> Result<(), Error> {
+    let Some(home) = backend.home(domain, kind, name).await? else {
+        return Ok(()); // Deleted since it was listed.
+    };
+    let Some(directory) = home.directory.clone() else {
+        // No uid yet (still being created): never recorded as empty; a later run records it.
+        report.unresolved += 1;
+        return Ok(());
+    };
+    let seen = Observation {
+        domain_id: domain.id.clone(),
+        directory: directory.clone(),
+        sso_user: home.sso_user.clone(),
+        created_at: home.created_at.clone(),
+    };
+    let observed = backend.observe(&home.key, &seen).await?;
+    let mut entry = HistoryEntry::new(&home.key, "created");
+    entry.domain_id = Some(domain.id.clone());
+    entry.file_system_id = Some(directory.file_system_id.clone());
+    entry.uid = Some(directory.uid.get().into());
+    match &observed {
+        Observed::Inserted(_) => {
+            report.inserted += 1;
+            entry.detail = Some("recorded by the reconciler".into());
+        }
+        Observed::Recreated(record) | Observed::TargetAppeared(record) => {
+            report.recreated += 1;
+            if let Some(previous) = &record.previous {
+                entry.source_file_system_id = Some(previous.directory.file_system_id.clone());
+                entry.source_uid = Some(previous.directory.uid.get().into());
+            }
+            entry.detail =
+                Some("a recreation the events missed, recorded by the reconciler".into());
+        }
+        Observed::Unchanged(_) | Observed::Stale(_) => {
+            report.unchanged += 1;
+            return Ok(());
+        }
+    }
+    backend.append(&entry).await
+}
+
+async fn start_missed<B: Backend + Sync>(
+    backend: &B,
+    settings: &Settings,
+    report: &mut Report,
+) -> Result<(), Error> {
+    let now = time::OffsetDateTime::now_utc();
+    for record in backend.scan().await? {
+        let RestorePlan::Start(request) = workflow::plan_pending(&record, &settings.options) else {
+            continue;
+        };
+        let recent = record
+            .created_at
+            .as_deref()
+            .and_then(|at| {
+                time::OffsetDateTime::parse(at, &time::format_description::well_known::Rfc3339).ok()
+            })
+            .is_some_and(|at| now - at <= settings.max_age);
+        if !recent && record.restore_from.is_none() {
+            continue;
+        }
+        if report.restores_started >= settings.max_starts {
+            report.restores_deferred += 1;
+            continue;
+        }
+        match backend.start(&request).await {
+            Ok(Started::New) => {
+                tracing::info!(home = %record.home, execution = %request.execution_name(), "missed restore started");
+                report.restores_started += 1;
+            }
+            Ok(Started::AlreadyStarted) => report.restores_already_started += 1,
+            Err(e) => report.errors.push(e.to_string()),
+        }
+    }
+    Ok(())
+}
+
+async fn free_stale_slots<B: Backend + Sync>(
+    backend: &B,
+    report: &mut Report,
+) -> Result<(), Error> {
+    for holder in backend.slot_holders().await? {
+        match backend.is_running(&holder).await {
+            Ok(true) => {}
+            Ok(false) => match backend.free_slot(&holder).await {
+                Ok(()) => {
+                    tracing::info!(execution = %holder, "freed the DataSync slot of an execution that ended without releasing it");
+                    report.slots_freed += 1;
+                }
+                Err(e) => report.errors.push(e.to_string()),
+            },
+            Err(e) => report.errors.push(e.to_string()),
+        }
+    }
+    Ok(())
+}
+
+/// The slot semaphore's item (see modules/restore-workflow).
+const SLOTS_ITEM: &str = "datasync-tasks";
+
+/// The real backend.
+pub struct AwsBackend {
+    studio: Studio,
+    mapping: MappingTable,
+    history: HistoryTable,
+    dynamodb: aws_sdk_dynamodb::Client,
+    sfn: aws_sdk_sfn::Client,
+    slots_table: Option<String>,
+    state_machine_arn: Option<String>,
+    policy: RetryPolicy,
+    cancel: CancellationToken,
+}
+
+impl AwsBackend {
+    pub async fn from_env(settings: &Settings) -> Result<AwsBackend, Error> {
+        let clients = studio_core::aws::Clients::connect(&Default::default()).await?;
+        let cancel = CancellationToken::new();
+        Ok(AwsBackend {
+            studio: Studio::new(clients.sagemaker.clone(), cancel.clone()),
+            mapping: MappingTable::new(clients.dynamodb.clone(), settings.mapping_table.clone()),
+            history: HistoryTable::new(clients.dynamodb.clone(), settings.history_table.clone()),
+            dynamodb: clients.dynamodb.clone(),
+            sfn: clients.sfn.clone(),
+            slots_table: settings.slots_table.clone(),
+            state_machine_arn: settings.state_machine_arn.clone(),
+            policy: RetryPolicy::default(),
+            cancel,
+        })
+    }
+
+    fn state_machine_arn(&self) -> Result<&str, Error> {
+        self.state_machine_arn.as_deref().ok_or_else(|| {
+            Error::Invalid(
+                "STATE_MACHINE_ARN is not set: the reconciler cannot start restores".into(),
+            )
+        })
+    }
+}
+
+impl Backend for AwsBackend {
+    async fn domain_ids(&self) -> Result<Vec<String>, Error> {
+        self.studio.domain_ids().await
+    }
+
+    async fn domain(&self, domain_id: &str) -> Result<Domain, Error> {
+        self.studio.domain(domain_id).await
+    }
+
+    async fn homes_in(&self, domain_id: &str) -> Result<Vec<(HomeKind, String)>, Error> {
+        self.studio.homes_in(domain_id).await
+    }
+
+    async fn home(
+        &self,
+        domain: &Domain,
+        kind: HomeKind,
+        name: &str,
+    ) -> Result<Option<Home>, Error> {
+        self.studio.home(domain, kind, name).await
+    }
+
+    async fn observe(&self, home: &HomeKey, seen: &Observation) -> Result<Observed, Error> {
+        self.mapping.observe(home, seen).await
+    }
+
+    async fn append(&self, entry: &HistoryEntry) -> Result<(), Error> {
+        self.history.append(entry).await.map(|_| ())
+    }
+
+    async fn scan(&self) -> Result<Vec<MappingRecord>, Error> {
+        self.mapping.scan().await
+    }
+
+    async fn start(&self, request: &RestoreRequest) -> Result<Started, Error> {
+        workflow::start(
+            &self.sfn,
+            self.state_machine_arn()?,
+            request,
+            &self.policy,
+            &self.cancel,
+        )
+        .await
+    }
+
+    async fn slot_holders(&self) -> Result<Vec<String>, Error> {
+        let Some(table) = &self.slots_table else {
+            return Ok(Vec::new());
+        };
+        let out = self
+            .dynamodb
+            .get_item()
+            .table_name(table)
+            .key(
+                "id",
+                aws_sdk_dynamodb::types::AttributeValue::S(SLOTS_ITEM.into()),
+            )
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| Error::aws(format!("reading the DataSync slots in table {table}"), &e))?;
+        Ok(out
+            .item()
+            .map(|item| {
+                item.keys()
+                    .filter(|k| k.as_str() != "id" && k.as_str() != "running")
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+
+    async fn is_running(&self, execution_name: &str) -> Result<bool, Error> {
+        let arn = workflow::execution_arn(self.state_machine_arn()?, execution_name)
+            .ok_or_else(|| Error::Invalid("STATE_MACHINE_ARN is not a state machine ARN".into()))?;
+        match self
+            .sfn
+            .describe_execution()
+            .execution_arn(&arn)
+            .send()
+            .await
+        {
+            Ok(out) => Ok(out.status().as_str() == "RUNNING"),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_execution_does_not_exist()) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(Error::aws(
+                format!("describing restore execution {arn}"),
+                &e,
+            )),
+        }
+    }
+
+    async fn free_slot(&self, execution_name: &str) -> Result<(), Error> {
+        let Some(table) = &self.slots_table else {
+            return Ok(());
+        };
+        let res = self
+            .dynamodb
+            .update_item()
+            .table_name(table)
+            .key(
+                "id",
+                aws_sdk_dynamodb::types::AttributeValue::S(SLOTS_ITEM.into()),
+            )
+            .update_expression("REMOVE #holder ADD #running :minus_one")
+            .condition_expression("attribute_exists(#holder)")
+            .expression_attribute_names("#holder", execution_name)
+            .expression_attribute_names("#running", "running")
+            .expression_attribute_values(
+                ":minus_one",
+                aws_sdk_dynamodb::types::AttributeValue::N("-1".into()),
+            )
+            .send()
+            .await;
+        match res {
+            Ok(_) => Ok(()),
+            // Released meanwhile by the execution itself.
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(Error::aws(
+                format!("freeing the DataSync slot of {execution_name} in table {table}"),
+                &e,
+            )),
+        }
+    }
+}
