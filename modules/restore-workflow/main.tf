@@ -9,7 +9,7 @@ locals {
 
   state_machine_name = "${var.name_prefix}-restore"
 
-  topic_arn = var.notification_topic_arn != null ? var.notification_topic_arn : aws_sns_topic.notifications[0].arn
+  topic_arn = var.create_notification_topic ? aws_sns_topic.notifications[0].arn : var.notification_topic_arn
 
   # Capped exponential backoff with full jitter on throttling and transient service errors.
   throttle_retry = {
@@ -64,6 +64,7 @@ locals {
 }
 
 resource "aws_sfn_state_machine" "restore" {
+
   name       = local.state_machine_name
   role_arn   = aws_iam_role.state_machine.arn
   definition = local.definition
@@ -145,14 +146,14 @@ resource "aws_cloudwatch_log_resource_policy" "datasync" {
 }
 
 resource "aws_sns_topic" "notifications" {
-  count             = var.notification_topic_arn == null ? 1 : 0
+  count             = var.create_notification_topic ? 1 : 0
   name              = "${var.name_prefix}-restore-failures"
   kms_master_key_id = var.kms_key_arn
   tags              = var.tags
 }
 
 resource "aws_sns_topic_subscription" "email" {
-  for_each  = var.notification_topic_arn == null ? toset(var.notification_emails) : toset([])
+  for_each  = var.create_notification_topic ? toset(var.notification_emails) : toset([])
   topic_arn = aws_sns_topic.notifications[0].arn
   protocol  = "email"
   endpoint  = each.value

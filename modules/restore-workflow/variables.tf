@@ -90,14 +90,20 @@ variable "task_options" {
   }
 }
 
+variable "create_notification_topic" {
+  description = "Create the SNS topic for failed restores. Set false and pass `notification_topic_arn` to use a topic of your own."
+  type        = bool
+  default     = true
+}
+
 variable "notification_topic_arn" {
-  description = "SNS topic that receives a message naming the domain, profile or space and uid of every failed restore. Null creates a topic."
+  description = "SNS topic of your own that receives a message naming the domain, profile or space and uid of every failed restore (with `create_notification_topic = false`)."
   type        = string
   default     = null
 }
 
 variable "notification_emails" {
-  description = "E-mail addresses subscribed to the created notification topic (ignored with `notification_topic_arn`). Each must confirm the subscription."
+  description = "E-mail addresses subscribed to the created notification topic. Each must confirm the subscription."
   type        = list(string)
   default     = []
 }

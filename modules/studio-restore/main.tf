@@ -4,17 +4,18 @@
 module "restore_workflow" {
   source = "../restore-workflow"
 
-  name_prefix             = var.name_prefix
-  mapping_table_name      = module.event_app.mapping_table_name
-  mapping_table_arn       = module.event_app.mapping_table_arn
-  vpc_id                  = var.vpc_id
-  subnet_id               = var.subnet_id
-  max_concurrent_restores = var.max_concurrent_restores
-  notification_topic_arn  = var.notification_topic_arn
-  notification_emails     = var.notification_emails
-  log_retention_days      = var.log_retention_days
-  kms_key_arn             = var.kms_key_arn
-  tags                    = var.tags
+  name_prefix               = var.name_prefix
+  mapping_table_name        = module.event_app.mapping_table_name
+  mapping_table_arn         = module.event_app.mapping_table_arn
+  vpc_id                    = var.vpc_id
+  subnet_id                 = var.subnet_id
+  max_concurrent_restores   = var.max_concurrent_restores
+  create_notification_topic = var.create_notification_topic
+  notification_topic_arn    = var.notification_topic_arn
+  notification_emails       = var.notification_emails
+  log_retention_days        = var.log_retention_days
+  kms_key_arn               = var.kms_key_arn
+  tags                      = var.tags
 }
 
 module "event_app" {

@@ -73,8 +73,14 @@ variable "run_reconciler_on_deploy" {
   default     = true
 }
 
+variable "create_notification_topic" {
+  description = "Create the SNS topic for failed restores; false uses `notification_topic_arn`."
+  type        = bool
+  default     = true
+}
+
 variable "notification_topic_arn" {
-  description = "Existing SNS topic for failed restores; null creates one."
+  description = "Your own SNS topic for failed restores (with `create_notification_topic = false`)."
   type        = string
   default     = null
 }

@@ -1,0 +1,740 @@
+//! The automatic path end to end: `modules/event-app` and `modules/restore-workflow` applied with
+//! Terraform to the emulator, the three Rust Lambdas really running, CloudTrail events from
+//! SageMaker calls, the mapping table's stream, and the restore state machine copying real files.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_sagemaker::error::DisplayErrorContext;
+use aws_sdk_sagemaker::types::{AppType, AuthMode, UserSettings};
+use serde_json::{Value, json};
+use studio_e2e::{
+    ACCOUNT_ID, Clients, Emulator, Provider, Terraform, eventually, lambda_zip, repo_root,
+    unique_name,
+};
+
+/// Event delivery, a cold start of a dev binary, and a workflow polling every second.
+const PATIENCE: Duration = Duration::from_secs(120);
+
+/// The event path deployed into the emulator for one domain.
+struct EventPath {
+    aws: Clients,
+    emulator: Emulator,
+    tf: Terraform,
+    domain_id: String,
+    file_system_id: String,
+    mapping_table: String,
+    history_table: String,
+    state_machine_arn: String,
+    notifications: String,
+    prefix: String,
+}
+
+impl EventPath {
+    async fn deploy() -> EventPath {
+        let emulator = Emulator::from_env();
+        let aws = emulator.clients().await;
+        let domain_name = unique_name("ep-domain");
+        let domain_id = create_domain(&aws, &domain_name).await;
+        let file_system_id = aws
+            .sagemaker
+            .describe_domain()
+            .domain_id(&domain_id)
+            .send()
+            .await
+            .expect("describing the new domain")
+            .home_efs_file_system_id
+            .expect("the domain has a home EFS");
+
+        let zips = tokio::task::spawn_blocking(|| {
+            [
+                "studio-event-processor",
+                "studio-stream-processor",
+                "studio-reconciler",
+            ]
+            .map(|f| lambda_zip(f, f).path.display().to_string())
+        })
+        .await
+        .expect("building the Lambda zips");
+
+        let prefix = unique_name("ep");
+        let mapping_table = format!("{prefix}-map");
+        let history_table = format!("{prefix}-history");
+        let modules = repo_root().join("modules");
+        let tf = Terraform::new(&emulator);
+        tf.write_providers(&[Provider::Aws]);
+        tf.write(
+            "main.tf",
+            &format!(
+                r#"
+resource "aws_vpc" "v" {{
+  cidr_block = "10.42.0.0/16"
+}}
+
+resource "aws_subnet" "s" {{
+  vpc_id     = aws_vpc.v.id
+  cidr_block = "10.42.1.0/24"
+}}
+
+resource "aws_sns_topic" "failures" {{
+  name = "{prefix}-failures"
+}}
+
+resource "aws_sqs_queue" "failures" {{
+  name = "{prefix}-notified"
+}}
+
+resource "aws_sns_topic_subscription" "failures" {{
+  topic_arn            = aws_sns_topic.failures.arn
+  protocol             = "sqs"
+  endpoint             = aws_sqs_queue.failures.arn
+  raw_message_delivery = true
+}}
+
+module "restore_workflow" {{
+  source                       = "{modules}/restore-workflow"
+  name_prefix                  = "{prefix}"
+  mapping_table_name           = module.event_app.mapping_table_name
+  mapping_table_arn            = module.event_app.mapping_table_arn
+  vpc_id                       = aws_vpc.v.id
+  subnet_id                    = aws_subnet.s.id
+  max_concurrent_restores      = 2
+  queue_wait_max_delay_seconds = 2
+  create_notification_topic    = false
+  notification_topic_arn       = aws_sns_topic.failures.arn
+}}
+
+module "event_app" {{
+  source                   = "{modules}/event-app"
+  name_prefix              = "{prefix}"
+  mapping_table_name       = "{mapping_table}"
+  history_table_name       = "{history_table}"
+  state_machine_arn        = module.restore_workflow.state_machine_arn
+  slots_table_arn          = module.restore_workflow.slots_table_arn
+  event_processor_zip      = "{event_zip}"
+  stream_processor_zip     = "{stream_zip}"
+  reconciler_zip           = "{reconciler_zip}"
+  lambda_runtime           = "provided.al2"
+  domain_ids               = ["{domain_id}"]
+  restore_poll_seconds     = 1
+  run_reconciler_on_deploy = false
+  log_level                = "debug"
+}}
+
+output "state_machine_arn" {{
+  value = module.restore_workflow.state_machine_arn
+}}
+
+output "notified_queue" {{
+  value = aws_sqs_queue.failures.id
+}}
+"#,
+                modules = modules.display(),
+                event_zip = zips[0],
+                stream_zip = zips[1],
+                reconciler_zip = zips[2],
+            ),
+        );
+        tf.init();
+        tf.apply();
+        let outputs = tf.show_json();
+        let output = |name: &str| {
+            outputs["values"]["outputs"][name]["value"]
+                .as_str()
+                .unwrap_or_else(|| panic!("output {name} missing from {outputs:#}"))
+                .to_owned()
+        };
+        EventPath {
+            state_machine_arn: output("state_machine_arn"),
+            notifications: output("notified_queue"),
+            aws,
+            emulator,
+            tf,
+            domain_id,
+            file_system_id,
+            mapping_table,
+            history_table,
+            prefix,
+        }
+    }
+
+    /// The mapping-table row of `home` once `check` accepts it.
+    async fn row_when(&self, home: &str, what: &str, check: impl Fn(&Value) -> bool) -> Value {
+        eventually(what, PATIENCE, || async {
+            let item = self
+                .aws
+                .dynamodb
+                .get_item()
+                .table_name(&self.mapping_table)
+                .key("home", AttributeValue::S(home.to_owned()))
+                .consistent_read(true)
+                .send()
+                .await
+                .ok()?
+                .item?;
+            let row = plain(&item);
+            check(&row).then_some(row)
+        })
+        .await
+    }
+
+    /// The history of `home`, oldest first, once `check` accepts it.
+    async fn history_when(
+        &self,
+        home: &str,
+        what: &str,
+        check: impl Fn(&[Value]) -> bool,
+    ) -> Vec<Value> {
+        eventually(what, PATIENCE, || async {
+            let out = self
+                .aws
+                .dynamodb
+                .query()
+                .table_name(&self.history_table)
+                .key_condition_expression("home = :h")
+                .expression_attribute_values(":h", AttributeValue::S(home.to_owned()))
+                .send()
+                .await
+                .ok()?;
+            let rows: Vec<Value> = out.items().iter().map(plain).collect();
+            check(&rows).then_some(rows)
+        })
+        .await
+    }
+
+    fn home_dir(&self, uid: &str) -> PathBuf {
+        self.emulator.home_dir(&self.file_system_id, uid)
+    }
+}
+
+#[tokio::test]
+#[ignore = "needs the emulator"]
+async fn a_recreated_profile_gets_its_files_back_through_the_event_path() {
+    let path = EventPath::deploy().await;
+    let aws = &path.aws;
+    let home = format!("{}/user/alice", domain_name(aws, &path.domain_id).await);
+
+    // Created: the event processor records the home.
+    let old_uid = create_profile(aws, &path.domain_id, "alice").await;
+    path.row_when(&home, "alice's row", |row| {
+        row["uid"] == json!(old_uid.parse::<u64>().unwrap())
+    })
+    .await;
+    let old_home = path.home_dir(&old_uid);
+    write(&old_home.join("notebook.ipynb"), "{\"cells\": []}");
+    write(&old_home.join("data/train.csv"), "a,b\n1,2\n");
+    write(
+        &old_home.join("data/.ipynb_checkpoints/train-checkpoint.csv"),
+        "stale",
+    );
+
+    // Deleted and recreated: a new uid and an empty home.
+    delete_profile(aws, &path.domain_id, "alice").await;
+    let new_uid = create_profile(aws, &path.domain_id, "alice").await;
+    assert_ne!(new_uid, old_uid);
+
+    // The restore starts and waits for Studio to be opened (an app InService).
+    let running = path
+        .row_when(&home, "the restore to start", |row| {
+            row["restore_status"] == "RUNNING"
+        })
+        .await;
+    assert_eq!(
+        running["previous_uid"],
+        json!(old_uid.parse::<u64>().unwrap()),
+        "{running:#}"
+    );
+    create_app(aws, &path.domain_id, "alice").await;
+
+    let done = path
+        .row_when(&home, "the restore to finish", |row| {
+            matches!(row["restore_status"].as_str(), Some("SUCCEEDED" | "FAILED"))
+        })
+        .await;
+    assert_eq!(done["restore_status"], "SUCCEEDED", "{done:#}");
+    assert_eq!(done["uid"], json!(new_uid.parse::<u64>().unwrap()));
+    assert_eq!(
+        done["files_transferred"].as_u64().map(|n| n >= 2),
+        Some(true),
+        "{done:#}"
+    );
+
+    let new_home = path.home_dir(&new_uid);
+    assert_eq!(
+        std::fs::read_to_string(new_home.join("notebook.ipynb")).unwrap(),
+        "{\"cells\": []}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(new_home.join("data/train.csv")).unwrap(),
+        "a,b\n1,2\n"
+    );
+    assert!(
+        !new_home.join("data/.ipynb_checkpoints").exists(),
+        "checkpoints are excluded from automatic restores"
+    );
+
+    // The history tells the whole story, written by the Lambdas (the workflow writes the row).
+    let history = path
+        .history_when(&home, "the restore in the history", |rows| {
+            rows.iter().any(|r| r["event"] == "restore_succeeded")
+        })
+        .await;
+    let events: Vec<&str> = history.iter().filter_map(|r| r["event"].as_str()).collect();
+    assert_eq!(
+        events,
+        ["created", "created", "restore_started", "restore_succeeded"],
+        "{history:#?}"
+    );
+
+    // Every DataSync task, location and access point the restore created is gone.
+    let execution = done["restore_execution"]
+        .as_str()
+        .expect("the execution is recorded")
+        .to_owned();
+    assert_cleaned_up(aws, &execution, &path.file_system_id).await;
+
+    // Exactly once: starting the same copy again is refused by name.
+    let described = aws
+        .sfn
+        .describe_execution()
+        .execution_arn(&execution)
+        .send()
+        .await
+        .unwrap();
+    let again = aws
+        .sfn
+        .start_execution()
+        .state_machine_arn(&path.state_machine_arn)
+        .name(described.name().unwrap_or_default())
+        .input(described.input().unwrap_or_default())
+        .send()
+        .await;
+    assert!(
+        again
+            .as_ref()
+            .err()
+            .and_then(|e| e.as_service_error())
+            .is_some_and(|e| e.is_execution_already_exists()),
+        "{again:?}"
+    );
+    path.tf.destroy();
+}
+
+#[tokio::test]
+#[ignore = "needs the emulator"]
+async fn a_failed_restore_is_recorded_notified_and_cleaned_up() {
+    let path = EventPath::deploy().await;
+    let aws = &path.aws;
+    let domain_name = domain_name(aws, &path.domain_id).await;
+    let home = format!("{domain_name}/user/bob");
+    let uid = create_profile(aws, &path.domain_id, "bob").await;
+    path.row_when(&home, "bob's row", |row| row["uid"].is_number())
+        .await;
+    create_app(aws, &path.domain_id, "bob").await;
+
+    // A source directory that does not exist: DataSync fails the transfer.
+    let input = json!({
+        "source": {"domain_id": path.domain_id, "file_system_id": path.file_system_id, "uid": "299999", "home": home},
+        "target": {"domain_id": path.domain_id, "kind": "user", "name": "bob",
+                   "file_system_id": path.file_system_id, "uid": uid, "home": home},
+        "options": {"excludes": "", "wait_for_app": true, "target_ready_checks": 5, "target_ready_interval_seconds": 1,
+                    "transfer_polls": 30, "transfer_poll_seconds": 1, "clear_restore_from": false, "requested_by": "e2e"}
+    });
+    let execution = aws
+        .sfn
+        .start_execution()
+        .state_machine_arn(&path.state_machine_arn)
+        .name(unique_name("fail"))
+        .input(input.to_string())
+        .send()
+        .await
+        .expect("starting the restore")
+        .execution_arn;
+    let status = eventually("the restore to end", PATIENCE, || async {
+        let out = aws
+            .sfn
+            .describe_execution()
+            .execution_arn(&execution)
+            .send()
+            .await
+            .ok()?;
+        (out.status().as_str() != "RUNNING").then(|| out.status().as_str().to_owned())
+    })
+    .await;
+    assert_eq!(status, "FAILED");
+
+    let row = path
+        .row_when(&home, "the failure on bob's row", |row| {
+            row["restore_status"] == "FAILED"
+        })
+        .await;
+    assert!(
+        row["restore_detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("TransferFailed"),
+        "{row:#}"
+    );
+    let history = path
+        .history_when(&home, "the failure in the history", |rows| {
+            rows.iter().any(|r| r["event"] == "restore_failed")
+        })
+        .await;
+    assert!(
+        history.iter().any(|r| r["event"] == "restore_started"),
+        "{history:#?}"
+    );
+
+    // The notification names the home, the profile and the uid.
+    let message = eventually("the failure notification", PATIENCE, || async {
+        let out = aws_sqs_receive(&path.emulator, &path.notifications).await?;
+        Some(out)
+    })
+    .await;
+    assert_eq!(message["home"], json!(home), "{message:#}");
+    assert_eq!(message["name"], "bob");
+    assert_eq!(message["uid"], json!(uid));
+    assert_eq!(message["domain_id"], json!(path.domain_id));
+    assert!(message["summary"].as_str().unwrap().contains(&domain_name));
+
+    assert_cleaned_up(aws, &execution, &path.file_system_id).await;
+    path.tf.destroy();
+}
+
+#[tokio::test]
+#[ignore = "needs the emulator"]
+async fn a_burst_of_restores_queues_for_datasync_slots_instead_of_failing() {
+    let path = EventPath::deploy().await;
+    let aws = &path.aws;
+    let domain_name = domain_name(aws, &path.domain_id).await;
+    let source_uid = create_profile(aws, &path.domain_id, "source").await;
+    write(
+        &path.home_dir(&source_uid).join("shared.txt"),
+        "for everyone",
+    );
+    let mut executions = Vec::new();
+    // Six restores at once with two slots (the module's max_concurrent_restores in this test).
+    for n in 0..6 {
+        let name = format!("burst{n}");
+        let uid = create_profile(aws, &path.domain_id, &name).await;
+        let home = format!("{domain_name}/user/{name}");
+        let input = json!({
+            "source": {"domain_id": path.domain_id, "file_system_id": path.file_system_id, "uid": source_uid,
+                       "home": format!("{domain_name}/user/source")},
+            "target": {"domain_id": path.domain_id, "kind": "user", "name": name,
+                       "file_system_id": path.file_system_id, "uid": uid, "home": home},
+            "options": {"excludes": "", "wait_for_app": false, "target_ready_checks": 5, "target_ready_interval_seconds": 1,
+                        "transfer_polls": 60, "transfer_poll_seconds": 1, "clear_restore_from": false, "requested_by": "e2e"}
+        });
+        let arn = aws
+            .sfn
+            .start_execution()
+            .state_machine_arn(&path.state_machine_arn)
+            .name(unique_name("burst"))
+            .input(input.to_string())
+            .send()
+            .await
+            .expect("starting a restore")
+            .execution_arn;
+        executions.push((arn, uid));
+    }
+    for (arn, uid) in &executions {
+        let status = eventually(
+            "a queued restore to end",
+            Duration::from_secs(300),
+            || async {
+                let out = aws
+                    .sfn
+                    .describe_execution()
+                    .execution_arn(arn)
+                    .send()
+                    .await
+                    .ok()?;
+                (out.status().as_str() != "RUNNING").then(|| out.status().as_str().to_owned())
+            },
+        )
+        .await;
+        assert_eq!(status, "SUCCEEDED", "{arn}");
+        assert_eq!(
+            std::fs::read_to_string(path.home_dir(uid).join("shared.txt")).unwrap(),
+            "for everyone"
+        );
+    }
+    // Every slot was released.
+    let slots = aws
+        .dynamodb
+        .get_item()
+        .table_name(format!("{}-restore-slots", path.prefix))
+        .key("id", AttributeValue::S("datasync-tasks".into()))
+        .consistent_read(true)
+        .send()
+        .await
+        .expect("reading the slots")
+        .item
+        .map(|i| plain(&i))
+        .unwrap_or(Value::Null);
+    assert_eq!(slots["running"], json!(0), "{slots:#}");
+    assert_eq!(
+        slots.as_object().map(|o| o.len()),
+        Some(2),
+        "no holder is left: {slots:#}"
+    );
+    path.tf.destroy();
+}
+
+#[tokio::test]
+#[ignore = "needs cargo-lambda (scripts/setup): builds the Lambda zips"]
+async fn the_lambda_zips_need_glibc_2_34_at_most() {
+    let root = repo_root();
+    let built = std::process::Command::new(root.join("scripts/build-lambdas"))
+        .current_dir(&root)
+        .status()
+        .expect("running scripts/build-lambdas");
+    assert!(built.success(), "scripts/build-lambdas failed");
+    for function in [
+        "studio-event-processor",
+        "studio-stream-processor",
+        "studio-reconciler",
+    ] {
+        let zip = root
+            .join("target/lambda")
+            .join(function)
+            .join("bootstrap.zip");
+        let dir = tempfile::tempdir().unwrap();
+        let unzipped = std::process::Command::new("unzip")
+            .arg("-q")
+            .arg(&zip)
+            .arg("-d")
+            .arg(dir.path())
+            .status()
+            .expect("running unzip");
+        assert!(unzipped.success(), "unzipping {}", zip.display());
+        let binary = std::fs::read(dir.path().join("bootstrap")).expect("the zip holds bootstrap");
+        assert_eq!(
+            &binary[..4],
+            b"\x7fELF",
+            "{function}: bootstrap is an ELF executable"
+        );
+        assert_eq!(
+            u16::from_le_bytes([binary[18], binary[19]]),
+            62,
+            "{function}: built for x86_64"
+        );
+        let highest = glibc_versions(&binary).into_iter().max();
+        assert!(
+            highest.is_some_and(|v| v <= (2, 34, 0)),
+            "{function} needs GLIBC {highest:?}, newer than provided.al2023's 2.34"
+        );
+    }
+}
+
+/// Every `GLIBC_x.y[.z]` version name in the binary: the dynamic string table holds exactly
+/// the versions its symbol references need.
+fn glibc_versions(binary: &[u8]) -> Vec<(u32, u32, u32)> {
+    let needle = b"GLIBC_";
+    let mut found = Vec::new();
+    let mut i = 0;
+    while let Some(pos) = binary[i..].windows(needle.len()).position(|w| w == needle) {
+        let start = i + pos + needle.len();
+        let end = binary[start..]
+            .iter()
+            .position(|b| !(b.is_ascii_digit() || *b == b'.'))
+            .map_or(binary.len(), |n| start + n);
+        let parts: Vec<u32> = std::str::from_utf8(&binary[start..end])
+            .unwrap_or_default()
+            .split('.')
+            .filter_map(|p| p.parse().ok())
+            .collect();
+        if parts.len() >= 2 && binary.get(end) == Some(&0) {
+            found.push((parts[0], parts[1], parts.get(2).copied().unwrap_or(0)));
+        }
+        i = start;
+    }
+    found
+}
+
+#[test]
+fn glibc_versions_are_read_from_version_strings() {
+    let fake = b"xx\0GLIBC_2.2.5\0GLIBC_2.34\0GLIBC_PRIVATE\0GLIBC_2.17\0";
+    assert_eq!(glibc_versions(fake).into_iter().max(), Some((2, 34, 0)));
+}
+
+/// Nothing the execution created is left: no DataSync task named after it, no location and no
+/// EFS access point tagged with it (the workflow names and tags everything it creates).
+async fn assert_cleaned_up(aws: &Clients, execution: &str, file_system_id: &str) {
+    let name = execution.rsplit(':').next().unwrap();
+    let tasks = aws
+        .datasync
+        .list_tasks()
+        .max_results(100)
+        .send()
+        .await
+        .expect("listing tasks");
+    for task in tasks.tasks() {
+        assert_ne!(
+            task.name(),
+            Some(name),
+            "task {:?} of {name} was left behind",
+            task.task_arn()
+        );
+    }
+    let locations = aws
+        .datasync
+        .list_locations()
+        .max_results(100)
+        .send()
+        .await
+        .expect("listing locations");
+    for location in locations.locations() {
+        let arn = location.location_arn().unwrap_or_default();
+        let tags = aws
+            .datasync
+            .list_tags_for_resource()
+            .resource_arn(arn)
+            .send()
+            .await;
+        if let Ok(tags) = tags {
+            assert!(
+                !tags.tags().iter().any(|t| t.value() == Some(name)),
+                "location {arn} of {name} was left behind"
+            );
+        }
+    }
+    let points = aws
+        .efs
+        .describe_access_points()
+        .file_system_id(file_system_id)
+        .send()
+        .await
+        .expect("listing access points");
+    for point in points.access_points() {
+        assert!(
+            !point.tags().iter().any(|t| t.value() == name),
+            "access point {:?} of {name} was left behind",
+            point.access_point_id()
+        );
+    }
+}
+
+/// One message from the SQS queue at `queue_url` (its body, parsed), through SQS's JSON API: the
+/// e2e crate has no SQS client.
+async fn aws_sqs_receive(emulator: &Emulator, queue_url: &str) -> Option<Value> {
+    let endpoint = emulator.endpoint().to_owned();
+    let queue_url = queue_url.to_owned();
+    tokio::task::spawn_blocking(move || {
+        let body = json!({"QueueUrl": queue_url, "MaxNumberOfMessages": 1, "WaitTimeSeconds": 0}).to_string();
+        let out = std::process::Command::new("curl")
+            .args(["-sS", "-X", "POST", &format!("{endpoint}/")])
+            .args(["-H", "Content-Type: application/x-amz-json-1.0"])
+            .args(["-H", "X-Amz-Target: AmazonSQS.ReceiveMessage"])
+            .args(["-H", &format!("Authorization: AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/sqs/aws4_request, SignedHeaders=host, Signature=0")])
+            .args(["-d", &body])
+            .output()
+            .ok()?;
+        let answer: Value = serde_json::from_slice(&out.stdout).ok()?;
+        let message = answer["Messages"].get(0)?;
+        serde_json::from_str(message["Body"].as_str()?).ok()
+    })
+    .await
+    .ok()
+    .flatten()
+}
+
+/// A DynamoDB item as plain JSON: S as strings, N as numbers, BOOL, SS as arrays, M as objects.
+fn plain(item: &std::collections::HashMap<String, AttributeValue>) -> Value {
+    fn one(v: &AttributeValue) -> Value {
+        match v {
+            AttributeValue::S(s) => json!(s),
+            AttributeValue::N(n) => n
+                .parse::<u64>()
+                .map(Value::from)
+                .unwrap_or_else(|_| json!(n)),
+            AttributeValue::Bool(b) => json!(b),
+            AttributeValue::Ss(ss) => json!(ss),
+            AttributeValue::M(m) => {
+                Value::Object(m.iter().map(|(k, v)| (k.clone(), one(v))).collect())
+            }
+            AttributeValue::L(l) => Value::Array(l.iter().map(one).collect()),
+            _ => Value::Null,
+        }
+    }
+    Value::Object(item.iter().map(|(k, v)| (k.clone(), one(v))).collect())
+}
+
+fn write(path: &Path, contents: &str) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, contents).unwrap_or_else(|e| panic!("writing {}: {e}", path.display()));
+}
+
+async fn create_domain(aws: &Clients, name: &str) -> String {
+    aws.sagemaker
+        .create_domain()
+        .domain_name(name)
+        .auth_mode(AuthMode::Iam)
+        .default_user_settings(
+            UserSettings::builder()
+                .execution_role(format!("arn:aws:iam::{ACCOUNT_ID}:role/studio-execution"))
+                .build(),
+        )
+        .subnet_ids("subnet-0e2e0000")
+        .vpc_id("vpc-0e2e0000")
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("creating domain {name}: {}", DisplayErrorContext(e)))
+        .domain_id
+        .expect("CreateDomain returns a DomainId")
+}
+
+async fn domain_name(aws: &Clients, domain_id: &str) -> String {
+    aws.sagemaker
+        .describe_domain()
+        .domain_id(domain_id)
+        .send()
+        .await
+        .expect("describing the domain")
+        .domain_name
+        .expect("a domain name")
+}
+
+/// Creates the profile (no execution role of its own: the domain's default) and returns its uid.
+async fn create_profile(aws: &Clients, domain_id: &str, name: &str) -> String {
+    aws.sagemaker
+        .create_user_profile()
+        .domain_id(domain_id)
+        .user_profile_name(name)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("creating profile {name}: {}", DisplayErrorContext(e)));
+    aws.sagemaker
+        .describe_user_profile()
+        .domain_id(domain_id)
+        .user_profile_name(name)
+        .send()
+        .await
+        .expect("describing the profile")
+        .home_efs_file_system_uid
+        .expect("a HomeEfsFileSystemUid")
+}
+
+async fn delete_profile(aws: &Clients, domain_id: &str, name: &str) {
+    aws.sagemaker
+        .delete_user_profile()
+        .domain_id(domain_id)
+        .user_profile_name(name)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("deleting profile {name}: {}", DisplayErrorContext(e)));
+}
+
+async fn create_app(aws: &Clients, domain_id: &str, profile: &str) {
+    aws.sagemaker
+        .create_app()
+        .domain_id(domain_id)
+        .user_profile_name(profile)
+        .app_type(AppType::JupyterServer)
+        .app_name("default")
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("creating an app for {profile}: {}", DisplayErrorContext(e)));
+}
