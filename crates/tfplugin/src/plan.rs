@@ -314,11 +314,45 @@ fn same_configuration(
     prior: &Value,
     config: &Value,
 ) -> bool {
+    if prior.is_null() || config.is_null() {
+        return prior.is_null() && config.is_null();
+    }
     schema.attributes().iter().all(|a| {
         let configured = config.get(&a.name);
         (a.computed && configured.is_null()) || prior.get(&a.name) == configured
-    }) && schema
-        .blocks()
-        .iter()
-        .all(|b| prior.get(&b.type_name) == config.get(&b.type_name))
+    }) && schema.blocks().iter().all(|b| {
+        let (p, c) = (prior.get(&b.type_name), config.get(&b.type_name));
+        match b.nesting {
+            BlockNesting::Single | BlockNesting::Group => same_configuration(&b.block, p, c),
+            BlockNesting::List => match (p.as_list(), c.as_list()) {
+                (Some(ps), Some(cs)) => {
+                    ps.len() == cs.len()
+                        && ps
+                            .iter()
+                            .zip(cs)
+                            .all(|(p, c)| same_configuration(&b.block, p, c))
+                }
+                _ => p == c,
+            },
+            BlockNesting::Set => match (p.as_list(), c.as_list()) {
+                (Some(ps), Some(cs)) => {
+                    ps.len() == cs.len()
+                        && cs
+                            .iter()
+                            .all(|c| ps.iter().any(|p| same_configuration(&b.block, p, c)))
+                }
+                _ => p == c,
+            },
+            BlockNesting::Map => match (p.as_map(), c.as_map()) {
+                (Some(ps), Some(cs)) => {
+                    ps.len() == cs.len()
+                        && cs.iter().all(|(k, c)| {
+                            ps.get(k)
+                                .is_some_and(|p| same_configuration(&b.block, p, c))
+                        })
+                }
+                _ => p == c,
+            },
+        }
+    })
 }

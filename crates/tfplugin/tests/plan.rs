@@ -440,3 +440,34 @@ fn dropping_a_setting_back_to_its_default_may_replace() {
     assert_eq!(planned.planned_state, prior);
     assert!(planned.requires_replace.is_empty());
 }
+
+#[test]
+fn set_elements_match_through_nested_blocks_with_computed_values() {
+    let schema = Schema::new(
+        0,
+        Block::new().block(NestedBlock::set(
+            "mount",
+            Block::new()
+                .attribute(Attribute::string("path").required())
+                .block(NestedBlock::single(
+                    "owner",
+                    Block::new()
+                        .attribute(Attribute::number("uid").required())
+                        .attribute(Attribute::string("name").computed()),
+                )),
+        )),
+    );
+    let element = |path: &str, name: Value| {
+        Value::object([
+            ("path", Value::string(path)),
+            (
+                "owner",
+                Value::object([("uid", Value::int(1)), ("name", name)]),
+            ),
+        ])
+    };
+    let prior = Value::object([("mount", Value::set([element("/a", Value::string("alice"))]))]);
+    let config = Value::object([("mount", Value::set([element("/a", Value::Null)]))]);
+    let planned = plan_resource_change(&schema, &prior, &config, &config);
+    assert_eq!(planned.planned_state, prior);
+}
