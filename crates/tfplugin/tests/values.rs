@@ -960,3 +960,13 @@ fn validation_paths_in_maps_stop_at_sets() {
         mount.detail
     );
 }
+
+#[test]
+fn decimals_without_an_exact_float_stay_strings() {
+    // Terraform parses `0.1` with 512-bit precision and sends it as the string "0.1"; sending
+    // back the nearest float64 would be a different number ("inconsistent result after apply").
+    let bytes = [0xa3, b'0', b'.', b'1'];
+    let value = decode_msgpack(&bytes, &Type::Number).unwrap();
+    assert_eq!(encode_msgpack(&value, &Type::Number).unwrap(), bytes);
+    assert_eq!(value.as_f64(), Some(0.1));
+}
