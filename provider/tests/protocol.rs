@@ -129,14 +129,21 @@ async fn a_client_certificate_other_than_terraforms_is_refused() {
     )
     .await;
     // With TLS 1.3 the client learns of the rejection on its first call at the latest.
-    let refused = match attempt {
-        Err(_) => true,
-        Ok(mut provider) => provider.schema().await.is_err(),
-    };
-    assert!(
-        refused,
-        "the provider must only talk to the certificate Terraform announced"
-    );
+    match attempt {
+        Err(error) => eprintln!("refused while connecting: {error}"),
+        Ok(mut provider) => {
+            assert!(
+                provider.schema().await.is_err(),
+                "the provider must only talk to the certificate Terraform announced"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            let stderr = provider.stderr();
+            assert!(
+                stderr.contains("TLS handshake with a client failed"),
+                "refused by the pinning verifier: {stderr}"
+            );
+        }
+    }
 }
 
 #[tokio::test]
