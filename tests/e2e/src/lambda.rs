@@ -85,9 +85,10 @@ fn pack_bootstrap(binary: &Path, zip: &Path) {
         info = zipfile.ZipInfo('bootstrap', date_time=(2020, 1, 1, 0, 0, 0))\n\
         info.external_attr = 0o100755 << 16\n\
         info.compress_type = zipfile.ZIP_DEFLATED\n\
-        with zipfile.ZipFile(sys.argv[2] + '.tmp', 'w') as z, open(sys.argv[1], 'rb') as f:\n\
+        import os; tmp = '%s.%d.tmp' % (sys.argv[2], os.getpid())\n\
+        with zipfile.ZipFile(tmp, 'w') as z, open(sys.argv[1], 'rb') as f:\n\
         \x20   z.writestr(info, f.read(), compresslevel=1)\n\
-        import os; os.replace(sys.argv[2] + '.tmp', sys.argv[2])\n";
+        os.replace(tmp, sys.argv[2])\n";
     let output = Command::new(&python)
         .arg("-c")
         .arg(script)

@@ -47,5 +47,5 @@ pub use files::{read_file, tree, write_file};
 pub use lambda::{LambdaZip, lambda_zip};
 pub use names::unique_name;
 pub use repo::repo_root;
-pub use terraform::{Plan, Provider, Terraform, TerraformOutput, TerraformVersion};
+pub use terraform::{Plan, Provider, Terraform, TerraformOutput, TerraformVersion, cli_config};
 pub use wait::eventually;

@@ -4,6 +4,7 @@ use std::fmt;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::OnceLock;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -63,8 +64,10 @@ const AWS_ENDPOINTS: &[&str] = &[
     "sts",
 ];
 
-/// Services the studio provider's `endpoints` block names.
-const STUDIO_ENDPOINTS: &[&str] = &["sagemaker", "datasync", "dynamodb", "sfn", "efs", "sts"];
+/// Services the studio provider's `endpoints` block names. Not `sts`: the provider uses it
+/// only for an `assume_role` block and warns when it is set without one; a test with
+/// `assume_role` adds it.
+const STUDIO_ENDPOINTS: &[&str] = &["sagemaker", "datasync", "dynamodb", "sfn", "efs"];
 
 /// What one Terraform command printed, and how it ended.
 #[derive(Clone, Debug)]
@@ -113,8 +116,8 @@ impl Plan {
 }
 
 /// A Terraform working directory of its own (removed when dropped), with the emulator's
-/// environment. Every command runs with `TF_CLI_CONFIG_FILE=<repo>/.tools/terraformrc` (the
-/// provider mirror), `TF_IN_AUTOMATION=1`, test AWS credentials and the emulator's endpoint.
+/// environment. Every command runs with the CLI configuration of `<repo>/.tools/terraformrc`
+/// (providers from the mirror only; see [`cli_config`]), `TF_IN_AUTOMATION=1`, test AWS credentials and the emulator's endpoint.
 /// Commands that fail panic with Terraform's full stdout and stderr; a command that runs longer
 /// than the timeout (default 300 s, `STUDIO_E2E_TERRAFORM_TIMEOUT` in seconds) is killed.
 ///
@@ -404,7 +407,7 @@ impl Terraform {
             cmd.env_remove(name);
         }
         cmd.envs(self.emulator.child_env())
-            .env("TF_CLI_CONFIG_FILE", terraformrc())
+            .env("TF_CLI_CONFIG_FILE", cli_config())
             .env("TF_IN_AUTOMATION", "1")
             .env("TF_INPUT", "0")
             .env("CHECKPOINT_DISABLE", "1")
@@ -448,6 +451,87 @@ impl Drop for Terraform {
 /// The Terraform CLI configuration that `scripts/setup` writes: providers from the mirror only.
 fn terraformrc() -> PathBuf {
     repo_root().join(".tools/terraformrc")
+}
+
+/// The Terraform CLI configuration of this test process: `.tools/terraformrc`'s mirror, except
+/// that our own provider comes from a copy taken when the process first runs Terraform.
+///
+/// Why a copy: `.terraform/providers` links into the mirror, and `scripts/install-provider` (run
+/// by anyone working in the tree) replaces the binary there, after which every later command in
+/// a test fails with "the cached package ... does not match any of the checksums recorded in the
+/// dependency lock file". The copy lives in `target/e2e-terraform/<pid>/`; copies of processes
+/// that are gone are removed by the next one. Without an installed studio provider, this is
+/// `.tools/terraformrc` itself.
+pub fn cli_config() -> &'static Path {
+    static CONFIG: OnceLock<PathBuf> = OnceLock::new();
+    CONFIG.get_or_init(|| {
+        let mirror = repo_root().join(".tools/mirror");
+        let ours = Path::new("registry.terraform.io/studio-restore");
+        if !mirror.join(ours).is_dir() {
+            return terraformrc();
+        }
+        let base = repo_root().join("target/e2e-terraform");
+        remove_stale_snapshots(&base);
+        let dir = base.join(std::process::id().to_string());
+        let snapshot = dir.join("mirror");
+        let _ = std::fs::remove_dir_all(&dir);
+        copy_tree(&mirror.join(ours), &snapshot.join(ours));
+        let config = dir.join("terraformrc");
+        let text = format!(
+            "provider_installation {{
+  filesystem_mirror {{
+    path    = \"{snapshot}\"
+    include = [\"registry.terraform.io/studio-restore/*\"]
+  }}
+  filesystem_mirror {{
+    path    = \"{mirror}\"
+    exclude = [\"registry.terraform.io/studio-restore/*\"]
+  }}
+}}
+
+disable_checkpoint = true
+",
+            snapshot = snapshot.display(),
+            mirror = mirror.display()
+        );
+        std::fs::write(&config, text)
+            .unwrap_or_else(|e| panic!("writing {}: {e}", config.display()));
+        config
+    })
+}
+
+/// Removes `base/<pid>` directories whose process no longer runs.
+fn remove_stale_snapshots(base: &Path) {
+    let Ok(entries) = std::fs::read_dir(base) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name.to_str().and_then(|n| n.parse::<u32>().ok()) else {
+            continue;
+        };
+        if !Path::new("/proc").join(pid.to_string()).exists() {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
+/// Copies the directory tree `from` to `to`, keeping permissions (the provider is executable).
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap_or_else(|e| panic!("creating {}: {e}", to.display()));
+    let entries =
+        std::fs::read_dir(from).unwrap_or_else(|e| panic!("listing {}: {e}", from.display()));
+    for entry in entries {
+        let entry = entry.unwrap_or_else(|e| panic!("listing {}: {e}", from.display()));
+        let (source, target) = (entry.path(), to.join(entry.file_name()));
+        if source.is_dir() {
+            copy_tree(&source, &target);
+        } else {
+            std::fs::copy(&source, &target).unwrap_or_else(|e| {
+                panic!("copying {} to {}: {e}", source.display(), target.display())
+            });
+        }
+    }
 }
 
 /// Provider blocks for `providers`, pointing every service at the emulator.
