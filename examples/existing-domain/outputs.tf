@@ -8,7 +8,7 @@ output "mapping_table_name" {
   value       = module.studio_restore.mapping_table_name
 }
 
-output "seeded" {
-  description = "What the deploy-time reconciler run recorded."
-  value       = module.studio_restore.deploy_reconcile_result
+output "seed_errors" {
+  description = "Errors of the deploy-time reconciler run, which seeds the table with the existing profiles and spaces (empty when all went well)."
+  value       = module.studio_restore.deploy_reconcile_errors
 }

@@ -33,7 +33,7 @@ output "datasync_security_group_id" {
   value       = module.restore_workflow.datasync_security_group_id
 }
 
-output "deploy_reconcile_result" {
-  description = "The reconciler's report from the deploy-time run."
-  value       = module.event_app.deploy_reconcile_result
+output "deploy_reconcile_errors" {
+  description = "Errors of the deploy-time reconciler run (empty when all went well)."
+  value       = module.event_app.deploy_reconcile_errors
 }
