@@ -98,8 +98,8 @@ pub trait Resource: Send + Sync + 'static {
     /// Refreshes the state from the remote object; `None` when it is gone.
     async fn read(&self, state: &Value, ctx: &Context) -> (Option<Value>, Diagnostics);
 
-    /// Updates the remote object in place. Return the prior state with errors when nothing
-    /// changed.
+    /// Updates the remote object in place. `None` (with errors) keeps the prior state: return
+    /// the partially updated state instead when part of the change was made.
     async fn update(
         &self,
         prior: &Value,

@@ -776,13 +776,24 @@ impl pb::provider_server::Provider for ProviderService {
                     (kept, diags)
                 } else if prior.is_null() {
                     tracing::info!("creating");
-                    let (state, diags) = implementation.create(&planned, &config, &ctx).await;
+                    let (state, mut diags) = implementation.create(&planned, &config, &ctx).await;
+                    if state.is_none() && !diags.has_errors() {
+                        diags.error(
+                            "Provider returned no state",
+                            format!(
+                                "Creating this {} returned neither a state nor an error. This is a \
+                                 bug in the provider.",
+                                request.type_name
+                            ),
+                        );
+                    }
                     (state.unwrap_or(Value::Null), diags)
                 } else {
                     tracing::info!("updating");
                     let (state, diags) =
                         implementation.update(&prior, &planned, &config, &ctx).await;
-                    (state.unwrap_or(Value::Null), diags)
+                    // No new state: the object is as it was.
+                    (state.unwrap_or(prior), diags)
                 };
                 tracing::Span::current().record("tf_resource_id", instance_id(&new_state));
                 require_known(&new_state, &request.type_name, "new state", &mut diags);
