@@ -33,6 +33,7 @@ locals {
     })
     reconciler = merge(local.common_environment, {
       STATE_MACHINE_ARN    = var.state_machine_arn
+      DOMAIN_IDS           = join(",", var.domain_ids)
       SLOTS_TABLE          = element(split("/", var.slots_table_arn), 1)
       MAX_STARTS           = tostring(var.reconciler_max_starts)
       RESTORE_EXCLUDES     = var.restore_excludes

@@ -71,7 +71,7 @@ variable "reconciler_timeout_seconds" {
 }
 
 variable "domain_ids" {
-  description = "Track only these domain ids. Empty tracks every domain in the region."
+  description = "Track only these domain ids (the event rule and the reconciler). Empty tracks every domain in the region."
   type        = list(string)
   default     = []
 }

@@ -13,6 +13,7 @@
 //! 3. frees DataSync slots held by restore executions that are no longer running (stopped
 //!    from outside or timed out before they could release them).
 //!
+//! With `DOMAIN_IDS` set (the modules pass their `domain_ids`), only those domains are looked at.
 //! Errors of one domain or home are counted and logged; the run goes on.
 
 use serde::Serialize;
@@ -54,6 +55,8 @@ pub struct Settings {
     pub state_machine_arn: Option<String>,
     pub max_starts: usize,
     pub max_age: time::Duration,
+    /// Only these domains (`DOMAIN_IDS`, comma-separated); empty: every domain.
+    pub domain_ids: Vec<String>,
     pub options: RestoreOptions,
 }
 
@@ -98,6 +101,15 @@ impl Settings {
             state_machine_arn: var("STATE_MACHINE_ARN"),
             max_starts: number("MAX_STARTS", 100)?.max(0) as usize,
             max_age: time::Duration::hours(number("RECONCILE_MAX_AGE_HOURS", 168)?),
+            domain_ids: var("DOMAIN_IDS")
+                .map(|ids| {
+                    ids.split(',')
+                        .map(str::trim)
+                        .filter(|id| !id.is_empty())
+                        .map(str::to_owned)
+                        .collect()
+                })
+                .unwrap_or_default(),
             options,
         })
     }
@@ -159,7 +171,8 @@ pub async fn reconcile<B: Backend + Sync>(
     let mut report = Report::default();
     // Listing the domains is the one failure that ends the run: without it nothing is known.
     let domain_ids = backend.domain_ids().await?;
-    for domain_id in domain_ids {
+    let tracked = |id: &String| settings.domain_ids.is_empty() || settings.domain_ids.contains(id);
+    for domain_id in domain_ids.into_iter().filter(tracked) {
         if let Err(e) = seed_domain(backend, &domain_id, &mut report).await {
             report.errors.push(e.to_string());
         }

@@ -146,6 +146,7 @@ fn settings(max_starts: usize) -> Settings {
         state_machine_arn: Some("arn:aws:states:us-east-1:123456789012:stateMachine:sm".into()),
         max_starts,
         max_age: time::Duration::hours(168),
+        domain_ids: vec![],
         options: RestoreOptions {
             requested_by: "reconciler".into(),
             ..RestoreOptions::default()
@@ -257,4 +258,22 @@ fn the_mode_comes_from_the_event() {
         Mode::Reconcile
     );
     assert_eq!(Mode::from_event(&serde_json::json!({})), Mode::Reconcile);
+}
+
+#[tokio::test]
+async fn only_the_tracked_domains_are_reconciled() {
+    let mut fake = Fake::default();
+    fake.homes
+        .insert((HomeKind::User, "alice".into()), Some(200001));
+    let mut elsewhere = settings(10);
+    elsewhere.domain_ids = vec!["d-other".into()];
+    let report = reconcile(&fake, &elsewhere, Mode::Reconcile).await.unwrap();
+    assert_eq!((report.domains, report.homes), (0, 0));
+    assert!(fake.rows.lock().unwrap().is_empty());
+    let mut here = settings(10);
+    here.domain_ids = vec!["d-abc123".into()];
+    assert_eq!(
+        reconcile(&fake, &here, Mode::Seed).await.unwrap().inserted,
+        1
+    );
 }

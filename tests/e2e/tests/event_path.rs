@@ -323,6 +323,58 @@ async fn a_recreated_profile_gets_its_files_back_through_the_event_path() {
 
 #[tokio::test]
 #[ignore = "needs the emulator"]
+async fn the_reconciler_restores_a_recreation_the_events_missed() {
+    let path = EventPath::deploy().await;
+    let aws = &path.aws;
+    let home = format!("{}/user/carol", domain_name(aws, &path.domain_id).await);
+    let old_uid = create_profile(aws, &path.domain_id, "carol").await;
+    path.row_when(&home, "carol's row", |row| row["uid"] == json!(old_uid.parse::<u64>().unwrap()))
+        .await;
+    write(&path.home_dir(&old_uid).join("thesis.tex"), "\\documentclass{article}");
+
+    // The events stop arriving (CloudTrail's delivery is best effort): the recreation is missed.
+    aws.eventbridge
+        .disable_rule()
+        .name(format!("{}-profile-created", path.prefix))
+        .send()
+        .await
+        .expect("disabling the event rule");
+    delete_profile(aws, &path.domain_id, "carol").await;
+    let new_uid = create_profile(aws, &path.domain_id, "carol").await;
+    create_app(aws, &path.domain_id, "carol").await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let row = path.row_when(&home, "carol's row", |_| true).await;
+    assert_eq!(row["uid"], json!(old_uid.parse::<u64>().unwrap()), "the event was not missed: {row:#}");
+
+    // The scheduled reconciler notices, records the recreation, and the restore runs.
+    let invoked = aws
+        .lambda
+        .invoke()
+        .function_name(format!("{}-reconciler", path.prefix))
+        .payload(aws_sdk_lambda::primitives::Blob::new(br#"{"mode":"reconcile"}"#.to_vec()))
+        .send()
+        .await
+        .expect("invoking the reconciler");
+    assert!(invoked.function_error().is_none(), "{invoked:?}");
+    let report: Value = serde_json::from_slice(invoked.payload().unwrap().as_ref()).unwrap();
+    assert_eq!((report["domains"].as_u64(), report["recreated"].as_u64()), (Some(1), Some(1)), "{report:#}");
+    assert_eq!(report["errors"], json!([]), "{report:#}");
+
+    let done = path
+        .row_when(&home, "the missed restore to finish", |row| {
+            matches!(row["restore_status"].as_str(), Some("SUCCEEDED" | "FAILED"))
+        })
+        .await;
+    assert_eq!(done["restore_status"], "SUCCEEDED", "{done:#}");
+    assert_eq!(
+        std::fs::read_to_string(path.home_dir(&new_uid).join("thesis.tex")).unwrap(),
+        "\\documentclass{article}"
+    );
+    path.tf.destroy();
+}
+
+#[tokio::test]
+#[ignore = "needs the emulator"]
 async fn a_failed_restore_is_recorded_notified_and_cleaned_up() {
     let path = EventPath::deploy().await;
     let aws = &path.aws;
