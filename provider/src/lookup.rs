@@ -2,7 +2,8 @@
 //! (`domain_name` plus `user_profile_name` or `space_name`), finding a domain by id or name,
 //! the tables, and turning core errors into diagnostics at the attribute they concern.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use studio_core::records::{HistoryTable, MappingTable};
 use studio_core::resolve::{Domain, Home, Studio};
@@ -182,6 +183,10 @@ pub fn core_error(summary: &str, err: &Error, path: Option<AttributePath>) -> Di
 
 /// The domain with `domain_id` (when set) or `name`, with a not-found error at the attribute
 /// that named it.
+///
+/// Found domains are remembered for the life of the provider process (one Terraform command):
+/// a plan with hundreds of profile and space data sources of one domain describes that domain
+/// once, not once per data source. Failed lookups are not remembered.
 pub async fn find_domain(
     studio: &Studio,
     domain_id: Option<&str>,
@@ -189,28 +194,45 @@ pub async fn find_domain(
     id_attr: &str,
     name_attr: &str,
 ) -> Result<Domain, Diagnostics> {
-    match (domain_id, name) {
-        (Some(id), _) => studio.domain(id).await.map_err(|e| {
-            core_error(
-                summary(&e, "SageMaker domain"),
-                &e,
-                Some(AttributePath::attribute(id_attr)),
+    let (key, attr) = match (domain_id, name) {
+        (Some(id), _) => (format!("id:{id}"), id_attr),
+        (None, Some(name)) => (format!("name:{name}"), name_attr),
+        (None, None) => {
+            return Err(Diagnostic::error(
+                "Invalid attribute combination",
+                format!("Exactly one of {id_attr} and {name_attr} must be set."),
             )
-        }),
-        (None, Some(name)) => studio.domain_by_name(name).await.map_err(|e| {
-            core_error(
-                summary(&e, "SageMaker domain"),
-                &e,
-                Some(AttributePath::attribute(name_attr)),
-            )
-        }),
-        (None, None) => Err(Diagnostic::error(
-            "Invalid attribute combination",
-            format!("Exactly one of {id_attr} and {name_attr} must be set."),
+            .into());
+        }
+    };
+    let cell = {
+        let mut cache = DOMAINS
+            .get_or_init(Default::default)
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        cache.entry(key).or_default().clone()
+    };
+    cell.get_or_try_init(|| async {
+        match (domain_id, name) {
+            (Some(id), _) => studio.domain(id).await,
+            (None, Some(name)) => studio.domain_by_name(name).await,
+            (None, None) => unreachable!("handled above"),
+        }
+    })
+    .await
+    .cloned()
+    .map_err(|e| {
+        core_error(
+            summary(&e, "SageMaker domain"),
+            &e,
+            Some(AttributePath::attribute(attr)),
         )
-        .into()),
-    }
+    })
 }
+
+/// The domains [`find_domain`] found in this provider process, by `id:<id>` or `name:<name>`.
+type DomainCache = Mutex<HashMap<String, Arc<tokio::sync::OnceCell<Domain>>>>;
+static DOMAINS: OnceLock<DomainCache> = OnceLock::new();
 
 /// The `domain_id` / `domain_name` arguments of the user profile and space data sources.
 pub fn domain_arguments(what: &str) -> Vec<Attribute> {
