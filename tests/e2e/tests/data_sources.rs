@@ -11,7 +11,9 @@ use aws_sdk_dynamodb::types::{
 use aws_sdk_sagemaker::error::DisplayErrorContext;
 use aws_sdk_sagemaker::types::{AuthMode, UserSettings};
 use serde_json::Value;
-use studio_e2e::{ACCOUNT_ID, Clients, Emulator, Provider, Terraform, unique_name};
+use studio_e2e::{
+    ACCOUNT_ID, Clients, Emulator, Provider, Terraform, TerraformVersion, unique_name,
+};
 
 #[tokio::test]
 #[ignore = "needs the emulator: scripts/test runs it"]
@@ -205,19 +207,34 @@ async fn a_domain_without_security_groups_exports_an_empty_list() {
     let emulator = Emulator::from_env();
     let aws = emulator.clients().await;
     let domain_name = unique_name("ds-nosg");
-    create_domain(&aws, &domain_name, false).await;
-    let tf = Terraform::new(&emulator);
-    tf.write_providers(&[Provider::Studio]);
-    tf.write(
-        "main.tf",
-        &format!("data \"studio_domain\" \"d\" {{\n  name = \"{domain_name}\"\n}}\n"),
-    );
-    tf.init();
-    tf.apply();
-    assert_eq!(
-        tf.resource("data.studio_domain.d")["security_group_ids"],
-        serde_json::json!([])
-    );
+    let domain_id = create_domain(&aws, &domain_name, false).await;
+    create_space(&aws, &domain_id, "team").await;
+    // Also the oldest Terraform the project supports.
+    for version in [TerraformVersion::V1_15, TerraformVersion::V1_0] {
+        let tf = Terraform::with_version(&emulator, version);
+        tf.write_providers(&[Provider::Studio]);
+        tf.write(
+            "main.tf",
+            &format!(
+                "data \"studio_domain\" \"d\" {{\n  name = \"{domain_name}\"\n}}\n\n\
+                 data \"studio_space\" \"team\" {{\n  domain_id  = data.studio_domain.d.id\n  space_name = \"team\"\n}}\n"
+            ),
+        );
+        tf.init();
+        tf.apply();
+        tf.assert_plan_empty();
+        let domain = tf.resource("data.studio_domain.d");
+        assert_eq!(
+            domain["security_group_ids"],
+            serde_json::json!([]),
+            "{version:?}"
+        );
+        assert_eq!(domain["domain_id"], domain_id.as_str(), "{version:?}");
+        assert_eq!(
+            tf.attribute("data.studio_space.team", "home"),
+            format!("{domain_name}/space/team")
+        );
+    }
 }
 
 #[tokio::test]

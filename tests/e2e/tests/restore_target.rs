@@ -9,7 +9,9 @@ use aws_sdk_dynamodb::types::{
 };
 use aws_sdk_sagemaker::error::DisplayErrorContext;
 use aws_sdk_sagemaker::types::{AuthMode, UserSettings};
-use studio_e2e::{ACCOUNT_ID, Clients, Emulator, Provider, Terraform, unique_name};
+use studio_e2e::{
+    ACCOUNT_ID, Clients, Emulator, Provider, Terraform, TerraformVersion, unique_name,
+};
 
 type Item = HashMap<String, AttributeValue>;
 
@@ -373,6 +375,107 @@ async fn bad_restore_targets_fail_at_plan_time_naming_the_attribute() {
                 "expected {needle:?} in the error of\n{config}\n{failed}"
             );
         }
+    }
+}
+
+#[tokio::test]
+#[ignore = "needs the emulator: scripts/test runs it"]
+async fn a_restore_that_consumes_the_intent_is_not_drift() {
+    let emulator = Emulator::from_env();
+    let aws = emulator.clients().await;
+    let domain_name = unique_name("rt-done");
+    let (user_table, history_table) = create_tables(&aws).await;
+    put_row(
+        &aws,
+        &user_table,
+        &domain_name,
+        "dave",
+        "d-aaaaaaaaaaaa",
+        "fs-0123456789abcdef0",
+        "200000",
+    )
+    .await;
+    let target = format!("{domain_name}/user/erin");
+    for version in [TerraformVersion::V1_0, TerraformVersion::V1_15] {
+        let tf = Terraform::with_version(&emulator, version);
+        tf.write_providers(&[Provider::Studio]);
+        tf.write(
+            "tables_override.tf",
+            &tables_override(&user_table, &history_table),
+        );
+        tf.write(
+            "main.tf",
+            &format!(
+                r#"
+resource "studio_restore_target" "erin" {{
+  target = {{
+    domain_name       = "{domain_name}"
+    user_profile_name = "erin"
+  }}
+  source = {{
+    domain_name       = "{domain_name}"
+    user_profile_name = "dave"
+  }}
+}}
+"#
+            ),
+        );
+        tf.init();
+        tf.apply();
+        tf.assert_plan_empty();
+        assert_eq!(
+            tf.attribute("studio_restore_target.erin", "status"),
+            "pending",
+            "{version:?}"
+        );
+
+        // erin appears and the restore workflow copies dave's files, consuming the intent
+        // (what its RecordSucceededClearingTarget state writes).
+        let restored_at = "2099-01-01T00:00:00.123Z";
+        aws.dynamodb
+            .update_item()
+            .table_name(&user_table)
+            .key("home", s(&target))
+            .update_expression(
+                "SET file_system_id = :fs, uid = :uid, restore_status = :ok, restored_at = :at REMOVE restore_from ADD #v :one",
+            )
+            .expression_attribute_names("#v", "version")
+            .expression_attribute_values(":fs", s("fs-0123456789abcdef0"))
+            .expression_attribute_values(":uid", AttributeValue::N("200005".into()))
+            .expression_attribute_values(":ok", s("SUCCEEDED"))
+            .expression_attribute_values(":at", s(restored_at))
+            .expression_attribute_values(":one", AttributeValue::N("1".into()))
+            .send()
+            .await
+            .expect("recording the restore");
+        tf.assert_plan_empty();
+        tf.run(&[
+            "apply",
+            "-refresh-only",
+            "-auto-approve",
+            "-input=false",
+            "-no-color",
+        ]);
+        assert_eq!(
+            tf.attribute("studio_restore_target.erin", "status"),
+            "restored",
+            "{version:?}"
+        );
+        tf.assert_plan_empty();
+
+        // Destroy leaves the restored row alone.
+        tf.destroy();
+        let row = get_row(&aws, &user_table, &target)
+            .await
+            .expect("erin's row stays");
+        assert_eq!(row["restore_status"], s("SUCCEEDED"));
+        aws.dynamodb
+            .delete_item()
+            .table_name(&user_table)
+            .key("home", s(&target))
+            .send()
+            .await
+            .expect("starting over");
     }
 }
 
