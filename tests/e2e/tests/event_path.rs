@@ -323,6 +323,55 @@ async fn a_recreated_profile_gets_its_files_back_through_the_event_path() {
 
 #[tokio::test]
 #[ignore = "needs the emulator"]
+async fn a_recreated_space_is_restored_apart_from_a_user_of_the_same_name() {
+    let path = EventPath::deploy().await;
+    let aws = &path.aws;
+    let domain = domain_name(aws, &path.domain_id).await;
+    let (space_home, user_home) = (format!("{domain}/space/team"), format!("{domain}/user/team"));
+    let user_uid = create_profile(aws, &path.domain_id, "team").await;
+    let old_uid = create_space(aws, &path.domain_id, "team").await;
+    path.row_when(&space_home, "the space's row", |row| row["uid"] == json!(old_uid.parse::<u64>().unwrap()))
+        .await;
+    path.row_when(&user_home, "the user's row", |row| row["uid"] == json!(user_uid.parse::<u64>().unwrap()))
+        .await;
+    write(&path.home_dir(&old_uid).join("shared/plan.md"), "# team plan");
+
+    aws.sagemaker
+        .delete_space()
+        .domain_id(&path.domain_id)
+        .space_name("team")
+        .send()
+        .await
+        .expect("deleting the space");
+    let new_uid = create_space(aws, &path.domain_id, "team").await;
+    aws.sagemaker
+        .create_app()
+        .domain_id(&path.domain_id)
+        .space_name("team")
+        .app_type(AppType::JupyterServer)
+        .app_name("default")
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("creating the space's app: {}", DisplayErrorContext(e)));
+
+    let done = path
+        .row_when(&space_home, "the space's restore to finish", |row| {
+            matches!(row["restore_status"].as_str(), Some("SUCCEEDED" | "FAILED"))
+        })
+        .await;
+    assert_eq!(done["restore_status"], "SUCCEEDED", "{done:#}");
+    assert_eq!(
+        std::fs::read_to_string(path.home_dir(&new_uid).join("shared/plan.md")).unwrap(),
+        "# team plan"
+    );
+    assert!(!path.home_dir(&user_uid).join("shared").exists(), "the user named like the space got nothing");
+    let user = path.row_when(&user_home, "the user's row", |_| true).await;
+    assert!(user.get("restore_status").is_none(), "{user:#}");
+    path.tf.destroy();
+}
+
+#[tokio::test]
+#[ignore = "needs the emulator"]
 async fn the_reconciler_restores_a_recreation_the_events_missed() {
     let path = EventPath::deploy().await;
     let aws = &path.aws;
@@ -765,6 +814,25 @@ async fn create_profile(aws: &Clients, domain_id: &str, name: &str) -> String {
         .send()
         .await
         .expect("describing the profile")
+        .home_efs_file_system_uid
+        .expect("a HomeEfsFileSystemUid")
+}
+
+async fn create_space(aws: &Clients, domain_id: &str, name: &str) -> String {
+    aws.sagemaker
+        .create_space()
+        .domain_id(domain_id)
+        .space_name(name)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("creating space {name}: {}", DisplayErrorContext(e)));
+    aws.sagemaker
+        .describe_space()
+        .domain_id(domain_id)
+        .space_name(name)
+        .send()
+        .await
+        .expect("describing the space")
         .home_efs_file_system_uid
         .expect("a HomeEfsFileSystemUid")
 }
