@@ -327,14 +327,24 @@ async fn a_recreated_space_is_restored_apart_from_a_user_of_the_same_name() {
     let path = EventPath::deploy().await;
     let aws = &path.aws;
     let domain = domain_name(aws, &path.domain_id).await;
-    let (space_home, user_home) = (format!("{domain}/space/team"), format!("{domain}/user/team"));
+    let (space_home, user_home) = (
+        format!("{domain}/space/team"),
+        format!("{domain}/user/team"),
+    );
     let user_uid = create_profile(aws, &path.domain_id, "team").await;
     let old_uid = create_space(aws, &path.domain_id, "team").await;
-    path.row_when(&space_home, "the space's row", |row| row["uid"] == json!(old_uid.parse::<u64>().unwrap()))
-        .await;
-    path.row_when(&user_home, "the user's row", |row| row["uid"] == json!(user_uid.parse::<u64>().unwrap()))
-        .await;
-    write(&path.home_dir(&old_uid).join("shared/plan.md"), "# team plan");
+    path.row_when(&space_home, "the space's row", |row| {
+        row["uid"] == json!(old_uid.parse::<u64>().unwrap())
+    })
+    .await;
+    path.row_when(&user_home, "the user's row", |row| {
+        row["uid"] == json!(user_uid.parse::<u64>().unwrap())
+    })
+    .await;
+    write(
+        &path.home_dir(&old_uid).join("shared/plan.md"),
+        "# team plan",
+    );
 
     aws.sagemaker
         .delete_space()
@@ -364,7 +374,10 @@ async fn a_recreated_space_is_restored_apart_from_a_user_of_the_same_name() {
         std::fs::read_to_string(path.home_dir(&new_uid).join("shared/plan.md")).unwrap(),
         "# team plan"
     );
-    assert!(!path.home_dir(&user_uid).join("shared").exists(), "the user named like the space got nothing");
+    assert!(
+        !path.home_dir(&user_uid).join("shared").exists(),
+        "the user named like the space got nothing"
+    );
     let user = path.row_when(&user_home, "the user's row", |_| true).await;
     assert!(user.get("restore_status").is_none(), "{user:#}");
     path.tf.destroy();
@@ -377,9 +390,14 @@ async fn the_reconciler_restores_a_recreation_the_events_missed() {
     let aws = &path.aws;
     let home = format!("{}/user/carol", domain_name(aws, &path.domain_id).await);
     let old_uid = create_profile(aws, &path.domain_id, "carol").await;
-    path.row_when(&home, "carol's row", |row| row["uid"] == json!(old_uid.parse::<u64>().unwrap()))
-        .await;
-    write(&path.home_dir(&old_uid).join("thesis.tex"), "\\documentclass{article}");
+    path.row_when(&home, "carol's row", |row| {
+        row["uid"] == json!(old_uid.parse::<u64>().unwrap())
+    })
+    .await;
+    write(
+        &path.home_dir(&old_uid).join("thesis.tex"),
+        "\\documentclass{article}",
+    );
 
     // The events stop arriving (CloudTrail's delivery is best effort): the recreation is missed.
     aws.eventbridge
@@ -393,20 +411,30 @@ async fn the_reconciler_restores_a_recreation_the_events_missed() {
     create_app(aws, &path.domain_id, "carol").await;
     tokio::time::sleep(Duration::from_secs(3)).await;
     let row = path.row_when(&home, "carol's row", |_| true).await;
-    assert_eq!(row["uid"], json!(old_uid.parse::<u64>().unwrap()), "the event was not missed: {row:#}");
+    assert_eq!(
+        row["uid"],
+        json!(old_uid.parse::<u64>().unwrap()),
+        "the event was not missed: {row:#}"
+    );
 
     // The scheduled reconciler notices, records the recreation, and the restore runs.
     let invoked = aws
         .lambda
         .invoke()
         .function_name(format!("{}-reconciler", path.prefix))
-        .payload(aws_sdk_lambda::primitives::Blob::new(br#"{"mode":"reconcile"}"#.to_vec()))
+        .payload(aws_sdk_lambda::primitives::Blob::new(
+            br#"{"mode":"reconcile"}"#.to_vec(),
+        ))
         .send()
         .await
         .expect("invoking the reconciler");
     assert!(invoked.function_error().is_none(), "{invoked:?}");
     let report: Value = serde_json::from_slice(invoked.payload().unwrap().as_ref()).unwrap();
-    assert_eq!((report["domains"].as_u64(), report["recreated"].as_u64()), (Some(1), Some(1)), "{report:#}");
+    assert_eq!(
+        (report["domains"].as_u64(), report["recreated"].as_u64()),
+        (Some(1), Some(1)),
+        "{report:#}"
+    );
     assert_eq!(report["errors"], json!([]), "{report:#}");
 
     let done = path
