@@ -400,6 +400,38 @@ def test_datasync_injected_error(emulator, ds, two_fs):
     assert not (dst_root / "h" / "f").exists()
 
 
+def test_datasync_hold_executions_keeps_them_transferring(emulator, ds, two_fs):
+    src_fs, dst_fs, src_root, dst_root = two_fs
+    (src_root / "h").mkdir()
+    (src_root / "h" / "f").write_text("x")
+    emulator.config(datasync_hold_executions=True)
+    task = ds.create_task(SourceLocationArn=location(ds, src_fs, "/h"), DestinationLocationArn=location(ds, dst_fs, "/h"))[
+        "TaskArn"
+    ]
+    held = ds.start_task_execution(TaskArn=task)["TaskExecutionArn"]
+    statuses = [ds.describe_task_execution(TaskExecutionArn=held)["Status"] for _ in range(8)]
+    assert statuses == ["LAUNCHING", "PREPARING"] + ["TRANSFERRING"] * 6
+    assert ds.list_task_executions(TaskArn=task)["TaskExecutions"] == [
+        {"TaskExecutionArn": held, "Status": "TRANSFERRING", "TaskMode": "BASIC"}
+    ]
+    assert ds.describe_task(TaskArn=task)["Status"] == "RUNNING"
+    # Cancelling a held execution ends it, as any other.
+    ds.cancel_task_execution(TaskExecutionArn=held)
+    d = ds.describe_task_execution(TaskExecutionArn=held)
+    assert (d["Status"], d["Result"]["ErrorCode"]) == ("ERROR", "Cancelled")
+    # Switched off, a held execution goes on to the end.
+    second = ds.start_task_execution(TaskArn=task)["TaskExecutionArn"]
+    assert [ds.describe_task_execution(TaskExecutionArn=second)["Status"] for _ in range(4)][-1] == "TRANSFERRING"
+    emulator.config(datasync_hold_executions=False)
+    rest = [ds.describe_task_execution(TaskExecutionArn=second)["Status"] for _ in range(3)]
+    assert rest == ["TRANSFERRING", "VERIFYING", "SUCCESS"]
+    assert (dst_root / "h" / "f").read_text() == "x"
+    # A reset turns it off.
+    emulator.config(datasync_hold_executions=True)
+    emulator.reset()
+    assert emulator.config()["datasync_hold_executions"] is False
+
+
 def test_datasync_real_failure_missing_source(ds, two_fs):
     src_fs, dst_fs, _, dst_root = two_fs
     task = ds.create_task(

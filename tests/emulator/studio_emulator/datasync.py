@@ -211,6 +211,9 @@ class Execution:
         """One step of the status machine, as moto does on every DescribeTaskExecution."""
         if self.status in ("SUCCESS", "ERROR"):
             return
+        if self.status == "TRANSFERRING" and SETTINGS.config.get("datasync_hold_executions"):
+            # Held: a test interrupts the copy while it is in flight (Ctrl-C, timeouts).
+            return
         nxt = STEPS[self.step + 1]
         if nxt == "TRANSFERRING" and self.error:
             self.status = "ERROR"

@@ -15,6 +15,9 @@ DEFAULT_CONFIG = {
     "cloudtrail_events": True,
     # When set to a string, the next DataSync task executions end in ERROR with this detail.
     "datasync_execution_error": None,
+    # While true, DataSync task executions that reached TRANSFERRING stay there (a copy in
+    # flight, for tests that interrupt it); switching it off lets them go on.
+    "datasync_hold_executions": False,
     # {"CreateLocationEfs": 3}: the next 3 calls of that action fail with ThrottlingException.
     "throttle": {},
 }
