@@ -696,6 +696,59 @@ data "studio_restore_history" "nobody" {{
     assert!(squash(&failed.stderr).contains("limit"), "{failed}");
 }
 
+#[tokio::test]
+#[ignore = "needs the emulator: scripts/test runs it"]
+async fn two_hundred_user_profile_lookups_in_one_plan() {
+    const PROFILES: usize = 200;
+    let emulator = Emulator::from_env();
+    let aws = emulator.clients().await;
+    let domain_name = unique_name("ds-many");
+    let domain_id = create_domain(&aws, &domain_name, false).await;
+    let mut config = String::new();
+    for i in 0..PROFILES {
+        aws.sagemaker
+            .create_user_profile()
+            .domain_id(&domain_id)
+            .user_profile_name(format!("user-{i}"))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("creating user-{i}: {}", DisplayErrorContext(e)));
+        config.push_str(&format!(
+            "data \"studio_user_profile\" \"p{i}\" {{\n  domain_name       = \"{domain_name}\"\n  user_profile_name = \"user-{i}\"\n}}\n\n"
+        ));
+    }
+    config.push_str(&format!(
+        "output \"uids\" {{\n  value = [{}]\n}}\n",
+        (0..PROFILES)
+            .map(|i| format!("data.studio_user_profile.p{i}.home_efs_file_system_uid"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    ));
+    let tf = Terraform::new(&emulator);
+    tf.write_providers(&[Provider::Studio]);
+    tf.write("main.tf", &config);
+    tf.init();
+    let started = std::time::Instant::now();
+    let plan = tf.plan();
+    let took = started.elapsed();
+    assert_eq!(
+        plan.text().matches("Read complete after").count(),
+        PROFILES,
+        "every data source is read during the plan:\n{}",
+        plan.text()
+    );
+    eprintln!("terraform plan with {PROFILES} studio_user_profile data sources: {took:?}");
+    tf.apply();
+    let uids = tf.output("uids");
+    let uids: std::collections::BTreeSet<&str> = uids
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|u| u.as_str().expect("a uid"))
+        .collect();
+    assert_eq!(uids.len(), PROFILES, "{PROFILES} distinct home directories");
+}
+
 // ---------------------------------------------------------------------------------------------
 
 fn s(v: &str) -> AttributeValue {
