@@ -415,7 +415,16 @@ impl Terraform {
         let child = cmd
             .spawn()
             .unwrap_or_else(|e| panic!("starting `{command}` in {}: {e}", self.dir().display()));
+        let started = Instant::now();
         let (status, stdout, stderr) = wait_with_timeout(child, self.timeout);
+        // Shown with a failing test's output: what ran before the failure, and how long it took.
+        eprintln!(
+            "studio-e2e: terraform {} ({}): {} after {:.1}s",
+            args.join(" "),
+            self.dir().display(),
+            status.map_or("killed".to_string(), |s| s.to_string()),
+            started.elapsed().as_secs_f64()
+        );
         let output = TerraformOutput {
             command,
             code: status.and_then(|s| s.code()),

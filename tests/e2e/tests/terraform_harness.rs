@@ -58,11 +58,9 @@ async fn lifecycle(version: TerraformVersion) {
         "apply did not create table {name}"
     );
     assert_eq!(tf.state_list(), ["aws_dynamodb_table.homes"]);
-    assert_eq!(tf.attribute("aws_dynamodb_table.homes", "name"), name);
-    assert_eq!(
-        tf.attribute("aws_dynamodb_table.homes", "stream_enabled"),
-        "true"
-    );
+    let table = tf.resource("aws_dynamodb_table.homes");
+    assert_eq!(table["name"], name.as_str(), "{table:#}");
+    assert_eq!(table["stream_enabled"], true, "{table:#}");
     let arn = tf.output("table_arn");
     assert!(
         arn.as_str()
