@@ -93,7 +93,7 @@ impl Settings {
             requested_by: "stream-processor".into(),
             ..RestoreOptions::default()
         };
-        if let Some(excludes) = std::env::var("RESTORE_EXCLUDES").ok() {
+        if let Ok(excludes) = std::env::var("RESTORE_EXCLUDES") {
             options.excludes = excludes;
         }
         if let Some(wait) = var("RESTORE_WAIT_FOR_APP") {
