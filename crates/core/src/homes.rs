@@ -8,6 +8,10 @@
 //! each change appends a history entry.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
 
 use crate::Error;
 use crate::home::{HomeDirectory, HomeKey, HomeKind};
@@ -98,30 +102,57 @@ pub async fn tracked_homes(
     if records.is_empty() {
         return Ok(Vec::new());
     }
-    let domains = domains_by_name(studio).await?;
-    let mut homes = Vec::with_capacity(records.len());
-    for record in records {
-        let mut current = None;
-        for domain in domains.get(&record.home.domain_name).into_iter().flatten() {
-            if let Some(home) = studio
-                .home(domain, record.home.kind, &record.home.name)
-                .await?
-            {
-                // With two domains of one name (the old one not yet deleted), the one that gave
-                // the home a directory wins.
-                let has_directory = home.directory.is_some();
-                current = Some(home);
-                if has_directory {
-                    break;
-                }
+    let domains = Arc::new(domains_by_name(studio).await?);
+    // Each home is one describe call: a few at a time, in the table's order.
+    let permits = Arc::new(Semaphore::new(CONCURRENT_DESCRIBES));
+    let mut lookups = JoinSet::new();
+    for (index, record) in records.iter().enumerate() {
+        let (studio, domains, permits) =
+            (studio.clone(), Arc::clone(&domains), Arc::clone(&permits));
+        let key = record.home.clone();
+        lookups.spawn(async move {
+            let _permit = permits.acquire_owned().await;
+            (index, current_home(&studio, &domains, &key).await)
+        });
+    }
+    let mut current: Vec<Option<Home>> = vec![None; records.len()];
+    while let Some(joined) = lookups.join_next().await {
+        let (index, home) = joined.map_err(|e| {
+            Error::Invalid(format!(
+                "looking up a home in SageMaker stopped unexpectedly: {e}"
+            ))
+        })?;
+        current[index] = home?;
+    }
+    Ok(records
+        .into_iter()
+        .zip(current)
+        .map(|(record, current)| TrackedHome { record, current })
+        .filter(|tracked| filter.attachment.is_none_or(|a| tracked.attachment() == a))
+        .collect())
+}
+
+/// How many homes [`tracked_homes`] describes at once.
+const CONCURRENT_DESCRIBES: usize = 8;
+
+/// The profile or space of `key` in any domain of its domain name. With two domains of one name
+/// (the old one not yet deleted), the one that gives the home a directory wins.
+async fn current_home(
+    studio: &Studio,
+    domains: &BTreeMap<String, Vec<Domain>>,
+    key: &HomeKey,
+) -> Result<Option<Home>, Error> {
+    let mut current = None;
+    for domain in domains.get(&key.domain_name).into_iter().flatten() {
+        if let Some(home) = studio.home(domain, key.kind, &key.name).await? {
+            let has_directory = home.directory.is_some();
+            current = Some(home);
+            if has_directory {
+                break;
             }
         }
-        let tracked = TrackedHome { record, current };
-        if filter.attachment.is_none_or(|a| tracked.attachment() == a) {
-            homes.push(tracked);
-        }
     }
-    Ok(homes)
+    Ok(current)
 }
 
 /// Every domain of the account and region, by name.
