@@ -179,17 +179,33 @@ impl Emulator {
     }
 
     /// Creates the IAM role `name` (trusted by Lambda) and returns its ARN. Lambda's
-    /// CreateFunction in the emulator, as in AWS, wants a role that exists. Through IAM's query
-    /// API, so that the tests need no IAM SDK crate.
+    /// CreateFunction in the emulator, as in AWS, wants a role that exists.
     pub fn create_role(&self, name: &str) -> String {
         let policy = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
-        let body = format!(
-            "Action=CreateRole&Version=2010-05-08&RoleName={}&AssumeRolePolicyDocument={}",
-            form_encode(name),
-            form_encode(policy)
+        self.query(
+            "iam",
+            &[
+                ("Action", "CreateRole"),
+                ("Version", "2010-05-08"),
+                ("RoleName", name),
+                ("AssumeRolePolicyDocument", policy),
+            ],
         );
+        format!("arn:aws:iam::{ACCOUNT_ID}:role/{name}")
+    }
+
+    /// One call of an AWS Query-protocol API (IAM, SQS, SNS, STS...) with `params` (including
+    /// `Action` and `Version`), for services the tests have no SDK crate for. Returns the XML
+    /// answer; panics with it when the status is not 200. The emulator routes the request by
+    /// the service named in the (unsigned) Authorization header.
+    pub fn query(&self, service: &str, params: &[(&str, &str)]) -> String {
+        let body = params
+            .iter()
+            .map(|(k, v)| format!("{}={}", form_encode(k), form_encode(v)))
+            .collect::<Vec<_>>()
+            .join("&");
         let auth = format!(
-            "AWS4-HMAC-SHA256 Credential=test/20260101/{REGION}/iam/aws4_request, \
+            "AWS4-HMAC-SHA256 Credential=test/20260101/{REGION}/{service}/aws4_request, \
              SignedHeaders=host, Signature=0"
         );
         let (status, response) = self.request(
@@ -202,9 +218,9 @@ impl Emulator {
             body.as_bytes(),
         );
         if status != 200 {
-            panic!("creating the IAM role {name} in the emulator: HTTP {status}\n{response}");
+            panic!("{service} {params:?} in the emulator: HTTP {status}\n{response}");
         }
-        format!("arn:aws:iam::{ACCOUNT_ID}:role/{name}")
+        response
     }
 
     fn json(&self, method: &str, path: &str, body: Option<&Value>) -> Value {
