@@ -421,4 +421,52 @@ mod tests {
                 .contains("<domain name>/user/<profile name>")
         );
     }
+
+    #[test]
+    fn every_attribute_is_described_for_users() {
+        use tfplugin::{DataSource, Resource};
+        fn check(owner: &str, attributes: &[Attribute]) {
+            for a in attributes {
+                assert!(
+                    a.description.len() > 10,
+                    "{owner}.{} has no description",
+                    a.name
+                );
+                if let Some(nested) = a.nested_attributes() {
+                    check(&format!("{owner}.{}", a.name), &nested.attributes);
+                }
+            }
+        }
+        let data_sources: Vec<Box<dyn DataSource>> = vec![
+            Box::new(crate::data_source_domain::DomainDataSource),
+            Box::new(crate::data_source_user_profile::UserProfileDataSource),
+            Box::new(crate::data_source_space::SpaceDataSource),
+            Box::new(crate::data_source_home_directories::HomeDirectoriesDataSource),
+            Box::new(crate::data_source_restore_history::RestoreHistoryDataSource),
+        ];
+        for ds in &data_sources {
+            let schema = ds.schema();
+            assert!(!schema.block.description.is_empty(), "{}", ds.type_name());
+            check(ds.type_name(), &schema.block.attributes);
+        }
+        let resources: Vec<Box<dyn Resource>> = vec![
+            Box::new(crate::resource_restore_target::RestoreTargetResource),
+            Box::new(crate::resource_replication::ReplicationResource),
+        ];
+        for r in &resources {
+            let schema = r.schema();
+            assert!(
+                schema.block.description.contains("Import"),
+                "{}",
+                r.type_name()
+            );
+            check(r.type_name(), &schema.block.attributes);
+            let id = schema.block.get_attribute("id").expect("an id");
+            assert!(
+                id.computed && id.use_state_for_unknown,
+                "{}.id keeps its state value",
+                r.type_name()
+            );
+        }
+    }
 }
