@@ -412,24 +412,6 @@ impl Resource for ProfileRestoreResource {
                     .description("The restore workflow's state machine, with `engine = \"state_machine\"`."),
             )
             .attribute(
-                Attribute::nested_single(
-                    "network",
-                    vec![
-                        Attribute::string("subnet_arn")
-                            .optional()
-                            .validate(validators::arn_of_service("ec2"))
-                            .description("The subnet where DataSync creates its network interfaces. Default: the target domain's first subnet."),
-                        Attribute::list_of_strings("security_group_arns")
-                            .optional()
-                            .validate(validators::each(validators::arn_of_service("ec2")))
-                            .description("Security groups that may reach the file systems on NFS (2049). Default: the target domain's default security groups."),
-                    ],
-                )
-                .optional()
-                .requires_replace()
-                .description("Where DataSync reaches EFS from. Defaults come from the target domain."),
-            )
-            .attribute(
                 Attribute::string("transfer_mode")
                     .optional()
                     .computed()
@@ -492,6 +474,27 @@ impl Resource for ProfileRestoreResource {
             .attribute(computed(Attribute::int64("duration_ms"), "How long the copy took, in milliseconds."))
             .attribute(computed(Attribute::string("started_at"), "When the copy started (RFC 3339)."))
             .attribute(computed(Attribute::string("completed_at"), "When the copy ended (RFC 3339)."))
+            // A block rather than a nested attribute: Terraform 1.0 crashes planning an unset
+            // optional nested attribute.
+            .block(NestedBlock::single(
+                "network",
+                Block::new()
+                    .description("Where DataSync reaches EFS from. Defaults come from the target domain.")
+                    .attribute(
+                        Attribute::string("subnet_arn")
+                            .optional()
+                            .requires_replace()
+                            .validate(validators::arn_of_service("ec2"))
+                            .description("The subnet where DataSync creates its network interfaces. Default: the target domain's first subnet."),
+                    )
+                    .attribute(
+                        Attribute::list_of_strings("security_group_arns")
+                            .optional()
+                            .requires_replace()
+                            .validate(validators::each(validators::arn_of_service("ec2")))
+                            .description("Security groups that may reach the file systems on NFS (2049). Default: the target domain's default security groups."),
+                    ),
+            ))
             .block(NestedBlock::single(
                 "timeouts",
                 Block::new().attribute(
@@ -701,6 +704,7 @@ impl Resource for ProfileRestoreResource {
                     ctx.set_private(format!("restore-id={restore_id}").into_bytes());
                 }
                 let mut diags = Diagnostics::new();
+                let cleaned_up = !warnings.iter().any(|w| w.starts_with("cleanup:"));
                 for w in warnings {
                     diags.warning("Restore cleanup", w);
                 }
@@ -720,7 +724,11 @@ impl Resource for ProfileRestoreResource {
                 if let Some(exec) = execution.as_ref().filter(|e| !e.execution_arn.is_empty()) {
                     detail.push_str(&format!("\n\nExecution: {}", exec.execution_arn));
                 }
-                detail.push_str("\n\nNo DataSync task, location or access point of this restore was left behind.");
+                detail.push_str(if cleaned_up {
+                    "\n\nNo DataSync task, location or access point of this restore was left behind."
+                } else {
+                    "\n\nSome DataSync objects or EFS access points of this restore could not be deleted: the warnings name them; delete them by hand."
+                });
                 let mut d = Diagnostic::error(
                     format!("Restore into {target_name} failed", target_name = id),
                     detail,
