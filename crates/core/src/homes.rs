@@ -32,7 +32,7 @@ pub enum Attachment {
 }
 
 /// One row of the mapping table and what SageMaker says about the same home now.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct TrackedHome {
     pub record: MappingRecord,
     /// The profile or space as SageMaker describes it now; `None` when it (or its domain) does

@@ -19,7 +19,7 @@ pub const DEFAULT_USER_TABLE: &str = "studioUser";
 pub const DEFAULT_HISTORY_TABLE: &str = "studioUserHistory";
 
 /// One row of the mapping table: what is known about one home.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct MappingRecord {
     pub home: HomeKey,
     /// The current domain id, when the home has been seen.
@@ -42,7 +42,37 @@ pub struct MappingRecord {
     /// Optimistic lock; 0 for a record that is not in the table yet.
     pub version: u64,
     pub updated_at: Option<String>,
+    /// Attributes this version of the code does not know (written by the restore workflow, or
+    /// by a newer release): kept as they are, so that a write never drops them.
+    pub other: Item,
 }
+
+/// The attributes [`MappingRecord`] reads and writes itself.
+const KNOWN_ATTRIBUTES: &[&str] = &[
+    "home",
+    "kind",
+    "name",
+    "domain_name",
+    "domain_id",
+    "domain_ids",
+    "file_system_id",
+    "uid",
+    "sso_user",
+    "created_at",
+    "previous_file_system_id",
+    "previous_uid",
+    "previous_domain_id",
+    "restore_from",
+    "replication",
+    "restore_status",
+    "restore_execution",
+    "restored_at",
+    "files_transferred",
+    "bytes_written",
+    "duration_ms",
+    "version",
+    "updated_at",
+];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PreviousDirectory {
@@ -82,11 +112,12 @@ impl MappingRecord {
             last_restore: None,
             version: 0,
             updated_at: None,
+            other: Item::new(),
         }
     }
 
     pub fn to_item(&self) -> Item {
-        let mut item = Item::new();
+        let mut item = self.other.clone();
         put_s(&mut item, "home", self.home.to_string());
         put_s(&mut item, "kind", self.home.kind.as_str());
         put_s(&mut item, "name", &self.home.name);
@@ -184,6 +215,11 @@ impl MappingRecord {
             last_restore,
             version: get_n(item, "version")?.unwrap_or(0).max(0) as u64,
             updated_at: get_s(item, "updated_at").map(str::to_owned),
+            other: item
+                .iter()
+                .filter(|(k, _)| !KNOWN_ATTRIBUTES.contains(&k.as_str()))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
         })
     }
 }
@@ -198,7 +234,7 @@ pub struct Observation {
 }
 
 /// What [`MappingTable::observe`] did.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Observed {
     /// The home was new to the table.
     Inserted(MappingRecord),
@@ -691,6 +727,10 @@ mod tests {
         });
         r.replication = false;
         r.version = 4;
+        r.other.insert(
+            "restore_detail".into(),
+            AttributeValue::S("written by the workflow".into()),
+        );
         r.last_restore = Some(RestoreOutcome {
             status: "SUCCESS".into(),
             execution: Some("arn:x".into()),
