@@ -617,7 +617,7 @@ async fn a_burst_of_restores_queues_for_datasync_slots_instead_of_failing() {
 async fn the_lambda_zips_need_glibc_2_34_at_most() {
     let root = repo_root();
     let built = std::process::Command::new(root.join("scripts/build-lambdas"))
-        .current_dir(&root)
+        .current_dir(root)
         .status()
         .expect("running scripts/build-lambdas");
     assert!(built.success(), "scripts/build-lambdas failed");
@@ -757,7 +757,7 @@ async fn aws_sqs_receive(emulator: &Emulator, queue_url: &str) -> Option<Value> 
             .args(["-sS", "-X", "POST", &format!("{endpoint}/")])
             .args(["-H", "Content-Type: application/x-amz-json-1.0"])
             .args(["-H", "X-Amz-Target: AmazonSQS.ReceiveMessage"])
-            .args(["-H", &format!("Authorization: AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/sqs/aws4_request, SignedHeaders=host, Signature=0")])
+            .args(["-H", "Authorization: AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/sqs/aws4_request, SignedHeaders=host, Signature=0"])
             .args(["-d", &body])
             .output()
             .ok()?;

@@ -410,7 +410,7 @@ async fn bad_inputs_get_one_clear_diagnostic_with_the_attribute() {
             "exactly one diagnostic for {body}:\n{text}"
         );
         assert!(
-            text.contains(&format!("{}", attribute.split('.').next().unwrap())),
+            text.contains(attribute.split('.').next().unwrap()),
             "the diagnostic names {attribute}:\n{text}"
         );
     }
