@@ -391,7 +391,8 @@ impl<'a> DataSyncRestore<'a> {
             }
             let now = Instant::now();
             if now >= deadline {
-                self.cancel_execution(&execution_arn).await;
+                self.cancel_execution(&execution_arn, execution, "the create timeout ran out")
+                    .await;
                 return Err(Error::Timeout(format!(
                     "DataSync task execution {execution_arn} was still {status} when the create timeout ran out; it was cancelled"
                 )));
@@ -400,7 +401,7 @@ impl<'a> DataSyncRestore<'a> {
             tokio::select! {
                 _ = tokio::time::sleep(sleep) => {}
                 _ = self.cancel.cancelled() => {
-                    self.cancel_execution(&execution_arn).await;
+                    self.cancel_execution(&execution_arn, execution, "Terraform was interrupted").await;
                     return Err(Error::Cancelled(format!(
                         "Terraform was interrupted while DataSync task execution {execution_arn} was {status}; the execution was cancelled"
                     )));
@@ -555,8 +556,15 @@ impl<'a> DataSyncRestore<'a> {
         })
     }
 
-    async fn cancel_execution(&self, arn: &str) {
-        if let Err(e) = self
+    /// Cancels the execution; once DataSync accepted, `execution` says how it ended (DataSync
+    /// ends a cancelled execution in ERROR), not the step it was last seen in.
+    async fn cancel_execution(
+        &self,
+        arn: &str,
+        execution: &mut Option<RestoreExecution>,
+        why: &str,
+    ) {
+        match self
             .clients
             .datasync
             .cancel_task_execution()
@@ -564,7 +572,15 @@ impl<'a> DataSyncRestore<'a> {
             .send()
             .await
         {
-            tracing::warn!(execution = %arn, error = %Error::aws("cancelling", &e), "could not cancel the DataSync execution");
+            Ok(_) => {
+                if let Some(exec) = execution.as_mut() {
+                    exec.status = "ERROR".into();
+                    exec.error = Some(format!("Cancelled: {why}"));
+                }
+            }
+            Err(e) => {
+                tracing::warn!(execution = %arn, error = %Error::aws("cancelling", &e), "could not cancel the DataSync execution");
+            }
         }
     }
 

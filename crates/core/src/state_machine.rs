@@ -104,7 +104,7 @@ pub async fn run(
         }
         let now = Instant::now();
         if now >= deadline {
-            stop(clients, &execution_arn, "the create timeout ran out").await;
+            stop(clients, &mut current, "the create timeout ran out").await;
             return Err(failure(
                 Error::Timeout(format!(
                     "restore workflow execution {execution_arn} was still running when the create timeout ran out; it was stopped"
@@ -115,7 +115,7 @@ pub async fn run(
         tokio::select! {
             _ = tokio::time::sleep(wait.min(deadline - now)) => {}
             _ = cancel.cancelled() => {
-                stop(clients, &execution_arn, "Terraform was interrupted").await;
+                stop(clients, &mut current, "Terraform was interrupted").await;
                 return Err(failure(
                     Error::Cancelled(format!("Terraform was interrupted while restore workflow execution {execution_arn} was running; it was stopped")),
                     Some(current),
@@ -126,16 +126,25 @@ pub async fn run(
     }
 }
 
-async fn stop(clients: &Clients, execution_arn: &str, why: &str) {
-    if let Err(e) = clients
+/// Stops the execution; once Step Functions accepted, `current` says how it ended (`ABORTED`),
+/// not `RUNNING`.
+async fn stop(clients: &Clients, current: &mut RestoreExecution, why: &str) {
+    let execution_arn = current.execution_arn.clone();
+    match clients
         .sfn
         .stop_execution()
-        .execution_arn(execution_arn)
+        .execution_arn(&execution_arn)
         .cause(why)
         .send()
         .await
     {
-        tracing::warn!(execution = %execution_arn, error = %Error::aws("stopping", &e), "could not stop the restore workflow");
+        Ok(_) => {
+            current.status = "ABORTED".into();
+            current.error = Some(why.to_owned());
+        }
+        Err(e) => {
+            tracing::warn!(execution = %execution_arn, error = %Error::aws("stopping", &e), "could not stop the restore workflow");
+        }
     }
 }
 
