@@ -67,7 +67,7 @@ resource "studio_profile_restore" "carol" {
     user_profile_name = "carol"
   }
 
-  network = {
+  network {
     subnet_arn          = "arn:aws:ec2:eu-west-1:123456789012:subnet/subnet-0123456789abcdef0"
     security_group_arns = ["arn:aws:ec2:eu-west-1:123456789012:security-group/sg-0123456789abcdef0"]
   }
