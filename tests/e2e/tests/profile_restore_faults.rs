@@ -1,0 +1,672 @@
+//! `studio_profile_restore` when things go wrong, through real Terraform against the emulator:
+//! a DataSync execution that ends in ERROR, throttling, a target that never becomes ready, and
+//! Ctrl-C in the middle of a copy. Each ends with one clear diagnostic, and no DataSync location,
+//! task or EFS access point of the test's file system is left behind.
+//!
+//! The emulator's switches are global, so these tests have a binary of their own (cargo runs test
+//! binaries one after another), take [`Switches`] one at a time, and always put the switches back.
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+};
+use aws_sdk_sagemaker::error::DisplayErrorContext;
+use aws_sdk_sagemaker::types::{AuthMode, UserSettings};
+use serde_json::{Value, json};
+use studio_e2e::{
+    ACCOUNT_ID, Clients, Emulator, Provider, Terraform, cli_config, repo_root, unique_name,
+    write_file,
+};
+use tokio::sync::{Mutex, MutexGuard};
+
+/// One test at a time changes the emulator's switches.
+static SWITCHES: Mutex<()> = Mutex::const_new(());
+
+/// The switches these tests touch, at their defaults.
+fn default_switches() -> Value {
+    json!({
+        "datasync_execution_error": null,
+        "datasync_hold_executions": false,
+        "throttle": {"CreateLocationEfs": 0},
+    })
+}
+
+/// Exclusive use of the emulator's switches; they are back at their defaults when it is dropped,
+/// whether the test passed or panicked.
+struct Switches {
+    emulator: Emulator,
+    _lock: MutexGuard<'static, ()>,
+}
+
+impl Switches {
+    async fn take(emulator: &Emulator) -> Switches {
+        let lock = SWITCHES.lock().await;
+        emulator.configure(&default_switches());
+        Switches {
+            emulator: emulator.clone(),
+            _lock: lock,
+        }
+    }
+
+    fn set(&self, update: Value) -> Value {
+        self.emulator.configure(&update)
+    }
+}
+
+impl Drop for Switches {
+    fn drop(&mut self) {
+        // A panic here while the test unwinds would abort the whole binary.
+        let emulator = self.emulator.clone();
+        let restored = std::panic::catch_unwind(move || emulator.configure(&default_switches()));
+        if restored.is_err() {
+            eprintln!("profile_restore_faults: could not put the emulator's switches back");
+        }
+    }
+}
+
+/// A domain (with subnets and security groups for DataSync's network defaults) whose user alice
+/// was recreated: her old home `/<old_uid>` holds files, the new one is empty.
+struct Fixture {
+    emulator: Emulator,
+    aws: Clients,
+    domain_id: String,
+    fs: String,
+    tables: (String, String),
+    old_uid: String,
+    new_uid: String,
+}
+
+impl Fixture {
+    async fn new(prefix: &str) -> Fixture {
+        let emulator = Emulator::from_env();
+        let aws = emulator.clients().await;
+        let name = unique_name(prefix);
+        let domain_id = aws
+            .sagemaker
+            .create_domain()
+            .domain_name(&name)
+            .auth_mode(AuthMode::Iam)
+            .default_user_settings(
+                UserSettings::builder()
+                    .execution_role(format!("arn:aws:iam::{ACCOUNT_ID}:role/studio-execution"))
+                    .security_groups("sg-0e2e0000")
+                    .build(),
+            )
+            .subnet_ids("subnet-0e2e0000")
+            .vpc_id("vpc-0e2e0000")
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("creating domain {name}: {}", DisplayErrorContext(e)))
+            .domain_id
+            .expect("a domain id");
+        let fs = aws
+            .sagemaker
+            .describe_domain()
+            .domain_id(&domain_id)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("describing {domain_id}: {}", DisplayErrorContext(e)))
+            .home_efs_file_system_id
+            .expect("a home file system");
+        let tables = (unique_name("users"), unique_name("history"));
+        create_table(&aws, &tables.0, None).await;
+        create_table(&aws, &tables.1, Some("at")).await;
+        let old_uid = create_profile(&aws, &domain_id, "alice").await;
+        let old_home = emulator.home_dir(&fs, &old_uid);
+        write_file(
+            &old_home.join("notebooks/analysis.ipynb"),
+            "{\"cells\": []}\n",
+        );
+        write_file(&old_home.join("data/train.csv"), "a,b\n1,2\n");
+        aws.sagemaker
+            .delete_user_profile()
+            .domain_id(&domain_id)
+            .user_profile_name("alice")
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("deleting alice: {}", DisplayErrorContext(e)));
+        let new_uid = create_profile(&aws, &domain_id, "alice").await;
+        Fixture {
+            emulator,
+            aws,
+            domain_id,
+            fs,
+            tables,
+            old_uid,
+            new_uid,
+        }
+    }
+
+    /// `studio_profile_restore.alice`: the old uid into the new profile, plus `extra` lines.
+    fn resource(&self, extra: &str) -> String {
+        format!(
+            r#"
+resource "studio_profile_restore" "alice" {{
+  source = {{
+    domain_id         = "{domain}"
+    user_profile_name = "alice"
+    uid               = {old_uid}
+  }}
+  target = {{
+    domain_id         = "{domain}"
+    user_profile_name = "alice"
+  }}
+{extra}
+}}
+"#,
+            domain = self.domain_id,
+            old_uid = self.old_uid,
+        )
+    }
+
+    /// The provider's table settings, merged into a `provider "studio"` block written elsewhere.
+    fn tables_override(&self) -> String {
+        format!(
+            "provider \"studio\" {{\n  user_table    = \"{}\"\n  history_table = \"{}\"\n}}\n",
+            self.tables.0, self.tables.1
+        )
+    }
+
+    /// A working directory with the provider and [`Fixture::resource`]; initialised.
+    fn terraform(&self, extra: &str) -> Terraform {
+        let tf = Terraform::new(&self.emulator);
+        tf.write_providers(&[Provider::Studio]);
+        tf.write("tables_override.tf", &self.tables_override());
+        tf.write("main.tf", &self.resource(extra));
+        tf.init();
+        tf
+    }
+
+    fn restored(&self) -> bool {
+        self.emulator
+            .home_dir(&self.fs, &self.new_uid)
+            .join("notebooks/analysis.ipynb")
+            .is_file()
+    }
+
+    /// DataSync locations on this test's file system (by URI) and EFS access points on it.
+    async fn leftovers(&self) -> (Vec<String>, Vec<String>) {
+        let mut locations = Vec::new();
+        let mut token = None;
+        loop {
+            let page = self
+                .aws
+                .datasync
+                .list_locations()
+                .set_next_token(token)
+                .send()
+                .await
+                .expect("listing DataSync locations");
+            locations.extend(
+                page.locations()
+                    .iter()
+                    .filter(|l| l.location_uri().is_some_and(|u| u.contains(&self.fs)))
+                    .filter_map(|l| l.location_arn().map(str::to_owned)),
+            );
+            match page.next_token() {
+                Some(t) if !t.is_empty() => token = Some(t.to_owned()),
+                _ => break,
+            }
+        }
+        let access_points = self
+            .aws
+            .efs
+            .describe_access_points()
+            .file_system_id(&self.fs)
+            .send()
+            .await
+            .expect("listing access points")
+            .access_points()
+            .iter()
+            .filter_map(|a| a.access_point_id().map(str::to_owned))
+            .collect();
+        (locations, access_points)
+    }
+
+    /// DataSync tasks whose source or destination is a location on this test's file system.
+    async fn tasks(&self) -> Vec<String> {
+        let (locations, _) = self.leftovers().await;
+        let tasks = self
+            .aws
+            .datasync
+            .list_tasks()
+            .send()
+            .await
+            .expect("listing DataSync tasks");
+        let mut ours = Vec::new();
+        for task in tasks.tasks() {
+            let Some(arn) = task.task_arn() else { continue };
+            let Ok(described) = self.aws.datasync.describe_task().task_arn(arn).send().await else {
+                continue; // deleted in the meantime
+            };
+            let on_ours = [
+                described.source_location_arn(),
+                described.destination_location_arn(),
+            ]
+            .into_iter()
+            .flatten()
+            .any(|l| locations.iter().any(|o| o == l));
+            if on_ours {
+                ours.push(arn.to_owned());
+            }
+        }
+        ours
+    }
+
+    async fn assert_nothing_leaked(&self) {
+        let (locations, access_points) = self.leftovers().await;
+        assert!(
+            locations.is_empty(),
+            "DataSync locations left behind on {}: {locations:?}",
+            self.fs
+        );
+        assert!(
+            access_points.is_empty(),
+            "EFS access points left behind on {}: {access_points:?}",
+            self.fs
+        );
+        let tasks = self.tasks().await;
+        assert!(tasks.is_empty(), "DataSync tasks left behind: {tasks:?}");
+    }
+}
+
+async fn create_profile(aws: &Clients, domain_id: &str, name: &str) -> String {
+    aws.sagemaker
+        .create_user_profile()
+        .domain_id(domain_id)
+        .user_profile_name(name)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("creating {name} in {domain_id}: {}", DisplayErrorContext(e)));
+    aws.sagemaker
+        .describe_user_profile()
+        .domain_id(domain_id)
+        .user_profile_name(name)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("describing {name}: {}", DisplayErrorContext(e)))
+        .home_efs_file_system_uid
+        .expect("a uid")
+}
+
+async fn create_table(aws: &Clients, name: &str, range: Option<&str>) {
+    let attribute = |name: &str, ty| {
+        AttributeDefinition::builder()
+            .attribute_name(name)
+            .attribute_type(ty)
+            .build()
+            .unwrap()
+    };
+    let key = |name: &str, ty| {
+        KeySchemaElement::builder()
+            .attribute_name(name)
+            .key_type(ty)
+            .build()
+            .unwrap()
+    };
+    let mut req = aws
+        .dynamodb
+        .create_table()
+        .table_name(name)
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(attribute("home", ScalarAttributeType::S))
+        .key_schema(key("home", KeyType::Hash));
+    if let Some(range) = range {
+        req = req
+            .attribute_definitions(attribute(range, ScalarAttributeType::N))
+            .key_schema(key(range, KeyType::Range));
+    }
+    req.send()
+        .await
+        .unwrap_or_else(|e| panic!("creating table {name}: {}", DisplayErrorContext(e)));
+}
+
+/// Terraform's output with the diagnostic boxes and line wrapping taken out, for phrase checks.
+fn flat(stdout: &str, stderr: &str) -> String {
+    format!("{stdout}\n{stderr}")
+        .replace(['│', '╷', '╵'], " ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The state's entry for `address` (the whole resource object of `terraform show -json`).
+fn state_entry(tf: &Terraform, address: &str) -> Option<Value> {
+    tf.show_json()["values"]["root_module"]["resources"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|r| r["address"] == address)
+        .cloned()
+}
+
+const ALICE: &str = "studio_profile_restore.alice";
+
+#[tokio::test]
+#[ignore = "needs the emulator: scripts/test runs it"]
+async fn a_failed_copy_taints_the_resource_and_the_next_apply_retries() {
+    let f = Fixture::new("fault-error").await;
+    let switches = Switches::take(&f.emulator).await;
+    let tf = f.terraform("");
+    switches.set(json!({"datasync_execution_error": "Transfer failed: disk quota exceeded"}));
+
+    let out = tf.apply_fails();
+    let text = flat(&out.stdout, &out.stderr);
+    assert_eq!(text.matches("Error:").count(), 1, "one diagnostic:\n{out}");
+    assert!(
+        text.contains(&format!("Restore into {}/user/alice failed", f.domain_id)),
+        "{out}"
+    );
+    assert!(
+        text.contains("ended in ERROR") && text.contains("Transfer failed: disk quota exceeded"),
+        "DataSync's error is in the diagnostic:\n{out}"
+    );
+    let state = state_entry(&tf, ALICE).expect("a failed copy stays in the state");
+    let execution = state["values"]["execution_arn"]
+        .as_str()
+        .expect("the execution is recorded")
+        .to_owned();
+    assert!(
+        execution.contains(":task/task-") && execution.contains("/execution/exec-"),
+        "{execution}"
+    );
+    assert!(
+        text.contains(&format!("Execution: {execution}")),
+        "the diagnostic names the execution:\n{out}"
+    );
+    assert_eq!(state["tainted"], true, "tainted in the state: {state:#}");
+    assert_eq!(state["values"]["status"], "ERROR", "{state:#}");
+    assert!(!f.restored(), "nothing was copied");
+    f.assert_nothing_leaked().await;
+
+    // The next plan replaces it, and once DataSync works again the next apply restores.
+    let plan = tf.assert_plan_changes();
+    assert!(
+        plan.text().contains("is tainted, so must be replaced"),
+        "{}",
+        plan.text()
+    );
+    switches.set(default_switches());
+    tf.apply();
+    assert!(f.restored(), "the retry restored the files");
+    let state = state_entry(&tf, ALICE).expect("in the state");
+    assert!(state.get("tainted").is_none_or(|t| t == false), "{state:#}");
+    assert_eq!(state["values"]["status"], "SUCCESS");
+    assert_ne!(state["values"]["execution_arn"], execution.as_str());
+    tf.assert_plan_empty();
+    f.assert_nothing_leaked().await;
+}
+
+#[tokio::test]
+#[ignore = "needs the emulator: scripts/test runs it"]
+async fn throttled_location_creation_is_retried() {
+    let f = Fixture::new("fault-throttle").await;
+    let switches = Switches::take(&f.emulator).await;
+    let tf = f.terraform("");
+    switches.set(json!({"throttle": {"CreateLocationEfs": 3}}));
+
+    tf.apply();
+    let left = switches.set(json!({}))["throttle"]["CreateLocationEfs"].clone();
+    assert_eq!(left, 0, "the three throttled calls were made and retried");
+    assert!(f.restored());
+    assert_eq!(tf.attribute(ALICE, "status"), "SUCCESS");
+    tf.assert_plan_empty();
+    f.assert_nothing_leaked().await;
+}
+
+#[tokio::test]
+#[ignore = "needs the emulator: scripts/test runs it"]
+async fn a_target_that_never_becomes_ready_times_out_cleanly() {
+    let f = Fixture::new("fault-timeout").await;
+    let _switches = Switches::take(&f.emulator).await;
+    // alice has no app, so with readiness = "app" her home never counts as ready.
+    let tf = f.terraform(
+        r#"  readiness = "app"
+  timeouts {
+    create = "5s"
+  }"#,
+    );
+
+    let started = Instant::now();
+    let out = tf.apply_fails();
+    let took = started.elapsed();
+    let text = flat(&out.stdout, &out.stderr);
+    assert_eq!(text.matches("Error:").count(), 1, "one diagnostic:\n{out}");
+    assert!(
+        text.contains("timed out")
+            && text.contains("was not ready when the create timeout ran out")
+            && text.contains("no app of it is InService yet"),
+        "the diagnostic says what was awaited:\n{out}"
+    );
+    assert!(
+        took < Duration::from_secs(60),
+        "the 5 s timeout is honoured (apply took {took:?})"
+    );
+    assert!(
+        tf.state_list().is_empty(),
+        "a restore that never started leaves nothing in the state"
+    );
+    assert!(!f.restored());
+    f.assert_nothing_leaked().await;
+}
+
+#[tokio::test]
+#[ignore = "needs the emulator: scripts/test runs it"]
+async fn ctrl_c_during_the_copy_cancels_it_and_cleans_up() {
+    let f = Fixture::new("fault-interrupt").await;
+    let switches = Switches::take(&f.emulator).await;
+    let tf = f.terraform("");
+    switches.set(json!({"datasync_hold_executions": true}));
+
+    // terraform apply as a child process of our own, to interrupt it.
+    let mut child = Command::new(repo_root().join(".tools/bin/terraform"))
+        .args(["apply", "-auto-approve", "-input=false", "-no-color"])
+        .current_dir(tf.dir())
+        .envs(f.emulator.child_env())
+        .env("TF_CLI_CONFIG_FILE", cli_config())
+        .env("TF_IN_AUTOMATION", "1")
+        .env("TF_INPUT", "0")
+        .env("CHECKPOINT_DISABLE", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("starting terraform apply");
+    let drain = |pipe: Box<dyn std::io::Read + Send>| {
+        std::thread::spawn(move || {
+            let mut pipe = pipe;
+            let mut text = String::new();
+            let _ = pipe.read_to_string(&mut text);
+            text
+        })
+    };
+    let stdout = drain(Box::new(child.stdout.take().unwrap()));
+    let stderr = drain(Box::new(child.stderr.take().unwrap()));
+
+    // Wait until the copy is in flight.
+    let started = Instant::now();
+    let execution = loop {
+        let mut found = None;
+        for task in f.tasks().await {
+            let executions = f
+                .aws
+                .datasync
+                .list_task_executions()
+                .task_arn(&task)
+                .send()
+                .await;
+            if let Ok(executions) = executions {
+                found = executions
+                    .task_executions()
+                    .iter()
+                    .find(|e| e.status().is_some_and(|s| s.as_str() == "TRANSFERRING"))
+                    .and_then(|e| e.task_execution_arn().map(str::to_owned));
+            }
+        }
+        if let Some(arn) = found {
+            break arn;
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!(
+                "terraform apply ended ({status}) before the copy was in flight:\n{}\n{}",
+                stdout.join().unwrap(),
+                stderr.join().unwrap()
+            );
+        }
+        if started.elapsed() > Duration::from_secs(120) {
+            let _ = child.kill();
+            panic!("no DataSync execution of this restore appeared within 120 s");
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+
+    // Ctrl-C: SIGINT to Terraform alone, which asks the provider to stop (StopProvider).
+    let pid = child.id().to_string();
+    let sent = Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .expect("running kill");
+    assert!(sent.success(), "kill -INT {pid}");
+    let interrupted = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("waiting for terraform") {
+            break status;
+        }
+        if interrupted.elapsed() > Duration::from_secs(120) {
+            let _ = child.kill();
+            panic!("terraform did not stop within 120 s of SIGINT");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let (stdout, stderr) = (stdout.join().unwrap(), stderr.join().unwrap());
+    let out = format!("----- stdout -----\n{stdout}\n----- stderr -----\n{stderr}");
+    let text = flat(&stdout, &stderr);
+    assert!(!status.success(), "an interrupted apply fails:\n{out}");
+    assert!(
+        text.contains("cancelled: Terraform was interrupted while DataSync task execution")
+            && text.contains(&execution)
+            && text.contains("the execution was cancelled"),
+        "the diagnostic says the copy was cancelled, and which:\n{out}"
+    );
+
+    // DataSync was asked to cancel (deleting the task alone would say so in the detail).
+    let described = f
+        .aws
+        .datasync
+        .describe_task_execution()
+        .task_execution_arn(&execution)
+        .send()
+        .await
+        .expect("describing the cancelled execution");
+    assert_eq!(
+        described.status().map(|s| s.as_str()),
+        Some("ERROR"),
+        "{described:?}"
+    );
+    let result = described.result().expect("a result");
+    assert_eq!(result.error_code(), Some("Cancelled"), "{described:?}");
+    assert_eq!(
+        result.error_detail(),
+        Some("Task execution cancelled"),
+        "CancelTaskExecution ended it, not the task's deletion: {described:?}"
+    );
+    f.assert_nothing_leaked().await;
+    // Part of the files may be copied: the resource stays, tainted, with how the copy ended.
+    let state = state_entry(&tf, ALICE).expect("an interrupted copy stays in the state");
+    assert_eq!(state["tainted"], true, "{state:#}");
+    assert_eq!(state["values"]["status"], "ERROR", "{state:#}");
+    assert_eq!(state["values"]["execution_arn"], execution.as_str());
+
+    // The interrupted restore runs again on the next apply.
+    switches.set(default_switches());
+    let plan = tf.assert_plan_changes();
+    assert!(
+        plan.text().contains("is tainted, so must be replaced"),
+        "{}",
+        plan.text()
+    );
+    tf.apply();
+    assert!(f.restored());
+    assert_eq!(tf.attribute(ALICE, "status"), "SUCCESS");
+    tf.assert_plan_empty();
+    f.assert_nothing_leaked().await;
+}
+
+/// `engine = "state_machine"`: the provider starts the real restore workflow
+/// (`modules/restore-workflow`, deployed with hashicorp/aws into the emulator, whose Step
+/// Functions interpreter runs its `aws-sdk:*` tasks against the emulator) and waits for it.
+#[tokio::test]
+#[ignore = "needs the emulator: scripts/test runs it"]
+async fn the_state_machine_engine_runs_the_restore_workflow() {
+    let f = Fixture::new("fault-sfn").await;
+    let _switches = Switches::take(&f.emulator).await;
+    let prefix = unique_name("sfn");
+    let modules = repo_root().join("modules");
+    let tf = Terraform::new(&f.emulator);
+    tf.write_providers(&[Provider::Aws, Provider::Studio]);
+    tf.write("tables_override.tf", &f.tables_override());
+    tf.write(
+        "main.tf",
+        &f.resource(
+            r#"  engine            = "state_machine"
+  state_machine_arn = module.restore_workflow.state_machine_arn
+  timeouts {
+    create = "10m"
+  }"#,
+        ),
+    );
+    tf.write(
+        "workflow.tf",
+        &format!(
+            r#"
+resource "aws_vpc" "v" {{
+  cidr_block = "10.43.0.0/16"
+}}
+
+resource "aws_subnet" "s" {{
+  vpc_id     = aws_vpc.v.id
+  cidr_block = "10.43.1.0/24"
+}}
+
+module "restore_workflow" {{
+  source                       = "{modules}/restore-workflow"
+  name_prefix                  = "{prefix}"
+  mapping_table_name           = "{table}"
+  mapping_table_arn            = "arn:aws:dynamodb:us-east-1:{ACCOUNT_ID}:table/{table}"
+  vpc_id                       = aws_vpc.v.id
+  subnet_id                    = aws_subnet.s.id
+  queue_wait_max_delay_seconds = 2
+}}
+"#,
+            modules = modules.display(),
+            table = f.tables.0,
+        ),
+    );
+    tf.init();
+    tf.apply();
+
+    assert!(f.restored(), "the workflow copied the files");
+    let execution = tf.attribute(ALICE, "execution_arn");
+    assert!(
+        execution.contains(":execution:") && execution.contains(&prefix),
+        "the execution is the workflow's: {execution}"
+    );
+    assert_eq!(tf.attribute(ALICE, "status"), "SUCCESS");
+    let described = f
+        .aws
+        .sfn
+        .describe_execution()
+        .execution_arn(&execution)
+        .send()
+        .await
+        .expect("describing the workflow execution");
+    assert_eq!(described.status().as_str(), "SUCCEEDED", "{described:?}");
+    let input: Value = serde_json::from_str(described.input().unwrap_or("{}")).unwrap();
+    assert_eq!(input["source"]["uid"], f.old_uid.as_str(), "{input:#}");
+    assert_eq!(input["target"]["uid"], f.new_uid.as_str(), "{input:#}");
+    assert_eq!(input["options"]["requested_by"], "provider", "{input:#}");
+    tf.assert_plan_empty();
+    f.assert_nothing_leaked().await;
+}
