@@ -11,8 +11,12 @@ use crate::restore::{RestoreExecution, RestoreFailure};
 use crate::retry::{RetryPolicy, is_transient, retry};
 use crate::workflow::RestoreRequest;
 
+/// How many deliberate repeats of one copy (after failed executions) are started at most.
+const MAX_ATTEMPTS: u32 = 99;
+
 /// Starts `request` on the state machine `arn` under its deterministic name (a second start of
-/// the same copy joins the first execution) and waits until it ends or `deadline` passes.
+/// the same copy joins the first execution while it runs or after it succeeded; after it failed,
+/// the copy starts again as the next attempt) and waits until it ends or `deadline` passes.
 pub async fn run(
     clients: &Clients,
     cancel: &CancellationToken,
@@ -26,23 +30,48 @@ pub async fn run(
         cleanup_failures: Vec::new(),
     };
     let policy = RetryPolicy::default();
-    let name = request.execution_name();
-    let started = retry(&policy, cancel, is_transient, || async {
-        clients
-            .sfn
-            .start_execution()
-            .state_machine_arn(arn)
-            .name(&name)
-            .input(request.to_json())
-            .send()
-            .await
-            .map_err(|e| Error::aws(format!("starting the restore workflow {arn}"), &e))
-    })
-    .await;
-    let execution_arn = match started {
-        Ok(out) => out.execution_arn().to_owned(),
-        Err(e) if e.code() == Some("ExecutionAlreadyExists") => execution_arn_of(arn, &name),
-        Err(e) => return Err(failure(e, None)),
+    // A running or succeeded execution of the same copy is joined; one that failed is not (the
+    // tainted resource's retry would only read the old failure again): the next attempt's name.
+    let mut attempt = 0;
+    let execution_arn = loop {
+        let name = request.execution_name_for_attempt(attempt);
+        let started = retry(&policy, cancel, is_transient, || async {
+            clients
+                .sfn
+                .start_execution()
+                .state_machine_arn(arn)
+                .name(&name)
+                .input(request.to_json())
+                .send()
+                .await
+                .map_err(|e| Error::aws(format!("starting the restore workflow {arn}"), &e))
+        })
+        .await;
+        let existing = match started {
+            Ok(out) => break out.execution_arn().to_owned(),
+            Err(e) if e.code() == Some("ExecutionAlreadyExists") => execution_arn_of(arn, &name),
+            Err(e) => return Err(failure(e, None)),
+        };
+        let status = retry(&policy, cancel, is_transient, || async {
+            clients
+                .sfn
+                .describe_execution()
+                .execution_arn(&existing)
+                .send()
+                .await
+                .map_err(|e| {
+                    Error::aws(format!("reading restore workflow execution {existing}"), &e)
+                })
+        })
+        .await
+        .map_err(|e| failure(e, None))?
+        .status()
+        .as_str()
+        .to_owned();
+        if matches!(status.as_str(), "RUNNING" | "SUCCEEDED") || attempt >= MAX_ATTEMPTS {
+            break existing;
+        }
+        attempt += 1;
     };
     tracing::info!(execution = %execution_arn, "restore workflow started");
     let mut current = RestoreExecution {
