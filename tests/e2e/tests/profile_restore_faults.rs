@@ -601,7 +601,7 @@ async fn ctrl_c_during_the_copy_cancels_it_and_cleans_up() {
 #[ignore = "needs the emulator: scripts/test runs it"]
 async fn the_state_machine_engine_runs_the_restore_workflow() {
     let f = Fixture::new("fault-sfn").await;
-    let _switches = Switches::take(&f.emulator).await;
+    let switches = Switches::take(&f.emulator).await;
     let prefix = unique_name("sfn");
     let modules = repo_root().join("modules");
     let tf = Terraform::new(&f.emulator);
@@ -645,10 +645,34 @@ module "restore_workflow" {{
         ),
     );
     tf.init();
-    tf.apply();
 
+    // The workflow's copy fails: the diagnostic names its execution, the resource is tainted,
+    // and the workflow cleaned up after itself.
+    switches.set(json!({"datasync_execution_error": "Transfer failed: disk quota exceeded"}));
+    let out = tf.apply_fails();
+    let text = flat(&out.stdout, &out.stderr);
+    assert_eq!(text.matches("Error:").count(), 1, "one diagnostic:\n{out}");
+    let state = state_entry(&tf, ALICE).expect("a failed workflow run stays in the state");
+    let failed = state["values"]["execution_arn"]
+        .as_str()
+        .expect("the workflow execution is recorded")
+        .to_owned();
+    assert!(
+        text.contains(&format!("Execution: {failed}")) && text.contains("ended FAILED"),
+        "{out}"
+    );
+    assert_eq!(state["tainted"], true, "{state:#}");
+    assert_eq!(state["values"]["status"], "FAILED", "{state:#}");
+    assert!(!f.restored());
+    f.assert_nothing_leaked().await;
+
+    // Once DataSync works again, the next apply runs the copy again, as a new execution (the
+    // failed one is not joined).
+    switches.set(default_switches());
+    tf.apply();
     assert!(f.restored(), "the workflow copied the files");
     let execution = tf.attribute(ALICE, "execution_arn");
+    assert_ne!(execution, failed, "a new execution, not the failed one");
     assert!(
         execution.contains(":execution:") && execution.contains(&prefix),
         "the execution is the workflow's: {execution}"
