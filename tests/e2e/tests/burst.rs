@@ -211,13 +211,15 @@ async fn a_burst_of_300_recreations_never_holds_more_slots_than_the_limit() {
             {
                 refusals.fetch_add(1, Ordering::Relaxed);
                 attempt += 1;
-                let jitter = (i as u64 * 7919 + attempt * 104_729) % 400;
-                tokio::time::sleep(Duration::from_millis(100 + jitter)).await;
+                // The state's Retry: backoff rate 1.5 from 100 ms, capped at 3 s, full jitter.
+                let cap = (100.0 * 1.5f64.powi(attempt.min(20) as i32)).min(3000.0) as u64;
+                let jitter = (i as u64 * 7919 + attempt * 104_729) % cap.max(1);
+                tokio::time::sleep(Duration::from_millis(jitter)).await;
             }
             let now = holding.fetch_add(1, Ordering::SeqCst) + 1;
             most.fetch_max(now, Ordering::SeqCst);
-            // The copy.
-            tokio::time::sleep(Duration::from_millis(20)).await;
+            // The copy, long enough for the burst to fill every slot.
+            tokio::time::sleep(Duration::from_millis(300)).await;
             holding.fetch_sub(1, Ordering::SeqCst);
             // ReleaseSlot, twice: a repeated release never frees someone else's slot.
             assert!(
@@ -256,7 +258,7 @@ async fn a_burst_of_300_recreations_never_holds_more_slots_than_the_limit() {
         refusals.load(Ordering::Relaxed)
     );
     assert!(most <= LIMIT, "{most} slots held at once, limit {LIMIT}");
-    assert!(most > 1, "restores ran side by side");
+    assert_eq!(most, LIMIT, "the burst filled every slot");
     assert!(refusals.load(Ordering::Relaxed) > 0, "the burst queued");
     assert_eq!(item.get("running"), Some(&AttributeValue::N("0".into())));
     let mut attributes: Vec<&str> = item.keys().map(String::as_str).collect();
