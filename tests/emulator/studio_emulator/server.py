@@ -31,6 +31,9 @@ def configure_moto() -> None:
 
     default_user_config["stepfunctions"] = {"execute_state_machine": True}
     default_user_config["lambda"] = {"use_docker": False}
+    # AWS-managed policies (AmazonSageMakerFullAccess, ...) exist in every account, and modules
+    # attach them.
+    default_user_config["iam"] = {"load_aws_managed_policies": True}
     aws_sdk._SERVICE_ERROR_NAMES.update(SFN_SERVICE_ERROR_NAMES)
 
 
