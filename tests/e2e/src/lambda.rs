@@ -25,8 +25,8 @@ impl LambdaZip {
 /// target directory, so the dependencies are shared with every other build) and packs it as
 /// `bootstrap` into `target/e2e-lambda/<bin>.zip`. Built once per test process.
 ///
-/// A dev binary rather than `cargo lambda build --release`: the emulator runs the binary on this
-/// machine, and a release or zig build would compile every AWS SDK crate a second time.
+/// A plain host binary: the emulator runs it on this machine. The deployable zips, linked against
+/// provided.al2023's older glibc, are `scripts/build-lambdas`'s.
 pub fn lambda_zip(package: &str, bin: &str) -> LambdaZip {
     static BUILT: Mutex<Option<HashMap<String, LambdaZip>>> = Mutex::new(None);
     let mut built = BUILT

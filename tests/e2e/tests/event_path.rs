@@ -613,7 +613,7 @@ async fn a_burst_of_restores_queues_for_datasync_slots_instead_of_failing() {
 }
 
 #[tokio::test]
-#[ignore = "needs cargo-lambda (scripts/setup): builds the Lambda zips"]
+#[ignore = "needs zig (scripts/setup): builds the Lambda zips"]
 async fn the_lambda_zips_need_glibc_2_34_at_most() {
     let root = repo_root();
     let built = std::process::Command::new(root.join("scripts/build-lambdas"))
