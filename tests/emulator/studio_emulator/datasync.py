@@ -1179,14 +1179,3 @@ def install() -> None:
     _installed = True
     for name, fn in ACTIONS.items():
         setattr(DataSyncResponse, name, fn)
-
-    original_call_action = DataSyncResponse.call_action
-
-    def call_action(self: DataSyncResponse):
-        action = self._get_action()
-        if action and SETTINGS.take_throttle(action):
-            body = json.dumps({"__type": "ThrottlingException", "message": "Rate exceeded"})
-            return 400, {"status": "400", "x-amzn-ErrorType": "ThrottlingException"}, body
-        return original_call_action(self)
-
-    DataSyncResponse.call_action = call_action

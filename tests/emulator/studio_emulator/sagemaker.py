@@ -55,10 +55,6 @@ class ValidationException(ServiceException):
     code = "ValidationException"
 
 
-class ThrottlingException(ServiceException):
-    code = "ThrottlingException"
-
-
 def now() -> datetime:
     return datetime.now(timezone.utc)
 
@@ -657,12 +653,8 @@ def delete_tags(resp, studio: Studio):
 
 
 def _method(name: str, fn):
-    operation = "".join(part.title() for part in name.split("_"))  # list_tags -> ListTags
-
     @functools.wraps(fn)
     def method(self):
-        if SETTINGS.take_throttle(operation):
-            raise ThrottlingException("Rate exceeded")
         result = fn(self, studio_of(self))
         if isinstance(result, ActionResult):  # moto's own answer (tags on a non-Studio ARN)
             return result

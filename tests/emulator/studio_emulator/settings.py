@@ -18,8 +18,12 @@ DEFAULT_CONFIG = {
     # While true, DataSync task executions that reached TRANSFERRING stay there (a copy in
     # flight, for tests that interrupt it); switching it off lets them go on.
     "datasync_hold_executions": False,
-    # {"CreateLocationEfs": 3}: the next 3 calls of that action fail with ThrottlingException.
+    # {"CreateLocationEfs": 3}: the next 3 calls of that action fail with the throttling error
+    # its service documents (any service; see faults.py).
     "throttle": {},
+    # {"DeleteLocation": {"code": "InternalException", "count": 1}}: the next calls of that
+    # action fail with that error (any service, any code; see faults.py).
+    "fail": {},
 }
 
 
@@ -33,15 +37,6 @@ class Settings:
     def efs_dir(self, file_system_id: str) -> Path:
         """The local directory that stands in for the root of an emulated EFS file system."""
         return self.efs_root / file_system_id
-
-    def take_throttle(self, action: str) -> bool:
-        """True when this call of `action` must fail with ThrottlingException (consumes one)."""
-        with self.lock:
-            left = self.config["throttle"].get(action, 0)
-            if left > 0:
-                self.config["throttle"][action] = left - 1
-                return True
-            return False
 
     def reset(self) -> None:
         with self.lock:
