@@ -487,3 +487,45 @@ def test_datasync_tags(ds, two_fs):
     with pytest.raises(ClientError) as e:
         ds.list_tags_for_resource(ResourceArn=loc)
     assert error_of(e)[0] == "InvalidRequestException"
+
+
+# --- option rules and quotas (DataSync API Reference "Options", user guide "DataSync quotas") ---
+
+
+def test_datasync_atime_and_mtime_go_together(ds, two_fs):
+    src_fs, dst_fs, _, _ = two_fs
+    src, dst = location(ds, src_fs, "/a"), location(ds, dst_fs, "/b")
+    for options in ({"Atime": "BEST_EFFORT", "Mtime": "NONE"}, {"Atime": "NONE", "Mtime": "PRESERVE"},
+                    {"Atime": "NONE"}, {"Mtime": "NONE"}):
+        with pytest.raises(ClientError) as e:
+            ds.create_task(SourceLocationArn=src, DestinationLocationArn=dst, Options=options)
+        assert error_of(e)[0] == "InvalidRequestException", options
+    ds.create_task(SourceLocationArn=src, DestinationLocationArn=dst, Options={"Atime": "NONE", "Mtime": "NONE"})
+    task = ds.create_task(SourceLocationArn=src, DestinationLocationArn=dst)["TaskArn"]
+    with pytest.raises(ClientError) as e:
+        ds.start_task_execution(TaskArn=task, OverrideOptions={"Mtime": "NONE"})
+    assert error_of(e)[0] == "InvalidRequestException"
+
+
+def test_datasync_preserve_devices_is_not_supported_for_efs(ds, two_fs):
+    src_fs, dst_fs, _, _ = two_fs
+    with pytest.raises(ClientError) as e:
+        ds.create_task(SourceLocationArn=location(ds, src_fs, "/a"), DestinationLocationArn=location(ds, dst_fs, "/b"),
+                       Options={"PreserveDevices": "PRESERVE"})
+    assert error_of(e)[0] == "InvalidRequestException"
+    assert "PreserveDevices" in error_of(e)[1]
+
+
+def test_datasync_task_quota(emulator, ds, two_fs):
+    src_fs, dst_fs, _, _ = two_fs
+    assert emulator.config()["datasync_task_quota"] == 100  # the documented default
+    emulator.config(datasync_task_quota=2)
+    src, dst = location(ds, src_fs, "/a"), location(ds, dst_fs, "/b")
+    first = ds.create_task(SourceLocationArn=src, DestinationLocationArn=dst)["TaskArn"]
+    ds.create_task(SourceLocationArn=src, DestinationLocationArn=dst)
+    with pytest.raises(ClientError) as e:
+        ds.create_task(SourceLocationArn=src, DestinationLocationArn=dst)
+    assert error_of(e)[0] == "InvalidRequestException"
+    assert "Quota" in error_of(e)[1]
+    ds.delete_task(TaskArn=first)  # a deleted task frees its place
+    ds.create_task(SourceLocationArn=src, DestinationLocationArn=dst)

@@ -884,11 +884,24 @@ def _options(given: Any, base: dict[str, Any] | None = None, v: Validator | None
     return opts
 
 
-def _check_option_rules(o: dict[str, Any]) -> None:
-    if o.get("Atime") == "BEST_EFFORT" and o.get("Mtime") == "NONE":
-        raise invalid("Invalid parameter: Atime must be NONE when Mtime is NONE.")
+def _check_option_rules(o: dict[str, Any], efs: bool) -> None:
+    """The rules between options that the DataSync API Reference ("Options") states."""
+    # Options, Atime: "If Atime is set to BEST_EFFORT, Mtime must be set to PRESERVE. If Atime is
+    # set to NONE, Mtime must also be NONE." Mtime states the reverse.
+    if o.get("Atime") == "BEST_EFFORT" and o.get("Mtime") != "PRESERVE":
+        raise invalid("Invalid parameter: Mtime must be PRESERVE when Atime is BEST_EFFORT.")
+    if o.get("Mtime") == "PRESERVE" and o.get("Atime") != "BEST_EFFORT":
+        raise invalid("Invalid parameter: Atime must be BEST_EFFORT when Mtime is PRESERVE.")
+    # Options, PreserveDevices: "PRESERVE ... This option currently isn't supported for Amazon EFS."
+    if efs and o.get("PreserveDevices") == "PRESERVE":
+        raise invalid("Invalid parameter: PreserveDevices PRESERVE is not supported for Amazon EFS locations.")
+    # Options, PreserveDeletedFiles: REMOVE needs TransferMode CHANGED.
     if o.get("PreserveDeletedFiles") == "REMOVE" and o.get("TransferMode") == "ALL":
         raise invalid("Invalid parameter: PreserveDeletedFiles REMOVE cannot be used with TransferMode ALL.")
+
+
+def _any_efs(backend: DataSyncBackend, *arns: str) -> bool:
+    return any(isinstance(backend.locations.get(arn), EfsLocation) for arn in arns)
 
 
 def _validate_filters(v: Validator, filters: Any, member: str) -> None:
@@ -914,11 +927,19 @@ def create_task(self: DataSyncResponse) -> str:
     _validate_filters(v, b.get("Includes"), "includes")
     validate_tags(v, b.get("Tags"))
     v.raise_if_any()
-    _check_option_rules(opts)
     backend = self.datasync_backend
     for key in ("SourceLocationArn", "DestinationLocationArn"):
         if b[key] not in backend.locations:
             raise invalid(f"Location {b[key]} is not found.", "NotFound")
+    _check_option_rules(opts, _any_efs(backend, b["SourceLocationArn"], b["DestinationLocationArn"]))
+    # DataSync quotas (user guide): "Maximum number of tasks you can create: 100" per account and
+    # Region, adjustable. The error is not documented: InvalidRequestException, the error every
+    # refused DataSync request gets.
+    quota = SETTINGS.config.get("datasync_task_quota")
+    if isinstance(quota, int) and len(backend.tasks) >= quota:
+        raise invalid(f"Quota exceeded: this account already has {len(backend.tasks)} tasks in "
+                      f"{backend.region_name}, the maximum number of tasks you can create ({quota}).",
+                      )
     if b["SourceLocationArn"] == b["DestinationLocationArn"]:
         raise invalid("Invalid parameter: source and destination locations must be different.")
     task = Task(
@@ -984,7 +1005,7 @@ def update_task(self: DataSyncResponse) -> str:
     _validate_filters(v, b.get("Excludes"), "excludes")
     _validate_filters(v, b.get("Includes"), "includes")
     v.raise_if_any()
-    _check_option_rules(opts)
+    _check_option_rules(opts, _any_efs(self.datasync_backend, task.source_location_arn, task.destination_location_arn))
     task.metadata["Options"] = opts
     for key in ("Excludes", "Includes", "CloudWatchLogGroupArn", "Schedule"):
         if key in b:
@@ -1031,7 +1052,7 @@ def start_task_execution(self: DataSyncResponse) -> str:
     _validate_filters(v, b.get("Excludes"), "excludes")
     _validate_filters(v, b.get("Includes"), "includes")
     v.raise_if_any()
-    _check_option_rules(opts)
+    _check_option_rules(opts, _any_efs(backend, task.source_location_arn, task.destination_location_arn))
     with st["lock"]:
         current = st["executions"].get(task.current_task_execution_arn or "")
         if current is not None and current.status not in ("SUCCESS", "ERROR"):

@@ -18,6 +18,9 @@ DEFAULT_CONFIG = {
     # While true, DataSync task executions that reached TRANSFERRING stay there (a copy in
     # flight, for tests that interrupt it); switching it off lets them go on.
     "datasync_hold_executions": False,
+    # DataSync quotas (user guide): at most this many tasks per account and Region (100 by
+    # default, adjustable on AWS); null: no limit.
+    "datasync_task_quota": 100,
     # {"CreateLocationEfs": 3}: the next 3 calls of that action fail with the throttling error
     # its service documents (any service; see faults.py).
     "throttle": {},
