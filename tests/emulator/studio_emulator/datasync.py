@@ -3,10 +3,11 @@
 moto 5.2.5 knows only S3 and SMB locations and its executions copy nothing. This module adds
 CreateLocationEfs/DescribeLocationEfs and replaces the task and execution actions. An EFS file
 system `fs-…` is the local directory `SETTINGS.efs_dir(fs)`; a location is that directory, plus
-the access point's root directory when there is one, plus the subdirectory. StartTaskExecution
-copies the source location into the destination synchronously, with the task's options, and
-DescribeTaskExecution then moves the status one step per call, as moto does:
-LAUNCHING → PREPARING → TRANSFERRING → VERIFYING → SUCCESS (or ERROR).
+the access point's root directory when there is one, plus the subdirectory. An execution runs
+on a thread of its own and its status follows the time (the `delays` of the settings), as on AWS:
+[QUEUED →] LAUNCHING → PREPARING → TRANSFERRING (the data moves) → VERIFYING → SUCCESS, or ERROR
+(through CANCELLING after a cancel). Operations through an access point run as its POSIX user,
+enforced by the kernel (see `Credentials`).
 
 Locations and tasks live in moto's own DataSync backend dicts, so ListLocations, DeleteLocation
 and `/moto-api/reset` keep working. Nothing here reads or writes through a symlink: every file
