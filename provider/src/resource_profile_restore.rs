@@ -34,7 +34,14 @@ fn error_at(summary: &str, err: &Error, path: Option<AttributePath>) -> Diagnost
 pub const TYPE_NAME: &str = "studio_profile_restore";
 const DEFAULT_CREATE_TIMEOUT: Duration = Duration::from_secs(60 * 60);
 
-pub struct ProfileRestoreResource;
+#[derive(Default)]
+pub struct ProfileRestoreResource {
+    /// Restores whose failed or interrupted object this provider process destroyed: Terraform
+    /// replaces a tainted restore by a delete and then a create in the same apply (and the same
+    /// provider process), and only the delete sees the failed object. The create that follows
+    /// copies with [`TransferOptions::after_interrupted_attempt`].
+    interrupted: std::sync::Mutex<std::collections::HashSet<String>>,
+}
 
 fn home_attributes(side: &str, with_directory: bool) -> Vec<Attribute> {
     let mut attributes = vec![
@@ -96,24 +103,34 @@ fn computed(attribute: Attribute, description: &str) -> Attribute {
 }
 
 impl ProfileRestoreResource {
+    fn interrupted_restores(&self) -> Vec<String> {
+        self.interrupted
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .cloned()
+            .collect()
+    }
+
     fn options(config: &Value) -> Result<(TransferOptions, Readiness), Diagnostics> {
         let parse =
             |name: &str, default: &str| config.get(name).as_str().unwrap_or(default).to_owned();
+        let defaults = TransferOptions::default();
         let at = |name: &str, e: Error| -> Diagnostics {
             error_at("Invalid value", &e, Some(AttributePath::attribute(name))).into()
         };
         Ok((
             TransferOptions {
-                transfer_mode: parse("transfer_mode", "CHANGED")
+                transfer_mode: parse("transfer_mode", defaults.transfer_mode.as_str())
                     .parse::<TransferMode>()
                     .map_err(|e| at("transfer_mode", e))?,
-                overwrite_mode: parse("overwrite_mode", "ALWAYS")
+                overwrite_mode: parse("overwrite_mode", defaults.overwrite_mode.as_str())
                     .parse::<OverwriteMode>()
                     .map_err(|e| at("overwrite_mode", e))?,
-                verify_mode: parse("verify_mode", "ONLY_FILES_TRANSFERRED")
+                verify_mode: parse("verify_mode", defaults.verify_mode.as_str())
                     .parse::<VerifyMode>()
                     .map_err(|e| at("verify_mode", e))?,
-                ownership: parse("ownership", "target")
+                ownership: parse("ownership", defaults.ownership.as_str())
                     .parse::<Ownership>()
                     .map_err(|e| at("ownership", e))?,
             },
@@ -415,25 +432,25 @@ impl Resource for ProfileRestoreResource {
                 Attribute::string("transfer_mode")
                     .optional()
                     .computed()
-                    .default(Value::string("CHANGED"))
+                    .default(Value::string(TransferOptions::default().transfer_mode.as_str()))
                     .requires_replace()
                     .validate(validators::one_of(TransferMode::ALL.iter().copied()))
-                    .description("`CHANGED` (default): copy only what differs from the target. `ALL`: copy everything."),
+                    .description("`CHANGED` (default): copy only what differs from the target. `ALL`: copy everything. A restore that follows an interrupted attempt copies everything once, whatever this says (see `overwrite_mode`)."),
             )
             .attribute(
                 Attribute::string("overwrite_mode")
                     .optional()
                     .computed()
-                    .default(Value::string("ALWAYS"))
+                    .default(Value::string(TransferOptions::default().overwrite_mode.as_str()))
                     .requires_replace()
                     .validate(validators::one_of(OverwriteMode::ALL.iter().copied()))
-                    .description("`ALWAYS` (default): restored files replace files of the same path in the target. `NEVER`: files already in the target are kept."),
+                    .description("`NEVER` (default): a file already in the target (the user may have started working in the new home) is kept, never replaced by the older restored one. `ALWAYS`: restored files replace files of the same path. A restore that follows an interrupted attempt of the same copy (a cancelled or failed DataSync execution, a killed provider) replaces files of the same path once, so that no partially copied file survives; it says so in a warning."),
             )
             .attribute(
                 Attribute::string("verify_mode")
                     .optional()
                     .computed()
-                    .default(Value::string("ONLY_FILES_TRANSFERRED"))
+                    .default(Value::string(TransferOptions::default().verify_mode.as_str()))
                     .requires_replace()
                     .validate(validators::one_of(VerifyMode::ALL.iter().copied()))
                     .description("DataSync's verification: `ONLY_FILES_TRANSFERRED` (default), `POINT_IN_TIME_CONSISTENT` or `NONE`."),
@@ -442,7 +459,7 @@ impl Resource for ProfileRestoreResource {
                 Attribute::string("ownership")
                     .optional()
                     .computed()
-                    .default(Value::string("target"))
+                    .default(Value::string(TransferOptions::default().ownership.as_str()))
                     .requires_replace()
                     .validate(validators::one_of(Ownership::ALL.iter().copied()))
                     .description("`target` (default): the files are owned by the target's uid, written through a temporary EFS access point whose POSIX user is that uid. `preserve`: keep the source's numeric owners (the new profile may then be unable to change its own files)."),
@@ -543,6 +560,7 @@ impl Resource for ProfileRestoreResource {
             tables: tables(&conn),
             cancel: ctx.cancellation().clone(),
             request: None,
+            interrupted: Vec::new(),
         };
         let current = match restore.current_target(&target).await {
             Ok(current) => current,
@@ -655,6 +673,7 @@ impl Resource for ProfileRestoreResource {
             tables: tables(&conn),
             cancel: ctx.cancellation().clone(),
             request: Some(request_json(planned, &self.schema().value_type())),
+            interrupted: self.interrupted_restores(),
         };
         let deadline = tokio::time::Instant::now() + timeout;
         let result = restore
@@ -677,6 +696,10 @@ impl Resource for ProfileRestoreResource {
                 restore_id,
             }) => {
                 ctx.set_private(format!("restore-id={restore_id}").into_bytes());
+                self.interrupted
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .remove(&restore_id);
                 let mut diags = Diagnostics::new();
                 for w in warnings {
                     diags.warning("Restore finished with a warning", w);
@@ -761,6 +784,7 @@ impl Resource for ProfileRestoreResource {
             tables: tables(&conn),
             cancel: ctx.cancellation().clone(),
             request: None,
+            interrupted: Vec::new(),
         };
         match restore.current_target(&target).await {
             // The target is gone: the restore no longer holds, so the resource leaves the state.
@@ -792,26 +816,40 @@ impl Resource for ProfileRestoreResource {
     async fn delete(&self, state: &Value, ctx: &Context) -> Diagnostics {
         // Deleting forgets the restore; user files are never touched. Objects left behind by an
         // interrupted run (the provider killed mid-copy) are removed by their tag.
+        let private = String::from_utf8_lossy(ctx.private()).into_owned();
+        let restore_id = private.strip_prefix("restore-id=");
+        if let Some(restore_id) = restore_id {
+            // A copy that did not succeed may have left partial files: a create of the same
+            // restore later in this apply (the replacement of a tainted object) replaces them.
+            if state.get("status").as_str() != Some("SUCCESS") {
+                self.interrupted
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .insert(restore_id.to_owned());
+            }
+        }
         let Ok(conn) = connection(ctx) else {
             return Diagnostics::new();
         };
-        let private = String::from_utf8_lossy(ctx.private()).into_owned();
-        if let Some(restore_id) = private.strip_prefix("restore-id=") {
+        if let Some(restore_id) = restore_id {
+            let file_systems: Vec<&str> = ["source_file_system_id", "target_file_system_id"]
+                .iter()
+                .filter_map(|name| state.get(name).as_str())
+                .collect();
             if let Err(e) = DataSyncRestore::new(&conn.aws, ctx.cancellation().clone())
-                .clean_up_leftovers(restore_id)
+                .clean_up_leftovers(restore_id, &file_systems)
                 .await
             {
                 let mut d = Diagnostics::new();
                 d.warning(
                     "Leftover DataSync objects",
                     format!(
-                        "Could not remove DataSync objects tagged with restore {restore_id}: {e}"
+                        "Could not remove DataSync objects or EFS access points tagged with restore {restore_id}: {e}"
                     ),
                 );
                 return d;
             }
         }
-        let _ = state;
         Diagnostics::new()
     }
 
@@ -844,6 +882,7 @@ impl Resource for ProfileRestoreResource {
             tables: tables(&conn),
             cancel: ctx.cancellation().clone(),
             request: None,
+            interrupted: Vec::new(),
         };
         let entry = match restore.latest_restore(&target).await {
             Ok(Some(entry)) => entry,

@@ -141,6 +141,9 @@ pub struct ProfileRestore<'a> {
     pub cancel: CancellationToken,
     /// The declaration that asked for the restore (JSON), recorded in the history.
     pub request: Option<String>,
+    /// Restore ids ([`restore_id`]) the caller knows an interrupted attempt of: the provider
+    /// remembers the failed object it destroyed just before creating its replacement.
+    pub interrupted: Vec<String>,
 }
 
 impl<'a> ProfileRestore<'a> {
@@ -441,6 +444,21 @@ impl<'a> ProfileRestore<'a> {
         let restore_id = restore_id(&source_dir, &resolved_target);
         let target_key = resolved_target.home.key.clone();
         let mut warnings = Vec::new();
+        // Before this attempt's own history row: is this a retry after an interrupted copy?
+        let interrupted = self
+            .earlier_interrupted_attempt(
+                engine,
+                &restore_id,
+                &target_key,
+                &source_dir,
+                &target_dir,
+                &mut warnings,
+            )
+            .await;
+        let options = match &interrupted {
+            Some(_) => options.after_interrupted_attempt(),
+            None => options,
+        };
         self.record(
             &target_key,
             "restore_started",
@@ -467,6 +485,10 @@ impl<'a> ProfileRestore<'a> {
                 DataSyncRestore::new(self.clients, self.cancel.clone())
                     .run(&plan, deadline)
                     .await
+                    .map(|mut exec| {
+                        exec.after_interrupted_attempt = interrupted.clone();
+                        exec
+                    })
             }
             Engine::StateMachine { arn } => {
                 let source_home = resolved_source
@@ -488,11 +510,19 @@ impl<'a> ProfileRestore<'a> {
                     RestoreOptions {
                         wait_for_app: readiness == Readiness::App,
                         requested_by: "provider".into(),
+                        after_interrupted_attempt: interrupted.is_some(),
                         ..RestoreOptions::default()
                     },
                 )
                 .map_err(fail)?;
-                crate::state_machine::run(self.clients, &self.cancel, arn, &request, deadline).await
+                crate::state_machine::run(self.clients, &self.cancel, arn, &request, deadline)
+                    .await
+                    .map(|mut exec| {
+                        if exec.after_interrupted_attempt.is_none() {
+                            exec.after_interrupted_attempt = interrupted.clone();
+                        }
+                        exec
+                    })
             }
         };
         match result {
@@ -503,6 +533,11 @@ impl<'a> ProfileRestore<'a> {
                         .iter()
                         .map(|f| format!("cleanup: {f}")),
                 );
+                if let Some(why) = &execution.after_interrupted_attempt {
+                    warnings.push(format!(
+                        "An earlier attempt of this restore into {target_dir} was interrupted ({why}) and may have left partially copied files. This attempt copied every file again and replaced whatever was at the same path in the target (DataSync OverwriteMode ALWAYS, TransferMode ALL, for this attempt only), so no partial file is kept; files at other paths were not touched."
+                    ));
+                }
                 self.record(
                     &target_key,
                     "restore_succeeded",
@@ -556,6 +591,59 @@ impl<'a> ProfileRestore<'a> {
                 })
             }
         }
+    }
+
+    /// Whether an earlier attempt of this restore (same source directory, same incarnation of
+    /// the target) may have left partially copied files: the caller saw it fail, its DataSync
+    /// objects were left behind (the provider was killed mid-copy; they are deleted here), or
+    /// the history records it started a copy that did not succeed. `None` when nothing says so.
+    async fn earlier_interrupted_attempt(
+        &self,
+        engine: &Engine,
+        restore_id: &str,
+        target_key: &HomeKey,
+        source: &HomeDirectory,
+        target: &HomeDirectory,
+        warnings: &mut Vec<String>,
+    ) -> Option<String> {
+        let mut why = None;
+        if self.interrupted.iter().any(|id| id == restore_id) {
+            why = Some("the failed attempt this apply replaced".to_owned());
+        }
+        if *engine == Engine::DataSync {
+            let file_systems = [
+                source.file_system_id.as_str(),
+                target.file_system_id.as_str(),
+            ];
+            match DataSyncRestore::new(self.clients, self.cancel.clone())
+                .clean_up_leftovers(restore_id, &file_systems)
+                .await
+            {
+                Ok(0) => {}
+                Ok(n) => {
+                    why.get_or_insert_with(|| {
+                        format!("it left {n} DataSync or EFS objects behind, deleted now")
+                    });
+                }
+                Err(e) => warnings.push(format!(
+                    "cleanup: objects an earlier attempt of restore {restore_id} left behind could not all be removed: {e}"
+                )),
+            }
+        }
+        if why.is_none() {
+            if let Some(table) = &self.tables.history {
+                let history = HistoryTable::new(self.clients.dynamodb.clone(), table);
+                match history.list(target_key, Some(HISTORY_LOOKBACK)).await {
+                    Ok(entries) => why = interrupted_attempt(&entries, source, target),
+                    // No history table: nothing recorded, nothing to learn.
+                    Err(e) if e.code() == Some("ResourceNotFoundException") => {}
+                    Err(e) => warnings.push(format!(
+                        "the history of {target_key} could not be read to tell whether an earlier attempt was interrupted: {e}"
+                    )),
+                }
+            }
+        }
+        why
     }
 
     /// Appends a history row; a missing history table is a warning, never a failed restore.
@@ -680,4 +768,123 @@ pub fn restore_id(source: &HomeDirectory, target: &ResolvedTarget) -> String {
     hash.update(target.home.created_at.as_deref().unwrap_or_default());
     let digest = hex::encode(hash.finalize());
     format!("r-{}", &digest[..20])
+}
+
+/// How many history rows of the target are read to find an interrupted attempt.
+const HISTORY_LOOKBACK: usize = 50;
+
+/// The rule for "retry after an interrupted copy", on a home's history (newest first): among
+/// the rows of this copy (same source directory, same target directory), since the latest
+/// success, a failure that had started a copy (it names an execution), or a start whose end was
+/// never recorded (the provider or Lambda died), means files may be partially copied. A failure
+/// before any copy (no execution) copied nothing. A success ends the search: a later restore
+/// of the same copy (new `triggers`) keeps the user's files again.
+pub fn interrupted_attempt(
+    entries_newest_first: &[HistoryEntry],
+    source: &HomeDirectory,
+    target: &HomeDirectory,
+) -> Option<String> {
+    let same_copy = |e: &&HistoryEntry| {
+        e.file_system_id.as_deref() == Some(target.file_system_id.as_str())
+            && e.uid == Some(i64::from(target.uid.get()))
+            && e.source_file_system_id.as_deref() == Some(source.file_system_id.as_str())
+            && e.source_uid == Some(i64::from(source.uid.get()))
+    };
+    // Whether the start being looked for (older than the rows seen so far) has a recorded end.
+    let mut ended = false;
+    for entry in entries_newest_first.iter().filter(same_copy) {
+        match entry.event.as_str() {
+            "restore_succeeded" => return None,
+            "restore_failed" => match &entry.execution {
+                Some(execution) => {
+                    return Some(format!(
+                        "execution {execution} ended {}",
+                        entry.status.as_deref().unwrap_or("without success")
+                    ));
+                }
+                None => ended = true,
+            },
+            "restore_started" if !ended => {
+                return Some("a restore started but never recorded how it ended".to_owned());
+            }
+            "restore_started" => ended = false,
+            _ => {}
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FS: &str = "fs-0123456789abcdef0";
+
+    fn dir(uid: i64) -> HomeDirectory {
+        HomeDirectory::new(FS, Uid::new(uid).unwrap()).unwrap()
+    }
+
+    /// A history row of the copy 200000 -> `target`.
+    fn row(event: &str, target: i64, execution: Option<&str>) -> HistoryEntry {
+        let home = HomeKey::new("studio", HomeKind::User, "alice").unwrap();
+        let mut entry = HistoryEntry::new(&home, event);
+        entry.file_system_id = Some(FS.into());
+        entry.uid = Some(target);
+        entry.source_file_system_id = Some(FS.into());
+        entry.source_uid = Some(200000);
+        entry.execution = execution.map(str::to_owned);
+        entry.status = execution.map(|_| "ERROR".to_owned());
+        entry
+    }
+
+    fn interrupted(newest_first: &[HistoryEntry]) -> Option<String> {
+        interrupted_attempt(newest_first, &dir(200000), &dir(200005))
+    }
+
+    #[test]
+    fn a_copy_that_failed_or_never_ended_makes_the_next_attempt_replace_partial_files() {
+        // Nothing recorded: a first restore keeps the user's files.
+        assert_eq!(interrupted(&[]), None);
+        // A DataSync execution that ended in ERROR (or was cancelled) may have written part of
+        // a file.
+        let failed = [
+            row("restore_failed", 200005, Some("arn:exec-1")),
+            row("restore_started", 200005, None),
+        ];
+        assert!(interrupted(&failed).is_some_and(|why| why.contains("arn:exec-1")));
+        // A start with no end: the provider or Lambda died mid-copy.
+        assert!(interrupted(&[row("restore_started", 200005, None)]).is_some());
+        let killed_then_failed_early = [
+            row("restore_failed", 200005, None),
+            row("restore_started", 200005, None),
+            row("restore_started", 200005, None),
+        ];
+        assert!(interrupted(&killed_then_failed_early).is_some());
+    }
+
+    #[test]
+    fn a_success_or_a_failure_before_any_copy_keeps_the_users_files() {
+        // Failed before DataSync started (no execution): nothing was copied.
+        let early = [
+            row("restore_failed", 200005, None),
+            row("restore_started", 200005, None),
+        ];
+        assert_eq!(interrupted(&early), None);
+        // After a success, a new restore of the same copy (changed triggers) never overwrites.
+        let succeeded_after_a_failure = [
+            row("restore_succeeded", 200005, Some("arn:exec-2")),
+            row("restore_started", 200005, None),
+            row("restore_failed", 200005, Some("arn:exec-1")),
+            row("restore_started", 200005, None),
+        ];
+        assert_eq!(interrupted(&succeeded_after_a_failure), None);
+        // Another copy's failure (an earlier incarnation of the target, another source) says
+        // nothing about this one.
+        let mut other_source = row("restore_failed", 200005, Some("arn:exec-3"));
+        other_source.source_uid = Some(199995);
+        assert_eq!(
+            interrupted(&[other_source, row("restore_failed", 200010, Some("arn:x"))]),
+            None
+        );
+    }
 }

@@ -14,7 +14,8 @@
 //!   "options": { "excludes": "*/.ipynb_checkpoints", "wait_for_app": true,
 //!                "target_ready_checks": 120, "target_ready_interval_seconds": 30,
 //!                "transfer_polls": 2880, "transfer_poll_seconds": 30,
-//!                "clear_restore_from": false, "requested_by": "stream-processor" }
+//!                "clear_restore_from": false, "requested_by": "stream-processor",
+//!                "after_interrupted_attempt": false }
 //! }
 //! ```
 //!
@@ -83,6 +84,12 @@ pub struct RestoreOptions {
     /// Who started the workflow (`stream-processor`, `reconciler`, `provider`): for the
     /// history and the notification.
     pub requested_by: String,
+    /// An earlier attempt of this copy was interrupted and may have left partial files: copy
+    /// every file again and replace what is at its path
+    /// ([`crate::restore::TransferOptions::after_interrupted_attempt`]). Absent in requests of
+    /// older starters, which the workflow reads as `false`.
+    #[serde(default)]
+    pub after_interrupted_attempt: bool,
 }
 
 impl Default for RestoreOptions {
@@ -98,6 +105,7 @@ impl Default for RestoreOptions {
             transfer_poll_seconds: 30,
             clear_restore_from: false,
             requested_by: "provider".to_owned(),
+            after_interrupted_attempt: false,
         }
     }
 }
