@@ -10,8 +10,8 @@ use aws_sdk_sagemaker::error::DisplayErrorContext;
 use aws_sdk_sagemaker::types::{AppType, AuthMode, UserSettings};
 use serde_json::{Value, json};
 use studio_e2e::{
-    ACCOUNT_ID, Clients, Emulator, Provider, Terraform, eventually, lambda_zip, repo_root,
-    unique_name,
+    ACCOUNT_ID, Clients, Emulator, LeakScope, Provider, Terraform, eventually, lambda_zip,
+    repo_root, unique_name,
 };
 
 /// Event delivery, a cold start of a dev binary, and a workflow polling every second.
@@ -409,7 +409,23 @@ async fn the_reconciler_restores_a_recreation_the_events_missed() {
     delete_profile(aws, &path.domain_id, "carol").await;
     let new_uid = create_profile(aws, &path.domain_id, "carol").await;
     create_app(aws, &path.domain_id, "carol").await;
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    // Before checking that nothing happened, make sure the event processor has had its chance:
+    // with the rule enabled again, a later event (dave's creation) is delivered and processed.
+    // Had carol's events been delivered, they would have reached the function before dave's.
+    aws.eventbridge
+        .enable_rule()
+        .name(format!("{}-profile-created", path.prefix))
+        .send()
+        .await
+        .expect("enabling the event rule again");
+    let dave_uid = create_profile(aws, &path.domain_id, "dave").await;
+    let dave_home = format!("{}/user/dave", domain_name(aws, &path.domain_id).await);
+    path.row_when(
+        &dave_home,
+        "dave's row, from an event after carol's",
+        |row| row["uid"] == json!(dave_uid.parse::<u64>().unwrap()),
+    )
+    .await;
     let row = path.row_when(&home, "carol's row", |_| true).await;
     assert_eq!(
         row["uid"],
@@ -590,6 +606,16 @@ async fn a_burst_of_restores_queues_for_datasync_slots_instead_of_failing() {
             "for everyone"
         );
     }
+    // The burst queued: at least one restore was refused a slot (its AcquireSlot condition
+    // failed, as seen in its execution history) and went on to finish after waiting.
+    let mut refusals = Vec::new();
+    for (arn, _) in &executions {
+        refusals.push(refused_slot_acquires(aws, arn).await);
+    }
+    assert!(
+        refusals.iter().any(|&n| n > 0),
+        "six restores through two slots, and none waited for one: refused acquires per execution {refusals:?}"
+    );
     // Every slot was released.
     let slots = aws
         .dynamodb
@@ -689,60 +715,54 @@ fn glibc_versions_are_read_from_version_strings() {
     assert_eq!(glibc_versions(fake).into_iter().max(), Some((2, 34, 0)));
 }
 
-/// Nothing the execution created is left: no DataSync task named after it, no location and no
-/// EFS access point tagged with it (the workflow names and tags everything it creates).
+/// Nothing the execution created is left: no DataSync task, location or unfinished task
+/// execution, and no EFS access point on the domain's file system, named or tagged after it
+/// (the workflow names and tags everything it creates), nor anything those lead to.
 async fn assert_cleaned_up(aws: &Clients, execution: &str, file_system_id: &str) {
     let name = execution.rsplit(':').next().unwrap();
-    let tasks = aws
-        .datasync
-        .list_tasks()
-        .max_results(100)
-        .send()
-        .await
-        .expect("listing tasks");
-    for task in tasks.tasks() {
-        assert_ne!(
-            task.name(),
-            Some(name),
-            "task {:?} of {name} was left behind",
-            task.task_arn()
-        );
-    }
-    let locations = aws
-        .datasync
-        .list_locations()
-        .max_results(100)
-        .send()
-        .await
-        .expect("listing locations");
-    for location in locations.locations() {
-        let arn = location.location_arn().unwrap_or_default();
-        let tags = aws
-            .datasync
-            .list_tags_for_resource()
-            .resource_arn(arn)
+    LeakScope::marked(name)
+        .with_access_points_on(file_system_id)
+        .assert_none_left(aws)
+        .await;
+}
+
+/// How many times the execution's `AcquireSlot` state was refused a slot (the condition of its
+/// DynamoDB update failed), from the execution's history (all pages).
+async fn refused_slot_acquires(aws: &Clients, execution: &str) -> usize {
+    let mut refused = 0;
+    let mut state = String::new();
+    let mut token = None;
+    loop {
+        let page = aws
+            .sfn
+            .get_execution_history()
+            .execution_arn(execution)
+            .set_next_token(token.take())
             .send()
-            .await;
-        if let Ok(tags) = tags {
-            assert!(
-                !tags.tags().iter().any(|t| t.value() == Some(name)),
-                "location {arn} of {name} was left behind"
-            );
+            .await
+            .unwrap_or_else(|e| {
+                panic!(
+                    "reading the history of {execution}: {}",
+                    aws_sdk_sfn::error::DisplayErrorContext(e)
+                )
+            });
+        for event in page.events() {
+            if let Some(entered) = event.state_entered_event_details() {
+                state = entered.name().to_owned();
+            }
+            if state == "AcquireSlot"
+                && event
+                    .task_failed_event_details()
+                    .and_then(|f| f.error())
+                    .is_some_and(|e| e == "DynamoDB.ConditionalCheckFailedException")
+            {
+                refused += 1;
+            }
         }
-    }
-    let points = aws
-        .efs
-        .describe_access_points()
-        .file_system_id(file_system_id)
-        .send()
-        .await
-        .expect("listing access points");
-    for point in points.access_points() {
-        assert!(
-            !point.tags().iter().any(|t| t.value() == name),
-            "access point {:?} of {name} was left behind",
-            point.access_point_id()
-        );
+        match page.next_token() {
+            Some(t) if !t.is_empty() => token = Some(t.to_owned()),
+            _ => return refused,
+        }
     }
 }
 
