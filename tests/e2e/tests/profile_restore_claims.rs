@@ -167,9 +167,9 @@ resource "studio_profile_restore" "alice" {{
             .filter(|l| l.contains("# forces replacement"))
             .collect();
         assert!(
-            forcing
-                .iter()
-                .any(|l| l.trim_start_matches([' ', '~', '+', '-']).starts_with(attribute)),
+            forcing.iter().any(|l| l
+                .trim_start_matches([' ', '~', '+', '-'])
+                .starts_with(attribute)),
             "the plan names {attribute} as what forces the replacement:\n{text}"
         );
     }
@@ -194,10 +194,14 @@ resource "studio_profile_restore" "alice" {{
     let started_at = tf.attribute(ALICE, "started_at");
 
     // timeouts: an in-place update that copies nothing.
-    tf.write("main.tf", &f.resource("  timeouts {\n    create = \"2h\"\n  }"));
+    tf.write(
+        "main.tf",
+        &f.resource("  timeouts {\n    create = \"2h\"\n  }"),
+    );
     let plan = tf.assert_plan_changes();
     assert!(
-        plan.text().contains(&format!("{ALICE} will be updated in-place"))
+        plan.text()
+            .contains(&format!("{ALICE} will be updated in-place"))
             && !plan.text().contains("must be replaced"),
         "{}",
         plan.text()
@@ -214,7 +218,9 @@ resource "studio_profile_restore" "alice" {{
     // A replacement runs the restore again: a new DataSync execution.
     tf.write(
         "main.tf",
-        &f.resource("  timeouts {\n    create = \"2h\"\n  }\n  triggers = { requested = \"again\" }"),
+        &f.resource(
+            "  timeouts {\n    create = \"2h\"\n  }\n  triggers = { requested = \"again\" }",
+        ),
     );
     tf.apply();
     assert_ne!(
@@ -233,7 +239,10 @@ async fn a_missing_history_table_is_only_a_warning() {
     let missing = studio_e2e::unique_name("no-such-history");
     let tf = Terraform::new(&f.emulator);
     tf.write_providers(&[Provider::Studio]);
-    tf.write("tables_override.tf", &tables_override(&f.tables.0, &missing));
+    tf.write(
+        "tables_override.tf",
+        &tables_override(&f.tables.0, &missing),
+    );
     tf.write("main.tf", &f.resource(""));
     tf.init();
     let out = tf.apply();
@@ -244,7 +253,10 @@ async fn a_missing_history_table_is_only_a_warning() {
         text.contains("Warning:") && text.contains("not recorded in the history"),
         "the missing history table is reported as a warning:\n{out}"
     );
-    assert!(text.contains(&missing), "the warning names the table:\n{out}");
+    assert!(
+        text.contains(&missing),
+        "the warning names the table:\n{out}"
+    );
     assert!(!text.contains("Error:"), "{out}");
     tf.assert_plan_empty();
 }
@@ -440,7 +452,10 @@ async fn readiness_app_waits_for_an_app_in_service() {
         .creation_time
         .expect("a creation time");
     let (ok, out, err) = apply.finish(Duration::from_secs(240)).await;
-    assert!(ok, "the apply succeeds once an app is in service:\n{out}\n{err}");
+    assert!(
+        ok,
+        "the apply succeeds once an app is in service:\n{out}\n{err}"
+    );
     assert!(f.restored());
     let started = tf.attribute(ALICE, "started_at");
     let started = aws_smithy_types_parse(&started);
@@ -476,7 +491,8 @@ async fn a_gone_target_plans_a_create_whose_apply_fails_until_it_exists_again() 
     let text = flat(plan.text(), &plan.output.stderr);
     assert!(text.contains(&format!("{ALICE} will be created")), "{text}");
     assert!(
-        text.contains("Warning: Target not found yet") && text.contains("with studio_profile_restore.alice"),
+        text.contains("Warning: Target not found yet")
+            && text.contains("with studio_profile_restore.alice"),
         "the plan warns that the target does not exist:\n{text}"
     );
     let out = tf.apply_fails();
@@ -506,11 +522,17 @@ async fn a_gone_target_plans_a_create_whose_apply_fails_until_it_exists_again() 
 #[ignore = "needs the emulator: scripts/test runs it"]
 async fn source_uid_zero_is_refused_at_plan_on_the_attribute() {
     let f = Fixture::new("claims-uid0").await;
-    let tf = f.terraform_with(&f.resource("").replace(&format!("uid               = {}", f.old_uid), "uid               = 0"));
+    let tf = f.terraform_with(&f.resource("").replace(
+        &format!("uid               = {}", f.old_uid),
+        "uid               = 0",
+    ));
     let out = tf.plan_fails();
     let text = flat(&out.stdout, &out.stderr);
     assert_eq!(text.matches("Error:").count(), 1, "one diagnostic:\n{out}");
-    assert!(text.contains("source.uid"), "the diagnostic names source.uid:\n{out}");
+    assert!(
+        text.contains("source.uid"),
+        "the diagnostic names source.uid:\n{out}"
+    );
     assert!(f.locations_on_fs().await.is_empty() && f.access_points().await.is_empty());
 }
 
@@ -554,7 +576,10 @@ async fn a_restore_between_two_identity_center_users_is_refused() {
         .home_efs_file_system_id
         .unwrap();
     let mut uids = Vec::new();
-    for (profile, person) in [("carol", "carol@example.com"), ("alice", "alice@example.com")] {
+    for (profile, person) in [
+        ("carol", "carol@example.com"),
+        ("alice", "alice@example.com"),
+    ] {
         aws.sagemaker
             .create_user_profile()
             .domain_id(&domain_id)
@@ -576,8 +601,14 @@ async fn a_restore_between_two_identity_center_users_is_refused() {
                 .unwrap(),
         );
     }
-    write_file(&emulator.home_dir(&fs, &uids[0]).join("private.txt"), "carol's\n");
-    let tables = (studio_e2e::unique_name("users"), studio_e2e::unique_name("history"));
+    write_file(
+        &emulator.home_dir(&fs, &uids[0]).join("private.txt"),
+        "carol's\n",
+    );
+    let tables = (
+        studio_e2e::unique_name("users"),
+        studio_e2e::unique_name("history"),
+    );
     create_table(&aws, &tables.0, None).await;
     create_table(&aws, &tables.1, Some("at")).await;
     let tf = Terraform::new(&emulator);
@@ -599,14 +630,28 @@ resource "studio_profile_restore" "alice" {{
     let text = flat(&out.stdout, &out.stderr);
     assert_eq!(text.matches("Error:").count(), 1, "one diagnostic:\n{out}");
     assert!(
-        text.contains("carol@example.com") && text.contains("alice@example.com") && text.contains("same person"),
+        text.contains("carol@example.com")
+            && text.contains("alice@example.com")
+            && text.contains("same person"),
         "the diagnostic names both people:\n{out}"
     );
     assert!(tf.state_list().is_empty(), "nothing is saved");
     assert!(
-        !emulator.home_dir(&fs, &uids[1]).join("private.txt").exists(),
+        !emulator
+            .home_dir(&fs, &uids[1])
+            .join("private.txt")
+            .exists(),
         "nothing was copied"
     );
-    let aps = aws.efs.describe_access_points().file_system_id(&fs).send().await.unwrap();
-    assert!(aps.access_points().is_empty(), "nothing was created: {aps:?}");
+    let aps = aws
+        .efs
+        .describe_access_points()
+        .file_system_id(&fs)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        aps.access_points().is_empty(),
+        "nothing was created: {aps:?}"
+    );
 }

@@ -43,11 +43,11 @@ async fn what_a_restore_creates_logs_nothing_uses_tls_and_is_tagged() {
         "file paths stay out of the logs: {options:?}"
     );
     let task_tags = datasync_tags(&f.aws, &task).await.expect("the task exists");
-    let restore_id = task_tags
+    let id = task_tags
         .get(RESTORE_TAG)
         .unwrap_or_else(|| panic!("the task is tagged {RESTORE_TAG}: {task_tags:?}"))
         .clone();
-    assert!(restore_id.starts_with("r-"), "{restore_id}");
+    assert!(id.starts_with("r-"), "{id}");
     assert_eq!(locations.len(), 2);
     for location in &locations {
         let efs = f
@@ -64,11 +64,7 @@ async fn what_a_restore_creates_logs_nothing_uses_tls_and_is_tagged() {
             "{location} uses TLS in transit: {efs:?}"
         );
         let tags = datasync_tags(&f.aws, location).await.expect("it exists");
-        assert_eq!(
-            tags.get(RESTORE_TAG),
-            Some(&restore_id),
-            "{location} is tagged"
-        );
+        assert_eq!(tags.get(RESTORE_TAG), Some(&id), "{location} is tagged");
     }
     let aps = f
         .aws
@@ -91,15 +87,15 @@ async fn what_a_restore_creates_logs_nothing_uses_tls_and_is_tagged() {
     assert!(
         ap.tags()
             .iter()
-            .any(|t| t.key() == RESTORE_TAG && t.value() == restore_id),
+            .any(|t| t.key() == RESTORE_TAG && t.value() == id),
         "the access point is tagged: {ap:?}"
     );
 
     switches.set(json!({"datasync_hold_executions": false}));
     let (ok, out, err) = apply.finish(Duration::from_secs(120)).await;
     assert!(ok, "{out}\n{err}");
-    assert_eq!(restore_id(&tf, ALICE), restore_id, "the state keeps the id");
-    f.assert_nothing_leaked(&restore_id).await;
+    assert_eq!(restore_id(&tf, ALICE), id, "the state keeps the id");
+    f.assert_nothing_leaked(&id).await;
 }
 
 /// Failures and timeouts: "The create timeout runs out during the copy: the DataSync execution
@@ -126,7 +122,9 @@ async fn the_create_timeout_during_a_copy_cancels_cleans_up_and_taints() {
         "the diagnostic says the timeout cancelled the execution:\n{text}"
     );
     assert!(
-        text.contains("No DataSync task, location or access point of this restore was left behind."),
+        text.contains(
+            "No DataSync task, location or access point of this restore was left behind."
+        ),
         "{text}"
     );
 
@@ -166,10 +164,8 @@ async fn the_create_timeout_during_a_copy_cancels_cleans_up_and_taints() {
     );
     // "with transfer_mode = "CHANGED", only what is still missing is copied": entries of the
     // source minus the files the cancelled copy already wrote in full (same size and mtime).
-    let (entries, complete) = entries_and_complete_files(
-        &f.emulator.home_dir(&f.fs, &f.old_uid),
-        &f.new_home(),
-    );
+    let (entries, complete) =
+        entries_and_complete_files(&f.emulator.home_dir(&f.fs, &f.old_uid), &f.new_home());
     tf.apply();
     assert!(f.restored());
     let transferred: usize = tf.attribute(ALICE, "files_transferred").parse().unwrap();
@@ -182,7 +178,10 @@ async fn the_create_timeout_during_a_copy_cancels_cleans_up_and_taints() {
 
 /// The number of entries (files, directories, links) under `source`, and how many of its
 /// regular files `target` already holds with the same size and mtime.
-fn entries_and_complete_files(source: &std::path::Path, target: &std::path::Path) -> (usize, usize) {
+fn entries_and_complete_files(
+    source: &std::path::Path,
+    target: &std::path::Path,
+) -> (usize, usize) {
     let (mut entries, mut complete) = (0, 0);
     let mut stack = vec![std::path::PathBuf::new()];
     while let Some(relative) = stack.pop() {

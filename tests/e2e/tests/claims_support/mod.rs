@@ -213,7 +213,14 @@ resource "studio_profile_restore" "alice" {{
     pub async fn live_task(&self) -> Option<(String, Vec<String>)> {
         let ours = self.locations_on_fs().await;
         for task in all_tasks(&self.aws).await {
-            let Ok(d) = self.aws.datasync.describe_task().task_arn(&task).send().await else {
+            let Ok(d) = self
+                .aws
+                .datasync
+                .describe_task()
+                .task_arn(&task)
+                .send()
+                .await
+            else {
                 continue; // deleted since it was listed
             };
             let locations: Vec<String> = [d.source_location_arn(), d.destination_location_arn()]
@@ -717,6 +724,35 @@ pub async fn copy_in_flight(
     f: &Fixture,
     apply: &mut BackgroundApply,
 ) -> (String, Vec<String>, String) {
+    execution_of(f, apply, &["TRANSFERRING"]).await
+}
+
+/// Waits until a DataSync execution of `f`'s restore has started and not ended. The restore
+/// workflow reads an execution's status only every `transfer_poll_seconds`, so it is in flight
+/// long before anyone sees it TRANSFERRING.
+pub async fn copy_started(
+    f: &Fixture,
+    apply: &mut BackgroundApply,
+) -> (String, Vec<String>, String) {
+    execution_of(
+        f,
+        apply,
+        &[
+            "QUEUED",
+            "LAUNCHING",
+            "PREPARING",
+            "TRANSFERRING",
+            "VERIFYING",
+        ],
+    )
+    .await
+}
+
+async fn execution_of(
+    f: &Fixture,
+    apply: &mut BackgroundApply,
+    statuses: &[&str],
+) -> (String, Vec<String>, String) {
     let started = Instant::now();
     loop {
         if let Some((task, locations)) = f.live_task().await {
@@ -730,16 +766,16 @@ pub async fn copy_in_flight(
             if let Some(arn) = executions.ok().and_then(|e| {
                 e.task_executions()
                     .iter()
-                    .find(|e| e.status().is_some_and(|s| s.as_str() == "TRANSFERRING"))
+                    .find(|e| e.status().is_some_and(|s| statuses.contains(&s.as_str())))
                     .and_then(|e| e.task_execution_arn().map(str::to_owned))
             }) {
                 return (task, locations, arn);
             }
         }
-        apply.assert_running("before the copy was in flight");
+        apply.assert_running(&format!("before a copy was {statuses:?}"));
         assert!(
             started.elapsed() < Duration::from_secs(120),
-            "no DataSync execution of this restore was in flight within 120 s"
+            "no DataSync execution of this restore was {statuses:?} within 120 s"
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
