@@ -11,6 +11,7 @@ use studio_core::profile_restore::{
 use studio_core::restore::{
     DataSyncRestore, OverwriteMode, Ownership, TransferMode, TransferOptions, VerifyMode,
 };
+use studio_core::workflow::EXECUTION_TAG;
 use studio_core::{Error, Uid};
 use tfplugin::diagnostics::{AttributePath, Diagnostic, Diagnostics};
 use tfplugin::plan::PlannedChange;
@@ -546,6 +547,13 @@ impl Resource for ProfileRestoreResource {
         ctx: &Context,
     ) -> Diagnostics {
         let mut diags = Diagnostics::new();
+        // Adding or removing the whole `network` block changes where DataSync runs just as
+        // changing one of its attributes does; the generic planner compares attributes only
+        // where the block exists on both sides.
+        let network = AttributePath::attribute("network");
+        if !prior.is_null() && !plan.is_destroy() && plan.get(&network) != prior.get("network") {
+            plan.require_replace(network);
+        }
         if !config.get("target").is_fully_known() || !config.get("source").is_fully_known() {
             return diags;
         }
@@ -747,11 +755,25 @@ impl Resource for ProfileRestoreResource {
                 if let Some(exec) = execution.as_ref().filter(|e| !e.execution_arn.is_empty()) {
                     detail.push_str(&format!("\n\nExecution: {}", exec.execution_arn));
                 }
-                detail.push_str(if cleaned_up {
-                    "\n\nNo DataSync task, location or access point of this restore was left behind."
+                // A stopped workflow execution runs none of its clean-up states: what it had
+                // created stays, and only its tag finds it.
+                let stopped_workflow = match (&engine, &execution) {
+                    (Engine::StateMachine { .. }, Some(exec)) if exec.status == "ABORTED" => {
+                        exec.execution_arn.rsplit(':').next()
+                    }
+                    _ => None,
+                };
+                if let Some(name) = stopped_workflow {
+                    detail.push_str(&format!(
+                        "\n\nThe workflow execution was stopped, so its own clean-up did not run: delete the DataSync task, locations and EFS access point tagged {EXECUTION_TAG} = {name} by hand."
+                    ));
                 } else {
-                    "\n\nSome DataSync objects or EFS access points of this restore could not be deleted: the warnings name them; delete them by hand."
-                });
+                    detail.push_str(if cleaned_up {
+                        "\n\nNo DataSync task, location or access point of this restore was left behind."
+                    } else {
+                        "\n\nSome DataSync objects or EFS access points of this restore could not be deleted: the warnings name them; delete them by hand."
+                    });
+                }
                 let mut d = Diagnostic::error(
                     format!("Restore into {target_name} failed", target_name = id),
                     detail,
