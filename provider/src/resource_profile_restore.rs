@@ -4,9 +4,11 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
+use studio_core::error::Subject;
 use studio_core::home::HomeKind;
 use studio_core::profile_restore::{
-    Engine, Failure, HomeRef, NetworkSpec, Outcome, ProfileRestore, Readiness, SourceSpec, Tables,
+    Consent, Engine, Failure, HomeRef, NetworkSpec, Outcome, ProfileRestore, Readiness, SourceSpec,
+    Tables,
 };
 use studio_core::restore::{
     DataSyncRestore, OverwriteMode, Ownership, TransferMode, TransferOptions, VerifyMode,
@@ -22,6 +24,27 @@ use tfplugin::validators;
 use tfplugin::value::Value;
 
 use crate::provider::{StudioClients, clients as connection};
+
+/// The attribute a core error is about: the side it names as its subject, else `fallback`.
+fn path_of(err: &Error, fallback: Option<AttributePath>) -> Option<AttributePath> {
+    match err.subject() {
+        Some(Subject::Source) => Some(AttributePath::attribute("source")),
+        Some(Subject::Target) => Some(AttributePath::attribute("target")),
+        None => fallback,
+    }
+}
+
+/// The attribute that lets a restore copy another person's files or a live home.
+const ALLOW_DIFFERENT_OWNER: &str = "allow_different_owner";
+
+/// Whom the configuration lets the restore copy to.
+fn consent(config: &Value) -> Consent {
+    if config.get(ALLOW_DIFFERENT_OWNER).as_bool() == Some(true) {
+        Consent::AllowDifferentOwner
+    } else {
+        Consent::Declared
+    }
+}
 
 /// An error diagnostic from a core error, at `path` when it concerns one attribute.
 fn error_at(summary: &str, err: &Error, path: Option<AttributePath>) -> Diagnostic {
@@ -316,8 +339,16 @@ fn request_json(config: &Value, ty: &Type) -> String {
         "ownership": pick("ownership"),
         "readiness": pick("readiness"),
         "triggers": pick("triggers"),
+        "allow_different_owner": pick("allow_different_owner"),
     })
     .to_string()
+}
+
+fn describe_owner(owner: Option<&studio_core::owner::Owner>) -> String {
+    owner.map_or_else(
+        || "an owner nobody recorded".to_owned(),
+        ToString::to_string,
+    )
 }
 
 fn resource_id(target: &HomeRef) -> String {
@@ -475,6 +506,12 @@ impl Resource for ProfileRestoreResource {
                     .description("When the target's home directory counts as ready: `profile` (default), the profile or space is InService with a uid; `app`, one of its apps is also InService (Studio Classic creates the directory with the first app)."),
             )
             .attribute(
+                Attribute::bool(ALLOW_DIFFERENT_OWNER)
+                    .optional()
+                    .requires_replace()
+                    .description("Copy even when the source belongs to someone other than the target's owner, or is the current home directory of another live profile or space. Off by default: a home directory is only restored to the same person (the IAM Identity Center user where the domain uses it, else the profile name; a private space's owner profile; a shared space's domain). Set it only after checking whose files the source holds: the plan shows it, and warns with both owners."),
+            )
+            .attribute(
                 Attribute::map_of_strings("triggers")
                     .optional()
                     .requires_replace()
@@ -603,16 +640,37 @@ impl Resource for ProfileRestoreResource {
                     };
                     diags.push(Diagnostic::warning("Target not found yet", detail).at(path));
                 }
-                Some(_) => {
-                    // Whether the source is the target's own directory is decided at apply:
-                    // the target may be recreated in the same apply.
+                Some((_, home)) => {
+                    // The one resolver, with every check whose values are known now; apply
+                    // checks again, before anything is created.
                     if let Ok(source) = source_spec(config) {
-                        if let Err(e) = restore.resolve_source(&source, None).await {
-                            diags.push(error_at(
+                        let consent = consent(config);
+                        match restore.resolve_source(&source, Some(home), consent).await {
+                            Err(e) => diags.push(error_at(
                                 "Cannot restore from this source",
                                 &e,
-                                Some(AttributePath::attribute("source")),
-                            ));
+                                path_of(&e, Some(AttributePath::attribute("source"))),
+                            )),
+                            Ok(resolved) if consent == Consent::AllowDifferentOwner => {
+                                if resolved.owner.is_none() || resolved.owner != home.owner {
+                                    diags.push(
+                                        Diagnostic::warning(
+                                            "Restoring someone else's files",
+                                            format!(
+                                                "allow_different_owner = true: the files of {} ({}), which belong to {}, are copied into {} ({}), which belongs to {}.",
+                                                resolved.label,
+                                                resolved.directory,
+                                                describe_owner(resolved.owner.as_ref()),
+                                                home.key,
+                                                home.directory.as_ref().map(ToString::to_string).unwrap_or_else(|| "no directory yet".into()),
+                                                describe_owner(home.owner.as_ref()),
+                                            ),
+                                        )
+                                        .at(AttributePath::attribute(ALLOW_DIFFERENT_OWNER)),
+                                    );
+                                }
+                            }
+                            Ok(_) => {}
                         }
                     }
                 }
@@ -687,6 +745,7 @@ impl Resource for ProfileRestoreResource {
         let result = restore
             .run(
                 &source,
+                consent(config),
                 &target,
                 &engine,
                 &network(config),
@@ -740,6 +799,7 @@ impl Resource for ProfileRestoreResource {
                     diags.warning("Restore cleanup", w);
                 }
                 let path = match &error {
+                    e if e.subject().is_some() => path_of(e, None),
                     Error::NotFound(m) if m.contains("source") => {
                         Some(AttributePath::attribute("source"))
                     }

@@ -5,46 +5,21 @@
 
 use std::time::Duration;
 
-use aws_sdk_dynamodb::types::AttributeValue;
 use sha2::{Digest, Sha256};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use crate::Error;
 use crate::aws::Clients;
-use crate::home::{HomeDirectory, HomeKey, HomeKind, Uid, check_file_system_id};
-use crate::records::{HistoryEntry, HistoryTable, MappingRecord};
+use crate::home::{HomeDirectory, HomeKey};
+use crate::records::{HistoryEntry, HistoryTable, MappingTable};
 use crate::resolve::{Domain, Home, Studio};
 use crate::restore::{
     DataSyncRestore, Network, RestoreExecution, RestoreFailure, RestorePlan, TransferOptions,
 };
+use crate::source::{self as resolver, Target};
+pub use crate::source::{Consent, HomeRef, ResolvedSource, SourceOrigin, SourceSpec};
 use crate::workflow::{Directory, RestoreOptions, RestoreRequest};
-
-/// A profile or space, as the user declares it: by domain id and name.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HomeRef {
-    pub domain_id: String,
-    pub kind: HomeKind,
-    pub name: String,
-}
-
-impl std::fmt::Display for HomeRef {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{} {:?} in domain {}",
-            self.kind, self.name, self.domain_id
-        )
-    }
-}
-
-/// The source, with the optional explicit directory.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SourceSpec {
-    pub home: HomeRef,
-    pub file_system_id: Option<String>,
-    pub uid: Option<Uid>,
-}
 
 /// How the copy runs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,30 +39,11 @@ pub enum Readiness {
     App,
 }
 
-/// Where the source directory was found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SourceOrigin {
-    Explicit,
-    SageMaker,
-    /// The directory the source had before it was recreated (mapping table `previous`).
-    MappingPrevious,
-    MappingTable,
-}
-
 /// The mapping and history tables, when the modules are deployed.
 #[derive(Debug, Clone)]
 pub struct Tables {
     pub mapping: Option<String>,
     pub history: Option<String>,
-}
-
-/// A resolved source.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ResolvedSource {
-    pub directory: HomeDirectory,
-    pub origin: SourceOrigin,
-    pub home: Option<HomeKey>,
-    pub sso_user: Option<String>,
 }
 
 /// A resolved, ready target.
@@ -166,168 +122,55 @@ impl<'a> ProfileRestore<'a> {
             .map(|home| (domain, home)))
     }
 
-    /// Finds the source directory: explicit attributes, else SageMaker, else the mapping table.
-    /// When SageMaker reports the source's current directory and that is the target itself (the
-    /// profile was recreated in place), the directory it had before, from the mapping table, is
-    /// the source.
+    /// Resolves the source of a declared restore (the one resolver, [`crate::source`]) and
+    /// checks it against the target: `target` is the target as SageMaker describes it now
+    /// (`None`: it does not exist yet, so only the source can be resolved; without a directory
+    /// only the live-home rule can be checked). The rest is checked at apply, before anything
+    /// is created.
     pub async fn resolve_source(
         &self,
-        source: &SourceSpec,
-        target_dir: Option<&HomeDirectory>,
+        spec: &SourceSpec,
+        target: Option<&Home>,
+        consent: Consent,
     ) -> Result<ResolvedSource, Error> {
-        if let Some(fs) = &source.file_system_id {
-            check_file_system_id(fs)?;
-        }
-        if let (Some(fs), Some(uid)) = (&source.file_system_id, source.uid) {
-            return Ok(ResolvedSource {
-                directory: HomeDirectory::new(fs, uid)?,
-                origin: SourceOrigin::Explicit,
-                home: None,
-                sso_user: None,
-            });
-        }
         let studio = self.studio();
-        let domain = match studio.domain(&source.home.domain_id).await {
-            Ok(d) => Some(d),
-            Err(Error::NotFound(_)) => None,
-            Err(e) => return Err(e),
+        let mapping = self
+            .tables
+            .mapping
+            .as_deref()
+            .map(|name| MappingTable::new(self.clients.dynamodb.clone(), name));
+        let facts = resolver::gather(&studio, mapping.as_ref(), spec).await?;
+        let target_dir = target.and_then(|t| t.directory.as_ref());
+        let source = resolver::decide(spec, &facts, target_dir)?;
+        let Some(target) = target else {
+            return Ok(source);
         };
-        if let Some(domain) = &domain {
-            if let Some(home) = studio
-                .home(domain, source.home.kind, &source.home.name)
-                .await?
-            {
-                if let Some(dir) = &home.directory {
-                    let dir = HomeDirectory::new(
-                        source
-                            .file_system_id
-                            .as_deref()
-                            .unwrap_or(&dir.file_system_id),
-                        source.uid.unwrap_or(dir.uid),
-                    )?;
-                    if Some(&dir) != target_dir {
-                        return Ok(ResolvedSource {
-                            directory: dir,
-                            origin: SourceOrigin::SageMaker,
-                            home: Some(home.key.clone()),
-                            sso_user: home.sso_user.clone(),
-                        });
-                    }
-                    // Recreated in place: the source is what the home had before.
-                    let record = self.mapping_row(&home.key).await?;
-                    return match record.and_then(|r| r.previous.map(|p| (p, r.sso_user))) {
-                        Some((prev, sso_user)) => Ok(ResolvedSource {
-                            directory: prev.directory,
-                            origin: SourceOrigin::MappingPrevious,
-                            home: Some(home.key.clone()),
-                            sso_user,
-                        }),
-                        None => Err(Error::Refused(format!(
-                            "the source {} resolves to the target's own home directory {dir}, and the mapping table records no earlier directory for it: set source.uid (and source.file_system_id) to the old directory",
-                            source.home
-                        ))),
-                    };
-                }
-            }
-        }
-        // The domain or the profile is gone: the mapping table remembers where it was.
-        let record = self.find_mapping_row(&source.home, domain.as_ref()).await?;
-        match record {
-            Some(r) => match r.directory.clone() {
-                Some(dir) => Ok(ResolvedSource {
-                    directory: HomeDirectory::new(
-                        source
-                            .file_system_id
-                            .as_deref()
-                            .unwrap_or(&dir.file_system_id),
-                        source.uid.unwrap_or(dir.uid),
-                    )?,
-                    origin: SourceOrigin::MappingTable,
-                    home: Some(r.home.clone()),
-                    sso_user: r.sso_user.clone(),
-                }),
-                None => Err(Error::NotFound(format!(
-                    "the mapping table knows the source {} but records no directory for it: set source.file_system_id and source.uid",
-                    source.home
-                ))),
-            },
-            None => Err(Error::NotFound(format!(
-                "cannot find the source {}: {} and the mapping table{} has no row for it. Set source.file_system_id and source.uid to the old home directory",
-                source.home,
-                if domain.is_some() {
-                    "it does not exist in SageMaker"
-                } else {
-                    "the domain no longer exists"
+        let holders = if consent == Consent::AllowDifferentOwner {
+            Vec::new()
+        } else {
+            resolver::live_holders(&studio, &source.directory).await?
+        };
+        match &target.directory {
+            Some(directory) => resolver::check(
+                &source,
+                &Target {
+                    home: target.key.clone(),
+                    directory: directory.clone(),
+                    owner: target.owner.clone(),
+                    marked_refused: false,
                 },
-                self.tables
-                    .mapping
-                    .as_deref()
-                    .map(|t| format!(" {t}"))
-                    .unwrap_or_default()
-            ))),
+                &holders,
+                consent,
+            )?,
+            None => resolver::check_live(
+                &source,
+                &target.key,
+                &target.key.to_string(),
+                &holders,
+                consent,
+            )?,
         }
-    }
-
-    async fn mapping_row(&self, home: &HomeKey) -> Result<Option<MappingRecord>, Error> {
-        let Some(table) = &self.tables.mapping else {
-            return Ok(None);
-        };
-        let table = crate::records::MappingTable::new(self.clients.dynamodb.clone(), table);
-        match table.get(home).await {
-            Err(e) if e.code() == Some("ResourceNotFoundException") => Ok(None),
-            other => other,
-        }
-    }
-
-    /// The mapping row of a home whose domain may be gone: by domain name if the domain exists,
-    /// else by a row that recorded this domain id.
-    async fn find_mapping_row(
-        &self,
-        home: &HomeRef,
-        domain: Option<&Domain>,
-    ) -> Result<Option<MappingRecord>, Error> {
-        if let Some(domain) = domain {
-            return self
-                .mapping_row(&HomeKey::new(&domain.name, home.kind, &home.name)?)
-                .await;
-        }
-        let Some(table) = &self.tables.mapping else {
-            return Ok(None);
-        };
-        let mut start = None;
-        loop {
-            let out = self
-                .clients
-                .dynamodb
-                .scan()
-                .table_name(table)
-                .filter_expression("contains(domain_ids, :d) AND kind = :k AND #n = :n")
-                .expression_attribute_names("#n", "name")
-                .expression_attribute_values(":d", AttributeValue::S(home.domain_id.clone()))
-                .expression_attribute_values(":k", AttributeValue::S(home.kind.as_str().to_owned()))
-                .expression_attribute_values(":n", AttributeValue::S(home.name.clone()))
-                .consistent_read(true)
-                .set_exclusive_start_key(start)
-                .send()
-                .await;
-            let out = match out {
-                Ok(out) => out,
-                Err(e) => {
-                    let err = Error::aws(format!("looking up {home} in table {table}"), &e);
-                    if err.code() == Some("ResourceNotFoundException") {
-                        return Ok(None);
-                    }
-                    return Err(err);
-                }
-            };
-            if let Some(item) = out.items().first() {
-                return MappingRecord::from_item(item).map(Some);
-            }
-            match out.last_evaluated_key() {
-                Some(k) if !k.is_empty() => start = Some(k.clone()),
-                _ => return Ok(None),
-            }
-        }
+        Ok(source)
     }
 
     /// Waits until the target exists with a uid (and, with [`Readiness::App`], an app in
@@ -406,6 +249,7 @@ impl<'a> ProfileRestore<'a> {
     pub async fn run(
         &self,
         source: &SourceSpec,
+        consent: Consent,
         target: &HomeRef,
         engine: &Engine,
         network: &NetworkSpec,
@@ -419,7 +263,7 @@ impl<'a> ProfileRestore<'a> {
             .map_err(Failure::before_copy)?;
         let target_dir = resolved_target.directory.clone();
         let resolved_source = self
-            .resolve_source(source, Some(&target_dir))
+            .resolve_source(source, Some(&resolved_target.home), consent)
             .await
             .map_err(|e| Failure {
                 target: Some(target_dir.clone()),
@@ -434,13 +278,6 @@ impl<'a> ProfileRestore<'a> {
             warnings: Vec::new(),
             restore_id: None,
         };
-        if let (Some(a), Some(b)) = (&resolved_source.sso_user, &resolved_target.home.sso_user) {
-            if a != b {
-                return Err(fail(Error::Refused(format!(
-                    "the source belonged to IAM Identity Center user {a:?}, but the target {target} belongs to {b:?}: a home is only restored to the same person"
-                ))));
-            }
-        }
         let restore_id = restore_id(&source_dir, &resolved_target);
         let target_key = resolved_target.home.key.clone();
         let mut warnings = Vec::new();

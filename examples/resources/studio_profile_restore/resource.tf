@@ -78,3 +78,20 @@ resource "studio_profile_restore" "carol" {
     requested = "2026-11-26"
   }
 }
+
+# dana left; her old notebooks go to erin, a different person. Refused unless declared: the plan
+# shows allow_different_owner and warns with both owners.
+resource "studio_profile_restore" "dana_to_erin" {
+  source = {
+    domain_id         = "d-old0domain1"
+    user_profile_name = "dana"
+    file_system_id    = "fs-0123456789abcdef0"
+    uid               = 200020
+  }
+  target = {
+    domain_id         = "d-new0domain1"
+    user_profile_name = "erin"
+  }
+
+  allow_different_owner = true
+}

@@ -71,6 +71,7 @@ impl Backend for Fake {
             status: "InService".into(),
             directory: uid.map(dir),
             sso_user: None,
+            owner: studio_core::owner::Owner::of_user("IAM", name, None),
             execution_role: None,
             created_at: Some(now()),
         }))
@@ -88,16 +89,19 @@ impl Backend for Fake {
                 record.previous = Some(PreviousDirectory {
                     directory: d,
                     domain_id: record.domain_id.clone(),
+                    owner: record.owner.take(),
                 });
                 record.directory = Some(seen.directory.clone());
                 record.domain_id = Some(seen.domain_id.clone());
                 record.created_at = seen.created_at.clone();
+                record.owner = seen.owner.clone();
                 Observed::Recreated(record.clone())
             }
             None => {
                 record.directory = Some(seen.directory.clone());
                 record.domain_id = Some(seen.domain_id.clone());
                 record.created_at = seen.created_at.clone();
+                record.owner = seen.owner.clone();
                 Observed::Inserted(record.clone())
             }
         };
@@ -112,6 +116,24 @@ impl Backend for Fake {
 
     async fn scan(&self) -> Result<Vec<MappingRecord>, Error> {
         Ok(self.rows.lock().unwrap().values().cloned().collect())
+    }
+
+    async fn mark_refused(
+        &self,
+        record: &MappingRecord,
+        execution_name: &str,
+    ) -> Result<(), Error> {
+        if let Some(row) = self.rows.lock().unwrap().get_mut(&record.home) {
+            row.last_restore = Some(studio_core::records::RestoreOutcome {
+                status: studio_core::records::REFUSED.into(),
+                execution: Some(execution_name.to_owned()),
+                restored_at: None,
+                files_transferred: None,
+                bytes_written: None,
+                duration_ms: None,
+            });
+        }
+        Ok(())
     }
 
     async fn start(&self, request: &RestoreRequest) -> Result<Started, Error> {
