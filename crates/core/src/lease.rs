@@ -71,7 +71,11 @@ pub fn is_execution(holder: &str) -> bool {
 /// What stands between `me` and the lease at `now`: `None` when it is free (no holder, `me`, or
 /// a process lease that expired), else the holder. A workflow execution's lease is decided by
 /// whether the execution still runs, which the caller asks Step Functions.
-pub fn blocking<'a>(current: Option<&'a LeaseState>, me: &str, now: &str) -> Option<&'a LeaseState> {
+pub fn blocking<'a>(
+    current: Option<&'a LeaseState>,
+    me: &str,
+    now: &str,
+) -> Option<&'a LeaseState> {
     let lease = current?;
     if lease.holder == me {
         return None;
@@ -333,7 +337,13 @@ impl Leases {
     }
 
     async fn execution_runs(&self, arn: &str) -> Result<bool, Error> {
-        match self.sfn.describe_execution().execution_arn(arn).send().await {
+        match self
+            .sfn
+            .describe_execution()
+            .execution_arn(arn)
+            .send()
+            .await
+        {
             Ok(out) => Ok(out.status().as_str() == "RUNNING"),
             Err(e)
                 if e.as_service_error()
@@ -460,7 +470,11 @@ mod tests {
         assert_eq!(blocking(None, "me", now), None);
         let live = lease("other", Some("2026-01-02T03:05:05.006Z"));
         assert_eq!(blocking(Some(&live), "me", now), Some(&live));
-        assert_eq!(blocking(Some(&live), "other", now), None, "a holder renews its own");
+        assert_eq!(
+            blocking(Some(&live), "other", now),
+            None,
+            "a holder renews its own"
+        );
         let expired = lease("killed", Some("2026-01-02T03:04:05.005Z"));
         assert_eq!(blocking(Some(&expired), "me", now), None);
         // A workflow execution's lease has no expiry: Step Functions says whether it still runs.
@@ -485,9 +499,15 @@ mod tests {
     #[test]
     fn a_held_lease_names_its_holder_and_what_to_do() {
         let home = HomeKey::new("studio", HomeKind::User, "alice").unwrap();
-        let msg = held_message(&home, &lease("terraform-provider-studio pid 7 on h", Some("T")));
+        let msg = held_message(
+            &home,
+            &lease("terraform-provider-studio pid 7 on h", Some("T")),
+        );
         assert!(msg.contains("studio/user/alice"), "{msg}");
-        assert!(msg.contains("terraform-provider-studio pid 7 on h"), "{msg}");
+        assert!(
+            msg.contains("terraform-provider-studio pid 7 on h"),
+            "{msg}"
+        );
         assert!(msg.contains("until T"), "{msg}");
         assert!(msg.contains("Nothing was created"), "{msg}");
         let msg = held_message(&home, &lease("arn:aws:states:r:1:execution:sm:e", None));

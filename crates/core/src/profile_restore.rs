@@ -463,11 +463,16 @@ impl<'a> ProfileRestore<'a> {
             Engine::StateMachine { .. } => None,
         };
         let lease = match &datasync_plan {
-            Some(_) => {
-                self.take_lease(&target_key, &restore_id, &source_dir, deadline, &mut warnings)
-                    .await
-                    .map_err(fail)?
-            }
+            Some(_) => self
+                .take_lease(
+                    &target_key,
+                    &restore_id,
+                    &source_dir,
+                    deadline,
+                    &mut warnings,
+                )
+                .await
+                .map_err(fail)?,
             None => None,
         };
         self.record(
@@ -609,7 +614,10 @@ impl<'a> ProfileRestore<'a> {
         let holder = crate::lease::process_holder(&format!(
             "restore {restore_id} from {source} into {target}"
         ));
-        match leases.acquire(target, &holder, deadline, &self.cancel).await {
+        match leases
+            .acquire(target, &holder, deadline, &self.cancel)
+            .await
+        {
             Ok(lease) => Ok(Some(lease)),
             Err(e) if e.code() == Some("ResourceNotFoundException") => {
                 warnings.push(format!(

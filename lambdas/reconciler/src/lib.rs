@@ -44,7 +44,8 @@ impl Mode {
         if let Some(records) = event.get("Records").and_then(Value::as_array) {
             let reconcile = !records.is_empty()
                 && records.iter().all(|r| {
-                    r.pointer("/dynamodb/NewImage/mode/S").and_then(Value::as_str)
+                    r.pointer("/dynamodb/NewImage/mode/S")
+                        .and_then(Value::as_str)
                         == Some("reconcile")
                 });
             return if reconcile {

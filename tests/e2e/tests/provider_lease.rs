@@ -329,12 +329,8 @@ async fn one_restore_per_home_and_a_dead_holders_lease_expires() {
         "{holder}"
     );
     let second = f.terraform(0, "  timeouts {\n    create = \"4s\"\n  }");
-    std::fs::remove_file(
-        f.emulator
-            .home_dir(&f.fs, &f.new_uid)
-            .join("from-0.txt"),
-    )
-    .expect("forgetting the first copy of source 0");
+    std::fs::remove_file(f.emulator.home_dir(&f.fs, &f.new_uid).join("from-0.txt"))
+        .expect("forgetting the first copy of source 0");
     let out = second.apply_fails();
     let text = flat(&out.stdout, &out.stderr);
     assert!(text.contains(&holder), "the holder is named:\n{text}");

@@ -253,7 +253,10 @@ async fn assert_nothing_created(aws: &Clients, execution_name: &str, file_system
             .await
         {
             assert!(
-                !tags.tags().iter().any(|t| t.value() == Some(execution_name)),
+                !tags
+                    .tags()
+                    .iter()
+                    .any(|t| t.value() == Some(execution_name)),
                 "location {arn} was created by {execution_name}"
             );
         }
@@ -335,7 +338,10 @@ async fn bad_inputs_fail_early_and_create_nothing() {
         );
     }
     assert!(
-        !wf.emulator.home_dir(&other_fs, &other_uid).join("notes.txt").exists(),
+        !wf.emulator
+            .home_dir(&other_fs, &other_uid)
+            .join("notes.txt")
+            .exists(),
         "mallory got nothing"
     );
 
@@ -381,9 +387,8 @@ async fn the_workflow_waits_for_a_held_lease_and_takes_an_expired_one() {
     // A live holder (a provider process whose lease runs for an hour): the execution waits its
     // bounded time, then fails naming the holder, having created nothing.
     let holder = "terraform-provider-studio pid 4242 on builder, restore r-test";
-    let later = studio_core::lease::timestamp(
-        time::OffsetDateTime::now_utc() + Duration::from_secs(3600),
-    );
+    let later =
+        studio_core::lease::timestamp(time::OffsetDateTime::now_utc() + Duration::from_secs(3600));
     put_lease(&wf, &home, holder, Some(&later)).await;
     let name = unique_name("held");
     let (status, _, cause) = wf.run(&name, &request(2)).await;
@@ -397,9 +402,8 @@ async fn the_workflow_waits_for_a_held_lease_and_takes_an_expired_one() {
 
     // The holder was killed: its lease expired a minute ago. The next restore takes it, copies,
     // and releases it; the stub row the test wrote stays only as long as something is in it.
-    let earlier = studio_core::lease::timestamp(
-        time::OffsetDateTime::now_utc() - Duration::from_secs(60),
-    );
+    let earlier =
+        studio_core::lease::timestamp(time::OffsetDateTime::now_utc() - Duration::from_secs(60));
     put_lease(&wf, &home, holder, Some(&earlier)).await;
     let (status, error, cause) = wf.run(&unique_name("expired"), &request(2)).await;
     assert_eq!(status, "SUCCEEDED", "{error} {cause}");
