@@ -14,7 +14,7 @@ use aws_sdk_dynamodb::types::{
     ScalarAttributeType,
 };
 use aws_sdk_sagemaker::error::DisplayErrorContext;
-use aws_sdk_sagemaker::types::{AuthMode, UserSettings};
+use aws_sdk_sagemaker::types::{AppType, AuthMode, UserSettings};
 use serde_json::json;
 use studio_e2e::{
     ACCOUNT_ID, Clients, Emulator, Provider, Terraform, cli_config, eventually, repo_root,
@@ -135,6 +135,30 @@ impl Fixture {
             .await
             .unwrap_or_else(|e| panic!("creating alice: {}", DisplayErrorContext(e)));
         let new_uid = profile_uid(&aws, &domain_id, "alice").await;
+        // Studio creates the home directory when the first app mounts it.
+        aws.sagemaker
+            .create_app()
+            .domain_id(&domain_id)
+            .user_profile_name("alice")
+            .app_type(AppType::JupyterLab)
+            .app_name("default")
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("creating alice's app: {}", DisplayErrorContext(e)));
+        eventually("alice's app to be InService", PATIENCE, || async {
+            let app = aws
+                .sagemaker
+                .describe_app()
+                .domain_id(&domain_id)
+                .user_profile_name("alice")
+                .app_type(AppType::JupyterLab)
+                .app_name("default")
+                .send()
+                .await
+                .ok()?;
+            (app.status().map(|s| s.as_str()) == Some("InService")).then_some(())
+        })
+        .await;
         let base: u64 = new_uid.parse().unwrap();
         let sources = [(base + 1000).to_string(), (base + 2000).to_string()];
         for (i, uid) in sources.iter().enumerate() {

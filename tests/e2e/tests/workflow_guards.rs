@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_sagemaker::error::DisplayErrorContext;
-use aws_sdk_sagemaker::types::{AuthMode, UserSettings};
+use aws_sdk_sagemaker::types::{AppType, AuthMode, UserSettings};
 use serde_json::{Value, json};
 use studio_e2e::{
     ACCOUNT_ID, Clients, Emulator, Provider, Terraform, eventually, repo_root, unique_name,
@@ -210,7 +210,36 @@ async fn domain_with_profile(aws: &Clients, profile: &str) -> (String, String, S
             .flatten()
     })
     .await;
+    open_studio(aws, &id, profile).await;
     (id, name, fs, uid)
+}
+
+/// Starts an app for the profile and waits until it is InService: Studio mounts (and so
+/// creates) the home directory then, and a restore copies only into a home that exists.
+async fn open_studio(aws: &Clients, domain_id: &str, profile: &str) {
+    aws.sagemaker
+        .create_app()
+        .domain_id(domain_id)
+        .user_profile_name(profile)
+        .app_type(AppType::JupyterLab)
+        .app_name("default")
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("creating an app for {profile}: {}", DisplayErrorContext(e)));
+    eventually("the app to be InService", PATIENCE, || async {
+        let app = aws
+            .sagemaker
+            .describe_app()
+            .domain_id(domain_id)
+            .user_profile_name(profile)
+            .app_type(AppType::JupyterLab)
+            .app_name("default")
+            .send()
+            .await
+            .ok()?;
+        (app.status().map(|s| s.as_str()) == Some("InService")).then_some(())
+    })
+    .await;
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -418,37 +447,8 @@ async fn the_workflow_waits_for_a_held_lease_and_takes_an_expired_one() {
         "the lease was released"
     );
 
-    // An execution that holds the lease but no longer runs (stopped from outside) holds nothing.
-    let stopped = aws
-        .sfn
-        .start_execution()
-        .state_machine_arn(&wf.state_machine_arn)
-        .name(unique_name("stopped"))
-        // Waits for an app that never starts: it runs until it is stopped.
-        .input({
-            let mut i = request(100);
-            i["options"]["wait_for_app"] = json!(true);
-            i.to_string()
-        })
-        .send()
-        .await
-        .expect("starting an execution")
-        .execution_arn
-        .clone();
-    aws.sfn
-        .stop_execution()
-        .execution_arn(&stopped)
-        .send()
-        .await
-        .expect("stopping it");
-    wf.wait(&stopped).await;
-    put_lease(&wf, &home, &stopped, None).await;
-    let (status, error, cause) = wf.run(&unique_name("after-stop"), &request(2)).await;
-    assert_eq!(status, "SUCCEEDED", "{error} {cause}");
-
-    // Two executions at once into one home: the first holds the lease (it waits for a DataSync
-    // slot, all of which the test holds), so the second, with one lease check, fails naming it
-    // and creates nothing; once the slots are free the first copies. Never two copies at once.
+    // An execution killed while it holds the lease (stopped from outside while it waited for a
+    // DataSync slot, all of which the test holds) holds nothing once it no longer runs.
     let slots = format!("{}-restore-slots", wf.prefix);
     let set_running = |n: u32| {
         aws.dynamodb
@@ -458,6 +458,42 @@ async fn the_workflow_waits_for_a_held_lease_and_takes_an_expired_one() {
             .item("running", AttributeValue::N(n.to_string()))
             .send()
     };
+    set_running(50).await.expect("taking every slot");
+    let stopped = aws
+        .sfn
+        .start_execution()
+        .state_machine_arn(&wf.state_machine_arn)
+        .name(unique_name("stopped"))
+        .input(request(60).to_string())
+        .send()
+        .await
+        .expect("starting an execution")
+        .execution_arn
+        .clone();
+    eventually("the execution to hold the lease", PATIENCE, || async {
+        let row = wf.row(&home).await?;
+        (row.get("lease_holder")?.as_str()? == stopped).then_some(())
+    })
+    .await;
+    aws.sfn
+        .stop_execution()
+        .execution_arn(&stopped)
+        .send()
+        .await
+        .expect("stopping it");
+    assert_eq!(wf.wait(&stopped).await.0, "ABORTED");
+    set_running(0).await.expect("freeing the slots");
+    let row = wf.row(&home).await.expect("the row");
+    assert_eq!(
+        row["lease_holder"], stopped,
+        "a stopped execution releases nothing"
+    );
+    let (status, error, cause) = wf.run(&unique_name("after-stop"), &request(2)).await;
+    assert_eq!(status, "SUCCEEDED", "{error} {cause}");
+
+    // Two executions at once into one home: the first holds the lease (it waits for a DataSync
+    // slot, all of which the test holds), so the second, with one lease check, fails naming it
+    // and creates nothing; once the slots are free the first copies. Never two copies at once.
     set_running(50).await.expect("taking every slot");
     let first = aws
         .sfn
