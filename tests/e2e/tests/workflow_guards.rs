@@ -338,6 +338,11 @@ async fn bad_inputs_fail_early_and_create_nothing() {
             "not a positive decimal number",
         ),
         (
+            "leading-zero-uid",
+            input(&domain_id, &home, &fs, &format!("0{old}"), &fs, &uid, 2),
+            "not a positive decimal number",
+        ),
+        (
             "non-numeric-target-uid",
             input(&domain_id, &home, &fs, &old, &fs, "abc", 2),
             "not a positive decimal number",
