@@ -61,6 +61,11 @@ def merge_config(update: dict) -> dict:
         unknown = sorted(set(update) - set(SETTINGS.config))
         if unknown:
             raise ValueError(f"unknown switches {unknown}; known: {sorted(SETTINGS.config)}")
+        delays = update.get("delays")
+        if isinstance(delays, dict):
+            unknown = sorted(set(delays) - set(SETTINGS.config["delays"]))
+            if unknown:
+                raise ValueError(f"unknown delays {unknown}; known: {sorted(SETTINGS.config['delays'])}")
         for key, value in update.items():
             old = SETTINGS.config[key]
             if isinstance(old, dict) and isinstance(value, dict):
