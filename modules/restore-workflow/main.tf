@@ -61,6 +61,9 @@ locals {
     retry_throttling_efs = jsonencode(merge(local.throttle_retry, {
       ErrorEquals = ["Efs.ThrottlingException", "Efs.InternalServerErrorException", "Efs.EfsException"]
     }))
+    retry_throttling_sfn = jsonencode(merge(local.throttle_retry, {
+      ErrorEquals = ["Sfn.ThrottlingException", "Sfn.SfnException"]
+    }))
     retry_throttling_sns = jsonencode(merge(local.throttle_retry, {
       ErrorEquals = ["SNS.ThrottledException", "SNS.InternalErrorException", "SNS.KMSThrottlingException"]
     }))

@@ -654,6 +654,39 @@ def test_cloudtrail_event_reaches_a_lambda_target(emulator, sm, domain, tmp_path
     assert event["detail"]["requestParameters"] == {"domainId": domain, "userProfileName": "alice"}
 
 
+def test_sdk_tasks_speak_pascal_case_for_camel_case_services(emulator):
+    # "Parameters in Step Functions are expressed in PascalCase, even if the native service API
+    # is in camelCase" (https://docs.aws.amazon.com/step-functions/latest/dg/supported-services-awssdk.html).
+    sfn = emulator.client("stepfunctions")
+    role = "arn:aws:iam::123456789012:role/sfn"
+    target = sfn.create_state_machine(name="target", roleArn=role, definition=json.dumps(
+        {"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}}))["stateMachineArn"]
+    done = sfn.start_execution(stateMachineArn=target)["executionArn"]
+    definition = {"StartAt": "Describe", "States": {"Describe": {
+        "Type": "Task", "Resource": "arn:aws:states:::aws-sdk:sfn:describeExecution",
+        "Parameters": {"ExecutionArn": done},
+        "ResultSelector": {"status.$": "$.Status", "arn.$": "$.ExecutionArn"}, "Next": "Missing"},
+        "Missing": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:sfn:describeExecution",
+                    "Parameters": {"ExecutionArn": done + "-nope"},
+                    "Catch": [{"ErrorEquals": ["Sfn.ExecutionDoesNotExistException"],
+                               "ResultPath": "$.caught", "Next": "Done"}], "Next": "Done"},
+        "Done": {"Type": "Succeed"}}}
+    for _ in range(100):
+        if sfn.describe_execution(executionArn=done)["status"] != "RUNNING":
+            break
+        time.sleep(0.1)
+    machine = sfn.create_state_machine(name="probe", roleArn=role,
+                                       definition=json.dumps(definition))["stateMachineArn"]
+    execution = sfn.start_execution(stateMachineArn=machine)["executionArn"]
+    for _ in range(100):
+        result = sfn.describe_execution(executionArn=execution)
+        if result["status"] != "RUNNING":
+            break
+        time.sleep(0.1)
+    assert result["status"] == "SUCCEEDED", result
+    output = json.loads(result["output"])
+    assert output["status"] == "SUCCEEDED" and output["arn"] == done
+    assert output["caught"]["Error"] == "Sfn.ExecutionDoesNotExistException"
 # ---- the strict lifecycle (issue 9) ---------------------------------------------------------------
 
 def test_home_directory_appears_when_the_first_app_mounts_it(emulator, sm, domain):

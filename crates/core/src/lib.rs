@@ -7,6 +7,7 @@ pub mod aws;
 pub mod error;
 pub mod home;
 pub mod homes;
+pub mod lease;
 pub mod owner;
 pub mod profile_restore;
 pub mod records;

@@ -296,6 +296,40 @@ impl<'a> ProfileRestore<'a> {
             Some(_) => options.after_interrupted_attempt(),
             None => options,
         };
+        // The DataSync engine's plan is checked before the lease is taken: both create nothing.
+        let datasync_plan = match engine {
+            Engine::DataSync => {
+                let network = network
+                    .resolve(&resolved_target.domain, &self.clients.region, &target_dir)
+                    .map_err(fail)?;
+                Some(
+                    RestorePlan::new(
+                        &restore_id,
+                        source_dir.clone(),
+                        target_dir.clone(),
+                        network,
+                        options,
+                    )
+                    .map_err(fail)?,
+                )
+            }
+            // The workflow takes the lease itself, held by its execution: a lease taken here
+            // would keep the execution this process waits for from ever taking it.
+            Engine::StateMachine { .. } => None,
+        };
+        let lease = match &datasync_plan {
+            Some(_) => self
+                .take_lease(
+                    &target_key,
+                    &restore_id,
+                    &source_dir,
+                    deadline,
+                    &mut warnings,
+                )
+                .await
+                .map_err(fail)?,
+            None => None,
+        };
         self.record(
             &target_key,
             "restore_started",
@@ -306,28 +340,18 @@ impl<'a> ProfileRestore<'a> {
         )
         .await;
 
-        let result = match engine {
-            Engine::DataSync => {
-                let network = network
-                    .resolve(&resolved_target.domain, &self.clients.region, &target_dir)
-                    .map_err(fail)?;
-                let plan = RestorePlan::new(
-                    &restore_id,
-                    source_dir.clone(),
-                    target_dir.clone(),
-                    network,
-                    options,
-                )
-                .map_err(fail)?;
+        let result = match (engine, &datasync_plan) {
+            (Engine::DataSync, Some(plan)) => {
                 DataSyncRestore::new(self.clients, self.cancel.clone())
-                    .run(&plan, deadline)
+                    .run(plan, deadline)
                     .await
                     .map(|mut exec| {
                         exec.after_interrupted_attempt = interrupted.clone();
                         exec
                     })
             }
-            Engine::StateMachine { arn } => {
+            (Engine::DataSync, None) => unreachable!("the DataSync engine always has a plan"),
+            (Engine::StateMachine { arn }, _) => {
                 let source_home = resolved_source
                     .home
                     .clone()
@@ -362,6 +386,13 @@ impl<'a> ProfileRestore<'a> {
                     })
             }
         };
+        // Released on every path: the copy ended (success, failure, timeout or cancellation)
+        // and everything it created is deleted already.
+        if let Some(lease) = lease {
+            if let Err(e) = lease.release().await {
+                warnings.push(format!("the lease on {target_key}: {e}"));
+            }
+        }
         match result {
             Ok(execution) => {
                 warnings.extend(
@@ -481,6 +512,46 @@ impl<'a> ProfileRestore<'a> {
             }
         }
         why
+    }
+
+    /// Takes the lease on the target's row (waiting for another holder until `deadline`).
+    /// Without a mapping table there is nothing to hold a lease in: the restore goes on
+    /// unprotected against a concurrent copy into the same home, with a warning saying so.
+    async fn take_lease(
+        &self,
+        target: &HomeKey,
+        restore_id: &str,
+        source: &HomeDirectory,
+        deadline: Instant,
+        warnings: &mut Vec<String>,
+    ) -> Result<Option<crate::lease::Lease>, Error> {
+        let Some(table) = &self.tables.mapping else {
+            warnings.push(format!(
+                "no mapping table is configured, so no lease kept another restore from copying into {target} at the same time"
+            ));
+            return Ok(None);
+        };
+        let leases = crate::lease::Leases::new(
+            self.clients.dynamodb.clone(),
+            self.clients.sfn.clone(),
+            table,
+        );
+        let holder = crate::lease::process_holder(&format!(
+            "restore {restore_id} from {source} into {target}"
+        ));
+        match leases
+            .acquire(target, &holder, deadline, &self.cancel)
+            .await
+        {
+            Ok(lease) => Ok(Some(lease)),
+            Err(e) if e.code() == Some("ResourceNotFoundException") => {
+                warnings.push(format!(
+                    "the mapping table {table} does not exist, so no lease kept another restore from copying into {target} at the same time: deploy modules/event-app (or set user_table) to protect it"
+                ));
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
     }
 
     /// Appends a history row; a missing history table is a warning, never a failed restore.

@@ -41,8 +41,22 @@ pub enum Mode {
 
 impl Mode {
     /// `{"mode": "seed"}` seeds; anything else (the schedule's `{"mode": "reconcile"}`, an empty
-    /// event) reconciles.
+    /// event) reconciles. A DynamoDB stream batch is a deployment (event-app's deployments
+    /// table): it seeds, unless every item in it asks to reconcile.
     pub fn from_event(event: &Value) -> Mode {
+        if let Some(records) = event.get("Records").and_then(Value::as_array) {
+            let reconcile = !records.is_empty()
+                && records.iter().all(|r| {
+                    r.pointer("/dynamodb/NewImage/mode/S")
+                        .and_then(Value::as_str)
+                        == Some("reconcile")
+                });
+            return if reconcile {
+                Mode::Reconcile
+            } else {
+                Mode::Seed
+            };
+        }
         match event.get("mode").and_then(Value::as_str) {
             Some("seed") => Mode::Seed,
             _ => Mode::Reconcile,

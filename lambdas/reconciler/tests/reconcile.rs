@@ -280,6 +280,14 @@ fn the_mode_comes_from_the_event() {
         Mode::Reconcile
     );
     assert_eq!(Mode::from_event(&serde_json::json!({})), Mode::Reconcile);
+    // A deployment, from the stream of event-app's deployments table: seed only.
+    let deployment = |mode: &str| {
+        serde_json::json!({"Records": [{"eventSource": "aws:dynamodb", "eventName": "MODIFY",
+            "dynamodb": {"NewImage": {"id": {"S": "reconciler"}, "mode": {"S": mode}}}}]})
+    };
+    assert_eq!(Mode::from_event(&deployment("seed")), Mode::Seed);
+    assert_eq!(Mode::from_event(&deployment("reconcile")), Mode::Reconcile);
+    assert_eq!(Mode::from_event(&deployment("")), Mode::Seed);
 }
 
 #[tokio::test]

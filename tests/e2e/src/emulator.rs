@@ -210,6 +210,12 @@ impl Emulator {
         self.json("GET", "/studio-emulator/health", None)
     }
 
+    /// `GET /studio-emulator/invocations`: how many times each Lambda function's code ran, by
+    /// function name (`{"total": n, "functions": {name: n}}`), since the emulator started.
+    pub fn invocations(&self) -> Value {
+        self.json("GET", "/studio-emulator/invocations", None)
+    }
+
     /// `POST /studio-emulator/config`: merges `update` into the emulator's switches and returns
     /// them. They are global to the emulator, and test binaries' tests run in parallel: a test
     /// that changes them belongs in a test file of its own (cargo runs test binaries one after
