@@ -725,6 +725,7 @@ pub fn interrupted_attempt(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::{HomeKind, Uid};
 
     const FS: &str = "fs-0123456789abcdef0";
 
