@@ -10,8 +10,8 @@ use aws_sdk_sagemaker::error::DisplayErrorContext;
 use aws_sdk_sagemaker::types::{AppType, AuthMode, UserSettings};
 use serde_json::{Value, json};
 use studio_e2e::{
-    ACCOUNT_ID, Clients, Emulator, LeakScope, Provider, Terraform, eventually, lambda_zip,
-    repo_root, unique_name,
+    ACCOUNT_ID, Clients, Emulator, LeakScope, Provider, Studio, Terraform, close_studio,
+    delete_and_wait, eventually, hand_to_owner, lambda_zip, open_studio, repo_root, unique_name,
 };
 
 /// Event delivery, a cold start of a dev binary, and a workflow polling every second.
@@ -222,12 +222,18 @@ async fn a_recreated_profile_gets_its_files_back_through_the_event_path() {
     })
     .await;
     let old_home = path.home_dir(&old_uid);
+    open_studio(
+        &aws.sagemaker,
+        Studio::user_profile(&path.domain_id, "alice"),
+    )
+    .await;
     write(&old_home.join("notebook.ipynb"), "{\"cells\": []}");
     write(&old_home.join("data/train.csv"), "a,b\n1,2\n");
     write(
         &old_home.join("data/.ipynb_checkpoints/train-checkpoint.csv"),
         "stale",
     );
+    hand_to_owner(&old_home);
 
     // Deleted and recreated: a new uid and an empty home.
     delete_profile(aws, &path.domain_id, "alice").await;
@@ -341,18 +347,16 @@ async fn a_recreated_space_is_restored_apart_from_a_user_of_the_same_name() {
         row["uid"] == json!(user_uid.parse::<u64>().unwrap())
     })
     .await;
+    let old_space = Studio::space(&path.domain_id, "team");
+    open_studio(&aws.sagemaker, old_space).await;
     write(
         &path.home_dir(&old_uid).join("shared/plan.md"),
         "# team plan",
     );
+    hand_to_owner(&path.home_dir(&old_uid));
 
-    aws.sagemaker
-        .delete_space()
-        .domain_id(&path.domain_id)
-        .space_name("team")
-        .send()
-        .await
-        .expect("deleting the space");
+    close_studio(&aws.sagemaker, old_space).await;
+    delete_and_wait(&aws.sagemaker, old_space).await;
     let new_uid = create_space(aws, &path.domain_id, "team").await;
     aws.sagemaker
         .create_app()
@@ -394,10 +398,16 @@ async fn the_reconciler_restores_a_recreation_the_events_missed() {
         row["uid"] == json!(old_uid.parse::<u64>().unwrap())
     })
     .await;
+    open_studio(
+        &aws.sagemaker,
+        Studio::user_profile(&path.domain_id, "carol"),
+    )
+    .await;
     write(
         &path.home_dir(&old_uid).join("thesis.tex"),
         "\\documentclass{article}",
     );
+    hand_to_owner(&path.home_dir(&old_uid));
 
     // The events stop arriving (CloudTrail's delivery is best effort): the recreation is missed.
     aws.eventbridge
@@ -885,14 +895,12 @@ async fn create_space(aws: &Clients, domain_id: &str, name: &str) -> String {
         .expect("a HomeEfsFileSystemUid")
 }
 
+/// Closes the profile's Studio (its apps), deletes it and waits until it is gone, as the name
+/// can only be used again then.
 async fn delete_profile(aws: &Clients, domain_id: &str, name: &str) {
-    aws.sagemaker
-        .delete_user_profile()
-        .domain_id(domain_id)
-        .user_profile_name(name)
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("deleting profile {name}: {}", DisplayErrorContext(e)));
+    let profile = Studio::user_profile(domain_id, name);
+    close_studio(&aws.sagemaker, profile).await;
+    delete_and_wait(&aws.sagemaker, profile).await;
 }
 
 async fn create_app(aws: &Clients, domain_id: &str, profile: &str) {

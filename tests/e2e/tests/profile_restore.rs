@@ -11,8 +11,8 @@ use aws_sdk_sagemaker::error::DisplayErrorContext;
 use aws_sdk_sagemaker::types::{AuthMode, UserSettings};
 use serde_json::Value;
 use studio_e2e::{
-    ACCOUNT_ID, Clients, Emulator, LeakScope, Terraform, TerraformOutput, TerraformVersion,
-    unique_name, write_file,
+    ACCOUNT_ID, Clients, Emulator, LeakScope, Studio, Terraform, TerraformOutput, TerraformVersion,
+    close_studio, delete_and_wait, hand_to_owner, open_studio, unique_name, write_file,
 };
 
 /// A domain with subnets and security groups (DataSync's network defaults come from them).
@@ -66,14 +66,12 @@ async fn create_profile(aws: &Clients, domain_id: &str, name: &str) -> String {
         .expect("a uid")
 }
 
+/// Closes the profile's Studio (its apps), deletes it, waits until it is gone (the name is
+/// taken until then) and creates it again.
 async fn recreate_profile(aws: &Clients, domain_id: &str, name: &str) -> String {
-    aws.sagemaker
-        .delete_user_profile()
-        .domain_id(domain_id)
-        .user_profile_name(name)
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("deleting {name}: {}", DisplayErrorContext(e)));
+    let profile = Studio::user_profile(domain_id, name);
+    close_studio(&aws.sagemaker, profile).await;
+    delete_and_wait(&aws.sagemaker, profile).await;
     create_profile(aws, domain_id, name).await
 }
 
@@ -175,6 +173,7 @@ async fn lifecycle(version: TerraformVersion) {
 
     let old_uid = create_profile(&aws, &domain_id, "alice").await;
     let old_home = emulator.home_dir(&fs, &old_uid);
+    open_studio(&aws.sagemaker, Studio::user_profile(&domain_id, "alice")).await;
     write_file(
         &old_home.join("notebooks/analysis.ipynb"),
         "{\"cells\": []}\n",
@@ -186,6 +185,7 @@ async fn lifecycle(version: TerraformVersion) {
     )
     .unwrap();
     std::os::unix::fs::symlink("/etc/hostname", old_home.join("outside")).unwrap();
+    hand_to_owner(&old_home);
     let new_uid = recreate_profile(&aws, &domain_id, "alice").await;
 
     let tf = Terraform::with_version(&emulator, version);
@@ -318,13 +318,7 @@ async fn the_target_deleted_leaves_the_state_and_plans_a_create() {
     );
     tf.init();
     tf.apply();
-    aws.sagemaker
-        .delete_user_profile()
-        .domain_id(&domain_id)
-        .user_profile_name("alice")
-        .send()
-        .await
-        .unwrap();
+    delete_and_wait(&aws.sagemaker, Studio::user_profile(&domain_id, "alice")).await;
     let plan = tf.assert_plan_changes();
     assert!(plan.text().contains("will be created"), "{}", plan.text());
 }

@@ -16,8 +16,9 @@ use aws_sdk_sagemaker::error::DisplayErrorContext;
 use aws_sdk_sagemaker::types::{AuthMode, UserSettings};
 use serde_json::{Value, json};
 use studio_e2e::{
-    ACCOUNT_ID, Clients, Emulator, LeakScope, Provider, Terraform, cli_config, eventually,
-    repo_root, task_of_execution, unique_name, write_file,
+    ACCOUNT_ID, Clients, Emulator, LeakScope, Provider, Studio, Terraform, cli_config,
+    close_studio, delete_and_wait, eventually, hand_to_owner, open_studio, repo_root,
+    task_of_execution, unique_name, write_file,
 };
 use tokio::sync::{Mutex, MutexGuard};
 
@@ -117,18 +118,16 @@ impl Fixture {
         create_table(&aws, &tables.1, Some("at")).await;
         let old_uid = create_profile(&aws, &domain_id, "alice").await;
         let old_home = emulator.home_dir(&fs, &old_uid);
+        let alice = Studio::user_profile(&domain_id, "alice");
+        open_studio(&aws.sagemaker, alice).await;
         write_file(
             &old_home.join("notebooks/analysis.ipynb"),
             "{\"cells\": []}\n",
         );
         write_file(&old_home.join("data/train.csv"), "a,b\n1,2\n");
-        aws.sagemaker
-            .delete_user_profile()
-            .domain_id(&domain_id)
-            .user_profile_name("alice")
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("deleting alice: {}", DisplayErrorContext(e)));
+        hand_to_owner(&old_home);
+        close_studio(&aws.sagemaker, alice).await;
+        delete_and_wait(&aws.sagemaker, alice).await;
         let new_uid = create_profile(&aws, &domain_id, "alice").await;
         Fixture {
             emulator,
