@@ -351,13 +351,13 @@ async fn bad_inputs_get_one_clear_diagnostic_with_the_attribute() {
         (
             &source_both,
             target_alice.as_str(),
-            "Conflicting attributes",
-            r#""alice-space""#,
+            "Invalid attribute combination",
+            source_both.as_str(),
         ),
         (
             &source_none,
             target_alice.as_str(),
-            "Missing attribute",
+            "Invalid attribute combination",
             source_none.as_str(),
         ),
         (
