@@ -173,10 +173,30 @@ resource "studio_profile_restore" "alice" {{
             "the plan names {attribute} as what forces the replacement:\n{text}"
         );
     }
-    // state_machine_arn on its own, with the state_machine engine already chosen.
-    tf.write("main.tf", &cases[2].1);
-    tf.apply_fails(); // there is no such state machine: the copy cannot start
-    tf.write("main.tf", &cases[2].1.replace(sm, &format!("{sm}-2")));
+    // state_machine_arn on its own, with the state_machine engine already chosen: two state
+    // machines whose single Pass state ends at once (the plan is the point, not the copy).
+    let role = f
+        .emulator
+        .create_role(&studio_e2e::unique_name("claims-sfn"));
+    let mut machines = Vec::new();
+    for _ in 0..2 {
+        let arn = f
+            .aws
+            .sfn
+            .create_state_machine()
+            .name(studio_e2e::unique_name("claims-pass"))
+            .role_arn(&role)
+            .definition(r#"{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}"#)
+            .send()
+            .await
+            .expect("creating a state machine")
+            .state_machine_arn
+            .clone();
+        machines.push(arn);
+    }
+    tf.write("main.tf", &cases[2].1.replace(sm, &machines[0]));
+    tf.apply();
+    tf.write("main.tf", &cases[2].1.replace(sm, &machines[1]));
     let plan = tf.assert_plan_changes();
     assert!(
         plan.text()
@@ -186,8 +206,7 @@ resource "studio_profile_restore" "alice" {{
         plan.text()
     );
 
-    // Back to the first declaration: the failed replacement left nothing in the state, so this
-    // is a create.
+    // Back to the first declaration.
     tf.write("main.tf", &f.resource(""));
     tf.apply();
     let first = tf.attribute(ALICE, "execution_arn");
