@@ -464,19 +464,20 @@ pub fn decide(
 }
 
 /// The owner of a directory the declaration attributes to the source home, when nothing was
-/// recorded with the directory itself: the named profile's owner as SageMaker or the mapping
-/// table knows it, or, for a user of an IAM domain, its name.
+/// recorded with the directory itself. Only where the name *is* the identity, a user profile of
+/// an IAM domain, does the declaration say whose it is. On an IAM Identity Center domain the
+/// profile's current SSO user may be someone else than the directory's (the name was reused),
+/// and a space's owner is never implied: nobody can tell.
 fn declared_owner(spec: &SourceSpec, facts: &SourceFacts) -> Option<Owner> {
-    if let Some(owner) = facts.live.as_ref().and_then(|h| h.owner.clone()) {
-        return Some(owner);
+    if spec.home.kind != HomeKind::User {
+        return None;
     }
-    if let Some(owner) = facts.row.as_ref().and_then(MappingRecord::current_owner) {
-        return Some(owner);
-    }
-    match (&facts.domain, spec.home.kind) {
-        (Some(domain), HomeKind::User) => Owner::of_user(&domain.auth_mode, &spec.home.name, None),
-        _ => None,
-    }
+    let name_is_identity = match (&facts.domain, &facts.row) {
+        (Some(domain), _) => !domain.auth_mode.eq_ignore_ascii_case("SSO"),
+        (None, Some(row)) => matches!(row.current_owner(), Some(Owner::Profile(_))),
+        (None, None) => false,
+    };
+    name_is_identity.then(|| Owner::Profile(spec.home.name.clone()))
 }
 
 /// Gathers the facts about a declared source: its domain, the profile or space now, and its
@@ -762,13 +763,14 @@ mod tests {
             sso("alice@example.com"),
             "the previous directory's owner, not the live profile's"
         );
-        // A directory the table never recorded: the declared home's owner.
+        // A directory the table never recorded, on an SSO domain: the profile's current user
+        // may not be the directory's, so nobody can tell.
         let s = decide(&spec("d-new", Some(200100), Some(OLD_FS)), &facts, None).unwrap();
         assert_eq!(
             (s.origin, s.directory.clone()),
             (SourceOrigin::Explicit, dir(OLD_FS, 200100))
         );
-        assert_eq!(s.owner, sso("mallory@example.com"));
+        assert_eq!(s.owner, None);
         // An IAM domain without a row: the profile name.
         let iam = SourceFacts {
             domain: Some(domain("d-new", "IAM")),
