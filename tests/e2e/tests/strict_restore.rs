@@ -118,7 +118,11 @@ impl Fixture {
         let uid: u32 = old_uid.parse().unwrap();
         make_dir(&old_home, uid, 0o700);
         for (path, contents, mode) in [
-            ("notebooks/analysis.ipynb", "{\"cells\": []}\n".repeat(200), 0o644),
+            (
+                "notebooks/analysis.ipynb",
+                "{\"cells\": []}\n".repeat(200),
+                0o644,
+            ),
             ("data/train.csv", "a,b\n1,2\n".repeat(5000), 0o600),
             ("data/raw/big.bin", "0123456789abcdef".repeat(16384), 0o640),
             ("bin/run.sh", "#!/bin/sh\necho hi\n".to_owned(), 0o755),
@@ -240,9 +244,9 @@ resource "studio_profile_restore" "alice" {{
                 .into_iter()
                 .flatten()
                 .any(|l| ours.iter().any(|o| o == l));
-                let created_since = described.creation_time().is_some_and(|t| {
-                    std::time::SystemTime::try_from(*t).is_ok_and(|t| t >= since)
-                });
+                let created_since = described
+                    .creation_time()
+                    .is_some_and(|t| std::time::SystemTime::try_from(*t).is_ok_and(|t| t >= since));
                 let tags = self
                     .aws
                     .datasync
@@ -320,19 +324,23 @@ async fn create_profile(aws: &Clients, domain_id: &str, name: &str) -> String {
         .send()
         .await
         .unwrap_or_else(|e| panic!("creating {name} in {domain_id}: {}", DisplayErrorContext(e)));
-    eventually(&format!("{name} InService"), Duration::from_secs(30), || async {
-        let p = aws
-            .sagemaker
-            .describe_user_profile()
-            .domain_id(domain_id)
-            .user_profile_name(name)
-            .send()
-            .await
-            .ok()?;
-        (p.status().map(|s| s.as_str()) == Some("InService"))
-            .then(|| p.home_efs_file_system_uid)
-            .flatten()
-    })
+    eventually(
+        &format!("{name} InService"),
+        Duration::from_secs(30),
+        || async {
+            let p = aws
+                .sagemaker
+                .describe_user_profile()
+                .domain_id(domain_id)
+                .user_profile_name(name)
+                .send()
+                .await
+                .ok()?;
+            (p.status().map(|s| s.as_str()) == Some("InService"))
+                .then(|| p.home_efs_file_system_uid)
+                .flatten()
+        },
+    )
     .await
 }
 
@@ -417,7 +425,10 @@ fn assert_same_tree(source: &Path, target: &Path, uid: u32) {
         describe(&got)
     );
     for (path, _, _, owner, _) in &got {
-        assert_eq!(*owner, uid, "{path} is owned by uid {owner}, not the target's {uid}");
+        assert_eq!(
+            *owner, uid,
+            "{path} is owned by uid {owner}, not the target's {uid}"
+        );
     }
 }
 
@@ -539,7 +550,10 @@ async fn a_copy_cancelled_mid_file_and_applied_again_leaves_an_identical_tree() 
     // Applied again, with time enough: the tainted restore is replaced, and the retry replaces
     // the incomplete files that OverwriteMode NEVER and TransferMode CHANGED would have kept.
     switches.set(default_switches());
-    tf.write("main.tf", &f.resource("  timeouts {\n    create = \"10m\"\n  }"));
+    tf.write(
+        "main.tf",
+        &f.resource("  timeouts {\n    create = \"10m\"\n  }"),
+    );
     let out = tf.apply();
     let text = flat(&out.stdout, &out.stderr);
     assert!(
@@ -717,7 +731,9 @@ output "slots_table" {{
         .item
         .unwrap_or_default();
     assert_eq!(
-        slot.get("running").and_then(|v| v.as_n().ok()).map(String::as_str),
+        slot.get("running")
+            .and_then(|v| v.as_n().ok())
+            .map(String::as_str),
         Some("0"),
         "the slot was released: {slot:?}"
     );
