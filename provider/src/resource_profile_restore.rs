@@ -703,7 +703,13 @@ impl Resource for ProfileRestoreResource {
                     .remove(&studio_core::profile_restore::copy_key(&source, &target));
                 let mut diags = Diagnostics::new();
                 for w in warnings {
-                    diags.warning("Restore finished with a warning", w);
+                    // Its own summary: Terraform folds warnings with the same summary into one.
+                    let summary = if w.starts_with("An earlier attempt") {
+                        "Restore replaced files after an interrupted attempt"
+                    } else {
+                        "Restore finished with a warning"
+                    };
+                    diags.warning(summary, w);
                 }
                 (
                     Some(state_of(
