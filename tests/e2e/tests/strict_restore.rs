@@ -337,7 +337,7 @@ async fn create_profile(aws: &Clients, domain_id: &str, name: &str) -> String {
                 .await
                 .ok()?;
             (p.status().map(|s| s.as_str()) == Some("InService"))
-                .then(|| p.home_efs_file_system_uid)
+                .then_some(p.home_efs_file_system_uid)
                 .flatten()
         },
     )
