@@ -60,7 +60,8 @@ const DEFAULT_CREATE_TIMEOUT: Duration = Duration::from_secs(60 * 60);
 
 #[derive(Default)]
 pub struct ProfileRestoreResource {
-    /// Restores whose failed or interrupted object this provider process destroyed: Terraform
+    /// Copies ([`studio_core::profile_restore::copy_key`]) whose failed or interrupted object
+    /// this provider process destroyed: Terraform
     /// replaces a tainted restore by a delete and then a create in the same apply (and the same
     /// provider process), and only the delete sees the failed object. The create that follows
     /// copies with [`TransferOptions::after_interrupted_attempt`].
@@ -766,10 +767,16 @@ impl Resource for ProfileRestoreResource {
                 self.interrupted
                     .lock()
                     .unwrap_or_else(|p| p.into_inner())
-                    .remove(&restore_id);
+                    .remove(&studio_core::profile_restore::copy_key(&source, &target));
                 let mut diags = Diagnostics::new();
                 for w in warnings {
-                    diags.warning("Restore finished with a warning", w);
+                    // Its own summary: Terraform folds warnings with the same summary into one.
+                    let summary = if w.starts_with("An earlier attempt") {
+                        "Restore replaced files after an interrupted attempt"
+                    } else {
+                        "Restore finished with a warning"
+                    };
+                    diags.warning(summary, w);
                 }
                 (
                     Some(state_of(
@@ -900,14 +907,24 @@ impl Resource for ProfileRestoreResource {
         // interrupted run (the provider killed mid-copy) are removed by their tag.
         let private = String::from_utf8_lossy(ctx.private()).into_owned();
         let restore_id = private.strip_prefix("restore-id=");
-        if let Some(restore_id) = restore_id {
-            // A copy that did not succeed may have left partial files: a create of the same
-            // restore later in this apply (the replacement of a tainted object) replaces them.
-            if state.get("status").as_str() != Some("SUCCESS") {
+        // A copy that did not succeed may have left partial files: a create of the same copy
+        // later in this apply (the replacement of a tainted object) replaces them. Terraform
+        // hands a tainted object's delete no private state, so the copy is known by its
+        // directories.
+        if state.get("status").as_str() != Some("SUCCESS") {
+            let directory = |fs: &str, uid: &str| {
+                let fs = state.get(fs).as_str()?;
+                let uid = Uid::new(state.get(uid).as_i64()?).ok()?;
+                studio_core::home::HomeDirectory::new(fs, uid).ok()
+            };
+            if let (Some(source), Some(target)) = (
+                directory("source_file_system_id", "source_uid"),
+                directory("target_file_system_id", "target_uid"),
+            ) {
                 self.interrupted
                     .lock()
                     .unwrap_or_else(|p| p.into_inner())
-                    .insert(restore_id.to_owned());
+                    .insert(studio_core::profile_restore::copy_key(&source, &target));
             }
         }
         let Ok(conn) = connection(ctx) else {

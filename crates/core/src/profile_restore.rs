@@ -97,8 +97,8 @@ pub struct ProfileRestore<'a> {
     pub cancel: CancellationToken,
     /// The declaration that asked for the restore (JSON), recorded in the history.
     pub request: Option<String>,
-    /// Restore ids ([`restore_id`]) the caller knows an interrupted attempt of: the provider
-    /// remembers the failed object it destroyed just before creating its replacement.
+    /// Copies ([`copy_key`]) the caller knows an interrupted attempt of: the provider remembers
+    /// the failed object it destroyed just before creating its replacement.
     pub interrupted: Vec<String>,
 }
 
@@ -475,7 +475,8 @@ impl<'a> ProfileRestore<'a> {
         warnings: &mut Vec<String>,
     ) -> Option<String> {
         let mut why = None;
-        if self.interrupted.iter().any(|id| id == restore_id) {
+        let key = copy_key(source, target);
+        if self.interrupted.contains(&key) {
             why = Some("the failed attempt this apply replaced".to_owned());
         }
         if *engine == Engine::DataSync {
@@ -720,6 +721,12 @@ pub fn interrupted_attempt(
         }
     }
     None
+}
+
+/// A copy of one directory into another, as a key: a target directory (uids are never reused in
+/// a domain) is one incarnation of the target.
+pub fn copy_key(source: &HomeDirectory, target: &HomeDirectory) -> String {
+    format!("{source} -> {target}")
 }
 
 #[cfg(test)]

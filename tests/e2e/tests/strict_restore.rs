@@ -557,7 +557,9 @@ async fn a_copy_cancelled_mid_file_and_applied_again_leaves_an_identical_tree() 
     let out = tf.apply();
     let text = flat(&out.stdout, &out.stderr);
     assert!(
-        text.contains("An earlier attempt of this restore") && text.contains("was interrupted"),
+        text.contains("Warning: Restore replaced files after an interrupted attempt")
+            && text.contains("An earlier attempt of this restore")
+            && text.contains("the failed attempt this apply replaced"),
         "the retry says it replaced files:\n{out}"
     );
     assert_eq!(tf.attribute(ALICE, "status"), "SUCCESS");
