@@ -592,7 +592,11 @@ impl Resource for ProfileRestoreResource {
         if !prior.is_null() && !plan.is_destroy() && plan.get(&network) != prior.get("network") {
             plan.require_replace(network);
         }
-        if !config.get("target").is_fully_known() || !config.get("source").is_fully_known() {
+        if !config.get("target").is_fully_known()
+            || !config.get("source").is_fully_known()
+            || !config.get(ALLOW_DIFFERENT_OWNER).is_known()
+        {
+            // What is unknown now is checked at apply, before anything is created.
             return diags;
         }
         let Ok(conn) = connection(ctx) else {
@@ -648,7 +652,7 @@ impl Resource for ProfileRestoreResource {
                         let consent = consent(config);
                         match restore.resolve_source(&source, Some(home), consent).await {
                             Err(e) => diags.push(error_at(
-                                "Cannot restore from this source",
+                                &format!("Cannot restore into {} from this source", home.key),
                                 &e,
                                 path_of(&e, Some(AttributePath::attribute("source"))),
                             )),

@@ -21,6 +21,8 @@ struct Fake {
     names: Mutex<HashSet<String>>,
     holders: Mutex<Vec<String>>,
     running: HashSet<String>,
+    /// name -> IAM Identity Center user, for profiles that have one.
+    sso: Mutex<HashMap<String, String>>,
 }
 
 fn dir(uid: u32) -> HomeDirectory {
@@ -71,7 +73,11 @@ impl Backend for Fake {
             status: "InService".into(),
             directory: uid.map(dir),
             sso_user: None,
-            owner: studio_core::owner::Owner::of_user("IAM", name, None),
+            owner: studio_core::owner::Owner::of_user(
+                "IAM",
+                name,
+                self.sso.lock().unwrap().get(name).map(String::as_str),
+            ),
             execution_role: None,
             created_at: Some(now()),
         }))
@@ -234,6 +240,52 @@ async fn a_recreation_the_events_missed_is_recorded_and_restored_once() {
         (again.restores_started, again.restores_already_started),
         (0, 1)
     );
+}
+
+#[tokio::test]
+async fn a_recreation_for_another_person_that_only_the_reconciler_sees_is_refused_and_marked() {
+    let mut fake = Fake::default();
+    fake.homes
+        .insert((HomeKind::User, "alice".into()), Some(200001));
+    fake.sso
+        .lock()
+        .unwrap()
+        .insert("alice".into(), "alice@example.com".into());
+    reconcile(&fake, &settings(10), Mode::Seed).await.unwrap();
+    // Recreated for someone else; the stream record of the change was lost.
+    fake.homes
+        .insert((HomeKind::User, "alice".into()), Some(200006));
+    fake.sso
+        .lock()
+        .unwrap()
+        .insert("alice".into(), "mallory@example.com".into());
+    let report = reconcile(&fake, &settings(10), Mode::Reconcile)
+        .await
+        .unwrap();
+    assert_eq!(
+        (report.restores_started, report.restores_refused),
+        (0, 1),
+        "{report:?}"
+    );
+    assert!(fake.names.lock().unwrap().is_empty(), "nothing started");
+    let history = fake.history.lock().unwrap().clone();
+    let refused = history
+        .iter()
+        .find(|e| e.event == "restore_refused")
+        .expect("a restore_refused entry");
+    let detail = refused.detail.as_deref().unwrap();
+    assert!(
+        detail.contains("alice@example.com")
+            && detail.contains("mallory@example.com")
+            && detail.contains("/200001")
+            && detail.contains("/200006"),
+        "{detail}"
+    );
+    // Marked: the next run neither starts nor refuses it again.
+    let again = reconcile(&fake, &settings(10), Mode::Reconcile)
+        .await
+        .unwrap();
+    assert_eq!((again.restores_started, again.restores_refused), (0, 0));
 }
 
 #[tokio::test]

@@ -405,7 +405,8 @@ async fn bad_inputs_get_one_clear_diagnostic_with_the_attribute() {
         );
     }
 
-    // The same directory as source and target is refused at apply.
+    // The same directory as source and target is refused, at plan now that the resolver checks
+    // what it knows then (it used to get as far as apply).
     let uid = aws
         .sagemaker
         .describe_user_profile()
@@ -429,7 +430,7 @@ async fn bad_inputs_get_one_clear_diagnostic_with_the_attribute() {
         "{text}"
     );
     assert!(
-        tf.state_list().is_empty(),
+        !tf.dir().join("terraform.tfstate").exists() || tf.state_list().is_empty(),
         "a refused restore leaves nothing in the state"
     );
 }
