@@ -1,4 +1,4 @@
-"""`scripts/emulator start|stop|status|env`: the launcher the README, the demo and CI use."""
+"""`scripts/emulator start|stop|status|env|run`: the launcher the README, the demo and CI use."""
 import os
 import socket
 import subprocess
@@ -135,3 +135,20 @@ def test_the_emulator_refuses_an_efs_root_with_other_data(tmp_path):
         timeout=60)
     assert result.returncode == 1 and "not an EFS root" in result.stderr
     assert (tmp_path / "precious.txt").exists()
+
+
+def test_run_gives_a_command_a_private_emulator_and_stops_it(tmp_path):
+    """`scripts/emulator run CMD`: the demo's and the benchmarks' way to leave nothing running."""
+    probe = ('curl -fsS "$STUDIO_EMULATOR_URL/studio-emulator/health" > /dev/null && '
+             'echo "$STUDIO_EMULATOR_PORT $STUDIO_EMULATOR_DIR $AWS_ENDPOINT_URL"; exit 7')
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("STUDIO_", "AWS_"))}
+    env["TMPDIR"] = str(tmp_path)
+    result = subprocess.run([str(SCRIPT), "run", "bash", "-c", probe], env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 7, result.stderr  # the command's own status comes back
+    port, state, endpoint = result.stdout.split()
+    assert endpoint == f"http://127.0.0.1:{port}"
+    with socket.socket() as s:  # nothing listens there any more
+        assert s.connect_ex(("127.0.0.1", int(port))) != 0, f"port {port} still answers"
+    assert not Path(state).exists(), f"{state} was left behind"
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith("studio-emulator.")]
