@@ -249,20 +249,32 @@ class Execution:
             "Excludes": self.excludes or [],
             "Includes": self.includes or [],
             "StartTime": epoch(self.start_time),
-            "EstimatedFilesToTransfer": c.get("estimated_files", 0) if prepared else 0,
-            "EstimatedBytesToTransfer": c.get("estimated_bytes", 0) if prepared else 0,
-            "EstimatedFilesToDelete": c.get("estimated_deleted", 0) if prepared else 0,
-            "FilesPrepared": c.get("estimated_files", 0) if prepared else 0,
-            # live while the data moves (the counters a DescribeTaskExecution shows mid-transfer)
-            "FilesTransferred": c.get("files", 0) if transferring else 0,
-            "BytesTransferred": c.get("bytes", 0) if transferring else 0,
-            "BytesWritten": c.get("bytes", 0) if transferring else 0,
-            "BytesCompressed": c.get("bytes", 0) if transferring else 0,
-            "FilesDeleted": c.get("deleted", 0) if transferring else 0,
-            "FilesSkipped": c.get("skipped", 0) if transferring else 0,
-            "FilesVerified": c.get("verified", 0) if verified or self.failed_in == "VERIFY" else 0,
             "TaskMode": "BASIC",
         }
+        # DescribeTaskExecution (API reference): every counter is optional ("Required: No") and
+        # is "calculated during the PREPARING step" or counted while TRANSFERRING/VERIFYING. The
+        # documentation does not say what an execution that never reached a phase reports; the
+        # stricter reading is taken: its counters are absent, not zero, so that a JSONPath to one
+        # (a States.Runtime in Step Functions) or an unwrap fails here as it could on AWS.
+        if prepared:
+            out.update({
+                "EstimatedFilesToTransfer": c.get("estimated_files", 0),
+                "EstimatedBytesToTransfer": c.get("estimated_bytes", 0),
+                "EstimatedFilesToDelete": c.get("estimated_deleted", 0),
+                "FilesPrepared": c.get("estimated_files", 0),
+            })
+        if transferring:
+            # live while the data moves (the counters a DescribeTaskExecution shows mid-transfer)
+            out.update({
+                "FilesTransferred": c.get("files", 0),
+                "BytesTransferred": c.get("bytes", 0),
+                "BytesWritten": c.get("bytes", 0),
+                "BytesCompressed": c.get("bytes", 0),
+                "FilesDeleted": c.get("deleted", 0),
+                "FilesSkipped": c.get("skipped", 0),
+            })
+        if verified or self.failed_in == "VERIFY":
+            out["FilesVerified"] = c.get("verified", 0)
         if self.launch_time:
             out["LaunchTime"] = epoch(self.launch_time)
         d = self.durations
