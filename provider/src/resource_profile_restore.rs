@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use studio_core::error::Subject;
+use studio_core::error::{RefusalReason, Subject};
 use studio_core::home::HomeKind;
 use studio_core::profile_restore::{
     Consent, Engine, Failure, HomeRef, NetworkSpec, Outcome, ProfileRestore, Readiness, SourceSpec,
@@ -651,6 +651,25 @@ impl Resource for ProfileRestoreResource {
                     if let Ok(source) = source_spec(config) {
                         let consent = consent(config);
                         match restore.resolve_source(&source, Some(home), consent).await {
+                            // The target's current directory as the source is what a plan sees
+                            // when the target is recreated earlier in this same apply (a
+                            // `-replace` of the profile, a domain rebuilt): only apply can tell,
+                            // and apply refuses the copy, before creating anything, if the
+                            // target still has that directory then.
+                            Err(Error::RefusedRestore(r))
+                                if r.reason == RefusalReason::SameDirectory =>
+                            {
+                                diags.push(
+                                    Diagnostic::warning(
+                                        "The source is the target's current home directory",
+                                        format!(
+                                            "{} This is expected only when the target is recreated earlier in this apply (it then has a new directory); otherwise apply refuses the restore before creating anything.",
+                                            r.message
+                                        ),
+                                    )
+                                    .at(AttributePath::attribute("source")),
+                                );
+                            }
                             Err(e) => diags.push(error_at(
                                 &format!("Cannot restore into {} from this source", home.key),
                                 &e,

@@ -310,6 +310,8 @@ async fn the_target_deleted_leaves_the_state_and_plans_a_create() {
     create_table(&aws, &tables.0, None).await;
     create_table(&aws, &tables.1, Some("at")).await;
     let old_uid = create_profile(&aws, &domain_id, "alice").await;
+    // Alice used Studio once: her home exists (Studio creates it at her first app).
+    open_studio(&aws.sagemaker, Studio::user_profile(&domain_id, "alice")).await;
     recreate_profile(&aws, &domain_id, "alice").await;
     let tf = Terraform::new(&emulator);
     tf.write(
@@ -328,7 +330,8 @@ async fn the_target_deleted_leaves_the_state_and_plans_a_create() {
 async fn bad_inputs_get_one_clear_diagnostic_with_the_attribute() {
     let emulator = Emulator::from_env();
     let aws = emulator.clients().await;
-    let (domain_id, _fs) = create_domain(&aws, &unique_name("bad")).await;
+    let domain_name = unique_name("bad");
+    let (domain_id, _fs) = create_domain(&aws, &domain_name).await;
     let tables = (unique_name("users"), unique_name("history"));
     create_table(&aws, &tables.0, None).await;
     create_table(&aws, &tables.1, Some("at")).await;
@@ -347,6 +350,8 @@ async fn bad_inputs_get_one_clear_diagnostic_with_the_attribute() {
         format!(r#"{{ domain_id = "{domain_id}", user_profile_name = "alice", uid = 200000 }}"#);
     let target_alice = format!(r#"{{ domain_id = "{domain_id}", user_profile_name = "alice" }}"#);
     let target_unknown = r#"{ domain_id = "d-doesnotexist1", user_profile_name = "alice" }"#;
+    let refused_into_alice =
+        format!("Cannot restore into {domain_name}/user/alice from this source");
     let cases = [
         (
             &source_both,
@@ -369,7 +374,7 @@ async fn bad_inputs_get_one_clear_diagnostic_with_the_attribute() {
         (
             &source_nobody,
             target_alice.as_str(),
-            "Cannot restore from this source",
+            refused_into_alice.as_str(),
             source_nobody.as_str(),
         ),
     ];
@@ -405,8 +410,8 @@ async fn bad_inputs_get_one_clear_diagnostic_with_the_attribute() {
         );
     }
 
-    // The same directory as source and target is refused, at plan now that the resolver checks
-    // what it knows then (it used to get as far as apply).
+    // The same directory as source and target: plan warns (the target may be recreated earlier
+    // in the same apply, as `scripts/demo` does), apply refuses it before creating anything.
     let uid = aws
         .sagemaker
         .describe_user_profile()
@@ -424,10 +429,15 @@ async fn bad_inputs_get_one_clear_diagnostic_with_the_attribute() {
     );
     tf.init();
     let out = tf.apply_fails();
-    let text = format!("{}{}", out.stdout, out.stderr);
+    let text = format!("{}{}", out.stdout, out.stderr).replace('\n', " ");
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
     assert!(
-        text.contains("same directory") || text.contains("target's own home directory"),
-        "{text}"
+        text.contains("Warning: The source is the target's current home directory"),
+        "plan warns: {text}"
+    );
+    assert!(
+        text.contains("Error:") && text.contains("target's own home directory"),
+        "apply refuses: {text}"
     );
     assert!(
         !tf.dir().join("terraform.tfstate").exists() || tf.state_list().is_empty(),
