@@ -34,6 +34,7 @@
 
 mod diff;
 mod emulator;
+mod event_app;
 mod files;
 mod lambda;
 mod leftovers;
@@ -45,6 +46,7 @@ mod wait;
 
 pub use diff::{assert_json_eq, assert_text_eq, line_diff};
 pub use emulator::{ACCOUNT_ID, Clients, Emulator, REGION};
+pub use event_app::{EventPath, PATIENCE, create_domain, dynamodb_json};
 pub use files::{hand_to_owner, read_file, tree, write_file};
 pub use lambda::{LambdaZip, lambda_zip};
 pub use leftovers::{LeakScope, Leftovers, task_of_execution};

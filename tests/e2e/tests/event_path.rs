@@ -2,211 +2,17 @@
 //! Terraform to the emulator, the three Rust Lambdas really running, CloudTrail events from
 //! SageMaker calls, the mapping table's stream, and the restore state machine copying real files.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_sagemaker::error::DisplayErrorContext;
-use aws_sdk_sagemaker::types::{AppType, AuthMode, UserSettings};
+use aws_sdk_sagemaker::types::AppType;
 use serde_json::{Value, json};
 use studio_e2e::{
-    ACCOUNT_ID, Clients, Emulator, LeakScope, Provider, Studio, Terraform, close_studio,
-    delete_and_wait, eventually, hand_to_owner, lambda_zip, open_studio, repo_root, unique_name,
+    Clients, Emulator, EventPath, LeakScope, PATIENCE, Studio, close_studio, delete_and_wait,
+    dynamodb_json, eventually, hand_to_owner, open_studio, repo_root, unique_name,
 };
-
-/// Event delivery, a cold start of a dev binary, and a workflow polling every second.
-const PATIENCE: Duration = Duration::from_secs(120);
-
-/// The event path deployed into the emulator for one domain.
-struct EventPath {
-    aws: Clients,
-    emulator: Emulator,
-    tf: Terraform,
-    domain_id: String,
-    file_system_id: String,
-    mapping_table: String,
-    history_table: String,
-    state_machine_arn: String,
-    notifications: String,
-    prefix: String,
-}
-
-impl EventPath {
-    async fn deploy() -> EventPath {
-        let emulator = Emulator::from_env();
-        let aws = emulator.clients().await;
-        let domain_name = unique_name("ep-domain");
-        let domain_id = create_domain(&aws, &domain_name).await;
-        let file_system_id = aws
-            .sagemaker
-            .describe_domain()
-            .domain_id(&domain_id)
-            .send()
-            .await
-            .expect("describing the new domain")
-            .home_efs_file_system_id
-            .expect("the domain has a home EFS");
-
-        let zips = tokio::task::spawn_blocking(|| {
-            [
-                "studio-event-processor",
-                "studio-stream-processor",
-                "studio-reconciler",
-            ]
-            .map(|f| lambda_zip(f, f).path.display().to_string())
-        })
-        .await
-        .expect("building the Lambda zips");
-
-        let prefix = unique_name("ep");
-        let mapping_table = format!("{prefix}-map");
-        let history_table = format!("{prefix}-history");
-        let modules = repo_root().join("modules");
-        let tf = Terraform::new(&emulator);
-        tf.write_providers(&[Provider::Aws]);
-        tf.write(
-            "main.tf",
-            &format!(
-                r#"
-resource "aws_vpc" "v" {{
-  cidr_block = "10.42.0.0/16"
-}}
-
-resource "aws_subnet" "s" {{
-  vpc_id     = aws_vpc.v.id
-  cidr_block = "10.42.1.0/24"
-}}
-
-resource "aws_sns_topic" "failures" {{
-  name = "{prefix}-failures"
-}}
-
-resource "aws_sqs_queue" "failures" {{
-  name = "{prefix}-notified"
-}}
-
-resource "aws_sns_topic_subscription" "failures" {{
-  topic_arn            = aws_sns_topic.failures.arn
-  protocol             = "sqs"
-  endpoint             = aws_sqs_queue.failures.arn
-  raw_message_delivery = true
-}}
-
-module "restore_workflow" {{
-  source                       = "{modules}/restore-workflow"
-  name_prefix                  = "{prefix}"
-  mapping_table_name           = module.event_app.mapping_table_name
-  mapping_table_arn            = module.event_app.mapping_table_arn
-  vpc_id                       = aws_vpc.v.id
-  subnet_id                    = aws_subnet.s.id
-  max_concurrent_restores      = 2
-  queue_wait_max_delay_seconds = 2
-  create_notification_topic    = false
-  notification_topic_arn       = aws_sns_topic.failures.arn
-}}
-
-module "event_app" {{
-  source                   = "{modules}/event-app"
-  name_prefix              = "{prefix}"
-  mapping_table_name       = "{mapping_table}"
-  history_table_name       = "{history_table}"
-  state_machine_arn        = module.restore_workflow.state_machine_arn
-  slots_table_arn          = module.restore_workflow.slots_table_arn
-  event_processor_zip      = "{event_zip}"
-  stream_processor_zip     = "{stream_zip}"
-  reconciler_zip           = "{reconciler_zip}"
-  lambda_runtime           = "provided.al2"
-  domain_ids               = ["{domain_id}"]
-  restore_poll_seconds     = 1
-  run_reconciler_on_deploy = false
-  log_level                = "debug"
-}}
-
-output "state_machine_arn" {{
-  value = module.restore_workflow.state_machine_arn
-}}
-
-output "notified_queue" {{
-  value = aws_sqs_queue.failures.id
-}}
-"#,
-                modules = modules.display(),
-                event_zip = zips[0],
-                stream_zip = zips[1],
-                reconciler_zip = zips[2],
-            ),
-        );
-        tf.init();
-        tf.apply();
-        let outputs = tf.show_json();
-        let output = |name: &str| {
-            outputs["values"]["outputs"][name]["value"]
-                .as_str()
-                .unwrap_or_else(|| panic!("output {name} missing from {outputs:#}"))
-                .to_owned()
-        };
-        EventPath {
-            state_machine_arn: output("state_machine_arn"),
-            notifications: output("notified_queue"),
-            aws,
-            emulator,
-            tf,
-            domain_id,
-            file_system_id,
-            mapping_table,
-            history_table,
-            prefix,
-        }
-    }
-
-    /// The mapping-table row of `home` once `check` accepts it.
-    async fn row_when(&self, home: &str, what: &str, check: impl Fn(&Value) -> bool) -> Value {
-        eventually(what, PATIENCE, || async {
-            let item = self
-                .aws
-                .dynamodb
-                .get_item()
-                .table_name(&self.mapping_table)
-                .key("home", AttributeValue::S(home.to_owned()))
-                .consistent_read(true)
-                .send()
-                .await
-                .ok()?
-                .item?;
-            let row = plain(&item);
-            check(&row).then_some(row)
-        })
-        .await
-    }
-
-    /// The history of `home`, oldest first, once `check` accepts it.
-    async fn history_when(
-        &self,
-        home: &str,
-        what: &str,
-        check: impl Fn(&[Value]) -> bool,
-    ) -> Vec<Value> {
-        eventually(what, PATIENCE, || async {
-            let out = self
-                .aws
-                .dynamodb
-                .query()
-                .table_name(&self.history_table)
-                .key_condition_expression("home = :h")
-                .expression_attribute_values(":h", AttributeValue::S(home.to_owned()))
-                .send()
-                .await
-                .ok()?;
-            let rows: Vec<Value> = out.items().iter().map(plain).collect();
-            check(&rows).then_some(rows)
-        })
-        .await
-    }
-
-    fn home_dir(&self, uid: &str) -> PathBuf {
-        self.emulator.home_dir(&self.file_system_id, uid)
-    }
-}
 
 #[tokio::test]
 #[ignore = "needs the emulator"]
@@ -637,7 +443,7 @@ async fn a_burst_of_restores_queues_for_datasync_slots_instead_of_failing() {
         .await
         .expect("reading the slots")
         .item
-        .map(|i| plain(&i))
+        .map(|i| dynamodb_json(&i))
         .unwrap_or(Value::Null);
     assert_eq!(slots["running"], json!(0), "{slots:#}");
     assert_eq!(
@@ -800,49 +606,9 @@ async fn aws_sqs_receive(emulator: &Emulator, queue_url: &str) -> Option<Value> 
     .flatten()
 }
 
-/// A DynamoDB item as plain JSON: S as strings, N as numbers, BOOL, SS as arrays, M as objects.
-fn plain(item: &std::collections::HashMap<String, AttributeValue>) -> Value {
-    fn one(v: &AttributeValue) -> Value {
-        match v {
-            AttributeValue::S(s) => json!(s),
-            AttributeValue::N(n) => n
-                .parse::<u64>()
-                .map(Value::from)
-                .unwrap_or_else(|_| json!(n)),
-            AttributeValue::Bool(b) => json!(b),
-            AttributeValue::Ss(ss) => json!(ss),
-            AttributeValue::M(m) => {
-                Value::Object(m.iter().map(|(k, v)| (k.clone(), one(v))).collect())
-            }
-            AttributeValue::L(l) => Value::Array(l.iter().map(one).collect()),
-            _ => Value::Null,
-        }
-    }
-    Value::Object(item.iter().map(|(k, v)| (k.clone(), one(v))).collect())
-}
-
 fn write(path: &Path, contents: &str) {
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     std::fs::write(path, contents).unwrap_or_else(|e| panic!("writing {}: {e}", path.display()));
-}
-
-async fn create_domain(aws: &Clients, name: &str) -> String {
-    aws.sagemaker
-        .create_domain()
-        .domain_name(name)
-        .auth_mode(AuthMode::Iam)
-        .default_user_settings(
-            UserSettings::builder()
-                .execution_role(format!("arn:aws:iam::{ACCOUNT_ID}:role/studio-execution"))
-                .build(),
-        )
-        .subnet_ids("subnet-0e2e0000")
-        .vpc_id("vpc-0e2e0000")
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("creating domain {name}: {}", DisplayErrorContext(e)))
-        .domain_id
-        .expect("CreateDomain returns a DomainId")
 }
 
 async fn domain_name(aws: &Clients, domain_id: &str) -> String {

@@ -49,6 +49,10 @@ module "restore_workflow" {{
 output "state_machine_arn" {{
   value = module.restore_workflow.state_machine_arn
 }}
+
+output "datasync_security_group_id" {{
+  value = module.restore_workflow.datasync_security_group_id
+}}
 "#,
             modules = repo_root().join("modules").display(),
             table = f.tables.0,
@@ -226,10 +230,12 @@ async fn assert_stopped(f: &Fixture, tf: &Terraform, sm: &str, text: &str) {
 #[ignore = "needs the emulator: scripts/test runs it"]
 async fn the_create_timeout_stops_the_workflow_execution() {
     let f = Fixture::new("claims-sfn-timeout").await;
+    // `network` and the transfer options declared here are not the workflow's: they must not
+    // reach what it creates.
     let tf = workflow_terraform(
         &f,
         &unique_name("sfnto"),
-        "  timeouts {\n    create = \"30s\"\n  }",
+        "  overwrite_mode = \"ALWAYS\"\n  verify_mode = \"NONE\"\n  network {\n    subnet_arn = \"arn:aws:ec2:us-east-1:123456789012:subnet/subnet-0e2e0001\"\n  }\n  timeouts {\n    create = \"30s\"\n  }",
     );
     tf.run(&[
         "apply",
@@ -252,6 +258,66 @@ async fn the_create_timeout_stops_the_workflow_execution() {
         "{text}"
     );
     assert_stopped(&f, &tf, &sm, &text).await;
+    assert_workflow_settings(&f, &tf, &text).await;
+}
+
+/// How a restore runs: "The workflow's own subnet, security group, task options and
+/// notifications apply, and `network`, `transfer_mode`, `overwrite_mode`, `verify_mode` and
+/// `ownership` are not used." Read from the objects a stopped execution left behind.
+async fn assert_workflow_settings(f: &Fixture, tf: &Terraform, text: &str) {
+    let state = state_entry(tf, ALICE).expect("in the state");
+    let execution = state["values"]["execution_arn"].as_str().unwrap();
+    let name = execution.rsplit(':').next().unwrap();
+    let subnet = tf.attribute("aws_subnet.s", "id");
+    let group = tf.output("datasync_security_group_id");
+    let group = group.as_str().unwrap();
+    let left = tagged_datasync(&f.aws, EXECUTION_TAG, name).await;
+    let mut locations = 0;
+    for arn in &left {
+        if arn.contains(":location/") {
+            let loc = f
+                .aws
+                .datasync
+                .describe_location_efs()
+                .location_arn(arn)
+                .send()
+                .await
+                .expect("describing a location the workflow left");
+            let ec2 = loc.ec2_config().expect("an Ec2Config");
+            assert!(
+                ec2.subnet_arn().ends_with(&format!("subnet/{subnet}")),
+                "the workflow's subnet {subnet}, not the declared network: {ec2:?}\n{text}"
+            );
+            assert!(
+                ec2.security_group_arns()
+                    .iter()
+                    .any(|g| g.ends_with(&format!("security-group/{group}"))),
+                "the workflow's security group {group}: {ec2:?}"
+            );
+            locations += 1;
+        } else {
+            let task = f
+                .aws
+                .datasync
+                .describe_task()
+                .task_arn(arn)
+                .send()
+                .await
+                .expect("describing the task the workflow left");
+            let options = task.options().expect("task options");
+            assert_eq!(
+                options.overwrite_mode().map(|m| m.as_str()),
+                Some("NEVER"),
+                "the workflow's OverwriteMode, not the declared ALWAYS: {options:?}"
+            );
+            assert_ne!(
+                options.verify_mode().map(|m| m.as_str()),
+                Some("NONE"),
+                "the workflow's VerifyMode, not the declared NONE: {options:?}"
+            );
+        }
+    }
+    assert_eq!(locations, 2, "{left:?}");
 }
 
 /// Failures and timeouts: "With `engine = "state_machine"`, ... an interruption stops the

@@ -21,7 +21,8 @@ use aws_sdk_sagemaker::error::{DisplayErrorContext, ProvideErrorMetadata};
 use aws_sdk_sagemaker::types::{AppType, AuthMode, UserSettings};
 use serde_json::{Value, json};
 use studio_e2e::{
-    ACCOUNT_ID, Clients, Emulator, Provider, Terraform, cli_config, repo_root, unique_name,
+    ACCOUNT_ID, Clients, Emulator, Provider, Studio, Terraform, cli_config, close_studio,
+    delete_and_wait, hand_to_owner, open_studio, repo_root, unique_name, wait_in_service,
     write_file,
 };
 use tokio::sync::{Mutex, MutexGuard};
@@ -43,6 +44,7 @@ pub fn default_switches() -> Value {
         "datasync_execution_error": null,
         "datasync_hold_executions": false,
         "throttle": {"DeleteLocation": 0, "CreateLocationEfs": 0},
+        "delays": {"datasync_file": 0},
     })
 }
 
@@ -101,12 +103,15 @@ impl Fixture {
         create_table(&aws, &tables.0, None).await;
         create_table(&aws, &tables.1, Some("at")).await;
         let old_uid = create_profile(&aws, &domain_id, "alice").await;
+        // Alice worked in Studio: her home exists from her first app on, and her files are hers.
+        open_studio(&aws.sagemaker, Studio::user_profile(&domain_id, "alice")).await;
         let old_home = emulator.home_dir(&fs, &old_uid);
         write_file(
             &old_home.join("notebooks/analysis.ipynb"),
             "{\"cells\": []}\n",
         );
         write_file(&old_home.join("data/train.csv"), "a,b\n1,2\n");
+        hand_to_owner(&old_home);
         delete_profile(&aws, &domain_id, "alice").await;
         let new_uid = create_profile(&aws, &domain_id, "alice").await;
         Fixture {
@@ -466,6 +471,7 @@ pub async fn create_profile(aws: &Clients, domain_id: &str, name: &str) -> Strin
         .send()
         .await
         .unwrap_or_else(|e| panic!("creating {name} in {domain_id}: {}", DisplayErrorContext(e)));
+    wait_in_service(&aws.sagemaker, Studio::user_profile(domain_id, name)).await;
     aws.sagemaker
         .describe_user_profile()
         .domain_id(domain_id)
@@ -477,14 +483,12 @@ pub async fn create_profile(aws: &Clients, domain_id: &str, name: &str) -> Strin
         .expect("a uid")
 }
 
+/// Closes the profile's Studio (its apps), deletes it and waits until it is gone: until then it
+/// is `Deleting` and its name cannot be used again.
 pub async fn delete_profile(aws: &Clients, domain_id: &str, name: &str) {
-    aws.sagemaker
-        .delete_user_profile()
-        .domain_id(domain_id)
-        .user_profile_name(name)
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("deleting {name}: {}", DisplayErrorContext(e)));
+    let profile = Studio::user_profile(domain_id, name);
+    close_studio(&aws.sagemaker, profile).await;
+    delete_and_wait(&aws.sagemaker, profile).await;
 }
 
 pub async fn create_app(aws: &Clients, domain_id: &str, profile: &str) {
