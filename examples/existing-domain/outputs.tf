@@ -8,7 +8,7 @@ output "mapping_table_name" {
   value       = module.studio_restore.mapping_table_name
 }
 
-output "seed_errors" {
-  description = "Errors of the deploy-time reconciler run, which seeds the table with the existing profiles and spaces (empty when all went well)."
-  value       = module.studio_restore.deploy_reconcile_errors
+output "failure_queue_url" {
+  description = "Where a failed deploy-time seed (and every other failed event or stream record) ends up; the reconciler's log group has the details."
+  value       = module.studio_restore.failure_queue_url
 }

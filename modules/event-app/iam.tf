@@ -116,7 +116,18 @@ locals {
         actions   = ["states:DescribeExecution"]
         resources = [local.execution_arns]
       },
-    ], local.kms)
+      ], var.run_reconciler_on_deploy ? [
+      {
+        sid       = "ReadDeployments"
+        actions   = ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"]
+        resources = [aws_dynamodb_table.deployments[0].stream_arn, "${aws_dynamodb_table.deployments[0].arn}/stream/*"]
+      },
+      {
+        sid       = "FailedSeeds"
+        actions   = ["sqs:SendMessage"]
+        resources = [aws_sqs_queue.failures.arn]
+      },
+    ] : [], local.kms)
   }
 }
 

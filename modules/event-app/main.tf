@@ -279,12 +279,62 @@ resource "aws_lambda_permission" "reconcile" {
   source_arn    = aws_cloudwatch_event_rule.reconcile.arn
 }
 
-data "aws_lambda_invocation" "seed" {
-  count         = var.run_reconciler_on_deploy ? 1 : 0
-  function_name = aws_lambda_function.function["reconciler"].function_name
-  input = jsonencode({
-    mode = "reconcile"
-    # A new deployment of the function is a new invocation.
-    deployment = aws_lambda_function.function["reconciler"].source_code_hash
+# Seeding at deploy, at apply only. A plan must never have side effects, so this is no
+# `aws_lambda_invocation` data source (read again at every plan) and hashicorp/aws 3.39.0 has no
+# invocation resource: a deploy writes one item into a small table whose stream invokes the
+# reconciler in `seed` mode. The item changes, and the reconciler runs again, only when the
+# reconciler's code does; `terraform plan` writes nothing, so it invokes nothing.
+resource "aws_dynamodb_table" "deployments" {
+  count            = var.run_reconciler_on_deploy ? 1 : 0
+  name             = "${var.name_prefix}-deployments"
+  billing_mode     = "PAY_PER_REQUEST"
+  hash_key         = "id"
+  stream_enabled   = true
+  stream_view_type = "NEW_IMAGE"
+
+  attribute {
+    name = "id"
+    type = "S"
+  }
+
+  server_side_encryption {
+    enabled     = var.kms_key_arn != null
+    kms_key_arn = var.kms_key_arn
+  }
+
+  tags = var.tags
+}
+
+resource "aws_lambda_event_source_mapping" "deployments" {
+  count            = var.run_reconciler_on_deploy ? 1 : 0
+  event_source_arn = aws_dynamodb_table.deployments[0].stream_arn
+  function_name    = aws_lambda_function.function["reconciler"].arn
+  # From the start of the shard: the item may be written before the mapping has read its
+  # first batch. The shard only ever holds deployments, so an old one at worst seeds once more.
+  starting_position      = "TRIM_HORIZON"
+  batch_size             = 1
+  maximum_retry_attempts = 2
+
+  destination_config {
+    on_failure {
+      destination_arn = aws_sqs_queue.failures.arn
+    }
+  }
+
+  depends_on = [aws_iam_role_policy.function]
+}
+
+resource "aws_dynamodb_table_item" "deployment" {
+  count      = var.run_reconciler_on_deploy ? 1 : 0
+  table_name = aws_dynamodb_table.deployments[0].name
+  hash_key   = aws_dynamodb_table.deployments[0].hash_key
+  item = jsonencode({
+    id   = { S = "reconciler" }
+    mode = { S = "seed" }
+    # A new deployment of the function is a new item version, and so a new run.
+    deployment = { S = aws_lambda_function.function["reconciler"].source_code_hash }
   })
+
+  # The mapping must exist before the stream record does.
+  depends_on = [aws_lambda_event_source_mapping.deployments]
 }

@@ -47,8 +47,3 @@ output "event_rule_arn" {
   description = "ARN of the CloudTrail event rule."
   value       = aws_cloudwatch_event_rule.profile_created.arn
 }
-
-output "deploy_reconcile_errors" {
-  description = "Errors the reconciler reported when Terraform ran it (empty when all went well; null when `run_reconciler_on_deploy` is false). Only the errors: the counts change from run to run, which would make every plan show a change."
-  value       = var.run_reconciler_on_deploy ? jsondecode(data.aws_lambda_invocation.seed[0].result).errors : null
-}

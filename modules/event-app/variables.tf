@@ -154,7 +154,7 @@ variable "reconciler_max_starts" {
 }
 
 variable "run_reconciler_on_deploy" {
-  description = "Invoke the reconciler once from Terraform when it is deployed: it seeds the rows of existing profiles and spaces and starts restores events missed. Terraform reads this invocation again on later plans; the reconciler is idempotent (conditional writes, deterministic execution names)."
+  description = "Seed the mapping table with the existing profiles and spaces when the reconciler is deployed: apply writes one item into the `<name_prefix>-deployments` table, whose stream runs the reconciler in seed mode (asynchronously; a failure goes to the failure queue). It runs again only when the reconciler's code changes; `terraform plan` never invokes anything."
   type        = bool
   default     = true
 }

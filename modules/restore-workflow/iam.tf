@@ -24,8 +24,9 @@ resource "aws_iam_role" "state_machine" {
 data "aws_iam_policy_document" "state_machine" {
   statement {
     sid     = "DescribeTargets"
-    actions = ["sagemaker:DescribeUserProfile", "sagemaker:DescribeSpace"]
+    actions = ["sagemaker:DescribeDomain", "sagemaker:DescribeUserProfile", "sagemaker:DescribeSpace"]
     resources = [
+      "arn:${local.partition}:sagemaker:${local.region}:${local.account_id}:domain/*",
       "arn:${local.partition}:sagemaker:${local.region}:${local.account_id}:user-profile/*/*",
       "arn:${local.partition}:sagemaker:${local.region}:${local.account_id}:space/*/*",
     ]
@@ -87,6 +88,19 @@ data "aws_iam_policy_document" "state_machine" {
     sid       = "RecordOutcomes"
     actions   = ["dynamodb:UpdateItem"]
     resources = [var.mapping_table_arn, aws_dynamodb_table.slots.arn]
+  }
+
+  statement {
+    sid       = "TargetLeases"
+    actions   = ["dynamodb:GetItem", "dynamodb:DeleteItem"]
+    resources = [var.mapping_table_arn]
+  }
+
+  statement {
+    sid = "LeaseHolders"
+    # Whether the execution holding a home's lease still runs.
+    actions   = ["states:DescribeExecution"]
+    resources = ["arn:${local.partition}:states:${local.region}:${local.account_id}:execution:${local.state_machine_name}:*"]
   }
 
   statement {

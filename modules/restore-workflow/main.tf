@@ -54,8 +54,15 @@ locals {
       ErrorEquals = ["DataSync.DataSyncException", "DataSync.ThrottlingException", "DataSync.InternalException"]
     }))
     studio_gid = var.studio_gid
+    # aws-sdk:efs errors are `Efs.<Error>Exception`: the SDK's service name and error name in
+    # PascalCase, with the Exception suffix always added (Step Functions developer guide, "AWS
+    # SDK service integrations"). EFS's InternalServerError is therefore
+    # Efs.InternalServerErrorException.
     retry_throttling_efs = jsonencode(merge(local.throttle_retry, {
-      ErrorEquals = ["EFS.ThrottlingException", "EFS.InternalServerError", "EFS.EfsException"]
+      ErrorEquals = ["Efs.ThrottlingException", "Efs.InternalServerErrorException", "Efs.EfsException"]
+    }))
+    retry_throttling_sfn = jsonencode(merge(local.throttle_retry, {
+      ErrorEquals = ["Sfn.ThrottlingException", "Sfn.SfnException"]
     }))
     retry_throttling_sns = jsonencode(merge(local.throttle_retry, {
       ErrorEquals = ["SNS.ThrottledException", "SNS.InternalErrorException", "SNS.KMSThrottlingException"]

@@ -76,16 +76,20 @@ variable "studio_gid" {
 }
 
 variable "task_options" {
-  description = "DataSync task Options for every restore (https://docs.aws.amazon.com/datasync/latest/userguide/API_Options.html). The default never overwrites a file the user already has in the new home, keeps modes, and logs only errors (no per-file paths in CloudWatch). Keep Uid and Gid NONE: the target's access point owns what is written."
+  description = "DataSync task Options for every restore (https://docs.aws.amazon.com/datasync/latest/userguide/API_Options.html). The default, the provider's too (studio_core::restore::TransferOptions, which a test keeps equal), never overwrites a file the user already has in the new home, keeps modes and timestamps, never deletes, and logs only errors (no per-file paths in CloudWatch). A restore that follows an interrupted attempt of the same copy overrides OverwriteMode with ALWAYS and TransferMode with ALL for that attempt, so that no partially copied file is kept. Keep Uid and Gid NONE: the target's access point owns what is written."
   type        = map(string)
   default = {
     OverwriteMode        = "NEVER"
     TransferMode         = "CHANGED"
     PreserveDeletedFiles = "PRESERVE"
+    PreserveDevices      = "NONE"
     VerifyMode           = "ONLY_FILES_TRANSFERRED"
     Uid                  = "NONE"
     Gid                  = "NONE"
     PosixPermissions     = "PRESERVE"
+    Atime                = "BEST_EFFORT"
+    Mtime                = "PRESERVE"
+    TaskQueueing         = "ENABLED"
     LogLevel             = "BASIC"
   }
 }

@@ -32,8 +32,3 @@ output "datasync_security_group_id" {
   description = "DataSync's security group."
   value       = module.restore_workflow.datasync_security_group_id
 }
-
-output "deploy_reconcile_errors" {
-  description = "Errors of the deploy-time reconciler run (empty when all went well)."
-  value       = module.event_app.deploy_reconcile_errors
-}

@@ -68,7 +68,7 @@ variable "reconcile_schedule" {
 }
 
 variable "run_reconciler_on_deploy" {
-  description = "Invoke the reconciler once from Terraform when it is deployed."
+  description = "Seed the mapping table once when the reconciler is deployed: at apply only, through the event-app's deployments table (a plan invokes nothing)."
   type        = bool
   default     = true
 }

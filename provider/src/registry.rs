@@ -7,7 +7,7 @@ use tfplugin::{DataSource, Resource};
 /// The managed resource types.
 pub fn resources() -> Vec<Arc<dyn Resource>> {
     vec![
-        Arc::new(crate::resource_profile_restore::ProfileRestoreResource),
+        Arc::new(crate::resource_profile_restore::ProfileRestoreResource::default()),
         Arc::new(crate::resource_restore_target::RestoreTargetResource),
         Arc::new(crate::resource_replication::ReplicationResource),
     ]

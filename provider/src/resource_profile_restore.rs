@@ -4,13 +4,16 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
+use studio_core::error::{RefusalReason, Subject};
 use studio_core::home::HomeKind;
 use studio_core::profile_restore::{
-    Engine, Failure, HomeRef, NetworkSpec, Outcome, ProfileRestore, Readiness, SourceSpec, Tables,
+    Consent, Engine, Failure, HomeRef, NetworkSpec, Outcome, ProfileRestore, Readiness, SourceSpec,
+    Tables,
 };
 use studio_core::restore::{
     DataSyncRestore, OverwriteMode, Ownership, TransferMode, TransferOptions, VerifyMode,
 };
+use studio_core::workflow::EXECUTION_TAG;
 use studio_core::{Error, Uid};
 use tfplugin::diagnostics::{AttributePath, Diagnostic, Diagnostics};
 use tfplugin::plan::PlannedChange;
@@ -21,6 +24,27 @@ use tfplugin::validators;
 use tfplugin::value::Value;
 
 use crate::provider::{StudioClients, clients as connection};
+
+/// The attribute a core error is about: the side it names as its subject, else `fallback`.
+fn path_of(err: &Error, fallback: Option<AttributePath>) -> Option<AttributePath> {
+    match err.subject() {
+        Some(Subject::Source) => Some(AttributePath::attribute("source")),
+        Some(Subject::Target) => Some(AttributePath::attribute("target")),
+        None => fallback,
+    }
+}
+
+/// The attribute that lets a restore copy another person's files or a live home.
+const ALLOW_DIFFERENT_OWNER: &str = "allow_different_owner";
+
+/// Whom the configuration lets the restore copy to.
+fn consent(config: &Value) -> Consent {
+    if config.get(ALLOW_DIFFERENT_OWNER).as_bool() == Some(true) {
+        Consent::AllowDifferentOwner
+    } else {
+        Consent::Declared
+    }
+}
 
 /// An error diagnostic from a core error, at `path` when it concerns one attribute.
 fn error_at(summary: &str, err: &Error, path: Option<AttributePath>) -> Diagnostic {
@@ -34,7 +58,15 @@ fn error_at(summary: &str, err: &Error, path: Option<AttributePath>) -> Diagnost
 pub const TYPE_NAME: &str = "studio_profile_restore";
 const DEFAULT_CREATE_TIMEOUT: Duration = Duration::from_secs(60 * 60);
 
-pub struct ProfileRestoreResource;
+#[derive(Default)]
+pub struct ProfileRestoreResource {
+    /// Copies ([`studio_core::profile_restore::copy_key`]) whose failed or interrupted object
+    /// this provider process destroyed: Terraform
+    /// replaces a tainted restore by a delete and then a create in the same apply (and the same
+    /// provider process), and only the delete sees the failed object. The create that follows
+    /// copies with [`TransferOptions::after_interrupted_attempt`].
+    interrupted: std::sync::Mutex<std::collections::HashSet<String>>,
+}
 
 fn home_attributes(side: &str, with_directory: bool) -> Vec<Attribute> {
     let mut attributes = vec![
@@ -96,24 +128,34 @@ fn computed(attribute: Attribute, description: &str) -> Attribute {
 }
 
 impl ProfileRestoreResource {
+    fn interrupted_restores(&self) -> Vec<String> {
+        self.interrupted
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .cloned()
+            .collect()
+    }
+
     fn options(config: &Value) -> Result<(TransferOptions, Readiness), Diagnostics> {
         let parse =
             |name: &str, default: &str| config.get(name).as_str().unwrap_or(default).to_owned();
+        let defaults = TransferOptions::default();
         let at = |name: &str, e: Error| -> Diagnostics {
             error_at("Invalid value", &e, Some(AttributePath::attribute(name))).into()
         };
         Ok((
             TransferOptions {
-                transfer_mode: parse("transfer_mode", "CHANGED")
+                transfer_mode: parse("transfer_mode", defaults.transfer_mode.as_str())
                     .parse::<TransferMode>()
                     .map_err(|e| at("transfer_mode", e))?,
-                overwrite_mode: parse("overwrite_mode", "ALWAYS")
+                overwrite_mode: parse("overwrite_mode", defaults.overwrite_mode.as_str())
                     .parse::<OverwriteMode>()
                     .map_err(|e| at("overwrite_mode", e))?,
-                verify_mode: parse("verify_mode", "ONLY_FILES_TRANSFERRED")
+                verify_mode: parse("verify_mode", defaults.verify_mode.as_str())
                     .parse::<VerifyMode>()
                     .map_err(|e| at("verify_mode", e))?,
-                ownership: parse("ownership", "target")
+                ownership: parse("ownership", defaults.ownership.as_str())
                     .parse::<Ownership>()
                     .map_err(|e| at("ownership", e))?,
             },
@@ -298,8 +340,16 @@ fn request_json(config: &Value, ty: &Type) -> String {
         "ownership": pick("ownership"),
         "readiness": pick("readiness"),
         "triggers": pick("triggers"),
+        "allow_different_owner": pick("allow_different_owner"),
     })
     .to_string()
+}
+
+fn describe_owner(owner: Option<&studio_core::owner::Owner>) -> String {
+    owner.map_or_else(
+        || "an owner nobody recorded".to_owned(),
+        ToString::to_string,
+    )
 }
 
 fn resource_id(target: &HomeRef) -> String {
@@ -415,25 +465,25 @@ impl Resource for ProfileRestoreResource {
                 Attribute::string("transfer_mode")
                     .optional()
                     .computed()
-                    .default(Value::string("CHANGED"))
+                    .default(Value::string(TransferOptions::default().transfer_mode.as_str()))
                     .requires_replace()
                     .validate(validators::one_of(TransferMode::ALL.iter().copied()))
-                    .description("`CHANGED` (default): copy only what differs from the target. `ALL`: copy everything."),
+                    .description("`CHANGED` (default): copy only what differs from the target. `ALL`: copy everything. A restore that follows an interrupted attempt copies everything once, whatever this says (see `overwrite_mode`)."),
             )
             .attribute(
                 Attribute::string("overwrite_mode")
                     .optional()
                     .computed()
-                    .default(Value::string("ALWAYS"))
+                    .default(Value::string(TransferOptions::default().overwrite_mode.as_str()))
                     .requires_replace()
                     .validate(validators::one_of(OverwriteMode::ALL.iter().copied()))
-                    .description("`ALWAYS` (default): restored files replace files of the same path in the target. `NEVER`: files already in the target are kept."),
+                    .description("`NEVER` (default): a file already in the target (the user may have started working in the new home) is kept, never replaced by the older restored one. `ALWAYS`: restored files replace files of the same path. A restore that follows an interrupted attempt of the same copy (a cancelled or failed DataSync execution, a killed provider) replaces files of the same path once, so that no partially copied file survives; it says so in a warning."),
             )
             .attribute(
                 Attribute::string("verify_mode")
                     .optional()
                     .computed()
-                    .default(Value::string("ONLY_FILES_TRANSFERRED"))
+                    .default(Value::string(TransferOptions::default().verify_mode.as_str()))
                     .requires_replace()
                     .validate(validators::one_of(VerifyMode::ALL.iter().copied()))
                     .description("DataSync's verification: `ONLY_FILES_TRANSFERRED` (default), `POINT_IN_TIME_CONSISTENT` or `NONE`."),
@@ -442,7 +492,7 @@ impl Resource for ProfileRestoreResource {
                 Attribute::string("ownership")
                     .optional()
                     .computed()
-                    .default(Value::string("target"))
+                    .default(Value::string(TransferOptions::default().ownership.as_str()))
                     .requires_replace()
                     .validate(validators::one_of(Ownership::ALL.iter().copied()))
                     .description("`target` (default): the files are owned by the target's uid, written through a temporary EFS access point whose POSIX user is that uid. `preserve`: keep the source's numeric owners (the new profile may then be unable to change its own files)."),
@@ -455,6 +505,12 @@ impl Resource for ProfileRestoreResource {
                     .requires_replace()
                     .validate(validators::one_of(["profile", "app"]))
                     .description("When the target's home directory counts as ready: `profile` (default), the profile or space is InService with a uid; `app`, one of its apps is also InService (Studio Classic creates the directory with the first app)."),
+            )
+            .attribute(
+                Attribute::bool(ALLOW_DIFFERENT_OWNER)
+                    .optional()
+                    .requires_replace()
+                    .description("Copy even when the source belongs to someone other than the target's owner, or is the current home directory of another live profile or space. Off by default: a home directory is only restored to the same person (the IAM Identity Center user where the domain uses it, else the profile name; a private space's owner profile; a shared space's domain). Set it only after checking whose files the source holds: the plan shows it, and warns with both owners."),
             )
             .attribute(
                 Attribute::map_of_strings("triggers")
@@ -529,7 +585,18 @@ impl Resource for ProfileRestoreResource {
         ctx: &Context,
     ) -> Diagnostics {
         let mut diags = Diagnostics::new();
-        if !config.get("target").is_fully_known() || !config.get("source").is_fully_known() {
+        // Adding or removing the whole `network` block changes where DataSync runs just as
+        // changing one of its attributes does; the generic planner compares attributes only
+        // where the block exists on both sides.
+        let network = AttributePath::attribute("network");
+        if !prior.is_null() && !plan.is_destroy() && plan.get(&network) != prior.get("network") {
+            plan.require_replace(network);
+        }
+        if !config.get("target").is_fully_known()
+            || !config.get("source").is_fully_known()
+            || !config.get(ALLOW_DIFFERENT_OWNER).is_known()
+        {
+            // What is unknown now is checked at apply, before anything is created.
             return diags;
         }
         let Ok(conn) = connection(ctx) else {
@@ -543,6 +610,7 @@ impl Resource for ProfileRestoreResource {
             tables: tables(&conn),
             cancel: ctx.cancellation().clone(),
             request: None,
+            interrupted: Vec::new(),
         };
         let current = match restore.current_target(&target).await {
             Ok(current) => current,
@@ -577,16 +645,56 @@ impl Resource for ProfileRestoreResource {
                     };
                     diags.push(Diagnostic::warning("Target not found yet", detail).at(path));
                 }
-                Some(_) => {
-                    // Whether the source is the target's own directory is decided at apply:
-                    // the target may be recreated in the same apply.
+                Some((_, home)) => {
+                    // The one resolver, with every check whose values are known now; apply
+                    // checks again, before anything is created.
                     if let Ok(source) = source_spec(config) {
-                        if let Err(e) = restore.resolve_source(&source, None).await {
-                            diags.push(error_at(
-                                "Cannot restore from this source",
+                        let consent = consent(config);
+                        match restore.resolve_source(&source, Some(home), consent).await {
+                            // The target's current directory as the source is what a plan sees
+                            // when the target is recreated earlier in this same apply (a
+                            // `-replace` of the profile, a domain rebuilt): only apply can tell,
+                            // and apply refuses the copy, before creating anything, if the
+                            // target still has that directory then.
+                            Err(Error::RefusedRestore(r))
+                                if r.reason == RefusalReason::SameDirectory =>
+                            {
+                                diags.push(
+                                    Diagnostic::warning(
+                                        "The source is the target's current home directory",
+                                        format!(
+                                            "{} This is expected only when the target is recreated earlier in this apply (it then has a new directory); otherwise apply refuses the restore before creating anything.",
+                                            r.message
+                                        ),
+                                    )
+                                    .at(AttributePath::attribute("source")),
+                                );
+                            }
+                            Err(e) => diags.push(error_at(
+                                &format!("Cannot restore into {} from this source", home.key),
                                 &e,
-                                Some(AttributePath::attribute("source")),
-                            ));
+                                path_of(&e, Some(AttributePath::attribute("source"))),
+                            )),
+                            Ok(resolved) if consent == Consent::AllowDifferentOwner => {
+                                if resolved.owner.is_none() || resolved.owner != home.owner {
+                                    diags.push(
+                                        Diagnostic::warning(
+                                            "Restoring someone else's files",
+                                            format!(
+                                                "allow_different_owner = true: the files of {} ({}), which belong to {}, are copied into {} ({}), which belongs to {}.",
+                                                resolved.label,
+                                                resolved.directory,
+                                                describe_owner(resolved.owner.as_ref()),
+                                                home.key,
+                                                home.directory.as_ref().map(ToString::to_string).unwrap_or_else(|| "no directory yet".into()),
+                                                describe_owner(home.owner.as_ref()),
+                                            ),
+                                        )
+                                        .at(AttributePath::attribute(ALLOW_DIFFERENT_OWNER)),
+                                    );
+                                }
+                            }
+                            Ok(_) => {}
                         }
                     }
                 }
@@ -655,11 +763,13 @@ impl Resource for ProfileRestoreResource {
             tables: tables(&conn),
             cancel: ctx.cancellation().clone(),
             request: Some(request_json(planned, &self.schema().value_type())),
+            interrupted: self.interrupted_restores(),
         };
         let deadline = tokio::time::Instant::now() + timeout;
         let result = restore
             .run(
                 &source,
+                consent(config),
                 &target,
                 &engine,
                 &network(config),
@@ -677,9 +787,19 @@ impl Resource for ProfileRestoreResource {
                 restore_id,
             }) => {
                 ctx.set_private(format!("restore-id={restore_id}").into_bytes());
+                self.interrupted
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .remove(&studio_core::profile_restore::copy_key(&source, &target));
                 let mut diags = Diagnostics::new();
                 for w in warnings {
-                    diags.warning("Restore finished with a warning", w);
+                    // Its own summary: Terraform folds warnings with the same summary into one.
+                    let summary = if w.starts_with("An earlier attempt") {
+                        "Restore replaced files after an interrupted attempt"
+                    } else {
+                        "Restore finished with a warning"
+                    };
+                    diags.warning(summary, w);
                 }
                 (
                     Some(state_of(
@@ -709,6 +829,7 @@ impl Resource for ProfileRestoreResource {
                     diags.warning("Restore cleanup", w);
                 }
                 let path = match &error {
+                    e if e.subject().is_some() => path_of(e, None),
                     Error::NotFound(m) if m.contains("source") => {
                         Some(AttributePath::attribute("source"))
                     }
@@ -724,11 +845,25 @@ impl Resource for ProfileRestoreResource {
                 if let Some(exec) = execution.as_ref().filter(|e| !e.execution_arn.is_empty()) {
                     detail.push_str(&format!("\n\nExecution: {}", exec.execution_arn));
                 }
-                detail.push_str(if cleaned_up {
-                    "\n\nNo DataSync task, location or access point of this restore was left behind."
+                // A stopped workflow execution runs none of its clean-up states: what it had
+                // created stays, and only its tag finds it.
+                let stopped_workflow = match (&engine, &execution) {
+                    (Engine::StateMachine { .. }, Some(exec)) if exec.status == "ABORTED" => {
+                        exec.execution_arn.rsplit(':').next()
+                    }
+                    _ => None,
+                };
+                if let Some(name) = stopped_workflow {
+                    detail.push_str(&format!(
+                        "\n\nThe workflow execution was stopped, so its own clean-up did not run: delete the DataSync task, locations and EFS access point tagged {EXECUTION_TAG} = {name} by hand."
+                    ));
                 } else {
-                    "\n\nSome DataSync objects or EFS access points of this restore could not be deleted: the warnings name them; delete them by hand."
-                });
+                    detail.push_str(if cleaned_up {
+                        "\n\nNo DataSync task, location or access point of this restore was left behind."
+                    } else {
+                        "\n\nSome DataSync objects or EFS access points of this restore could not be deleted: the warnings name them; delete them by hand."
+                    });
+                }
                 let mut d = Diagnostic::error(
                     format!("Restore into {target_name} failed", target_name = id),
                     detail,
@@ -761,6 +896,7 @@ impl Resource for ProfileRestoreResource {
             tables: tables(&conn),
             cancel: ctx.cancellation().clone(),
             request: None,
+            interrupted: Vec::new(),
         };
         match restore.current_target(&target).await {
             // The target is gone: the restore no longer holds, so the resource leaves the state.
@@ -792,26 +928,50 @@ impl Resource for ProfileRestoreResource {
     async fn delete(&self, state: &Value, ctx: &Context) -> Diagnostics {
         // Deleting forgets the restore; user files are never touched. Objects left behind by an
         // interrupted run (the provider killed mid-copy) are removed by their tag.
+        let private = String::from_utf8_lossy(ctx.private()).into_owned();
+        let restore_id = private.strip_prefix("restore-id=");
+        // A copy that did not succeed may have left partial files: a create of the same copy
+        // later in this apply (the replacement of a tainted object) replaces them. Terraform
+        // hands a tainted object's delete no private state, so the copy is known by its
+        // directories.
+        if state.get("status").as_str() != Some("SUCCESS") {
+            let directory = |fs: &str, uid: &str| {
+                let fs = state.get(fs).as_str()?;
+                let uid = Uid::new(state.get(uid).as_i64()?).ok()?;
+                studio_core::home::HomeDirectory::new(fs, uid).ok()
+            };
+            if let (Some(source), Some(target)) = (
+                directory("source_file_system_id", "source_uid"),
+                directory("target_file_system_id", "target_uid"),
+            ) {
+                self.interrupted
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .insert(studio_core::profile_restore::copy_key(&source, &target));
+            }
+        }
         let Ok(conn) = connection(ctx) else {
             return Diagnostics::new();
         };
-        let private = String::from_utf8_lossy(ctx.private()).into_owned();
-        if let Some(restore_id) = private.strip_prefix("restore-id=") {
+        if let Some(restore_id) = restore_id {
+            let file_systems: Vec<&str> = ["source_file_system_id", "target_file_system_id"]
+                .iter()
+                .filter_map(|name| state.get(name).as_str())
+                .collect();
             if let Err(e) = DataSyncRestore::new(&conn.aws, ctx.cancellation().clone())
-                .clean_up_leftovers(restore_id)
+                .clean_up_leftovers(restore_id, &file_systems)
                 .await
             {
                 let mut d = Diagnostics::new();
                 d.warning(
                     "Leftover DataSync objects",
                     format!(
-                        "Could not remove DataSync objects tagged with restore {restore_id}: {e}"
+                        "Could not remove DataSync objects or EFS access points tagged with restore {restore_id}: {e}"
                     ),
                 );
                 return d;
             }
         }
-        let _ = state;
         Diagnostics::new()
     }
 
@@ -844,6 +1004,7 @@ impl Resource for ProfileRestoreResource {
             tables: tables(&conn),
             cancel: ctx.cancellation().clone(),
             request: None,
+            interrupted: Vec::new(),
         };
         let entry = match restore.latest_restore(&target).await {
             Ok(Some(entry)) => entry,

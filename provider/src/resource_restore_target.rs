@@ -6,8 +6,9 @@
 
 use async_trait::async_trait;
 use studio_core::home::HomeDirectory;
-use studio_core::homes::{self, ResolvedSource, SourceOrigin};
+use studio_core::homes;
 use studio_core::records::{MappingRecord, RestoreSource, now_rfc3339};
+use studio_core::source::resolve_home;
 use studio_core::{HomeKey, Uid};
 use tfplugin::diagnostics::{AttributePath, Diagnostic, Diagnostics};
 use tfplugin::plan::PlannedChange;
@@ -135,7 +136,7 @@ impl Resource for RestoreTargetResource {
                     Ok(clients) => {
                         let studio = lookup::studio(&clients, ctx);
                         let mapping = lookup::mapping_table(&clients);
-                        match homes::resolve_source(&mapping, &studio, &source).await {
+                        match resolve_home(&mapping, &studio, &source).await {
                             Ok(resolved) => Some(resolved),
                             Err(e) => {
                                 return lookup::core_error(
@@ -154,7 +155,7 @@ impl Resource for RestoreTargetResource {
             };
             match resolved {
                 Some(resolved) => {
-                    let dir = &resolved.source.directory;
+                    let dir = &resolved.directory;
                     let _ = plan.set(&fs_path, Value::string(&dir.file_system_id));
                     let _ = plan.set(&uid_path, Value::string(dir.uid.to_string()));
                 }
@@ -332,19 +333,15 @@ async fn write(planned: &Value, ctx: &Context) -> Result<Value, Diagnostics> {
         planned_source.get("file_system_id").as_str(),
         planned_source.get("uid").as_str(),
     ) {
-        (Some(fs), Some(uid)) => ResolvedSource {
-            source: RestoreSource {
-                home: source.clone(),
-                directory: directory(fs, uid).map_err(|e| {
-                    lookup::core_error("Invalid source directory", &e, Some(source_path.clone()))
-                })?,
-            },
-            domain_id: None,
-            origin: SourceOrigin::Explicit,
+        (Some(fs), Some(uid)) => RestoreSource {
+            home: source.clone(),
+            directory: directory(fs, uid).map_err(|e| {
+                lookup::core_error("Invalid source directory", &e, Some(source_path.clone()))
+            })?,
         },
         _ => {
             let studio = lookup::studio(&clients, ctx);
-            homes::resolve_source(&mapping, &studio, &source)
+            let found = resolve_home(&mapping, &studio, &source)
                 .await
                 .map_err(|e| {
                     lookup::core_error(
@@ -352,10 +349,14 @@ async fn write(planned: &Value, ctx: &Context) -> Result<Value, Diagnostics> {
                         &e,
                         Some(source_path.clone()),
                     )
-                })?
+                })?;
+            RestoreSource {
+                home: source.clone(),
+                directory: found.directory,
+            }
         }
     };
-    homes::set_restore_target(&mapping, &history, &target, &resolved.source)
+    homes::set_restore_target(&mapping, &history, &target, &resolved)
         .await
         .map_err(|e| {
             lookup::core_error(
@@ -367,7 +368,7 @@ async fn write(planned: &Value, ctx: &Context) -> Result<Value, Diagnostics> {
     Ok(planned
         .clone()
         .with_attr("id", Value::string(target.to_string()))
-        .with_attr("source", source_value(&resolved.source))
+        .with_attr("source", source_value(&resolved))
         .with_attr("status", Value::string(PENDING))
         .with_attr("set_at", Value::string(now_rfc3339())))
 }

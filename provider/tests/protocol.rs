@@ -177,7 +177,11 @@ async fn shutdown_ends_the_process_promptly() {
 
 #[tokio::test]
 async fn sigint_is_ignored() {
-    let mut provider = launch(LaunchOptions::default()).await;
+    let mut provider = launch(LaunchOptions {
+        env: vec![("TF_LOG_PROVIDER".into(), "debug".into())],
+        ..LaunchOptions::default()
+    })
+    .await;
     let pid = provider.pid().unwrap();
     let killed = tokio::process::Command::new("kill")
         .args(["-INT", &pid.to_string()])
@@ -185,7 +189,16 @@ async fn sigint_is_ignored() {
         .await
         .unwrap();
     assert!(killed.success());
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    // Only once the provider has handled the signal does "still serving" mean anything.
+    let sent = Instant::now();
+    while !provider.stderr().contains("SIGINT ignored") {
+        assert!(
+            sent.elapsed() < Duration::from_secs(10),
+            "the provider never reported handling SIGINT: {}",
+            provider.stderr()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     assert!(
         provider.schema().await.is_ok(),
         "still serving after SIGINT"

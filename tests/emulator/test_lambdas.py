@@ -457,3 +457,21 @@ def test_lambdas_other_runtimes_keep_moto_behaviour(lam, make_function):
     assert r["StatusCode"] == 200
     assert out == {"echo": 1}  # moto's simple backend echoes the payload
     assert not (out_dir / "events.jsonl").exists()  # the bootstrap in the zip never ran
+
+
+def test_lambdas_invocations_are_counted_per_function(emulator, lam, make_function):
+    # CloudWatch's Invocations metric counts every run of the code, errors included, and no
+    # DryRun (https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics-types.html).
+    assert emulator.request("GET", "/studio-emulator/invocations") == {"total": 0, "functions": {}}
+    make_function("counted")
+    _, out = make_function("other")
+    invoke(lam, "counted", {})
+    invoke(lam, "counted", {"fail": True})
+    r = lam.invoke(FunctionName="counted", InvocationType="DryRun")
+    assert r["StatusCode"] == 204
+    lam.invoke(FunctionName="other", InvocationType="Event", Payload=b"{}")
+    events(out, 1)  # counted before the code runs, so this is observable once it ran
+    counted = emulator.request("GET", "/studio-emulator/invocations")
+    assert counted == {"total": 3, "functions": {"counted": 2, "other": 1}}
+    emulator.reset()
+    assert emulator.request("GET", "/studio-emulator/invocations")["total"] == 0

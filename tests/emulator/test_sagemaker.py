@@ -15,6 +15,42 @@ ROLE = "arn:aws:iam::123456789012:role/studio"
 FIRST_UID = 200000
 
 
+def wait_until(predicate, timeout: float = 10.0):
+    """Polls an observable condition (never a fixed sleep)."""
+    deadline = time.monotonic() + timeout
+    while not (value := predicate()):
+        assert time.monotonic() < deadline, "timed out waiting"
+        time.sleep(0.02)
+    return value
+
+
+def status_is(describe, status: str, **kwargs):
+    return wait_until(lambda: (d := describe(**kwargs))["Status"] == status and d)
+
+
+def gone(describe, **kwargs) -> None:
+    """Waits until `describe` answers ResourceNotFound (a deletion has finished)."""
+    def missing():
+        try:
+            describe(**kwargs)
+        except ClientError as error:
+            return error.response["Error"]["Code"] == "ResourceNotFound"
+        return False
+    wait_until(missing)
+
+
+def start_app(sm, domain, **owner):
+    """Creates an app and waits for InService: Studio has mounted the owner's home by then."""
+    sm.create_app(DomainId=domain, AppType="JupyterLab", AppName="default", **owner)
+    return status_is(sm.describe_app, "InService", DomainId=domain, AppType="JupyterLab",
+                     AppName="default", **owner)
+
+
+def stop_app(sm, domain, **owner):
+    sm.delete_app(DomainId=domain, AppType="JupyterLab", AppName="default", **owner)
+    status_is(sm.describe_app, "Deleted", DomainId=domain, AppType="JupyterLab", AppName="default", **owner)
+
+
 def error_of(call, *args, **kwargs) -> ClientError:
     with pytest.raises(ClientError) as info:
         call(*args, **kwargs)
@@ -44,6 +80,8 @@ def domain(sm) -> str:
 # ---- domains ------------------------------------------------------------------------------------
 
 def test_create_domain_makes_a_real_efs_file_system_and_directory(emulator, sm):
+    # long enough to see the intermediate status even on a loaded machine
+    emulator.config(delays={"sagemaker_pending": 1.5, "sagemaker_deleting": 1.5})
     created = sm.create_domain(DomainName="studio", AuthMode="IAM",
                                DefaultUserSettings={"ExecutionRole": ROLE,
                                                     "SecurityGroups": ["sg-0123456789abcdef0"]},
@@ -54,10 +92,10 @@ def test_create_domain_makes_a_real_efs_file_system_and_directory(emulator, sm):
     assert created["DomainArn"] == f"arn:aws:sagemaker:us-east-1:123456789012:domain/{domain_id}"
     assert created["Url"] == f"https://{domain_id}.studio.us-east-1.sagemaker.aws"
 
-    described = sm.describe_domain(DomainId=domain_id)
+    assert sm.describe_domain(DomainId=domain_id)["Status"] == "Pending"
+    described = status_is(sm.describe_domain, "InService", DomainId=domain_id)
     assert described["DomainId"] == domain_id
     assert described["DomainName"] == "studio"
-    assert described["Status"] == "InService"
     assert described["AuthMode"] == "IAM"
     assert described["SubnetIds"] == ["subnet-1", "subnet-2"]
     assert described["VpcId"] == "vpc-1"
@@ -118,15 +156,22 @@ def test_update_domain(sm, domain):
     assert settings == {"ExecutionRole": ROLE, "SecurityGroups": ["sg-1"]}
 
 
-def test_delete_domain_is_refused_while_it_has_profiles_or_spaces(sm, domain):
+def test_delete_domain_is_refused_while_it_has_profiles_or_spaces(emulator, sm, domain):
+    # long enough to see the intermediate status even on a loaded machine
+    emulator.config(delays={"sagemaker_pending": 1.5, "sagemaker_deleting": 1.5})
     sm.create_space(DomainId=domain, SpaceName="shared")
     assert code_of(sm.delete_domain, DomainId=domain) == "ResourceInUse"
     sm.delete_space(DomainId=domain, SpaceName="shared")
+    assert code_of(sm.delete_domain, DomainId=domain) == "ResourceInUse"  # still Deleting
+    gone(sm.describe_space, DomainId=domain, SpaceName="shared")
     sm.create_user_profile(DomainId=domain, UserProfileName="alice")
     assert code_of(sm.delete_domain, DomainId=domain) == "ResourceInUse"
     sm.delete_user_profile(DomainId=domain, UserProfileName="alice")
+    gone(sm.describe_user_profile, DomainId=domain, UserProfileName="alice")
     sm.delete_domain(DomainId=domain)
-    assert code_of(sm.describe_domain, DomainId=domain) == "ResourceNotFound"
+    assert sm.describe_domain(DomainId=domain)["Status"] == "Deleting"
+    assert code_of(make_domain, sm) == "ResourceInUse"  # the name is taken until it is gone
+    gone(sm.describe_domain, DomainId=domain)
     assert code_of(sm.delete_domain, DomainId=domain) == "ResourceNotFound"
 
 
@@ -134,9 +179,13 @@ def test_delete_domain_is_refused_while_it_has_profiles_or_spaces(sm, domain):
 def test_delete_domain_retains_the_home_file_system_by_default(emulator, sm, domain, policy):
     fs_id = sm.describe_domain(DomainId=domain)["HomeEfsFileSystemId"]
     sm.create_user_profile(DomainId=domain, UserProfileName="alice")
+    start_app(sm, domain, UserProfileName="alice")
     (emulator.efs_root / fs_id / str(FIRST_UID) / "notes.txt").write_text("keep me")
+    stop_app(sm, domain, UserProfileName="alice")
     sm.delete_user_profile(DomainId=domain, UserProfileName="alice")
+    gone(sm.describe_user_profile, DomainId=domain, UserProfileName="alice")
     sm.delete_domain(DomainId=domain, **({"RetentionPolicy": policy} if policy else {}))
+    gone(sm.describe_domain, DomainId=domain)
     assert emulator.client("efs").describe_file_systems(FileSystemId=fs_id)["FileSystems"]
     assert (emulator.efs_root / fs_id / str(FIRST_UID) / "notes.txt").read_text() == "keep me"
 
@@ -144,6 +193,7 @@ def test_delete_domain_retains_the_home_file_system_by_default(emulator, sm, dom
 def test_delete_domain_with_retention_delete_removes_the_file_system(emulator, sm, domain):
     fs_id = sm.describe_domain(DomainId=domain)["HomeEfsFileSystemId"]
     sm.delete_domain(DomainId=domain, RetentionPolicy={"HomeEfsFileSystem": "Delete"})
+    gone(sm.describe_domain, DomainId=domain)
     efs = emulator.client("efs")
     assert code_of(efs.describe_file_systems, FileSystemId=fs_id) == "FileSystemNotFound"
     assert not (emulator.efs_root / fs_id).exists()
@@ -162,10 +212,12 @@ def test_uids_go_up_in_fives_per_domain_and_are_never_reused(emulator, sm, domai
     assert sm.describe_user_profile(DomainId=domain, UserProfileName="bob")["HomeEfsFileSystemUid"] == "200010"
 
     sm.delete_user_profile(DomainId=domain, UserProfileName="alice")
+    gone(sm.describe_user_profile, DomainId=domain, UserProfileName="alice")
     sm.create_user_profile(DomainId=domain, UserProfileName="alice")
     assert uid() == "200015"
-    assert sorted(p.name for p in (emulator.efs_root / fs_id).iterdir()) == [
-        "200000", "200005", "200010", "200015"]
+    assert list((emulator.efs_root / fs_id).iterdir()) == []  # no home before the first app
+    start_app(sm, domain, UserProfileName="alice")
+    assert [p.name for p in (emulator.efs_root / fs_id).iterdir()] == ["200015"]
     if os.geteuid() == 0:
         home = (emulator.efs_root / fs_id / "200015").stat()
         assert (home.st_uid, home.st_gid) == (200015, 1001)
@@ -188,15 +240,17 @@ def test_concurrent_creates_get_distinct_uids(emulator, domain):
     assert sorted(map(int, uids)) == list(range(FIRST_UID, FIRST_UID + 16 * 5, 5))
 
 
-def test_describe_user_profile(sm, domain):
+def test_describe_user_profile(emulator, sm, domain):
+    # long enough to see the intermediate status even on a loaded machine
+    emulator.config(delays={"sagemaker_pending": 1.5, "sagemaker_deleting": 1.5})
     arn = sm.create_user_profile(DomainId=domain, UserProfileName="alice",
                                  UserSettings={"ExecutionRole": ROLE})["UserProfileArn"]
     assert arn == f"arn:aws:sagemaker:us-east-1:123456789012:user-profile/{domain}/alice"
-    profile = sm.describe_user_profile(DomainId=domain, UserProfileName="alice")
+    assert sm.describe_user_profile(DomainId=domain, UserProfileName="alice")["Status"] == "Pending"
+    profile = status_is(sm.describe_user_profile, "InService", DomainId=domain, UserProfileName="alice")
     assert profile["DomainId"] == domain
     assert profile["UserProfileArn"] == arn
     assert profile["UserProfileName"] == "alice"
-    assert profile["Status"] == "InService"
     assert profile["UserSettings"] == {"ExecutionRole": ROLE}
     assert profile["CreationTime"] <= profile["LastModifiedTime"]
     assert "SingleSignOnUserValue" not in profile
@@ -260,15 +314,17 @@ def test_list_user_profiles_filters_sorts_and_paginates(sm, domain):
     assert code_of(sm.list_user_profiles, SortBy="Name") == "ValidationException"
 
 
-def test_spaces(sm, domain):
+def test_spaces(emulator, sm, domain):
+    # long enough to see the intermediate status even on a loaded machine
+    emulator.config(delays={"sagemaker_pending": 1.5, "sagemaker_deleting": 1.5})
     sm.create_user_profile(DomainId=domain, UserProfileName="alice")
     arn = sm.create_space(DomainId=domain, SpaceName="private", SpaceDisplayName="Alice's",
                           SpaceSettings={"AppType": "JupyterLab"},
                           OwnershipSettings={"OwnerUserProfileName": "alice"},
                           SpaceSharingSettings={"SharingType": "Private"})["SpaceArn"]
     assert arn == f"arn:aws:sagemaker:us-east-1:123456789012:space/{domain}/private"
-    space = sm.describe_space(DomainId=domain, SpaceName="private")
-    assert space["SpaceArn"] == arn and space["Status"] == "InService"
+    space = status_is(sm.describe_space, "InService", DomainId=domain, SpaceName="private")
+    assert space["SpaceArn"] == arn
     assert space["HomeEfsFileSystemUid"] == "200005"
     assert space["OwnershipSettings"] == {"OwnerUserProfileName": "alice"}
     assert space["SpaceDisplayName"] == "Alice's"
@@ -288,13 +344,16 @@ def test_spaces(sm, domain):
                    OwnershipSettings={"OwnerUserProfileName": "nobody"}) == "ResourceNotFound"
     assert code_of(sm.create_space, DomainId=domain, SpaceName="private") == "ResourceInUse"
     sm.delete_space(DomainId=domain, SpaceName="private")
-    assert code_of(sm.describe_space, DomainId=domain, SpaceName="private") == "ResourceNotFound"
+    assert sm.describe_space(DomainId=domain, SpaceName="private")["Status"] == "Deleting"
+    gone(sm.describe_space, DomainId=domain, SpaceName="private")
     sm.delete_user_profile(DomainId=domain, UserProfileName="alice")
 
 
 # ---- apps ---------------------------------------------------------------------------------------
 
-def test_apps_lifecycle_and_delete_refused_while_live(sm, domain):
+def test_apps_lifecycle_and_delete_refused_while_live(emulator, sm, domain):
+    # long enough to see the intermediate status even on a loaded machine
+    emulator.config(delays={"sagemaker_pending": 1.5, "sagemaker_deleting": 1.5})
     sm.create_user_profile(DomainId=domain, UserProfileName="alice")
     sm.create_space(DomainId=domain, SpaceName="shared")
     arn = sm.create_app(DomainId=domain, UserProfileName="alice", AppType="JupyterServer",
@@ -303,9 +362,9 @@ def test_apps_lifecycle_and_delete_refused_while_live(sm, domain):
     sm.create_app(DomainId=domain, SpaceName="shared", AppType="JupyterLab", AppName="default",
                   ResourceSpec={"InstanceType": "ml.t3.large"})
 
-    app = sm.describe_app(DomainId=domain, UserProfileName="alice", AppType="JupyterServer",
-                          AppName="default")
-    assert app["AppArn"] == arn and app["Status"] == "InService"
+    app = status_is(sm.describe_app, "InService", DomainId=domain, UserProfileName="alice",
+                    AppType="JupyterServer", AppName="default")
+    assert app["AppArn"] == arn
     assert app["ResourceSpec"] == {"InstanceType": "system"}
     assert code_of(sm.create_app, DomainId=domain, UserProfileName="alice",
                    AppType="JupyterServer", AppName="default") == "ResourceInUse"
@@ -315,9 +374,11 @@ def test_apps_lifecycle_and_delete_refused_while_live(sm, domain):
         assert code_of(delete, DomainId=domain, **key) == "ResourceInUse"
 
     sm.delete_app(DomainId=domain, UserProfileName="alice", AppType="JupyterServer", AppName="default")
-    deleted = sm.describe_app(DomainId=domain, UserProfileName="alice", AppType="JupyterServer",
-                              AppName="default")
-    assert deleted["Status"] == "Deleted"
+    assert code_of(sm.delete_user_profile, DomainId=domain, UserProfileName="alice") == "ResourceInUse"
+    status_is(sm.describe_app, "Deleted", DomainId=domain, UserProfileName="alice",
+              AppType="JupyterServer", AppName="default")
+    status_is(sm.describe_app, "InService", DomainId=domain, SpaceName="shared",
+              AppType="JupyterLab", AppName="default")
     statuses = {(a.get("UserProfileName"), a["Status"]) for a in sm.list_apps(DomainIdEquals=domain)["Apps"]}
     assert statuses == {("alice", "Deleted"), (None, "InService")}
     assert code_of(sm.delete_app, DomainId=domain, UserProfileName="alice",
@@ -325,6 +386,8 @@ def test_apps_lifecycle_and_delete_refused_while_live(sm, domain):
     sm.delete_user_profile(DomainId=domain, UserProfileName="alice")
 
     sm.delete_app(DomainId=domain, SpaceName="shared", AppType="JupyterLab", AppName="default")
+    status_is(sm.describe_app, "Deleted", DomainId=domain, SpaceName="shared", AppType="JupyterLab",
+              AppName="default")
     sm.delete_space(DomainId=domain, SpaceName="shared")
 
 
@@ -589,3 +652,103 @@ def test_cloudtrail_event_reaches_a_lambda_target(emulator, sm, domain, tmp_path
     assert event["account"] == "123456789012"
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", event["time"])
     assert event["detail"]["requestParameters"] == {"domainId": domain, "userProfileName": "alice"}
+
+
+def test_sdk_tasks_speak_pascal_case_for_camel_case_services(emulator):
+    # "Parameters in Step Functions are expressed in PascalCase, even if the native service API
+    # is in camelCase" (https://docs.aws.amazon.com/step-functions/latest/dg/supported-services-awssdk.html).
+    sfn = emulator.client("stepfunctions")
+    role = "arn:aws:iam::123456789012:role/sfn"
+    target = sfn.create_state_machine(name="target", roleArn=role, definition=json.dumps(
+        {"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}}))["stateMachineArn"]
+    done = sfn.start_execution(stateMachineArn=target)["executionArn"]
+    definition = {"StartAt": "Describe", "States": {"Describe": {
+        "Type": "Task", "Resource": "arn:aws:states:::aws-sdk:sfn:describeExecution",
+        "Parameters": {"ExecutionArn": done},
+        "ResultSelector": {"status.$": "$.Status", "arn.$": "$.ExecutionArn"}, "Next": "Missing"},
+        "Missing": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:sfn:describeExecution",
+                    "Parameters": {"ExecutionArn": done + "-nope"},
+                    "Catch": [{"ErrorEquals": ["Sfn.ExecutionDoesNotExistException"],
+                               "ResultPath": "$.caught", "Next": "Done"}], "Next": "Done"},
+        "Done": {"Type": "Succeed"}}}
+    for _ in range(100):
+        if sfn.describe_execution(executionArn=done)["status"] != "RUNNING":
+            break
+        time.sleep(0.1)
+    machine = sfn.create_state_machine(name="probe", roleArn=role,
+                                       definition=json.dumps(definition))["stateMachineArn"]
+    execution = sfn.start_execution(stateMachineArn=machine)["executionArn"]
+    for _ in range(100):
+        result = sfn.describe_execution(executionArn=execution)
+        if result["status"] != "RUNNING":
+            break
+        time.sleep(0.1)
+    assert result["status"] == "SUCCEEDED", result
+    output = json.loads(result["output"])
+    assert output["status"] == "SUCCEEDED" and output["arn"] == done
+    assert output["caught"]["Error"] == "Sfn.ExecutionDoesNotExistException"
+# ---- the strict lifecycle (issue 9) ---------------------------------------------------------------
+
+def test_home_directory_appears_when_the_first_app_mounts_it(emulator, sm, domain):
+    """Developer guide, "Amazon EFS auto-mounting in Studio": the home is created on first mount."""
+    fs = emulator.efs_root / sm.describe_domain(DomainId=domain)["HomeEfsFileSystemId"]
+    sm.create_user_profile(DomainId=domain, UserProfileName="alice")
+    sm.create_space(DomainId=domain, SpaceName="shared")
+    status_is(sm.describe_user_profile, "InService", DomainId=domain, UserProfileName="alice")
+    assert list(fs.iterdir()) == []  # InService, but never opened: nothing at /<uid>
+    start_app(sm, domain, UserProfileName="alice")
+    home = fs / "200000"
+    assert home.is_dir()
+    if os.geteuid() == 0:
+        assert (home.stat().st_uid, home.stat().st_gid) == (200000, 1001)
+    start_app(sm, domain, SpaceName="shared")
+    assert sorted(p.name for p in fs.iterdir()) == ["200000", "200005"]
+
+
+def test_an_existing_home_is_left_as_it_is_when_mounted(emulator, sm, domain):
+    fs = emulator.efs_root / sm.describe_domain(DomainId=domain)["HomeEfsFileSystemId"]
+    sm.create_user_profile(DomainId=domain, UserProfileName="alice")
+    (fs / "200000").mkdir()
+    (fs / "200000" / "restored.txt").write_text("x")
+    start_app(sm, domain, UserProfileName="alice")
+    assert (fs / "200000" / "restored.txt").read_text() == "x"
+    assert (fs / "200000").stat().st_uid == os.geteuid()  # not given away again
+
+
+def test_home_directory_at_create_switch(emulator, sm, domain):
+    emulator.config(home_directory_at_create=True)
+    fs = emulator.efs_root / sm.describe_domain(DomainId=domain)["HomeEfsFileSystemId"]
+    sm.create_user_profile(DomainId=domain, UserProfileName="alice")
+    assert (fs / "200000").is_dir()
+
+
+def test_user_profile_names_are_not_case_sensitive(sm, domain):
+    """API Reference, DescribeUserProfile: UserProfileName "is not case sensitive"."""
+    sm.create_user_profile(DomainId=domain, UserProfileName="Alice")
+    assert sm.describe_user_profile(DomainId=domain, UserProfileName="ALICE")["UserProfileName"] == "Alice"
+    assert code_of(sm.create_user_profile, DomainId=domain, UserProfileName="alice") == "ResourceInUse"
+    sm.create_app(DomainId=domain, UserProfileName="alice", AppType="JupyterLab", AppName="default")
+    assert [a["UserProfileName"] for a in sm.list_apps(UserProfileNameEquals="aLiCe")["Apps"]] == ["Alice"]
+
+
+def test_a_name_being_deleted_cannot_be_reused_until_gone(emulator, sm, domain):
+    emulator.config(delays={"sagemaker_deleting": 1.5})
+    sm.create_user_profile(DomainId=domain, UserProfileName="alice")
+    first = sm.describe_user_profile(DomainId=domain, UserProfileName="alice")["HomeEfsFileSystemUid"]
+    sm.delete_user_profile(DomainId=domain, UserProfileName="alice")
+    assert sm.describe_user_profile(DomainId=domain, UserProfileName="alice")["Status"] == "Deleting"
+    assert [p["Status"] for p in sm.list_user_profiles()["UserProfiles"]] == ["Deleting"]
+    assert code_of(sm.create_user_profile, DomainId=domain, UserProfileName="alice") == "ResourceInUse"
+    gone(sm.describe_user_profile, DomainId=domain, UserProfileName="alice")
+    sm.create_user_profile(DomainId=domain, UserProfileName="alice")
+    again = sm.describe_user_profile(DomainId=domain, UserProfileName="alice")["HomeEfsFileSystemUid"]
+    assert again != first
+
+
+def test_delays_are_switches_and_unknown_ones_are_refused(emulator):
+    delays = emulator.config()["delays"]
+    assert all(v is None or v >= 0 for v in delays.values())
+    assert delays["sagemaker_pending"] > 0 and delays["datasync_launching"] > 0  # never zero by default
+    with pytest.raises(urllib.error.HTTPError) as info:
+        emulator.config(delays={"no_such_delay": 1})
+    assert info.value.code == 400

@@ -88,7 +88,8 @@ def test_domain_and_user_profile_apply_plan_destroy(emulator, tmp_path):
     assert sm.list_tags(ResourceArn=domain["DomainArn"])["Tags"] == [{"Key": "team", "Value": "ml"}]
     outputs = json.loads(terraform(tmp_path, "output", "-json").stdout)
     fs_id = outputs["home_efs_file_system_id"]["value"]
-    assert (emulator.efs_root / fs_id / "200000").is_dir()
+    assert (emulator.efs_root / fs_id).is_dir()
+    assert not (emulator.efs_root / fs_id / "200000").exists()  # no app yet: never mounted
 
     plan = terraform(tmp_path, "plan", "-detailed-exitcode", "-no-color")
     assert plan.returncode == 0, plan.stdout  # no drift: everything the provider reads matches

@@ -15,6 +15,10 @@ pub enum Error {
     /// A safety rule refused the operation; nothing was changed.
     #[error("refused: {0}")]
     Refused(String),
+    /// The source resolver refused a restore (someone else's files, a live home, a home marked
+    /// refused); nothing was changed. Carries which side it is about, and both homes.
+    #[error("refused: {}", .0.message)]
+    RefusedRestore(Box<Refusal>),
     /// A conditional write lost against a concurrent writer.
     #[error("{0}")]
     Conflict(String),
@@ -33,7 +37,60 @@ pub enum Error {
     Cancelled(String),
 }
 
+/// Which side of a restore an error is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Subject {
+    Source,
+    Target,
+}
+
+/// Why the source resolver refused a restore.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefusalReason {
+    /// The source belongs to someone other than the target's owner.
+    DifferentOwner,
+    /// Nobody can tell whose the source (or the target) is, so nobody can tell it is the same
+    /// person.
+    UnknownOwner,
+    /// The source is the current home directory of a live profile or space other than the target.
+    LiveHome,
+    /// An automatic restore into this home was refused before; it stays refused until a human
+    /// declares otherwise.
+    MarkedRefused,
+    /// The source is the target's own directory.
+    SameDirectory,
+}
+
+/// A refused restore: why, which side it is about, both homes, and the whole message (which
+/// names both homes and says what to do).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    pub reason: RefusalReason,
+    pub subject: Subject,
+    /// The source home and directory, as the message names them.
+    pub source: String,
+    /// The target home and directory, as the message names them.
+    pub target: String,
+    pub message: String,
+}
+
 impl Error {
+    /// Which side of a restore the error is about, when it says.
+    pub fn subject(&self) -> Option<Subject> {
+        match self {
+            Error::RefusedRestore(r) => Some(r.subject),
+            _ => None,
+        }
+    }
+
+    /// The refusal, if the source resolver refused.
+    pub fn refusal(&self) -> Option<&Refusal> {
+        match self {
+            Error::RefusedRestore(r) => Some(r),
+            _ => None,
+        }
+    }
+
     /// The AWS error code, if this is an AWS error that carried one.
     pub fn code(&self) -> Option<&str> {
         match self {

@@ -169,76 +169,6 @@ async fn domains_by_name(studio: &Studio) -> Result<BTreeMap<String, Vec<Domain>
     Ok(by_name)
 }
 
-/// A restore source, resolved: the home it belongs to, its directory, and the domain id that
-/// directory was seen in (if known).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ResolvedSource {
-    pub source: RestoreSource,
-    pub domain_id: Option<String>,
-    /// Where the directory came from, for messages: SageMaker or the mapping table.
-    pub origin: SourceOrigin,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SourceOrigin {
-    /// The profile or space exists now: its current home directory.
-    SageMaker,
-    /// The profile or space is gone: the last directory the mapping table recorded for it.
-    MappingTable,
-    /// Given explicitly (file system id and uid).
-    Explicit,
-}
-
-/// Where the files of `home` are: its current home directory when SageMaker has it, else the
-/// last one the mapping table recorded (the usual case: the profile was deleted). An error says
-/// so when neither knows it.
-pub async fn resolve_source(
-    mapping: &MappingTable,
-    studio: &Studio,
-    home: &HomeKey,
-) -> Result<ResolvedSource, Error> {
-    match studio.domain_by_name(&home.domain_name).await {
-        Ok(domain) => {
-            if let Some(current) = studio.home(&domain, home.kind, &home.name).await? {
-                if let Some(directory) = current.directory {
-                    return Ok(ResolvedSource {
-                        source: RestoreSource {
-                            home: home.clone(),
-                            directory,
-                        },
-                        domain_id: Some(current.domain_id),
-                        origin: SourceOrigin::SageMaker,
-                    });
-                }
-            }
-        }
-        Err(Error::NotFound(_)) => {}
-        Err(e) => return Err(e),
-    }
-    match mapping.get(home).await? {
-        Some(MappingRecord {
-            directory: Some(directory),
-            domain_id,
-            ..
-        }) => Ok(ResolvedSource {
-            source: RestoreSource {
-                home: home.clone(),
-                directory,
-            },
-            domain_id,
-            origin: SourceOrigin::MappingTable,
-        }),
-        _ => Err(Error::NotFound(format!(
-            "the restore source {home} has no home directory: SageMaker has no {kind} {name:?} in a domain named {domain:?}, \
-             and table {table} records no directory for it. Check the names, or give the source's file_system_id and uid explicitly",
-            kind = home.kind,
-            name = home.name,
-            domain = home.domain_name,
-            table = mapping.name()
-        ))),
-    }
-}
-
 /// Reads the row of `home` (or a new one), lets `change` edit it, and writes it back
 /// conditionally, retrying on conflicts. `change` returns false when there is nothing to
 /// write. A row left with nothing but its key and defaults is deleted rather than kept.
@@ -406,6 +336,7 @@ mod tests {
             status: "InService".into(),
             directory,
             sso_user: None,
+            owner: None,
             execution_role: None,
             created_at: None,
         }
@@ -461,6 +392,7 @@ mod tests {
                 r.previous = Some(PreviousDirectory {
                     directory: dir(200000),
                     domain_id: None,
+                    owner: None,
                 })
             },
             |r: &mut MappingRecord| {

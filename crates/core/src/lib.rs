@@ -7,11 +7,14 @@ pub mod aws;
 pub mod error;
 pub mod home;
 pub mod homes;
+pub mod lease;
+pub mod owner;
 pub mod profile_restore;
 pub mod records;
 pub mod resolve;
 pub mod restore;
 pub mod retry;
+pub mod source;
 pub mod state_machine;
 pub mod workflow;
 

@@ -5,46 +5,21 @@
 
 use std::time::Duration;
 
-use aws_sdk_dynamodb::types::AttributeValue;
 use sha2::{Digest, Sha256};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use crate::Error;
 use crate::aws::Clients;
-use crate::home::{HomeDirectory, HomeKey, HomeKind, Uid, check_file_system_id};
-use crate::records::{HistoryEntry, HistoryTable, MappingRecord};
+use crate::home::{HomeDirectory, HomeKey};
+use crate::records::{HistoryEntry, HistoryTable, MappingTable};
 use crate::resolve::{Domain, Home, Studio};
 use crate::restore::{
     DataSyncRestore, Network, RestoreExecution, RestoreFailure, RestorePlan, TransferOptions,
 };
+use crate::source::{self as resolver, Target};
+pub use crate::source::{Consent, HomeRef, ResolvedSource, SourceOrigin, SourceSpec};
 use crate::workflow::{Directory, RestoreOptions, RestoreRequest};
-
-/// A profile or space, as the user declares it: by domain id and name.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HomeRef {
-    pub domain_id: String,
-    pub kind: HomeKind,
-    pub name: String,
-}
-
-impl std::fmt::Display for HomeRef {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{} {:?} in domain {}",
-            self.kind, self.name, self.domain_id
-        )
-    }
-}
-
-/// The source, with the optional explicit directory.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SourceSpec {
-    pub home: HomeRef,
-    pub file_system_id: Option<String>,
-    pub uid: Option<Uid>,
-}
 
 /// How the copy runs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,30 +39,11 @@ pub enum Readiness {
     App,
 }
 
-/// Where the source directory was found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SourceOrigin {
-    Explicit,
-    SageMaker,
-    /// The directory the source had before it was recreated (mapping table `previous`).
-    MappingPrevious,
-    MappingTable,
-}
-
 /// The mapping and history tables, when the modules are deployed.
 #[derive(Debug, Clone)]
 pub struct Tables {
     pub mapping: Option<String>,
     pub history: Option<String>,
-}
-
-/// A resolved source.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ResolvedSource {
-    pub directory: HomeDirectory,
-    pub origin: SourceOrigin,
-    pub home: Option<HomeKey>,
-    pub sso_user: Option<String>,
 }
 
 /// A resolved, ready target.
@@ -141,6 +97,9 @@ pub struct ProfileRestore<'a> {
     pub cancel: CancellationToken,
     /// The declaration that asked for the restore (JSON), recorded in the history.
     pub request: Option<String>,
+    /// Copies ([`copy_key`]) the caller knows an interrupted attempt of: the provider remembers
+    /// the failed object it destroyed just before creating its replacement.
+    pub interrupted: Vec<String>,
 }
 
 impl<'a> ProfileRestore<'a> {
@@ -163,168 +122,55 @@ impl<'a> ProfileRestore<'a> {
             .map(|home| (domain, home)))
     }
 
-    /// Finds the source directory: explicit attributes, else SageMaker, else the mapping table.
-    /// When SageMaker reports the source's current directory and that is the target itself (the
-    /// profile was recreated in place), the directory it had before, from the mapping table, is
-    /// the source.
+    /// Resolves the source of a declared restore (the one resolver, [`crate::source`]) and
+    /// checks it against the target: `target` is the target as SageMaker describes it now
+    /// (`None`: it does not exist yet, so only the source can be resolved; without a directory
+    /// only the live-home rule can be checked). The rest is checked at apply, before anything
+    /// is created.
     pub async fn resolve_source(
         &self,
-        source: &SourceSpec,
-        target_dir: Option<&HomeDirectory>,
+        spec: &SourceSpec,
+        target: Option<&Home>,
+        consent: Consent,
     ) -> Result<ResolvedSource, Error> {
-        if let Some(fs) = &source.file_system_id {
-            check_file_system_id(fs)?;
-        }
-        if let (Some(fs), Some(uid)) = (&source.file_system_id, source.uid) {
-            return Ok(ResolvedSource {
-                directory: HomeDirectory::new(fs, uid)?,
-                origin: SourceOrigin::Explicit,
-                home: None,
-                sso_user: None,
-            });
-        }
         let studio = self.studio();
-        let domain = match studio.domain(&source.home.domain_id).await {
-            Ok(d) => Some(d),
-            Err(Error::NotFound(_)) => None,
-            Err(e) => return Err(e),
+        let mapping = self
+            .tables
+            .mapping
+            .as_deref()
+            .map(|name| MappingTable::new(self.clients.dynamodb.clone(), name));
+        let facts = resolver::gather(&studio, mapping.as_ref(), spec).await?;
+        let target_dir = target.and_then(|t| t.directory.as_ref());
+        let source = resolver::decide(spec, &facts, target_dir)?;
+        let Some(target) = target else {
+            return Ok(source);
         };
-        if let Some(domain) = &domain {
-            if let Some(home) = studio
-                .home(domain, source.home.kind, &source.home.name)
-                .await?
-            {
-                if let Some(dir) = &home.directory {
-                    let dir = HomeDirectory::new(
-                        source
-                            .file_system_id
-                            .as_deref()
-                            .unwrap_or(&dir.file_system_id),
-                        source.uid.unwrap_or(dir.uid),
-                    )?;
-                    if Some(&dir) != target_dir {
-                        return Ok(ResolvedSource {
-                            directory: dir,
-                            origin: SourceOrigin::SageMaker,
-                            home: Some(home.key.clone()),
-                            sso_user: home.sso_user.clone(),
-                        });
-                    }
-                    // Recreated in place: the source is what the home had before.
-                    let record = self.mapping_row(&home.key).await?;
-                    return match record.and_then(|r| r.previous.map(|p| (p, r.sso_user))) {
-                        Some((prev, sso_user)) => Ok(ResolvedSource {
-                            directory: prev.directory,
-                            origin: SourceOrigin::MappingPrevious,
-                            home: Some(home.key.clone()),
-                            sso_user,
-                        }),
-                        None => Err(Error::Refused(format!(
-                            "the source {} resolves to the target's own home directory {dir}, and the mapping table records no earlier directory for it: set source.uid (and source.file_system_id) to the old directory",
-                            source.home
-                        ))),
-                    };
-                }
-            }
-        }
-        // The domain or the profile is gone: the mapping table remembers where it was.
-        let record = self.find_mapping_row(&source.home, domain.as_ref()).await?;
-        match record {
-            Some(r) => match r.directory.clone() {
-                Some(dir) => Ok(ResolvedSource {
-                    directory: HomeDirectory::new(
-                        source
-                            .file_system_id
-                            .as_deref()
-                            .unwrap_or(&dir.file_system_id),
-                        source.uid.unwrap_or(dir.uid),
-                    )?,
-                    origin: SourceOrigin::MappingTable,
-                    home: Some(r.home.clone()),
-                    sso_user: r.sso_user.clone(),
-                }),
-                None => Err(Error::NotFound(format!(
-                    "the mapping table knows the source {} but records no directory for it: set source.file_system_id and source.uid",
-                    source.home
-                ))),
-            },
-            None => Err(Error::NotFound(format!(
-                "cannot find the source {}: {} and the mapping table{} has no row for it. Set source.file_system_id and source.uid to the old home directory",
-                source.home,
-                if domain.is_some() {
-                    "it does not exist in SageMaker"
-                } else {
-                    "the domain no longer exists"
+        let holders = if consent == Consent::AllowDifferentOwner {
+            Vec::new()
+        } else {
+            resolver::live_holders(&studio, &source.directory).await?
+        };
+        match &target.directory {
+            Some(directory) => resolver::check(
+                &source,
+                &Target {
+                    home: target.key.clone(),
+                    directory: directory.clone(),
+                    owner: target.owner.clone(),
+                    marked_refused: false,
                 },
-                self.tables
-                    .mapping
-                    .as_deref()
-                    .map(|t| format!(" {t}"))
-                    .unwrap_or_default()
-            ))),
+                &holders,
+                consent,
+            )?,
+            None => resolver::check_live(
+                &source,
+                &target.key,
+                &target.key.to_string(),
+                &holders,
+                consent,
+            )?,
         }
-    }
-
-    async fn mapping_row(&self, home: &HomeKey) -> Result<Option<MappingRecord>, Error> {
-        let Some(table) = &self.tables.mapping else {
-            return Ok(None);
-        };
-        let table = crate::records::MappingTable::new(self.clients.dynamodb.clone(), table);
-        match table.get(home).await {
-            Err(e) if e.code() == Some("ResourceNotFoundException") => Ok(None),
-            other => other,
-        }
-    }
-
-    /// The mapping row of a home whose domain may be gone: by domain name if the domain exists,
-    /// else by a row that recorded this domain id.
-    async fn find_mapping_row(
-        &self,
-        home: &HomeRef,
-        domain: Option<&Domain>,
-    ) -> Result<Option<MappingRecord>, Error> {
-        if let Some(domain) = domain {
-            return self
-                .mapping_row(&HomeKey::new(&domain.name, home.kind, &home.name)?)
-                .await;
-        }
-        let Some(table) = &self.tables.mapping else {
-            return Ok(None);
-        };
-        let mut start = None;
-        loop {
-            let out = self
-                .clients
-                .dynamodb
-                .scan()
-                .table_name(table)
-                .filter_expression("contains(domain_ids, :d) AND kind = :k AND #n = :n")
-                .expression_attribute_names("#n", "name")
-                .expression_attribute_values(":d", AttributeValue::S(home.domain_id.clone()))
-                .expression_attribute_values(":k", AttributeValue::S(home.kind.as_str().to_owned()))
-                .expression_attribute_values(":n", AttributeValue::S(home.name.clone()))
-                .consistent_read(true)
-                .set_exclusive_start_key(start)
-                .send()
-                .await;
-            let out = match out {
-                Ok(out) => out,
-                Err(e) => {
-                    let err = Error::aws(format!("looking up {home} in table {table}"), &e);
-                    if err.code() == Some("ResourceNotFoundException") {
-                        return Ok(None);
-                    }
-                    return Err(err);
-                }
-            };
-            if let Some(item) = out.items().first() {
-                return MappingRecord::from_item(item).map(Some);
-            }
-            match out.last_evaluated_key() {
-                Some(k) if !k.is_empty() => start = Some(k.clone()),
-                _ => return Ok(None),
-            }
-        }
+        Ok(source)
     }
 
     /// Waits until the target exists with a uid (and, with [`Readiness::App`], an app in
@@ -403,6 +249,7 @@ impl<'a> ProfileRestore<'a> {
     pub async fn run(
         &self,
         source: &SourceSpec,
+        consent: Consent,
         target: &HomeRef,
         engine: &Engine,
         network: &NetworkSpec,
@@ -416,7 +263,7 @@ impl<'a> ProfileRestore<'a> {
             .map_err(Failure::before_copy)?;
         let target_dir = resolved_target.directory.clone();
         let resolved_source = self
-            .resolve_source(source, Some(&target_dir))
+            .resolve_source(source, Some(&resolved_target.home), consent)
             .await
             .map_err(|e| Failure {
                 target: Some(target_dir.clone()),
@@ -431,16 +278,58 @@ impl<'a> ProfileRestore<'a> {
             warnings: Vec::new(),
             restore_id: None,
         };
-        if let (Some(a), Some(b)) = (&resolved_source.sso_user, &resolved_target.home.sso_user) {
-            if a != b {
-                return Err(fail(Error::Refused(format!(
-                    "the source belonged to IAM Identity Center user {a:?}, but the target {target} belongs to {b:?}: a home is only restored to the same person"
-                ))));
-            }
-        }
         let restore_id = restore_id(&source_dir, &resolved_target);
         let target_key = resolved_target.home.key.clone();
         let mut warnings = Vec::new();
+        // Before this attempt's own history row: is this a retry after an interrupted copy?
+        let interrupted = self
+            .earlier_interrupted_attempt(
+                engine,
+                &restore_id,
+                &target_key,
+                &source_dir,
+                &target_dir,
+                &mut warnings,
+            )
+            .await;
+        let options = match &interrupted {
+            Some(_) => options.after_interrupted_attempt(),
+            None => options,
+        };
+        // The DataSync engine's plan is checked before the lease is taken: both create nothing.
+        let datasync_plan = match engine {
+            Engine::DataSync => {
+                let network = network
+                    .resolve(&resolved_target.domain, &self.clients.region, &target_dir)
+                    .map_err(fail)?;
+                Some(
+                    RestorePlan::new(
+                        &restore_id,
+                        source_dir.clone(),
+                        target_dir.clone(),
+                        network,
+                        options,
+                    )
+                    .map_err(fail)?,
+                )
+            }
+            // The workflow takes the lease itself, held by its execution: a lease taken here
+            // would keep the execution this process waits for from ever taking it.
+            Engine::StateMachine { .. } => None,
+        };
+        let lease = match &datasync_plan {
+            Some(_) => self
+                .take_lease(
+                    &target_key,
+                    &restore_id,
+                    &source_dir,
+                    deadline,
+                    &mut warnings,
+                )
+                .await
+                .map_err(fail)?,
+            None => None,
+        };
         self.record(
             &target_key,
             "restore_started",
@@ -451,24 +340,18 @@ impl<'a> ProfileRestore<'a> {
         )
         .await;
 
-        let result = match engine {
-            Engine::DataSync => {
-                let network = network
-                    .resolve(&resolved_target.domain, &self.clients.region, &target_dir)
-                    .map_err(fail)?;
-                let plan = RestorePlan::new(
-                    &restore_id,
-                    source_dir.clone(),
-                    target_dir.clone(),
-                    network,
-                    options,
-                )
-                .map_err(fail)?;
+        let result = match (engine, &datasync_plan) {
+            (Engine::DataSync, Some(plan)) => {
                 DataSyncRestore::new(self.clients, self.cancel.clone())
-                    .run(&plan, deadline)
+                    .run(plan, deadline)
                     .await
+                    .map(|mut exec| {
+                        exec.after_interrupted_attempt = interrupted.clone();
+                        exec
+                    })
             }
-            Engine::StateMachine { arn } => {
+            (Engine::DataSync, None) => unreachable!("the DataSync engine always has a plan"),
+            (Engine::StateMachine { arn }, _) => {
                 let source_home = resolved_source
                     .home
                     .clone()
@@ -488,13 +371,28 @@ impl<'a> ProfileRestore<'a> {
                     RestoreOptions {
                         wait_for_app: readiness == Readiness::App,
                         requested_by: "provider".into(),
+                        after_interrupted_attempt: interrupted.is_some(),
                         ..RestoreOptions::default()
                     },
                 )
                 .map_err(fail)?;
-                crate::state_machine::run(self.clients, &self.cancel, arn, &request, deadline).await
+                crate::state_machine::run(self.clients, &self.cancel, arn, &request, deadline)
+                    .await
+                    .map(|mut exec| {
+                        if exec.after_interrupted_attempt.is_none() {
+                            exec.after_interrupted_attempt = interrupted.clone();
+                        }
+                        exec
+                    })
             }
         };
+        // Released on every path: the copy ended (success, failure, timeout or cancellation)
+        // and everything it created is deleted already.
+        if let Some(lease) = lease {
+            if let Err(e) = lease.release().await {
+                warnings.push(format!("the lease on {target_key}: {e}"));
+            }
+        }
         match result {
             Ok(execution) => {
                 warnings.extend(
@@ -503,6 +401,11 @@ impl<'a> ProfileRestore<'a> {
                         .iter()
                         .map(|f| format!("cleanup: {f}")),
                 );
+                if let Some(why) = &execution.after_interrupted_attempt {
+                    warnings.push(format!(
+                        "An earlier attempt of this restore into {target_dir} was interrupted ({why}) and may have left partially copied files. This attempt copied every file again and replaced whatever was at the same path in the target (DataSync OverwriteMode ALWAYS, TransferMode ALL, for this attempt only), so no partial file is kept; files at other paths were not touched."
+                    ));
+                }
                 self.record(
                     &target_key,
                     "restore_succeeded",
@@ -555,6 +458,100 @@ impl<'a> ProfileRestore<'a> {
                     restore_id: Some(restore_id),
                 })
             }
+        }
+    }
+
+    /// Whether an earlier attempt of this restore (same source directory, same incarnation of
+    /// the target) may have left partially copied files: the caller saw it fail, its DataSync
+    /// objects were left behind (the provider was killed mid-copy; they are deleted here), or
+    /// the history records it started a copy that did not succeed. `None` when nothing says so.
+    async fn earlier_interrupted_attempt(
+        &self,
+        engine: &Engine,
+        restore_id: &str,
+        target_key: &HomeKey,
+        source: &HomeDirectory,
+        target: &HomeDirectory,
+        warnings: &mut Vec<String>,
+    ) -> Option<String> {
+        let mut why = None;
+        let key = copy_key(source, target);
+        if self.interrupted.contains(&key) {
+            why = Some("the failed attempt this apply replaced".to_owned());
+        }
+        if *engine == Engine::DataSync {
+            let file_systems = [
+                source.file_system_id.as_str(),
+                target.file_system_id.as_str(),
+            ];
+            match DataSyncRestore::new(self.clients, self.cancel.clone())
+                .clean_up_leftovers(restore_id, &file_systems)
+                .await
+            {
+                Ok(0) => {}
+                Ok(n) => {
+                    why.get_or_insert_with(|| {
+                        format!("it left {n} DataSync or EFS objects behind, deleted now")
+                    });
+                }
+                Err(e) => warnings.push(format!(
+                    "cleanup: objects an earlier attempt of restore {restore_id} left behind could not all be removed: {e}"
+                )),
+            }
+        }
+        if why.is_none() {
+            if let Some(table) = &self.tables.history {
+                let history = HistoryTable::new(self.clients.dynamodb.clone(), table);
+                match history.list(target_key, Some(HISTORY_LOOKBACK)).await {
+                    Ok(entries) => why = interrupted_attempt(&entries, source, target),
+                    // No history table: nothing recorded, nothing to learn.
+                    Err(e) if e.code() == Some("ResourceNotFoundException") => {}
+                    Err(e) => warnings.push(format!(
+                        "the history of {target_key} could not be read to tell whether an earlier attempt was interrupted: {e}"
+                    )),
+                }
+            }
+        }
+        why
+    }
+
+    /// Takes the lease on the target's row (waiting for another holder until `deadline`).
+    /// Without a mapping table there is nothing to hold a lease in: the restore goes on
+    /// unprotected against a concurrent copy into the same home, with a warning saying so.
+    async fn take_lease(
+        &self,
+        target: &HomeKey,
+        restore_id: &str,
+        source: &HomeDirectory,
+        deadline: Instant,
+        warnings: &mut Vec<String>,
+    ) -> Result<Option<crate::lease::Lease>, Error> {
+        let Some(table) = &self.tables.mapping else {
+            warnings.push(format!(
+                "no mapping table is configured, so no lease kept another restore from copying into {target} at the same time"
+            ));
+            return Ok(None);
+        };
+        let leases = crate::lease::Leases::new(
+            self.clients.dynamodb.clone(),
+            self.clients.sfn.clone(),
+            table,
+        );
+        let holder = crate::lease::process_holder(&format!(
+            "restore {restore_id} from {source} into {target}"
+        ));
+        match leases
+            .acquire(target, &holder, deadline, &self.cancel)
+            .await
+        {
+            Ok(lease) => Ok(Some(lease)),
+            Err(e) if e.code() == Some("ResourceNotFoundException") => {
+                warnings.push(format!(
+                    "the mapping table {table} does not exist, so no lease kept another restore from copying into {target} at the same time: deploy modules/event-app (or set user_table) to protect it"
+                ));
+                Ok(None)
+            }
+            Err(e) => Err(e),
         }
     }
 
@@ -680,4 +677,130 @@ pub fn restore_id(source: &HomeDirectory, target: &ResolvedTarget) -> String {
     hash.update(target.home.created_at.as_deref().unwrap_or_default());
     let digest = hex::encode(hash.finalize());
     format!("r-{}", &digest[..20])
+}
+
+/// How many history rows of the target are read to find an interrupted attempt.
+const HISTORY_LOOKBACK: usize = 50;
+
+/// The rule for "retry after an interrupted copy", on a home's history (newest first): among
+/// the rows of this copy (same source directory, same target directory), since the latest
+/// success, a failure that had started a copy (it names an execution), or a start whose end was
+/// never recorded (the provider or Lambda died), means files may be partially copied. A failure
+/// before any copy (no execution) copied nothing. A success ends the search: a later restore
+/// of the same copy (new `triggers`) keeps the user's files again.
+pub fn interrupted_attempt(
+    entries_newest_first: &[HistoryEntry],
+    source: &HomeDirectory,
+    target: &HomeDirectory,
+) -> Option<String> {
+    let same_copy = |e: &&HistoryEntry| {
+        e.file_system_id.as_deref() == Some(target.file_system_id.as_str())
+            && e.uid == Some(i64::from(target.uid.get()))
+            && e.source_file_system_id.as_deref() == Some(source.file_system_id.as_str())
+            && e.source_uid == Some(i64::from(source.uid.get()))
+    };
+    // Whether the start being looked for (older than the rows seen so far) has a recorded end.
+    let mut ended = false;
+    for entry in entries_newest_first.iter().filter(same_copy) {
+        match entry.event.as_str() {
+            "restore_succeeded" => return None,
+            "restore_failed" => match &entry.execution {
+                Some(execution) => {
+                    return Some(format!(
+                        "execution {execution} ended {}",
+                        entry.status.as_deref().unwrap_or("without success")
+                    ));
+                }
+                None => ended = true,
+            },
+            "restore_started" if !ended => {
+                return Some("a restore started but never recorded how it ended".to_owned());
+            }
+            "restore_started" => ended = false,
+            _ => {}
+        }
+    }
+    None
+}
+
+/// A copy of one directory into another, as a key: a target directory (uids are never reused in
+/// a domain) is one incarnation of the target.
+pub fn copy_key(source: &HomeDirectory, target: &HomeDirectory) -> String {
+    format!("{source} -> {target}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{HomeKind, Uid};
+
+    const FS: &str = "fs-0123456789abcdef0";
+
+    fn dir(uid: i64) -> HomeDirectory {
+        HomeDirectory::new(FS, Uid::new(uid).unwrap()).unwrap()
+    }
+
+    /// A history row of the copy 200000 -> `target`.
+    fn row(event: &str, target: i64, execution: Option<&str>) -> HistoryEntry {
+        let home = HomeKey::new("studio", HomeKind::User, "alice").unwrap();
+        let mut entry = HistoryEntry::new(&home, event);
+        entry.file_system_id = Some(FS.into());
+        entry.uid = Some(target);
+        entry.source_file_system_id = Some(FS.into());
+        entry.source_uid = Some(200000);
+        entry.execution = execution.map(str::to_owned);
+        entry.status = execution.map(|_| "ERROR".to_owned());
+        entry
+    }
+
+    fn interrupted(newest_first: &[HistoryEntry]) -> Option<String> {
+        interrupted_attempt(newest_first, &dir(200000), &dir(200005))
+    }
+
+    #[test]
+    fn a_copy_that_failed_or_never_ended_makes_the_next_attempt_replace_partial_files() {
+        // Nothing recorded: a first restore keeps the user's files.
+        assert_eq!(interrupted(&[]), None);
+        // A DataSync execution that ended in ERROR (or was cancelled) may have written part of
+        // a file.
+        let failed = [
+            row("restore_failed", 200005, Some("arn:exec-1")),
+            row("restore_started", 200005, None),
+        ];
+        assert!(interrupted(&failed).is_some_and(|why| why.contains("arn:exec-1")));
+        // A start with no end: the provider or Lambda died mid-copy.
+        assert!(interrupted(&[row("restore_started", 200005, None)]).is_some());
+        let killed_then_failed_early = [
+            row("restore_failed", 200005, None),
+            row("restore_started", 200005, None),
+            row("restore_started", 200005, None),
+        ];
+        assert!(interrupted(&killed_then_failed_early).is_some());
+    }
+
+    #[test]
+    fn a_success_or_a_failure_before_any_copy_keeps_the_users_files() {
+        // Failed before DataSync started (no execution): nothing was copied.
+        let early = [
+            row("restore_failed", 200005, None),
+            row("restore_started", 200005, None),
+        ];
+        assert_eq!(interrupted(&early), None);
+        // After a success, a new restore of the same copy (changed triggers) never overwrites.
+        let succeeded_after_a_failure = [
+            row("restore_succeeded", 200005, Some("arn:exec-2")),
+            row("restore_started", 200005, None),
+            row("restore_failed", 200005, Some("arn:exec-1")),
+            row("restore_started", 200005, None),
+        ];
+        assert_eq!(interrupted(&succeeded_after_a_failure), None);
+        // Another copy's failure (an earlier incarnation of the target, another source) says
+        // nothing about this one.
+        let mut other_source = row("restore_failed", 200005, Some("arn:exec-3"));
+        other_source.source_uid = Some(199995);
+        assert_eq!(
+            interrupted(&[other_source, row("restore_failed", 200010, Some("arn:x"))]),
+            None
+        );
+    }
 }

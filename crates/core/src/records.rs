@@ -11,8 +11,12 @@ use aws_sdk_dynamodb::types::AttributeValue;
 
 use crate::Error;
 use crate::home::{HomeDirectory, HomeKey, Uid};
+use crate::owner::Owner;
 
 pub type Item = HashMap<String, AttributeValue>;
+
+/// `restore_status` of a home whose automatic restore a safety rule refused.
+pub const REFUSED: &str = "REFUSED";
 
 /// The default table names, as the modules create them.
 pub const DEFAULT_USER_TABLE: &str = "studioUser";
@@ -28,7 +32,11 @@ pub struct MappingRecord {
     pub domain_ids: BTreeSet<String>,
     /// Where the home directory is now; `None` while unknown (a declared target not yet created).
     pub directory: Option<HomeDirectory>,
-    /// The IAM Identity Center user value of the profile, where the domain uses SSO.
+    /// Who `directory` belongs to, recorded when the directory was first seen and never
+    /// overwritten by a later observation (see [`crate::owner`]).
+    pub owner: Option<Owner>,
+    /// The IAM Identity Center user value of the profile that has `directory` now, where the
+    /// domain uses SSO.
     pub sso_user: Option<String>,
     /// The profile's or space's `CreationTime` (RFC 3339): orders recreations.
     pub created_at: Option<String>,
@@ -57,11 +65,13 @@ const KNOWN_ATTRIBUTES: &[&str] = &[
     "domain_ids",
     "file_system_id",
     "uid",
+    "owner",
     "sso_user",
     "created_at",
     "previous_file_system_id",
     "previous_uid",
     "previous_domain_id",
+    "previous_owner",
     "restore_from",
     "replication",
     "restore_status",
@@ -78,6 +88,9 @@ const KNOWN_ATTRIBUTES: &[&str] = &[
 pub struct PreviousDirectory {
     pub directory: HomeDirectory,
     pub domain_id: Option<String>,
+    /// Who the directory belonged to: the owner recorded with it, kept when it moved here.
+    /// `None` only in rows written before owners were recorded, where nobody can tell.
+    pub owner: Option<Owner>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -104,6 +117,7 @@ impl MappingRecord {
             domain_id: None,
             domain_ids: BTreeSet::new(),
             directory: None,
+            owner: None,
             sso_user: None,
             created_at: None,
             previous: None,
@@ -114,6 +128,23 @@ impl MappingRecord {
             updated_at: None,
             other: Item::new(),
         }
+    }
+
+    /// Who the current directory belongs to: the recorded owner, else (a row written before
+    /// owners were recorded) the owner the row implies.
+    pub fn current_owner(&self) -> Option<Owner> {
+        self.owner
+            .clone()
+            .or_else(|| Owner::implied_by_row(&self.home, self.sso_user.as_deref()))
+    }
+
+    /// Whether an automatic restore into this home was refused: the home stays refused for
+    /// automatic restores until a human declares otherwise (a `studio_restore_target`, whose
+    /// successful restore replaces the mark).
+    pub fn is_marked_refused(&self) -> bool {
+        self.last_restore
+            .as_ref()
+            .is_some_and(|r| r.status == REFUSED)
     }
 
     pub fn to_item(&self) -> Item {
@@ -133,6 +164,11 @@ impl MappingRecord {
             put_s(&mut item, "file_system_id", &dir.file_system_id);
             put_n(&mut item, "uid", dir.uid.get());
         }
+        opt_s(
+            &mut item,
+            "owner",
+            self.owner.as_ref().map(Owner::encode).as_deref(),
+        );
         opt_s(&mut item, "sso_user", self.sso_user.as_deref());
         opt_s(&mut item, "created_at", self.created_at.as_deref());
         if let Some(prev) = &self.previous {
@@ -143,6 +179,11 @@ impl MappingRecord {
             );
             put_n(&mut item, "previous_uid", prev.directory.uid.get());
             opt_s(&mut item, "previous_domain_id", prev.domain_id.as_deref());
+            opt_s(
+                &mut item,
+                "previous_owner",
+                prev.owner.as_ref().map(Owner::encode).as_deref(),
+            );
         }
         if let Some(from) = &self.restore_from {
             let mut m = Item::new();
@@ -178,6 +219,7 @@ impl MappingRecord {
             (Some(fs), Some(uid)) => Some(PreviousDirectory {
                 directory: HomeDirectory::new(fs, Uid::new(uid)?)?,
                 domain_id: get_s(item, "previous_domain_id").map(str::to_owned),
+                owner: get_s(item, "previous_owner").map(str::parse).transpose()?,
             }),
             _ => None,
         };
@@ -207,6 +249,7 @@ impl MappingRecord {
                 _ => BTreeSet::new(),
             },
             directory,
+            owner: get_s(item, "owner").map(str::parse).transpose()?,
             sso_user: get_s(item, "sso_user").map(str::to_owned),
             created_at: get_s(item, "created_at").map(str::to_owned),
             previous,
@@ -229,6 +272,8 @@ impl MappingRecord {
 pub struct Observation {
     pub domain_id: String,
     pub directory: HomeDirectory,
+    /// Who the directory belongs to now (see [`crate::owner`]).
+    pub owner: Option<Owner>,
     pub sso_user: Option<String>,
     pub created_at: Option<String>,
 }
@@ -265,6 +310,10 @@ impl MappingTable {
 
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
     }
 
     pub async fn get(&self, home: &HomeKey) -> Result<Option<MappingRecord>, Error> {
@@ -360,6 +409,41 @@ impl MappingTable {
         }
     }
 
+    /// Marks the row of `record`'s home refused (its `restore_status`), with the refused
+    /// execution's name, as long as the home still has the directory the decision was about.
+    /// Keeps everything else of the row.
+    pub async fn mark_refused(
+        &self,
+        record: &MappingRecord,
+        execution_name: &str,
+    ) -> Result<(), Error> {
+        for _ in 0..5 {
+            let Some(mut current) = self.get(&record.home).await? else {
+                return Ok(());
+            };
+            if current.directory != record.directory {
+                return Ok(()); // Recreated again meanwhile: that change gets its own decision.
+            }
+            current.last_restore = Some(RestoreOutcome {
+                status: REFUSED.into(),
+                execution: Some(execution_name.to_owned()),
+                restored_at: Some(now_rfc3339()),
+                files_transferred: None,
+                bytes_written: None,
+                duration_ms: None,
+            });
+            match self.put(&current).await {
+                Ok(_) => return Ok(()),
+                Err(Error::Conflict(_)) => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        Err(Error::Conflict(format!(
+            "{} kept changing in table {} while its refused restore was being recorded",
+            record.home, self.name
+        )))
+    }
+
     /// Records what SageMaker reports about `home`, idempotently and safely against concurrent
     /// writers: a redelivered observation changes nothing, a late one (older `created_at`) is
     /// ignored, and a new directory moves the old one to `previous`.
@@ -401,6 +485,10 @@ fn decide(
         // Same directory: a redelivered event. Only fill in what was missing.
         let before = record.clone();
         record.domain_ids.insert(seen.domain_id.clone());
+        // A directory's owner is what was recorded with it; only a row without one learns it.
+        if record.owner.is_none() {
+            record.owner = seen.owner.clone();
+        }
         if record.sso_user.is_none() {
             record.sso_user = seen.sso_user.clone();
         }
@@ -427,9 +515,16 @@ fn decide(
             (Decision::Write(Observed::TargetAppeared), record)
         }
         Some(old) => {
+            // The old directory keeps the owner recorded with it: the restore compares it with
+            // the new profile's, however often the home is recreated.
+            let owner = record
+                .owner
+                .take()
+                .or_else(|| Owner::implied_by_row(&record.home, record.sso_user.as_deref()));
             record.previous = Some(PreviousDirectory {
                 directory: old,
                 domain_id: record.domain_id.clone(),
+                owner,
             });
             apply(&mut record, seen);
             (Decision::Write(Observed::Recreated), record)
@@ -441,11 +536,10 @@ fn apply(record: &mut MappingRecord, seen: &Observation) {
     record.domain_id = Some(seen.domain_id.clone());
     record.domain_ids.insert(seen.domain_id.clone());
     record.directory = Some(seen.directory.clone());
-    // A recreated profile may belong to a different person: keep the recorded SSO user, so
-    // that the restore can compare the two, unless none was recorded.
-    if seen.sso_user.is_some() {
-        record.sso_user = seen.sso_user.clone();
-    }
+    // The new directory's owner and SSO user are the new profile's. The old directory's owner
+    // moved to `previous` with it (see `decide`): nothing of it is overwritten here.
+    record.owner = seen.owner.clone();
+    record.sso_user = seen.sso_user.clone();
     record.created_at = seen.created_at.clone();
 }
 
@@ -704,6 +798,7 @@ mod tests {
         Observation {
             domain_id: "d-abc".into(),
             directory: HomeDirectory::new("fs-0123456789abcdef0", Uid::new(uid).unwrap()).unwrap(),
+            owner: Some(Owner::Profile("alice".into())),
             sso_user: None,
             created_at: Some(created.into()),
         }
@@ -720,7 +815,9 @@ mod tests {
             directory: HomeDirectory::new("fs-0123456789abcdef0", Uid::new(200000).unwrap())
                 .unwrap(),
             domain_id: Some("d-old".into()),
+            owner: Some(Owner::SsoUser("alice@example.com".into())),
         });
+        r.owner = Some(Owner::SsoUser("alice@example.com".into()));
         r.restore_from = Some(RestoreSource {
             home: "old/space/team".parse().unwrap(),
             directory: HomeDirectory::new("fs-00000000", Uid::new(200010).unwrap()).unwrap(),
@@ -787,5 +884,85 @@ mod tests {
         assert!(matches!(d, Decision::Write(_)));
         assert_eq!(next.previous.unwrap().directory.uid.get(), 200000);
         assert_eq!(next.directory.unwrap().uid.get(), 200005);
+    }
+
+    fn seen_by(uid: i64, created: &str, sso_user: &str) -> Observation {
+        Observation {
+            owner: Some(Owner::SsoUser(sso_user.into())),
+            sso_user: Some(sso_user.into()),
+            ..seen(uid, created)
+        }
+    }
+
+    /// Observes `seen` on top of `current` as the table would, and returns the written row.
+    fn observed(current: Option<MappingRecord>, seen: &Observation) -> MappingRecord {
+        let (_, mut record) = decide(current, &home(), seen);
+        record.version += 1;
+        // Through the table's own encoding, as every reader gets it.
+        MappingRecord::from_item(&record.to_item()).unwrap()
+    }
+
+    #[test]
+    fn every_directory_keeps_the_owner_recorded_with_it() {
+        let alice = Owner::SsoUser("alice@example.com".into());
+        let mallory = Owner::SsoUser("mallory@example.com".into());
+        let first = observed(
+            None,
+            &seen_by(200000, "2026-01-01T00:00:00Z", "alice@example.com"),
+        );
+        assert_eq!(first.owner.as_ref(), Some(&alice));
+
+        // A redelivered event that claims another owner for the same directory changes nothing.
+        let again = observed(
+            Some(first.clone()),
+            &seen_by(200000, "2026-01-01T00:00:00Z", "mallory@example.com"),
+        );
+        assert_eq!(again.owner.as_ref(), Some(&alice));
+
+        // Recreated for mallory: alice's directory keeps alice as its owner.
+        let second = observed(
+            Some(first),
+            &seen_by(200005, "2026-02-01T00:00:00Z", "mallory@example.com"),
+        );
+        assert_eq!(second.owner.as_ref(), Some(&mallory));
+        assert_eq!(second.sso_user.as_deref(), Some("mallory@example.com"));
+        let previous = second.previous.clone().unwrap();
+        assert_eq!(previous.directory.uid.get(), 200000);
+        assert_eq!(previous.owner.as_ref(), Some(&alice));
+
+        // Recreated again for mallory: the previous directory is mallory's, recorded as hers.
+        let third = observed(
+            Some(second),
+            &seen_by(200010, "2026-03-01T00:00:00Z", "mallory@example.com"),
+        );
+        let previous = third.previous.unwrap();
+        assert_eq!(previous.directory.uid.get(), 200005);
+        assert_eq!(previous.owner.as_ref(), Some(&mallory));
+    }
+
+    #[test]
+    fn a_row_from_before_owners_were_recorded_implies_only_what_it_can() {
+        let mut legacy = MappingRecord::new(home());
+        legacy.directory =
+            Some(HomeDirectory::new("fs-0123456789abcdef0", Uid::new(200000).unwrap()).unwrap());
+        legacy.domain_id = Some("d-abc".into());
+        legacy.sso_user = Some("alice@example.com".into());
+        legacy.version = 3;
+        let next = observed(
+            Some(legacy),
+            &seen_by(200005, "2026-02-01T00:00:00Z", "mallory@example.com"),
+        );
+        assert_eq!(
+            next.previous.unwrap().owner,
+            Some(Owner::SsoUser("alice@example.com".into()))
+        );
+        let mut space = MappingRecord::new("studio/space/team".parse().unwrap());
+        space.directory =
+            Some(HomeDirectory::new("fs-0123456789abcdef0", Uid::new(200000).unwrap()).unwrap());
+        assert_eq!(
+            space.current_owner(),
+            None,
+            "a space's owner is never guessed"
+        );
     }
 }

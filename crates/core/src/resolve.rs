@@ -6,6 +6,7 @@ use aws_smithy_types::date_time::Format;
 
 use crate::Error;
 use crate::home::{HomeDirectory, HomeKey, HomeKind, Uid};
+use crate::owner::{Owner, Sharing};
 use crate::retry::{RetryPolicy, is_transient, retry};
 use tokio_util::sync::CancellationToken;
 
@@ -35,6 +36,9 @@ pub struct Home {
     /// `None` while SageMaker has not assigned a uid yet.
     pub directory: Option<HomeDirectory>,
     pub sso_user: Option<String>,
+    /// Who the home directory belongs to (see [`crate::owner`]); `None` when SageMaker did not
+    /// say enough to tell.
+    pub owner: Option<Owner>,
     pub execution_role: Option<String>,
     pub created_at: Option<String>,
 }
@@ -216,6 +220,7 @@ impl Studio {
                     .unwrap_or_default(),
                 uid: out.home_efs_file_system_uid().map(str::to_owned),
                 sso_user: out.single_sign_on_user_value().map(str::to_owned),
+                owner: Owner::of_user(&domain.auth_mode, name, out.single_sign_on_user_value()),
                 execution_role: out
                     .user_settings()
                     .and_then(|s| s.execution_role())
@@ -240,6 +245,18 @@ impl Studio {
                     .unwrap_or_default(),
                 uid: out.home_efs_file_system_uid().map(str::to_owned),
                 sso_user: None,
+                owner: Owner::of_space(
+                    &domain.name,
+                    out.ownership_settings()
+                        .and_then(|o| o.owner_user_profile_name()),
+                    out.space_sharing_settings()
+                        .and_then(|s| s.sharing_type())
+                        .map(|t| match t.as_str() {
+                            "Shared" => Sharing::Shared,
+                            // Private, or a type this release does not know: someone's files.
+                            _ => Sharing::Private,
+                        }),
+                ),
                 execution_role: None,
                 created_at: out.creation_time().and_then(rfc3339),
             }),
@@ -262,6 +279,7 @@ impl Studio {
             status: raw.status,
             directory,
             sso_user: raw.sso_user,
+            owner: raw.owner,
             execution_role: raw.execution_role,
             created_at: raw.created_at,
         }))
@@ -375,6 +393,7 @@ struct RawHome {
     status: String,
     uid: Option<String>,
     sso_user: Option<String>,
+    owner: Option<Owner>,
     execution_role: Option<String>,
     created_at: Option<String>,
 }

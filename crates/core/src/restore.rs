@@ -20,6 +20,11 @@ pub const RESTORE_TAG: &str = "studio-restore:restore-id";
 /// The POSIX group SageMaker Studio gives home directories on EFS.
 pub const STUDIO_GID: u32 = 1001;
 
+/// The mode of a home directory that a restore creates because Studio has not mounted it yet:
+/// private to its owner, as Studio creates it ("Amazon EFS auto-mounting in Studio": owner the
+/// profile's uid, permissions 700).
+pub const HOME_PERMISSIONS: &str = "0700";
+
 macro_rules! string_enum {
     ($(#[$doc:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
         $(#[$doc])*
@@ -81,14 +86,86 @@ pub struct TransferOptions {
     pub ownership: Ownership,
 }
 
+/// The defaults of every engine (the provider's resource, the restore workflow's
+/// `task_options`): copy what differs, and never replace a file the user already has in the new
+/// home (they may have started working before the restore ran).
 impl Default for TransferOptions {
     fn default() -> Self {
         TransferOptions {
             transfer_mode: TransferMode::Changed,
-            overwrite_mode: OverwriteMode::Always,
+            overwrite_mode: OverwriteMode::Never,
             verify_mode: VerifyMode::OnlyFilesTransferred,
             ownership: Ownership::Target,
         }
+    }
+}
+
+impl TransferOptions {
+    /// The options of a restore that follows an interrupted attempt of the same copy into the
+    /// same target. DataSync may leave partially written files behind when an execution is
+    /// cancelled or fails (API reference, CancelTaskExecution); with `OverwriteMode = NEVER` the
+    /// next copy would keep them, and `TransferMode = CHANGED` decides "unchanged" from metadata
+    /// alone. So this attempt copies every file again and replaces what is at its path. The
+    /// price: a file the user changed at a path the source also has, between the interrupted
+    /// attempt and this one, is replaced too (files at other paths are never touched).
+    pub fn after_interrupted_attempt(self) -> TransferOptions {
+        TransferOptions {
+            transfer_mode: TransferMode::All,
+            overwrite_mode: OverwriteMode::Always,
+            ..self
+        }
+    }
+
+    /// The DataSync task `Options` of these settings, named as the DataSync API names them
+    /// (`LogLevel` aside: it depends on whether there is a log group). The provider's engine
+    /// sends exactly these; the restore workflow module's default `task_options` is tested
+    /// against them, so that both engines copy alike.
+    pub fn task_options(&self) -> Vec<(&'static str, &'static str)> {
+        let (uid, gid) = match self.ownership {
+            // The access point's POSIX user owns everything written through it.
+            Ownership::Target => ("NONE", "NONE"),
+            Ownership::Preserve => ("INT_VALUE", "INT_VALUE"),
+        };
+        vec![
+            ("VerifyMode", self.verify_mode.as_str()),
+            ("TransferMode", self.transfer_mode.as_str()),
+            ("OverwriteMode", self.overwrite_mode.as_str()),
+            ("Uid", uid),
+            ("Gid", gid),
+            ("PosixPermissions", "PRESERVE"),
+            // Never delete anything in someone's home directory.
+            ("PreserveDeletedFiles", "PRESERVE"),
+            // Not supported between EFS locations (API reference, Options).
+            ("PreserveDevices", "NONE"),
+            ("Atime", "BEST_EFFORT"),
+            ("Mtime", "PRESERVE"),
+            ("TaskQueueing", "ENABLED"),
+        ]
+    }
+
+    fn datasync_options(&self) -> ds::Options {
+        let mut builder = ds::Options::builder()
+            // File paths in home directories are personal data: keep them out of the logs.
+            .log_level(ds::LogLevel::Off);
+        for (name, value) in self.task_options() {
+            builder = match name {
+                "VerifyMode" => builder.verify_mode(value.into()),
+                "TransferMode" => builder.transfer_mode(value.into()),
+                "OverwriteMode" => builder.overwrite_mode(value.into()),
+                "Uid" => builder.uid(value.into()),
+                "Gid" => builder.gid(value.into()),
+                "PosixPermissions" => builder.posix_permissions(value.into()),
+                "PreserveDeletedFiles" => builder.preserve_deleted_files(value.into()),
+                "PreserveDevices" => builder.preserve_devices(value.into()),
+                "Atime" => builder.atime(value.into()),
+                "Mtime" => builder.mtime(value.into()),
+                "TaskQueueing" => builder.task_queueing(value.into()),
+                other => {
+                    unreachable!("task_options names an option the engine does not send: {other}")
+                }
+            };
+        }
+        builder.build()
     }
 }
 
@@ -161,6 +238,8 @@ pub struct RestoreExecution {
     pub error: Option<String>,
     /// Objects that could not be deleted afterwards (each with the reason).
     pub cleanup_failures: Vec<String>,
+    /// Why this copy ran with [`TransferOptions::after_interrupted_attempt`], if it did.
+    pub after_interrupted_attempt: Option<String>,
 }
 
 /// A failed restore: the error, and the execution when one had started.
@@ -210,7 +289,10 @@ pub struct DataSyncRestore<'a> {
 /// What a restore created, so that all of it is deleted afterwards.
 #[derive(Default)]
 struct Created {
-    access_point: Option<String>,
+    /// Access point ids.
+    access_points: Vec<String>,
+    /// More tasks of the same restore (only among leftovers of several interrupted runs).
+    extra_tasks: Vec<String>,
     locations: Vec<String>,
     task: Option<String>,
 }
@@ -275,9 +357,10 @@ impl<'a> DataSyncRestore<'a> {
 
         let (target_subdirectory, access_point) = match plan.options.ownership {
             Ownership::Target => {
-                let ap = self.create_access_point(plan).await?;
-                created.access_point = Some(ap.clone());
-                ("/".to_owned(), Some(ap))
+                let (arn, id, state) = self.create_access_point(plan).await?;
+                created.access_points.push(id.clone());
+                self.wait_for_access_point(&id, state, deadline).await?;
+                ("/".to_owned(), Some(arn))
             }
             Ownership::Preserve => (plan.target.uid.directory(), None),
         };
@@ -304,49 +387,17 @@ impl<'a> DataSyncRestore<'a> {
             .await?;
         created.locations.push(target_location.clone());
 
-        let (uid, gid) = match plan.options.ownership {
-            // The access point's POSIX user owns everything written through it.
-            Ownership::Target => (ds::Uid::None, ds::Gid::None),
-            Ownership::Preserve => (ds::Uid::IntValue, ds::Gid::IntValue),
-        };
-        let options = ds::Options::builder()
-            .verify_mode(ds::VerifyMode::from(plan.options.verify_mode.as_str()))
-            .transfer_mode(ds::TransferMode::from(plan.options.transfer_mode.as_str()))
-            .overwrite_mode(ds::OverwriteMode::from(
-                plan.options.overwrite_mode.as_str(),
-            ))
-            .uid(uid)
-            .gid(gid)
-            .posix_permissions(ds::PosixPermissions::Preserve)
-            .preserve_deleted_files(ds::PreserveDeletedFiles::Preserve)
-            .preserve_devices(ds::PreserveDevices::None)
-            .atime(ds::Atime::BestEffort)
-            .mtime(ds::Mtime::Preserve)
-            // File paths in home directories are personal data: keep them out of the logs.
-            .log_level(ds::LogLevel::Off)
-            .task_queueing(ds::TaskQueueing::Enabled)
-            .build();
-        let task = retry(&self.policy, &self.cancel, is_transient, || async {
-            self.clients
-                .datasync
-                .create_task()
-                .source_location_arn(&source_location)
-                .destination_location_arn(&target_location)
-                .name(format!("studio-restore-{}", short(&plan.id)))
-                .options(options.clone())
-                .set_tags(Some(tags.clone()))
-                .send()
-                .await
-                .map_err(|e| {
-                    Error::aws(
-                        format!("creating the DataSync task for restore {}", plan.id),
-                        &e,
-                    )
-                })
-        })
-        .await?
-        .task_arn
-        .ok_or_else(|| Error::Invalid("DataSync created a task but returned no ARN".into()))?;
+        let options = plan.options.datasync_options();
+        let task = self
+            .create_task(
+                plan,
+                &source_location,
+                &target_location,
+                options,
+                &tags,
+                deadline,
+            )
+            .await?;
         created.task = Some(task.clone());
 
         let execution_arn = retry(&self.policy, &self.cancel, is_transient, || async {
@@ -378,12 +429,15 @@ impl<'a> DataSyncRestore<'a> {
             match status.as_str() {
                 "SUCCESS" => return Ok(current),
                 "ERROR" => {
+                    let detail = current.error.as_deref().unwrap_or("no detail given");
+                    let hint = explain_transfer_error(detail, &plan.target)
+                        .map(|h| format!(". {h}"))
+                        .unwrap_or_default();
                     return Err(Error::Aws {
                         action: format!("copying {} to {}", plan.source, plan.target),
                         code: None,
                         message: format!(
-                            "DataSync task execution {execution_arn} ended in ERROR: {}",
-                            current.error.as_deref().unwrap_or("no detail given")
+                            "DataSync task execution {execution_arn} ended in ERROR: {detail}{hint}"
                         ),
                     });
                 }
@@ -408,6 +462,65 @@ impl<'a> DataSyncRestore<'a> {
                 }
             }
             wait = (wait * 3 / 2).min(self.polling.max);
+        }
+    }
+
+    /// Creates the task. The account's task quota (100 per Region by default, DataSync user
+    /// guide "Quotas") is shared with every other DataSync user of the account: while it is
+    /// full, this waits for a task to be deleted, until `deadline`, instead of failing at once.
+    async fn create_task(
+        &self,
+        plan: &RestorePlan,
+        source_location: &str,
+        target_location: &str,
+        options: ds::Options,
+        tags: &[ds::TagListEntry],
+        deadline: Instant,
+    ) -> Result<String, Error> {
+        let mut wait = Duration::from_secs(2);
+        loop {
+            let created = retry(&self.policy, &self.cancel, is_transient, || async {
+                self.clients
+                    .datasync
+                    .create_task()
+                    .source_location_arn(source_location)
+                    .destination_location_arn(target_location)
+                    .name(format!("studio-restore-{}", short(&plan.id)))
+                    .options(options.clone())
+                    .set_tags(Some(tags.to_vec()))
+                    .send()
+                    .await
+                    .map_err(|e| {
+                        Error::aws(
+                            format!("creating the DataSync task for restore {}", plan.id),
+                            &e,
+                        )
+                    })
+            })
+            .await;
+            let err = match created {
+                Ok(out) => {
+                    return out.task_arn.ok_or_else(|| {
+                        Error::Invalid("DataSync created a task but returned no ARN".into())
+                    });
+                }
+                Err(e) if is_task_quota(&e) => e,
+                Err(e) => return Err(e),
+            };
+            let now = Instant::now();
+            if now >= deadline {
+                return Err(Error::Timeout(format!(
+                    "the account's DataSync task quota stayed full until the create timeout ran out ({err}); delete unused DataSync tasks or ask for a higher quota, then apply again"
+                )));
+            }
+            tracing::info!(restore = %plan.id, error = %err, "DataSync task quota full; waiting for a free task");
+            tokio::select! {
+                _ = tokio::time::sleep(wait.min(deadline - now)) => {}
+                _ = self.cancel.cancelled() => {
+                    return Err(Error::Cancelled(format!("while waiting for a free DataSync task (quota full: {err})")));
+                }
+            }
+            wait = (wait * 2).min(Duration::from_secs(30));
         }
     }
 
@@ -436,7 +549,16 @@ impl<'a> DataSyncRestore<'a> {
             })
     }
 
-    async fn create_access_point(&self, plan: &RestorePlan) -> Result<String, Error> {
+    /// An access point rooted at the target's home directory, whose POSIX user is the target
+    /// (EFS makes it own everything written through it, and checks its permissions). Studio
+    /// creates `/<uid>` only when the profile first mounts it (first app or space); until then
+    /// nothing is there, and an access point without `CreationInfo` could not be mounted. So
+    /// the root is created on first use as Studio would: owned by the target uid, group
+    /// [`STUDIO_GID`], mode [`HOME_PERMISSIONS`] (EFS API reference, CreationInfo).
+    async fn create_access_point(
+        &self,
+        plan: &RestorePlan,
+    ) -> Result<(String, String, Option<String>), Error> {
         use aws_sdk_efs::types as efs;
         let uid = plan.target.uid;
         let posix = efs::PosixUser::builder()
@@ -444,7 +566,16 @@ impl<'a> DataSyncRestore<'a> {
             .gid(i64::from(STUDIO_GID))
             .build()
             .map_err(|e| Error::Invalid(e.to_string()))?;
-        let root = efs::RootDirectory::builder().path(uid.directory()).build();
+        let creation = efs::CreationInfo::builder()
+            .owner_uid(i64::from(uid.get()))
+            .owner_gid(i64::from(STUDIO_GID))
+            .permissions(HOME_PERMISSIONS)
+            .build()
+            .map_err(|e| Error::Invalid(e.to_string()))?;
+        let root = efs::RootDirectory::builder()
+            .path(uid.directory())
+            .creation_info(creation)
+            .build();
         let tag = efs::Tag::builder()
             .key(RESTORE_TAG)
             .value(&plan.id)
@@ -470,9 +601,66 @@ impl<'a> DataSyncRestore<'a> {
                 })
         })
         .await?;
-        out.access_point_arn()
-            .map(str::to_owned)
-            .ok_or_else(|| Error::Invalid("EFS created an access point but returned no ARN".into()))
+        let (Some(arn), Some(id)) = (out.access_point_arn(), out.access_point_id()) else {
+            return Err(Error::Invalid(
+                "EFS created an access point but returned no ARN or id".into(),
+            ));
+        };
+        let state = out.life_cycle_state().map(|s| s.as_str().to_owned());
+        Ok((arn.to_owned(), id.to_owned(), state))
+    }
+
+    /// Waits until a new access point is `available` (EFS creates it asynchronously; DataSync
+    /// cannot mount it before).
+    async fn wait_for_access_point(
+        &self,
+        id: &str,
+        mut state: Option<String>,
+        deadline: Instant,
+    ) -> Result<(), Error> {
+        let mut wait = self.polling.first;
+        loop {
+            match state.as_deref() {
+                Some("available") => return Ok(()),
+                Some("error") => {
+                    return Err(Error::Aws {
+                        action: format!("creating EFS access point {id}"),
+                        code: None,
+                        message: "EFS reports the access point in state error".into(),
+                    });
+                }
+                _ => {}
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return Err(Error::Timeout(format!(
+                    "EFS access point {id} was still {} when the create timeout ran out",
+                    state.as_deref().unwrap_or("not reported")
+                )));
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(wait.min(deadline - now)) => {}
+                _ = self.cancel.cancelled() => {
+                    return Err(Error::Cancelled(format!("while waiting for EFS access point {id}")));
+                }
+            }
+            wait = (wait * 2).min(self.polling.max);
+            let out = retry(&self.policy, &self.cancel, is_transient, || async {
+                self.clients
+                    .efs
+                    .describe_access_points()
+                    .access_point_id(id)
+                    .send()
+                    .await
+                    .map_err(|e| Error::aws(format!("reading EFS access point {id}"), &e))
+            })
+            .await?;
+            state = out
+                .access_points()
+                .first()
+                .and_then(|a| a.life_cycle_state())
+                .map(|s| s.as_str().to_owned());
+        }
     }
 
     async fn create_location(
@@ -552,49 +740,79 @@ impl<'a> DataSyncRestore<'a> {
                 .end_time()
                 .and_then(|t| t.fmt(aws_smithy_types::date_time::Format::DateTime).ok()),
             error,
-            cleanup_failures: Vec::new(),
+            ..RestoreExecution::default()
         })
     }
 
-    /// Cancels the execution; once DataSync accepted, `execution` says how it ended (DataSync
-    /// ends a cancelled execution in ERROR), not the step it was last seen in.
+    /// Cancels the execution and waits (briefly) until DataSync has ended it: a task whose
+    /// execution is still `CANCELLING` cannot be deleted yet. Once DataSync accepted,
+    /// `execution` says how it ended (DataSync ends a cancelled execution in ERROR), not the step
+    /// it was last seen in.
     async fn cancel_execution(
         &self,
         arn: &str,
         execution: &mut Option<RestoreExecution>,
         why: &str,
     ) {
-        match self
-            .clients
-            .datasync
-            .cancel_task_execution()
-            .task_execution_arn(arn)
-            .send()
-            .await
-        {
-            Ok(_) => {
-                if let Some(exec) = execution.as_mut() {
-                    exec.status = "ERROR".into();
-                    exec.error = Some(format!("Cancelled: {why}"));
-                }
-            }
-            Err(e) => {
-                tracing::warn!(execution = %arn, error = %Error::aws("cancelling", &e), "could not cancel the DataSync execution");
-            }
+        // Runs after Terraform's cancellation too: its own budget, not the cancelled token.
+        let cancel = CancellationToken::new();
+        let cancelled = retry(&self.policy, &cancel, is_transient, || async {
+            self.clients
+                .datasync
+                .cancel_task_execution()
+                .task_execution_arn(arn)
+                .send()
+                .await
+                .map_err(|e| Error::aws(format!("cancelling DataSync task execution {arn}"), &e))
+        })
+        .await;
+        if let Err(e) = cancelled {
+            tracing::warn!(execution = %arn, error = %e, "could not cancel the DataSync execution");
+            return;
         }
+        if let Some(exec) = execution.as_mut() {
+            exec.status = "ERROR".into();
+            exec.error = Some(format!("Cancelled: {why}"));
+        }
+        let until = Instant::now() + CANCEL_WAIT;
+        let mut wait = self.polling.first;
+        while Instant::now() < until {
+            let status = retry(&self.policy, &cancel, is_transient, || async {
+                self.clients
+                    .datasync
+                    .describe_task_execution()
+                    .task_execution_arn(arn)
+                    .send()
+                    .await
+                    .map_err(|e| Error::aws(format!("reading DataSync task execution {arn}"), &e))
+            })
+            .await
+            .ok()
+            .and_then(|out| out.status().map(|s| s.as_str().to_owned()));
+            if matches!(status.as_deref(), None | Some("ERROR" | "SUCCESS")) {
+                return;
+            }
+            tokio::time::sleep(wait).await;
+            wait = (wait * 2).min(self.polling.max);
+        }
+        tracing::warn!(execution = %arn, "the DataSync execution was still ending after the cancel");
     }
 
     /// Deletes what a restore created, newest first. Runs even after cancellation, with its own
-    /// short retry budget; returns what could not be deleted.
+    /// short retry budget; returns what could not be deleted. Something already gone counts as
+    /// deleted.
     async fn clean_up(&self, created: Created) -> Vec<String> {
         let cancel = CancellationToken::new();
         let policy = RetryPolicy {
-            max_attempts: 5,
+            max_attempts: 6,
             ..self.policy
         };
         let mut failures = Vec::new();
         if let Some(task) = created.task {
-            let res = retry(&policy, &cancel, is_transient, || async {
+            // A task whose cancelled execution is still ending may refuse deletion for a moment.
+            let retryable =
+                |e: &Error| is_transient(e) || e.code() == Some("InvalidRequestException");
+            let res = retry(&policy, &cancel, retryable, || async {
                 self.clients
                     .datasync
                     .delete_task()
@@ -605,7 +823,9 @@ impl<'a> DataSyncRestore<'a> {
             })
             .await;
             if let Err(e) = res {
-                failures.push(e.to_string());
+                if self.exists_task(&task).await {
+                    failures.push(e.to_string());
+                }
             }
         }
         for location in created.locations.iter().rev() {
@@ -623,29 +843,52 @@ impl<'a> DataSyncRestore<'a> {
                 failures.push(e.to_string());
             }
         }
-        if let Some(ap) = created.access_point {
-            let id = ap.rsplit('/').next().unwrap_or(&ap).to_owned();
+        for id in &created.access_points {
             let res = retry(&policy, &cancel, is_transient, || async {
                 self.clients
                     .efs
                     .delete_access_point()
-                    .access_point_id(&id)
+                    .access_point_id(id)
                     .send()
                     .await
                     .map_err(|e| Error::aws(format!("deleting EFS access point {id}"), &e))
             })
             .await;
-            if let Err(e) = res {
-                failures.push(e.to_string());
+            match res {
+                Err(e) if e.code() != Some("AccessPointNotFound") => failures.push(e.to_string()),
+                _ => {}
             }
         }
         failures
     }
 
-    /// Deletes any DataSync task or location tagged with this restore's id that an earlier,
-    /// interrupted run left behind. Returns how many it deleted.
-    pub async fn clean_up_leftovers(&self, restore_id: &str) -> Result<usize, Error> {
-        let mut arns = Vec::new();
+    /// Whether a task still exists (after a failed delete: DataSync says "not found" with the
+    /// same InvalidRequestException as other refusals).
+    async fn exists_task(&self, task: &str) -> bool {
+        match self
+            .clients
+            .datasync
+            .describe_task()
+            .task_arn(task)
+            .send()
+            .await
+        {
+            Ok(_) => true,
+            Err(e) => Error::aws("", &e).code() != Some("InvalidRequestException"),
+        }
+    }
+
+    /// Finds and deletes what an earlier run of this restore left behind (the provider was killed
+    /// in the middle of a copy): DataSync tasks and locations, and EFS access points on
+    /// `file_systems`, tagged with `restore_id`. Every page of every list is read. Returns how
+    /// many objects it deleted.
+    pub async fn clean_up_leftovers(
+        &self,
+        restore_id: &str,
+        file_systems: &[&str],
+    ) -> Result<usize, Error> {
+        let task_name = format!("studio-restore-{}", short(restore_id));
+        let mut candidates = Vec::new();
         let mut token = None;
         loop {
             let out = retry(&self.policy, &self.cancel, is_transient, || async {
@@ -658,9 +901,11 @@ impl<'a> DataSyncRestore<'a> {
                     .map_err(|e| Error::aws("listing DataSync tasks", &e))
             })
             .await?;
-            arns.extend(
+            candidates.extend(
                 out.tasks()
                     .iter()
+                    // Our tasks carry the restore in their name; only those can be ours.
+                    .filter(|t| t.name().is_none_or(|n| n == task_name))
                     .filter_map(|t| t.task_arn().map(|a| (true, a.to_owned()))),
             );
             match out.next_token() {
@@ -680,9 +925,14 @@ impl<'a> DataSyncRestore<'a> {
                     .map_err(|e| Error::aws("listing DataSync locations", &e))
             })
             .await?;
-            arns.extend(
+            candidates.extend(
                 out.locations()
                     .iter()
+                    .filter(|l| {
+                        file_systems.is_empty()
+                            || l.location_uri()
+                                .is_none_or(|uri| file_systems.iter().any(|fs| uri.contains(fs)))
+                    })
                     .filter_map(|l| l.location_arn().map(|a| (false, a.to_owned()))),
             );
             match out.next_token() {
@@ -691,35 +941,146 @@ impl<'a> DataSyncRestore<'a> {
             }
         }
         let mut created = Created::default();
-        for (is_task, arn) in arns {
-            let tags = self
-                .clients
-                .datasync
-                .list_tags_for_resource()
-                .resource_arn(&arn)
-                .send()
-                .await
-                .map_err(|e| Error::aws(format!("reading the tags of {arn}"), &e))?;
+        for (is_task, arn) in candidates {
+            let tags = retry(&self.policy, &self.cancel, is_transient, || async {
+                self.clients
+                    .datasync
+                    .list_tags_for_resource()
+                    .resource_arn(&arn)
+                    .send()
+                    .await
+                    .map_err(|e| Error::aws(format!("reading the tags of {arn}"), &e))
+            })
+            .await;
+            let tags = match tags {
+                Ok(tags) => tags,
+                // Deleted since it was listed.
+                Err(e) if e.code() == Some("InvalidRequestException") => continue,
+                Err(e) => return Err(e),
+            };
             let ours = tags
                 .tags()
                 .iter()
                 .any(|t| t.key() == RESTORE_TAG && t.value() == Some(restore_id));
             if ours {
                 if is_task {
-                    created.task = Some(arn);
+                    if let Some(other) = created.task.replace(arn) {
+                        // Two leftover tasks: delete both.
+                        created.extra_tasks.push(other);
+                    }
                 } else {
                     created.locations.push(arn);
                 }
             }
         }
-        let count = usize::from(created.task.is_some()) + created.locations.len();
-        let failures = self.clean_up(created).await;
+        for fs in file_systems {
+            let mut token = None;
+            loop {
+                let out = retry(&self.policy, &self.cancel, is_transient, || async {
+                    self.clients
+                        .efs
+                        .describe_access_points()
+                        .file_system_id(*fs)
+                        .set_next_token(token.clone())
+                        .send()
+                        .await
+                        .map_err(|e| {
+                            Error::aws(format!("listing the EFS access points of {fs}"), &e)
+                        })
+                })
+                .await;
+                let out = match out {
+                    Ok(out) => out,
+                    Err(e) if e.code() == Some("FileSystemNotFound") => break,
+                    Err(e) => return Err(e),
+                };
+                created.access_points.extend(
+                    out.access_points()
+                        .iter()
+                        .filter(|a| {
+                            a.tags()
+                                .iter()
+                                .any(|t| t.key() == RESTORE_TAG && t.value() == restore_id)
+                        })
+                        .filter_map(|a| a.access_point_id().map(str::to_owned)),
+                );
+                match out.next_token() {
+                    Some(t) if !t.is_empty() => token = Some(t.to_owned()),
+                    _ => break,
+                }
+            }
+        }
+        let count = usize::from(created.task.is_some())
+            + created.extra_tasks.len()
+            + created.locations.len()
+            + created.access_points.len();
+        let mut failures = Vec::new();
+        for task in std::mem::take(&mut created.extra_tasks) {
+            failures.extend(
+                self.clean_up(Created {
+                    task: Some(task),
+                    ..Created::default()
+                })
+                .await,
+            );
+        }
+        failures.extend(self.clean_up(created).await);
         if failures.is_empty() {
             Ok(count)
         } else {
             Err(Error::Invalid(failures.join("; ")))
         }
     }
+}
+
+/// How long a cancelled execution may take to end before its task is deleted anyway.
+const CANCEL_WAIT: Duration = Duration::from_secs(60);
+
+/// Whether CreateTask failed because the account's task quota is full. DataSync answers with an
+/// `InvalidRequestException` (its only client error) that says so in the message.
+fn is_task_quota(err: &Error) -> bool {
+    let Error::Aws { code, message, .. } = err else {
+        return false;
+    };
+    let message = message.to_ascii_lowercase();
+    matches!(
+        code.as_deref(),
+        Some("InvalidRequestException" | "LimitExceededException")
+    ) && ["quota", "limit", "maximum number"]
+        .iter()
+        .any(|w| message.contains(w))
+}
+
+/// Words in a DataSync error that mean "the writer was not allowed to".
+const PERMISSION_ERRORS: &[&str] = &[
+    "permission denied",
+    "access denied",
+    "operation not permitted",
+    "not permitted",
+    "read-only",
+    "eacces",
+    "eperm",
+    "erofs",
+];
+
+/// What a DataSync error detail means for the user, when it is about permissions in the target:
+/// the restore writes as the target's uid (the access point's POSIX user, which EFS enforces),
+/// so a directory in the target home owned by someone else (often root) or read-only stops it.
+pub fn explain_transfer_error(detail: &str, target: &HomeDirectory) -> Option<String> {
+    let lower = detail.to_ascii_lowercase();
+    if !PERMISSION_ERRORS.iter().any(|w| lower.contains(w)) {
+        return None;
+    }
+    let uid = target.uid;
+    let path = detail
+        .split(|c: char| c.is_whitespace() || matches!(c, '\'' | '"' | ',' | '(' | ')'))
+        .find(|w| w.starts_with('/') && w.len() > 1)
+        .map(|p| p.trim_end_matches([':', '.']))
+        .map(|p| format!(" (DataSync names {p})"))
+        .unwrap_or_default();
+    Some(format!(
+        "The target's home directory {target} holds a path that uid {uid} may not write{path}: a file or directory owned by another user (often root) or without write permission. The restore writes as uid {uid}, as the user's own apps do, so it cannot change such paths. Give that path to uid {uid} (chown/chmod) or remove it, then apply again"
+    ))
 }
 
 fn short(id: &str) -> String {
@@ -807,5 +1168,212 @@ mod tests {
         ] {
             assert!(uid_of_directory(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn every_engine_defaults_to_never_overwriting_and_a_retry_replaces_partial_files() {
+        let defaults = TransferOptions::default();
+        assert_eq!(defaults.overwrite_mode, OverwriteMode::Never);
+        assert_eq!(defaults.transfer_mode, TransferMode::Changed);
+        let retry = defaults.after_interrupted_attempt();
+        assert_eq!(retry.overwrite_mode, OverwriteMode::Always);
+        assert_eq!(retry.transfer_mode, TransferMode::All);
+        assert_eq!(
+            (retry.verify_mode, retry.ownership),
+            (defaults.verify_mode, defaults.ownership),
+            "only what decides about existing files changes"
+        );
+        // What the engine sends is what the options say.
+        let sent = retry.datasync_options();
+        assert_eq!(sent.overwrite_mode().map(|m| m.as_str()), Some("ALWAYS"));
+        assert_eq!(sent.transfer_mode().map(|m| m.as_str()), Some("ALL"));
+        assert_eq!(sent.uid().map(|m| m.as_str()), Some("NONE"));
+        assert_eq!(sent.log_level().map(|m| m.as_str()), Some("OFF"));
+        assert_eq!(sent.preserve_devices().map(|m| m.as_str()), Some("NONE"));
+    }
+
+    fn module_file(name: &str) -> String {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../modules/restore-workflow")
+            .join(name);
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    }
+
+    /// `Key = "VALUE"` lines of the `default` map of variable `task_options`.
+    fn module_task_options() -> std::collections::BTreeMap<String, String> {
+        let text = module_file("variables.tf");
+        let block = &text[text
+            .find("variable \"task_options\"")
+            .expect("the variable")..];
+        let map = &block[block.find("default = {").expect("a default map")..];
+        let map = &map[..map.find("\n  }").expect("the map's end")];
+        map.lines()
+            .skip(1)
+            .filter_map(|line| {
+                let (k, v) = line.split_once('=')?;
+                Some((k.trim().to_owned(), v.trim().trim_matches('"').to_owned()))
+            })
+            .collect()
+    }
+
+    /// The state machine definition with its template placeholders filled with dummies.
+    fn rendered_definition() -> serde_json::Value {
+        let text = module_file("definition.asl.json");
+        let mut out = String::new();
+        for line in text.lines() {
+            let mut rest = line;
+            while let Some(at) = rest.find("${") {
+                let (before, after) = rest.split_at(at);
+                let end = after.find('}').expect("a closed placeholder");
+                out.push_str(before);
+                let quotes = out
+                    .rsplit('\n')
+                    .next()
+                    .unwrap_or_default()
+                    .matches('"')
+                    .count();
+                out.push_str(if quotes % 2 == 1 { "x" } else { "0" });
+                rest = &after[end + 1..];
+            }
+            out.push_str(rest);
+            out.push('\n');
+        }
+        serde_json::from_str(&out).expect("the definition is JSON once rendered")
+    }
+
+    #[test]
+    fn the_workflow_copies_with_the_same_options_as_the_provider() {
+        let core: std::collections::BTreeMap<String, String> = TransferOptions::default()
+            .task_options()
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect();
+        let mut module = module_task_options();
+        // The workflow has a log group; the provider's engine logs nothing.
+        assert_eq!(module.remove("LogLevel").as_deref(), Some("BASIC"));
+        assert_eq!(
+            module, core,
+            "modules/restore-workflow task_options default"
+        );
+
+        let states = rendered_definition()["States"].clone();
+        // The override of an attempt after an interruption is exactly what the core changes.
+        let retry: std::collections::BTreeMap<String, String> = TransferOptions::default()
+            .after_interrupted_attempt()
+            .task_options()
+            .into_iter()
+            .filter(|(k, v)| core.get(*k).map(String::as_str) != Some(*v))
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect();
+        let replace: std::collections::BTreeMap<String, String> =
+            serde_json::from_value(states["ReplacePartialFiles"]["Result"].clone()).unwrap();
+        assert_eq!(replace, retry);
+        for task in ["CreateTask", "CreateTaskWithExcludes"] {
+            assert_eq!(
+                states[task]["Parameters"]["Options.$"], "$.copy.options",
+                "{task}"
+            );
+        }
+        // A missing home directory is created as the provider creates it.
+        let creation =
+            &states["CreateTargetAccessPoint"]["Parameters"]["RootDirectory"]["CreationInfo"];
+        assert_eq!(creation["Permissions"], HOME_PERMISSIONS);
+        assert_eq!(
+            creation["OwnerUid.$"], "States.StringToJson($.target.uid)",
+            "owned by the target"
+        );
+    }
+
+    /// Where a state can go next.
+    fn next_states(state: &serde_json::Value) -> Vec<String> {
+        let mut next = Vec::new();
+        let mut push = |v: &serde_json::Value| {
+            if let Some(n) = v.as_str() {
+                next.push(n.to_owned());
+            }
+        };
+        push(&state["Next"]);
+        push(&state["Default"]);
+        for list in ["Choices", "Catch"] {
+            for item in state[list].as_array().into_iter().flatten() {
+                push(&item["Next"]);
+            }
+        }
+        next
+    }
+
+    #[test]
+    fn every_path_of_the_workflow_that_created_something_goes_through_the_cleanup() {
+        let states = rendered_definition()["States"].clone();
+        let states = states.as_object().unwrap();
+        // From the first object created, with CleanUp taken out, no end is reachable.
+        let mut seen = std::collections::BTreeSet::new();
+        let mut todo = vec!["CreateSourceLocation".to_owned()];
+        while let Some(name) = todo.pop() {
+            if name == "CleanUp" || !seen.insert(name.clone()) {
+                continue;
+            }
+            let state = &states[&name];
+            let kind = state["Type"].as_str().unwrap_or_default();
+            assert!(
+                !matches!(kind, "Succeed" | "Fail") && state["End"] != true,
+                "{name} ends the execution without passing through CleanUp"
+            );
+            todo.extend(next_states(state));
+        }
+        assert!(seen.contains("StartTransfer") && seen.contains("ReadTransferResult"));
+        // DataSync omits an execution's counters and Result when it has none: a JSONPath to
+        // them is States.Runtime, which skips every Catch. Only Status is always there.
+        for (name, state) in states {
+            if state["Resource"]
+                .as_str()
+                .is_some_and(|r| r.ends_with(":describeTaskExecution"))
+            {
+                let selector = &state["ResultSelector"];
+                assert!(
+                    selector.is_null() || *selector == serde_json::json!({"Status.$": "$.Status"}),
+                    "{name} selects optional fields: {selector}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn permission_errors_name_the_class_of_the_problem_and_the_path() {
+        let target = dir(200005);
+        let hint = explain_transfer_error(
+            "PermissionDenied: Permission denied: /projects/locked/notes.txt",
+            &target,
+        )
+        .expect("a permission error is explained");
+        assert!(hint.contains("uid 200005 may not write"), "{hint}");
+        assert!(
+            hint.contains("(DataSync names /projects/locked/notes.txt)"),
+            "{hint}"
+        );
+        assert!(hint.contains("owned by another user"), "{hint}");
+        assert!(
+            explain_transfer_error("Operation not permitted", &target)
+                .is_some_and(|h| !h.contains("DataSync names"))
+        );
+        assert_eq!(explain_transfer_error("disk quota exceeded", &target), None);
+    }
+
+    #[test]
+    fn a_full_task_quota_is_told_from_other_invalid_requests() {
+        let err = |code: &str, message: &str| Error::Aws {
+            action: "creating the DataSync task".into(),
+            code: Some(code.into()),
+            message: message.into(),
+        };
+        assert!(is_task_quota(&err(
+            "InvalidRequestException",
+            "InvalidRequestException: You have reached the maximum number of tasks (limit 100)"
+        )));
+        assert!(!is_task_quota(&err(
+            "InvalidRequestException",
+            "InvalidRequestException: Invalid parameter: Atime"
+        )));
+        assert!(!is_task_quota(&Error::Timeout("quota".into())));
     }
 }

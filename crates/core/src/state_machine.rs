@@ -33,6 +33,7 @@ pub async fn run(
     // A running or succeeded execution of the same copy is joined; one that failed is not (the
     // tainted resource's retry would only read the old failure again): the next attempt's name.
     let mut attempt = 0;
+    let mut request = request.clone();
     let execution_arn = loop {
         let name = request.execution_name_for_attempt(attempt);
         let started = retry(&policy, cancel, is_transient, || async {
@@ -71,12 +72,21 @@ pub async fn run(
         if matches!(status.as_str(), "RUNNING" | "SUCCEEDED") || attempt >= MAX_ATTEMPTS {
             break existing;
         }
+        // An earlier execution of this copy ended without success: it may have left partial
+        // files, which the next attempt replaces.
+        request.options.after_interrupted_attempt = true;
         attempt += 1;
     };
     tracing::info!(execution = %execution_arn, "restore workflow started");
     let mut current = RestoreExecution {
         execution_arn: execution_arn.clone(),
         status: "RUNNING".into(),
+        after_interrupted_attempt: (attempt > 0).then(|| {
+            format!(
+                "execution {} ended without success",
+                execution_arn_of(arn, &request.execution_name_for_attempt(attempt - 1))
+            )
+        }),
         ..RestoreExecution::default()
     };
     let mut wait = Duration::from_millis(250);

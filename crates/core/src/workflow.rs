@@ -14,7 +14,8 @@
 //!   "options": { "excludes": "*/.ipynb_checkpoints", "wait_for_app": true,
 //!                "target_ready_checks": 120, "target_ready_interval_seconds": 30,
 //!                "transfer_polls": 2880, "transfer_poll_seconds": 30,
-//!                "clear_restore_from": false, "requested_by": "stream-processor" }
+//!                "clear_restore_from": false, "requested_by": "stream-processor",
+//!                "after_interrupted_attempt": false }
 //! }
 //! ```
 //!
@@ -31,6 +32,7 @@ use sha2::{Digest, Sha256};
 
 use crate::home::{HomeDirectory, check_file_system_id};
 use crate::records::MappingRecord;
+use crate::source::{self, Consent};
 use crate::{Error, HomeKey, HomeKind, Uid};
 
 /// Default DataSync exclude filter: Jupyter checkpoints are regenerated and only add noise.
@@ -38,6 +40,11 @@ pub const DEFAULT_EXCLUDES: &str = "*/.ipynb_checkpoints";
 
 /// Step Functions allows at most 80 characters in an execution name.
 const MAX_EXECUTION_NAME: usize = 80;
+
+/// The tag the restore workflow puts on every object it creates, with the execution's name as
+/// its value (`modules/restore-workflow/definition.asl.json` spells it out; a test checks that
+/// they agree).
+pub const EXECUTION_TAG: &str = "studio-restore:execution";
 
 /// Where the files come from: a home directory `/<uid>` on a file system, possibly of a domain
 /// that no longer exists.
@@ -83,6 +90,12 @@ pub struct RestoreOptions {
     /// Who started the workflow (`stream-processor`, `reconciler`, `provider`): for the
     /// history and the notification.
     pub requested_by: String,
+    /// An earlier attempt of this copy was interrupted and may have left partial files: copy
+    /// every file again and replace what is at its path
+    /// ([`crate::restore::TransferOptions::after_interrupted_attempt`]). Absent in requests of
+    /// older starters, which the workflow reads as `false`.
+    #[serde(default)]
+    pub after_interrupted_attempt: bool,
 }
 
 impl Default for RestoreOptions {
@@ -98,6 +111,7 @@ impl Default for RestoreOptions {
             transfer_poll_seconds: 30,
             clear_restore_from: false,
             requested_by: "provider".to_owned(),
+            after_interrupted_attempt: false,
         }
     }
 }
@@ -293,32 +307,35 @@ pub enum RestorePlan {
 
 /// The restore a change of a mapping row calls for, from the stream record's old and new image.
 ///
-/// A restore starts when the home's directory changed and either the row names a declared source
+/// A restore is due when the home's directory changed and either the row names a declared source
 /// (`restore_from`, set by `studio_restore_target`: always honoured, and consumed), or the home
-/// was recreated (it had a directory before) with replication on. A profile recreated for a
-/// different IAM Identity Center user is refused.
+/// was recreated (it had a directory before) with replication on. Every due restore goes through
+/// the one resolver's checks ([`source::check`]): a source owned by someone other than the new
+/// directory's owner (a profile recreated for another IAM Identity Center user, a private space
+/// recreated for another owner), and any automatic restore into a home marked refused, are
+/// refused.
 ///
 /// The source of a recreation is the directory the home had before. When that directory was
 /// itself a recreation whose restore never finished (recreated twice in quick succession: A, B,
-/// C), the restore into B was superseded, so the source is A, where the data still is.
+/// C), the restore into B was superseded, so the source is A, where the data still is; A's owner
+/// is the one recorded with A.
 pub fn plan_after_change(
     old: Option<&MappingRecord>,
     new: &MappingRecord,
     options: &RestoreOptions,
 ) -> RestorePlan {
-    let Some(target) = new.directory.as_ref() else {
+    let Some(target) = source::target_of(new) else {
         return RestorePlan::Nothing;
     };
     let before = old.and_then(|o| o.directory.as_ref());
-    if before == Some(target) {
+    if before == Some(&target.directory) {
         // The workflow's own writes, flag changes, redelivered events.
         return RestorePlan::Nothing;
     }
-    if let Some(from) = &new.restore_from {
+    if let Some(declared) = source::from_declared_target(new) {
         let mut options = options.clone();
         options.clear_restore_from = true;
-        let domain_id = new.domain_id.as_deref().unwrap_or_default();
-        return request(&from.home, domain_id, &from.directory, new, options);
+        return checked(&declared, &target, new, &[], options);
     }
     let (Some(old), Some(_)) = (old, before) else {
         // A home seen for the first time (or a declared target without a source).
@@ -330,63 +347,77 @@ pub fn plan_after_change(
     let Some(previous) = &new.previous else {
         return RestorePlan::Nothing;
     };
-    let (source, source_domain) = match (&old.previous, old.directory.as_ref()) {
+    let from = match (&old.previous, old.directory.as_ref()) {
         (Some(earlier), Some(superseded))
             if old.replication && !restored(old, superseded, RestoreStatus::Succeeded) =>
         {
-            (&earlier.directory, earlier.domain_id.as_deref())
+            source::from_previous(old, earlier)
         }
-        _ => (&previous.directory, previous.domain_id.as_deref()),
+        _ => source::from_previous(new, previous),
     };
-    let domain_id = source_domain
-        .or(new.domain_id.as_deref())
-        .unwrap_or_default();
-    let plan = request(&new.home, domain_id, source, new, options.clone());
-    if let (HomeKind::User, Some(recorded), RestorePlan::Start(refused)) =
-        (new.home.kind, old.sso_user.as_deref(), &plan)
-    {
-        if new.sso_user.as_deref() != Some(recorded) {
-            return RestorePlan::Refuse {
-                reason: format!(
-                    "{} was recreated for IAM Identity Center user {:?}, but its files belong to {recorded:?}; restore them explicitly if that is intended",
-                    new.home,
-                    new.sso_user.as_deref().unwrap_or("")
-                ),
-                request: Some(Box::new(refused.clone())),
-            };
-        }
-    }
-    plan
+    checked(&from, &target, new, &[], options.clone())
 }
 
 /// The restore the reconciler should (re)start for a row, if one is due and none was recorded
 /// into the row's current directory: the events or the stream processing missed it. Starting it
-/// again is harmless: the execution name is deterministic.
-pub fn plan_pending(record: &MappingRecord, options: &RestoreOptions) -> RestorePlan {
-    let Some(target) = record.directory.as_ref() else {
+/// again is harmless: the execution name is deterministic. The same checks as
+/// [`plan_after_change`] apply, with `holders` telling which live homes have a directory as
+/// their current one.
+pub fn plan_pending(
+    record: &MappingRecord,
+    options: &RestoreOptions,
+    holders: impl Fn(&HomeDirectory) -> Vec<HomeKey>,
+) -> RestorePlan {
+    let Some(target) = source::target_of(record) else {
         return RestorePlan::Nothing;
     };
-    if restored(record, target, RestoreStatus::Any) {
+    if restored(record, &target.directory, RestoreStatus::Any) {
         return RestorePlan::Nothing;
     }
-    let domain_id = record.domain_id.as_deref().unwrap_or_default();
-    if let Some(from) = &record.restore_from {
+    if let Some(declared) = source::from_declared_target(record) {
         let mut options = options.clone();
         options.clear_restore_from = true;
-        return request(&from.home, domain_id, &from.directory, record, options);
+        return checked(&declared, &target, record, &[], options);
     }
     match &record.previous {
         Some(previous) if record.replication => {
-            let source_domain = previous.domain_id.as_deref().unwrap_or(domain_id);
-            request(
-                &record.home,
-                source_domain,
-                &previous.directory,
-                record,
-                options.clone(),
-            )
+            let from = source::from_previous(record, previous);
+            let live = holders(&from.directory);
+            checked(&from, &target, record, &live, options.clone())
         }
         _ => RestorePlan::Nothing,
+    }
+}
+
+/// The request for a copy from `from` into the row's current directory, if the resolver's
+/// checks let it through; else the refusal, with the request it refused when it can be built.
+fn checked(
+    from: &source::ResolvedSource,
+    target: &source::Target,
+    record: &MappingRecord,
+    holders: &[HomeKey],
+    options: RestoreOptions,
+) -> RestorePlan {
+    let source_home = from.home.clone().unwrap_or_else(|| record.home.clone());
+    let domain_id = from
+        .domain_id
+        .as_deref()
+        .or(record.domain_id.as_deref())
+        .unwrap_or_default();
+    let plan = request(&source_home, domain_id, &from.directory, record, options);
+    match (
+        source::check(from, target, holders, Consent::Automatic),
+        plan,
+    ) {
+        (Ok(()), plan) => plan,
+        (Err(e), RestorePlan::Start(refused)) => RestorePlan::Refuse {
+            reason: e.to_string(),
+            request: Some(Box::new(refused)),
+        },
+        (Err(e), _) => RestorePlan::Refuse {
+            reason: e.to_string(),
+            request: None,
+        },
     }
 }
 
@@ -523,7 +554,25 @@ fn check_domain_id(id: &str, home: &HomeKey) -> Result<(), Error> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_workflow_tags_its_objects_with_the_execution_tag() {
+        let asl = include_str!("../../../modules/restore-workflow/definition.asl.json");
+        let tags = asl.matches("\"Tags\": [").count();
+        assert!(tags >= 5, "the workflow tags what it creates");
+        assert_eq!(
+            asl.matches(&format!(
+                "\"Tags\": [{{ \"Key\": \"{}\", \"Value.$\": \"$$.Execution.Name\" }}]",
+                super::EXECUTION_TAG
+            ))
+            .count(),
+            tags,
+            "every Tags list of the workflow is the execution tag"
+        );
+    }
+
     use super::*;
+
+    use crate::owner::Owner;
 
     const FS: &str = "fs-0123456789abcdef0";
 
@@ -657,9 +706,11 @@ mod tests {
         let mut record = MappingRecord::new(alice());
         record.domain_id = Some("d-new1".into());
         record.directory = uid.map(dir);
+        record.owner = Some(Owner::Profile("alice".into()));
         record.previous = previous.map(|p| crate::records::PreviousDirectory {
             directory: dir(p),
             domain_id: Some("d-old1".into()),
+            owner: Some(Owner::Profile("alice".into())),
         });
         record.version = 1;
         record
@@ -732,22 +783,156 @@ mod tests {
         assert!(request.options.clear_restore_from);
     }
 
+    fn sso(user: &str) -> Option<Owner> {
+        Some(Owner::SsoUser(user.into()))
+    }
+
     #[test]
     fn a_profile_recreated_for_another_sso_user_is_refused() {
         let mut old = row(Some(200001), None);
-        old.sso_user = Some("alice@example.com".into());
+        old.owner = sso("alice@example.com");
         let mut new = row(Some(200002), Some(200001));
-        new.sso_user = Some("mallory@example.com".into());
-        assert!(matches!(
-            plan_after_change(Some(&old), &new, &RestoreOptions::default()),
-            RestorePlan::Refuse { .. }
-        ));
-        new.sso_user = old.sso_user.clone();
+        new.previous.as_mut().unwrap().owner = sso("alice@example.com");
+        new.owner = sso("mallory@example.com");
+        match plan_after_change(Some(&old), &new, &RestoreOptions::default()) {
+            RestorePlan::Refuse { reason, request } => {
+                assert!(
+                    reason.contains("alice@example.com") && reason.contains("mallory@example.com"),
+                    "{reason}"
+                );
+                assert!(
+                    reason.contains("200001") && reason.contains("200002"),
+                    "names both homes: {reason}"
+                );
+                assert_eq!(
+                    request.unwrap().target.uid,
+                    "200002",
+                    "the refused copy is named, so the reconciler skips it"
+                );
+            }
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+        new.owner = sso("alice@example.com");
         started(plan_after_change(
             Some(&old),
             &new,
             &RestoreOptions::default(),
         ));
+    }
+
+    #[test]
+    fn a_second_recreation_for_another_person_compares_the_recorded_owner() {
+        // alice's A (200001); recreated for mallory as B (200002): refused and marked. Recreated
+        // again for mallory as C (200003): the source would be A (B was never restored), which
+        // is still alice's, whatever the row says about the current profile.
+        let options = RestoreOptions::default();
+        let mut old = row(Some(200002), Some(200001));
+        old.owner = sso("mallory@example.com");
+        old.previous.as_mut().unwrap().owner = sso("alice@example.com");
+        let mut new = row(Some(200003), Some(200002));
+        new.owner = sso("mallory@example.com");
+        new.previous.as_mut().unwrap().owner = sso("mallory@example.com");
+        let RestorePlan::Refuse { reason, .. } = plan_after_change(Some(&old), &new, &options)
+        else {
+            panic!("A is alice's: refused");
+        };
+        assert!(
+            reason.contains("alice@example.com") && reason.contains("200001"),
+            "{reason}"
+        );
+        // Once refused, the home stays refused for automatic restores, even for alice herself.
+        old.last_restore = Some(crate::records::RestoreOutcome {
+            status: crate::records::REFUSED.into(),
+            execution: Some("restore-200002-x-y".into()),
+            restored_at: None,
+            files_transferred: None,
+            bytes_written: None,
+            duration_ms: None,
+        });
+        new.last_restore = old.last_restore.clone();
+        new.owner = sso("alice@example.com");
+        let RestorePlan::Refuse { reason, .. } = plan_after_change(Some(&old), &new, &options)
+        else {
+            panic!("a home marked refused stays refused");
+        };
+        assert!(reason.contains("refused before"), "{reason}");
+        // ...until a human declares the source.
+        new.restore_from = Some(crate::records::RestoreSource {
+            home: alice(),
+            directory: dir(200001),
+        });
+        assert_eq!(
+            started(plan_after_change(Some(&old), &new, &options))
+                .source
+                .uid,
+            "200001"
+        );
+    }
+
+    #[test]
+    fn a_private_space_recreated_for_another_owner_is_refused() {
+        let team = HomeKey::new("studio", HomeKind::Space, "team").unwrap();
+        let mut old = row(Some(200001), None);
+        old.home = team.clone();
+        old.owner = Some(Owner::PrivateSpace("alice".into()));
+        let mut new = row(Some(200002), Some(200001));
+        new.home = team;
+        new.previous.as_mut().unwrap().owner = old.owner.clone();
+        new.owner = Some(Owner::PrivateSpace("bob".into()));
+        assert!(matches!(
+            plan_after_change(Some(&old), &new, &RestoreOptions::default()),
+            RestorePlan::Refuse { .. }
+        ));
+        assert!(
+            matches!(
+                plan_pending(&new, &RestoreOptions::default(), |_| Vec::new()),
+                RestorePlan::Refuse { .. }
+            ),
+            "the reconciler compares the same owners"
+        );
+        new.owner = Some(Owner::SharedSpace("studio".into()));
+        assert!(
+            matches!(
+                plan_after_change(Some(&old), &new, &RestoreOptions::default()),
+                RestorePlan::Refuse { .. }
+            ),
+            "a private space's files never become a shared space's"
+        );
+        new.owner = old.owner.clone();
+        started(plan_after_change(
+            Some(&old),
+            &new,
+            &RestoreOptions::default(),
+        ));
+    }
+
+    #[test]
+    fn the_reconciler_refuses_what_the_stream_processor_would_have_refused() {
+        let mut record = row(Some(200002), Some(200001));
+        record.previous.as_mut().unwrap().owner = sso("alice@example.com");
+        record.owner = sso("mallory@example.com");
+        let RestorePlan::Refuse { reason, request } =
+            plan_pending(&record, &RestoreOptions::default(), |_| Vec::new())
+        else {
+            panic!("refused");
+        };
+        assert!(reason.contains("alice@example.com"), "{reason}");
+        assert!(request.is_some());
+        // A previous directory that is someone's live home now is never copied.
+        record.owner = record.previous.as_ref().unwrap().owner.clone();
+        let bob: HomeKey = "studio/user/bob".parse().unwrap();
+        let RestorePlan::Refuse { reason, .. } =
+            plan_pending(&record, &RestoreOptions::default(), |d| {
+                if d.uid.get() == 200001 {
+                    vec![bob.clone()]
+                } else {
+                    Vec::new()
+                }
+            })
+        else {
+            panic!("refused");
+        };
+        assert!(reason.contains("studio/user/bob"), "{reason}");
     }
 
     #[test]
@@ -792,7 +977,7 @@ mod tests {
     fn the_reconciler_starts_only_restores_not_recorded_into_the_current_directory() {
         let options = RestoreOptions::default();
         let mut record = row(Some(200002), Some(200001));
-        let request = started(plan_pending(&record, &options));
+        let request = started(plan_pending(&record, &options, |_| Vec::new()));
         record.last_restore = Some(crate::records::RestoreOutcome {
             status: "FAILED".into(),
             execution: Some(format!(
@@ -804,19 +989,25 @@ mod tests {
             bytes_written: None,
             duration_ms: None,
         });
-        assert_eq!(plan_pending(&record, &options), RestorePlan::Nothing);
+        assert_eq!(
+            plan_pending(&record, &options, |_| Vec::new()),
+            RestorePlan::Nothing
+        );
         // A later recreation makes a new restore due.
         record.previous = Some(crate::records::PreviousDirectory {
             directory: dir(200002),
             domain_id: None,
+            owner: Some(Owner::Profile("alice".into())),
         });
         record.directory = Some(dir(200009));
         assert_eq!(
-            started(plan_pending(&record, &options)).source.uid,
+            started(plan_pending(&record, &options, |_| Vec::new()))
+                .source
+                .uid,
             "200002"
         );
         assert_eq!(
-            plan_pending(&row(Some(200001), None), &options),
+            plan_pending(&row(Some(200001), None), &options, |_| Vec::new()),
             RestorePlan::Nothing
         );
     }

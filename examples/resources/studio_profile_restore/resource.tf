@@ -22,7 +22,7 @@ resource "studio_profile_restore" "alice" {
 
 # bob's profile was deleted and recreated in the same domain: SageMaker now reports his new,
 # empty home, and the mapping table (modules/event-app) remembers the directory he had before,
-# which is the source. Files he already created in the new home are kept.
+# which is the source. Files he already created in the new home are kept (the default).
 resource "studio_profile_restore" "bob" {
   source = {
     domain_id         = "d-new0domain1"
@@ -32,7 +32,6 @@ resource "studio_profile_restore" "bob" {
     domain_id         = "d-new0domain1"
     user_profile_name = "bob"
   }
-  overwrite_mode = "NEVER"
 }
 
 # A shared space, copied by the deployed restore workflow (modules/restore-workflow) instead of
@@ -77,4 +76,21 @@ resource "studio_profile_restore" "carol" {
   triggers = {
     requested = "2026-11-26"
   }
+}
+
+# dana left; her old notebooks go to erin, a different person. Refused unless declared: the plan
+# shows allow_different_owner and warns with both owners.
+resource "studio_profile_restore" "dana_to_erin" {
+  source = {
+    domain_id         = "d-old0domain1"
+    user_profile_name = "dana"
+    file_system_id    = "fs-0123456789abcdef0"
+    uid               = 200020
+  }
+  target = {
+    domain_id         = "d-new0domain1"
+    user_profile_name = "erin"
+  }
+
+  allow_different_owner = true
 }

@@ -178,6 +178,7 @@ pub async fn handle<B: Backend + Sync>(backend: &B, event: &Value) -> Result<Out
     let seen = Observation {
         domain_id: domain.id.clone(),
         directory: directory.clone(),
+        owner: home.owner.clone(),
         sso_user: home.sso_user.clone(),
         created_at: home.created_at.clone(),
     };

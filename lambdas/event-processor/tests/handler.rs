@@ -82,6 +82,7 @@ impl Backend for Fake {
             status: "InService".into(),
             directory,
             sso_user: None,
+            owner: studio_core::owner::Owner::of_user("IAM", name, None),
             execution_role: None,
             created_at: Some("2026-11-26T15:00:00Z".into()),
         }))
@@ -104,12 +105,14 @@ impl Backend for Fake {
                 record.previous = Some(studio_core::records::PreviousDirectory {
                     directory: d.clone(),
                     domain_id: record.domain_id.clone(),
+                    owner: record.owner.take(),
                 });
                 record.directory = Some(seen.directory.clone());
                 Observed::Recreated(record.clone())
             }
         };
         record.domain_id = Some(seen.domain_id.clone());
+        record.owner = seen.owner.clone();
         rows.insert(home.clone(), record);
         Ok(observed)
     }

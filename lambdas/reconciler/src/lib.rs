@@ -16,8 +16,11 @@
 //! With `DOMAIN_IDS` set (the modules pass their `domain_ids`), only those domains are looked at.
 //! Errors of one domain or home are counted and logged; the run goes on.
 
+use std::collections::HashMap;
+
 use serde::Serialize;
 use serde_json::Value;
+use studio_core::home::HomeDirectory;
 use studio_core::records::{
     HistoryEntry, HistoryTable, MappingRecord, MappingTable, Observation, Observed,
 };
@@ -38,8 +41,22 @@ pub enum Mode {
 
 impl Mode {
     /// `{"mode": "seed"}` seeds; anything else (the schedule's `{"mode": "reconcile"}`, an empty
-    /// event) reconciles.
+    /// event) reconciles. A DynamoDB stream batch is a deployment (event-app's deployments
+    /// table): it seeds, unless every item in it asks to reconcile.
     pub fn from_event(event: &Value) -> Mode {
+        if let Some(records) = event.get("Records").and_then(Value::as_array) {
+            let reconcile = !records.is_empty()
+                && records.iter().all(|r| {
+                    r.pointer("/dynamodb/NewImage/mode/S")
+                        .and_then(Value::as_str)
+                        == Some("reconcile")
+                });
+            return if reconcile {
+                Mode::Reconcile
+            } else {
+                Mode::Seed
+            };
+        }
         match event.get("mode").and_then(Value::as_str) {
             Some("seed") => Mode::Seed,
             _ => Mode::Reconcile,
@@ -127,6 +144,9 @@ pub struct Report {
     pub restores_started: usize,
     pub restores_already_started: usize,
     pub restores_deferred: usize,
+    /// Due restores the source resolver refused (someone else's files, a live home, a home
+    /// marked refused): recorded on the row and in the history, never started.
+    pub restores_refused: usize,
     pub slots_freed: usize,
     pub errors: Vec<String>,
 }
@@ -151,6 +171,12 @@ pub trait Backend {
         seen: &Observation,
     ) -> impl Future<Output = Result<Observed, Error>> + Send;
     fn append(&self, entry: &HistoryEntry) -> impl Future<Output = Result<(), Error>> + Send;
+    /// Records on the row that the restore into its current directory was refused.
+    fn mark_refused(
+        &self,
+        record: &MappingRecord,
+        execution_name: &str,
+    ) -> impl Future<Output = Result<(), Error>> + Send;
     fn scan(&self) -> impl Future<Output = Result<Vec<MappingRecord>, Error>> + Send;
     fn start(
         &self,
@@ -172,13 +198,14 @@ pub async fn reconcile<B: Backend + Sync>(
     // Listing the domains is the one failure that ends the run: without it nothing is known.
     let domain_ids = backend.domain_ids().await?;
     let tracked = |id: &String| settings.domain_ids.is_empty() || settings.domain_ids.contains(id);
+    let mut live = Live::new();
     for domain_id in domain_ids.into_iter().filter(tracked) {
-        if let Err(e) = seed_domain(backend, &domain_id, &mut report).await {
+        if let Err(e) = seed_domain(backend, &domain_id, &mut report, &mut live).await {
             report.errors.push(e.to_string());
         }
     }
     if mode == Mode::Reconcile {
-        if let Err(e) = start_missed(backend, settings, &mut report).await {
+        if let Err(e) = start_missed(backend, settings, &mut report, &live).await {
             report.errors.push(e.to_string());
         }
         if let Err(e) = free_stale_slots(backend, &mut report).await {
@@ -192,16 +219,20 @@ pub async fn reconcile<B: Backend + Sync>(
     Ok(report)
 }
 
+/// The live homes each directory is the current home directory of, as this run saw them.
+type Live = HashMap<HomeDirectory, Vec<HomeKey>>;
+
 async fn seed_domain<B: Backend + Sync>(
     backend: &B,
     domain_id: &str,
     report: &mut Report,
+    live: &mut Live,
 ) -> Result<(), Error> {
     let domain = backend.domain(domain_id).await?;
     report.domains += 1;
     for (kind, name) in backend.homes_in(domain_id).await? {
         report.homes += 1;
-        if let Err(e) = seed_home(backend, &domain, kind, &name, report).await {
+        if let Err(e) = seed_home(backend, &domain, kind, &name, report, live).await {
             report.errors.push(e.to_string());
         }
     }
@@ -214,6 +245,7 @@ async fn seed_home<B: Backend + Sync>(
     kind: HomeKind,
     name: &str,
     report: &mut Report,
+    live: &mut Live,
 ) -> Result<(), Error> {
     let Some(home) = backend.home(domain, kind, name).await? else {
         return Ok(()); // Deleted since it was listed.
@@ -223,9 +255,13 @@ async fn seed_home<B: Backend + Sync>(
         report.unresolved += 1;
         return Ok(());
     };
+    live.entry(directory.clone())
+        .or_default()
+        .push(home.key.clone());
     let seen = Observation {
         domain_id: domain.id.clone(),
         directory: directory.clone(),
+        owner: home.owner.clone(),
         sso_user: home.sso_user.clone(),
         created_at: home.created_at.clone(),
     };
@@ -260,12 +296,15 @@ async fn start_missed<B: Backend + Sync>(
     backend: &B,
     settings: &Settings,
     report: &mut Report,
+    live: &Live,
 ) -> Result<(), Error> {
     let now = time::OffsetDateTime::now_utc();
     for record in backend.scan().await? {
-        let RestorePlan::Start(request) = workflow::plan_pending(&record, &settings.options) else {
+        let holders = |directory: &HomeDirectory| live.get(directory).cloned().unwrap_or_default();
+        let plan = workflow::plan_pending(&record, &settings.options, holders);
+        if matches!(plan, RestorePlan::Nothing) {
             continue;
-        };
+        }
         let recent = record
             .created_at
             .as_deref()
@@ -276,6 +315,18 @@ async fn start_missed<B: Backend + Sync>(
         if !recent && record.restore_from.is_none() {
             continue;
         }
+        let request = match plan {
+            RestorePlan::Start(request) => request,
+            RestorePlan::Refuse { reason, request } => {
+                // What the stream processor would have refused, had it seen the change.
+                if let Err(e) = refuse(backend, &record, &reason, request.as_deref()).await {
+                    report.errors.push(e.to_string());
+                }
+                report.restores_refused += 1;
+                continue;
+            }
+            RestorePlan::Nothing => continue,
+        };
         if report.restores_started >= settings.max_starts {
             report.restores_deferred += 1;
             continue;
@@ -290,6 +341,34 @@ async fn start_missed<B: Backend + Sync>(
         }
     }
     Ok(())
+}
+
+/// Records a refused restore: on the row (so that no later run starts it) and in the history.
+async fn refuse<B: Backend + Sync>(
+    backend: &B,
+    record: &MappingRecord,
+    reason: &str,
+    request: Option<&RestoreRequest>,
+) -> Result<(), Error> {
+    tracing::warn!(home = %record.home, %reason, "restore refused");
+    let mut entry = HistoryEntry::new(&record.home, "restore_refused");
+    entry.domain_id = record.domain_id.clone();
+    if let Some(dir) = &record.directory {
+        entry.file_system_id = Some(dir.file_system_id.clone());
+        entry.uid = Some(dir.uid.get().into());
+    }
+    if let Some(request) = request {
+        entry.source_file_system_id = Some(request.source.file_system_id.clone());
+        entry.source_uid = request.source.uid.parse().ok();
+        entry.source_home = Some(request.source.home.clone());
+        entry.execution = Some(request.execution_name());
+        backend
+            .mark_refused(record, &request.execution_name())
+            .await?;
+    }
+    entry.status = Some(studio_core::records::REFUSED.into());
+    entry.detail = Some(format!("{reason} (seen by the reconciler)"));
+    backend.append(&entry).await
 }
 
 async fn free_stale_slots<B: Backend + Sync>(
@@ -386,6 +465,14 @@ impl Backend for AwsBackend {
 
     async fn scan(&self) -> Result<Vec<MappingRecord>, Error> {
         self.mapping.scan().await
+    }
+
+    async fn mark_refused(
+        &self,
+        record: &MappingRecord,
+        execution_name: &str,
+    ) -> Result<(), Error> {
+        self.mapping.mark_refused(record, execution_name).await
     }
 
     async fn start(&self, request: &RestoreRequest) -> Result<Started, Error> {

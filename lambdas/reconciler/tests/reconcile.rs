@@ -21,6 +21,8 @@ struct Fake {
     names: Mutex<HashSet<String>>,
     holders: Mutex<Vec<String>>,
     running: HashSet<String>,
+    /// name -> IAM Identity Center user, for profiles that have one.
+    sso: Mutex<HashMap<String, String>>,
 }
 
 fn dir(uid: u32) -> HomeDirectory {
@@ -71,6 +73,11 @@ impl Backend for Fake {
             status: "InService".into(),
             directory: uid.map(dir),
             sso_user: None,
+            owner: studio_core::owner::Owner::of_user(
+                "IAM",
+                name,
+                self.sso.lock().unwrap().get(name).map(String::as_str),
+            ),
             execution_role: None,
             created_at: Some(now()),
         }))
@@ -88,16 +95,19 @@ impl Backend for Fake {
                 record.previous = Some(PreviousDirectory {
                     directory: d,
                     domain_id: record.domain_id.clone(),
+                    owner: record.owner.take(),
                 });
                 record.directory = Some(seen.directory.clone());
                 record.domain_id = Some(seen.domain_id.clone());
                 record.created_at = seen.created_at.clone();
+                record.owner = seen.owner.clone();
                 Observed::Recreated(record.clone())
             }
             None => {
                 record.directory = Some(seen.directory.clone());
                 record.domain_id = Some(seen.domain_id.clone());
                 record.created_at = seen.created_at.clone();
+                record.owner = seen.owner.clone();
                 Observed::Inserted(record.clone())
             }
         };
@@ -112,6 +122,24 @@ impl Backend for Fake {
 
     async fn scan(&self) -> Result<Vec<MappingRecord>, Error> {
         Ok(self.rows.lock().unwrap().values().cloned().collect())
+    }
+
+    async fn mark_refused(
+        &self,
+        record: &MappingRecord,
+        execution_name: &str,
+    ) -> Result<(), Error> {
+        if let Some(row) = self.rows.lock().unwrap().get_mut(&record.home) {
+            row.last_restore = Some(studio_core::records::RestoreOutcome {
+                status: studio_core::records::REFUSED.into(),
+                execution: Some(execution_name.to_owned()),
+                restored_at: None,
+                files_transferred: None,
+                bytes_written: None,
+                duration_ms: None,
+            });
+        }
+        Ok(())
     }
 
     async fn start(&self, request: &RestoreRequest) -> Result<Started, Error> {
@@ -215,6 +243,52 @@ async fn a_recreation_the_events_missed_is_recorded_and_restored_once() {
 }
 
 #[tokio::test]
+async fn a_recreation_for_another_person_that_only_the_reconciler_sees_is_refused_and_marked() {
+    let mut fake = Fake::default();
+    fake.homes
+        .insert((HomeKind::User, "alice".into()), Some(200001));
+    fake.sso
+        .lock()
+        .unwrap()
+        .insert("alice".into(), "alice@example.com".into());
+    reconcile(&fake, &settings(10), Mode::Seed).await.unwrap();
+    // Recreated for someone else; the stream record of the change was lost.
+    fake.homes
+        .insert((HomeKind::User, "alice".into()), Some(200006));
+    fake.sso
+        .lock()
+        .unwrap()
+        .insert("alice".into(), "mallory@example.com".into());
+    let report = reconcile(&fake, &settings(10), Mode::Reconcile)
+        .await
+        .unwrap();
+    assert_eq!(
+        (report.restores_started, report.restores_refused),
+        (0, 1),
+        "{report:?}"
+    );
+    assert!(fake.names.lock().unwrap().is_empty(), "nothing started");
+    let history = fake.history.lock().unwrap().clone();
+    let refused = history
+        .iter()
+        .find(|e| e.event == "restore_refused")
+        .expect("a restore_refused entry");
+    let detail = refused.detail.as_deref().unwrap();
+    assert!(
+        detail.contains("alice@example.com")
+            && detail.contains("mallory@example.com")
+            && detail.contains("/200001")
+            && detail.contains("/200006"),
+        "{detail}"
+    );
+    // Marked: the next run neither starts nor refuses it again.
+    let again = reconcile(&fake, &settings(10), Mode::Reconcile)
+        .await
+        .unwrap();
+    assert_eq!((again.restores_started, again.restores_refused), (0, 0));
+}
+
+#[tokio::test]
 async fn starts_are_capped_per_run_and_stale_slots_freed() {
     let mut fake = Fake::default();
     for n in 0..5 {
@@ -258,6 +332,14 @@ fn the_mode_comes_from_the_event() {
         Mode::Reconcile
     );
     assert_eq!(Mode::from_event(&serde_json::json!({})), Mode::Reconcile);
+    // A deployment, from the stream of event-app's deployments table: seed only.
+    let deployment = |mode: &str| {
+        serde_json::json!({"Records": [{"eventSource": "aws:dynamodb", "eventName": "MODIFY",
+            "dynamodb": {"NewImage": {"id": {"S": "reconciler"}, "mode": {"S": mode}}}}]})
+    };
+    assert_eq!(Mode::from_event(&deployment("seed")), Mode::Seed);
+    assert_eq!(Mode::from_event(&deployment("reconcile")), Mode::Reconcile);
+    assert_eq!(Mode::from_event(&deployment("")), Mode::Seed);
 }
 
 #[tokio::test]

@@ -23,9 +23,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use studio_core::Error;
-use studio_core::records::{
-    HistoryEntry, HistoryTable, Item, MappingRecord, MappingTable, RestoreOutcome,
-};
+use studio_core::records::{HistoryEntry, HistoryTable, Item, MappingRecord, MappingTable};
 use studio_core::retry::RetryPolicy;
 pub use studio_core::workflow::Started;
 use studio_core::workflow::{self, RestoreOptions, RestorePlan, RestoreRequest};
@@ -200,12 +198,13 @@ pub async fn process<B: Backend + Sync>(
             if let Some(request) = &request {
                 entry.source_file_system_id = Some(request.source.file_system_id.clone());
                 entry.source_uid = request.source.uid.parse().ok();
+                entry.source_home = Some(request.source.home.clone());
                 entry.execution = Some(request.execution_name());
                 backend
                     .mark_refused(&new, &request.execution_name())
                     .await?;
             }
-            entry.status = Some("REFUSED".into());
+            entry.status = Some(studio_core::records::REFUSED.into());
             entry.detail = Some(reason);
             backend.append(&entry).await
         }
@@ -346,30 +345,6 @@ impl Backend for AwsBackend {
         record: &MappingRecord,
         execution_name: &str,
     ) -> Result<(), Error> {
-        for _ in 0..5 {
-            let Some(mut current) = self.mapping.get(&record.home).await? else {
-                return Ok(());
-            };
-            if current.directory != record.directory {
-                return Ok(()); // Recreated again meanwhile: that change gets its own decision.
-            }
-            current.last_restore = Some(RestoreOutcome {
-                status: "REFUSED".into(),
-                execution: Some(execution_name.to_owned()),
-                restored_at: Some(studio_core::records::now_rfc3339()),
-                files_transferred: None,
-                bytes_written: None,
-                duration_ms: None,
-            });
-            match self.mapping.put(&current).await {
-                Ok(_) => return Ok(()),
-                Err(Error::Conflict(_)) => continue,
-                Err(e) => return Err(e),
-            }
-        }
-        Err(Error::Conflict(format!(
-            "{} kept changing while its refused restore was being recorded",
-            record.home
-        )))
+        self.mapping.mark_refused(record, execution_name).await
     }
 }

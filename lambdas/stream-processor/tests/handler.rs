@@ -60,12 +60,13 @@ fn settings(partial: bool) -> Settings {
     }
 }
 
-/// A mapping-table image in DynamoDB JSON, as the stream carries it.
+/// A mapping-table image in DynamoDB JSON, as the stream carries it: an IAM domain's profile,
+/// whose directories belong to the profile name.
 fn row(uid: u32, previous: Option<u32>, version: u32) -> Value {
     let mut image = json!({
         "home": {"S": "studio/user/alice"}, "kind": {"S": "user"}, "name": {"S": "alice"},
         "domain_name": {"S": "studio"}, "domain_id": {"S": "d-new123"}, "domain_ids": {"SS": ["d-new123"]},
-        "file_system_id": {"S": FS}, "uid": {"N": uid.to_string()},
+        "file_system_id": {"S": FS}, "uid": {"N": uid.to_string()}, "owner": {"S": "profile:alice"},
         "replication": {"BOOL": true}, "version": {"N": version.to_string()},
         "created_at": {"S": "2026-11-26T15:00:00Z"}
     });
@@ -73,6 +74,7 @@ fn row(uid: u32, previous: Option<u32>, version: u32) -> Value {
         image["previous_file_system_id"] = json!({"S": FS});
         image["previous_uid"] = json!({"N": previous.to_string()});
         image["previous_domain_id"] = json!({"S": "d-old123"});
+        image["previous_owner"] = json!({"S": "profile:alice"});
     }
     image
 }
@@ -261,10 +263,14 @@ async fn a_declared_restore_target_starts_when_it_appears() {
 #[tokio::test]
 async fn a_refused_restore_is_recorded_not_started() {
     let fake = Fake::default();
+    // An SSO domain: alice's directory was recorded as hers, the recreated profile is mallory's.
     let mut old = row(200001, None, 1);
     old["sso_user"] = json!({"S": "alice@example.com"});
+    old["owner"] = json!({"S": "sso:alice@example.com"});
     let mut new = row(200006, Some(200001), 2);
     new["sso_user"] = json!({"S": "mallory@example.com"});
+    new["owner"] = json!({"S": "sso:mallory@example.com"});
+    new["previous_owner"] = json!({"S": "sso:alice@example.com"});
     handle(
         &fake,
         &settings(true),
@@ -282,6 +288,43 @@ async fn a_refused_restore_is_recorded_not_started() {
             .as_deref()
             .unwrap()
             .contains("mallory@example.com")
+    );
+    assert_eq!(
+        history[0].source_home.as_deref(),
+        Some("studio/user/alice"),
+        "the history names the source home"
+    );
+}
+
+#[tokio::test]
+async fn a_second_recreation_compares_the_owner_recorded_with_the_source() {
+    // alice's directory 200001; recreated for mallory (200006), refused and marked; recreated
+    // again for mallory (200011). The row's SSO user is mallory's now: only the owner recorded
+    // next to 200001 says whose files they are.
+    let fake = Fake::default();
+    let mut old = row(200006, Some(200001), 3);
+    old["sso_user"] = json!({"S": "mallory@example.com"});
+    old["owner"] = json!({"S": "sso:mallory@example.com"});
+    old["previous_owner"] = json!({"S": "sso:alice@example.com"});
+    let mut new = row(200011, Some(200006), 4);
+    new["sso_user"] = json!({"S": "mallory@example.com"});
+    new["owner"] = json!({"S": "sso:mallory@example.com"});
+    new["previous_owner"] = json!({"S": "sso:mallory@example.com"});
+    handle(
+        &fake,
+        &settings(true),
+        &batch(vec![record("700", "MODIFY", Some(old), Some(new))]),
+    )
+    .await
+    .unwrap();
+    assert!(fake.starts.lock().unwrap().is_empty(), "nothing started");
+    let history = fake.history.lock().unwrap().clone();
+    let detail = history[0].detail.clone().unwrap();
+    assert!(
+        detail.contains("alice@example.com")
+            && detail.contains("/200001")
+            && detail.contains("/200011"),
+        "{detail}"
     );
 }
 

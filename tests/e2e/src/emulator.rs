@@ -14,6 +14,18 @@ pub const REGION: &str = "us-east-1";
 /// The account the emulator reports (moto's default).
 pub const ACCOUNT_ID: &str = "123456789012";
 
+/// The emulator's extensions (`tests/emulator/studio_emulator`) the end-to-end tests rely on.
+/// Without one, a test would meet moto's own, kinder or missing behaviour: the harness refuses
+/// to run rather than let such a test pass or fail for the wrong reason.
+const NEEDED_EXTENSIONS: &[&str] = &[
+    "control",
+    "efs",
+    "sagemaker",
+    "cloudtrail",
+    "datasync",
+    "lambdas",
+];
+
 const HOW_TO_START: &str = "the end-to-end tests need the emulator: run them with scripts/test \
      (it starts one), or start one yourself with \
      `scripts/emulator start && eval \"$(scripts/emulator env)\"` and run \
@@ -54,6 +66,7 @@ impl Emulator {
             .unwrap_or_else(|| panic!("STUDIO_EFS_ROOT is not set: {HOW_TO_START}"));
         let emulator = Emulator::new(&endpoint, Path::new(&efs_root));
         emulator.check_reachable();
+        emulator.check_extensions();
         emulator
     }
 
@@ -86,6 +99,33 @@ impl Emulator {
         if !reachable {
             panic!(
                 "nothing answers at {} (from the environment): {HOW_TO_START}",
+                self.endpoint
+            );
+        }
+    }
+
+    /// Panics unless the server is our emulator with every extension the tests need loaded.
+    fn check_extensions(&self) {
+        let (status, body) = self.request("GET", "/studio-emulator/health", &[], b"");
+        if status != 200 {
+            panic!(
+                "{} answers, but is not the studio emulator (GET /studio-emulator/health: HTTP \
+                 {status}): {HOW_TO_START}",
+                self.endpoint
+            );
+        }
+        let health: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
+        let loaded: Vec<&str> = health["extensions"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .collect();
+        let missing = missing_extensions(&loaded);
+        if !missing.is_empty() {
+            panic!(
+                "the emulator at {} runs without the extension(s) {missing:?} that the end-to-end \
+                 tests need (its health: {body}); its log says why each was skipped",
                 self.endpoint
             );
         }
@@ -168,6 +208,12 @@ impl Emulator {
     /// `GET /studio-emulator/health`.
     pub fn health(&self) -> Value {
         self.json("GET", "/studio-emulator/health", None)
+    }
+
+    /// `GET /studio-emulator/invocations`: how many times each Lambda function's code ran, by
+    /// function name (`{"total": n, "functions": {name: n}}`), since the emulator started.
+    pub fn invocations(&self) -> Value {
+        self.json("GET", "/studio-emulator/invocations", None)
     }
 
     /// `POST /studio-emulator/config`: merges `update` into the emulator's switches and returns
@@ -291,6 +337,15 @@ impl Emulator {
     }
 }
 
+/// The needed extensions not in `loaded`.
+fn missing_extensions(loaded: &[&str]) -> Vec<&'static str> {
+    NEEDED_EXTENSIONS
+        .iter()
+        .copied()
+        .filter(|needed| !loaded.contains(needed))
+        .collect()
+}
+
 /// `application/x-www-form-urlencoded` encoding of one value.
 fn form_encode(value: &str) -> String {
     value
@@ -323,6 +378,15 @@ mod tests {
     #[should_panic(expected = "not a HomeEfsFileSystemUid")]
     fn refuses_a_path_as_uid() {
         Emulator::new("http://127.0.0.1:1", Path::new("/e")).home_dir("fs-1", "../x");
+    }
+
+    #[test]
+    fn an_emulator_without_datasync_is_refused() {
+        assert_eq!(
+            missing_extensions(&["control", "efs", "sagemaker", "cloudtrail", "lambdas"]),
+            ["datasync"]
+        );
+        assert!(missing_extensions(NEEDED_EXTENSIONS).is_empty());
     }
 
     #[test]

@@ -16,6 +16,25 @@ pub fn read_file(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
 }
 
+/// Gives every entry under the home directory `home` to the home's owner (the directory's uid
+/// and gid), as if the Studio user had written them in a session: a test writes as root, Studio
+/// users write as their uid with gid 1001. Symlinks are changed themselves, never followed.
+pub fn hand_to_owner(home: &Path) {
+    use std::os::unix::fs::MetadataExt;
+    let owner = std::fs::symlink_metadata(home)
+        .unwrap_or_else(|e| panic!("reading the owner of {}: {e}", home.display()));
+    assert!(
+        owner.is_dir(),
+        "{} is not a directory: open Studio for its profile first",
+        home.display()
+    );
+    for relative in tree(home) {
+        let path = home.join(&relative);
+        std::os::unix::fs::lchown(&path, Some(owner.uid()), Some(owner.gid()))
+            .unwrap_or_else(|e| panic!("giving {} to its owner: {e}", path.display()));
+    }
+}
+
 /// Every path under `dir`, relative, sorted, directories included (`data`, `data/x.csv`), and
 /// symlinks listed but not followed.
 pub fn tree(dir: &Path) -> Vec<String> {

@@ -34,18 +34,26 @@
 
 mod diff;
 mod emulator;
+mod event_app;
 mod files;
 mod lambda;
+mod leftovers;
 mod names;
 mod repo;
+mod studio;
 mod terraform;
 mod wait;
 
 pub use diff::{assert_json_eq, assert_text_eq, line_diff};
 pub use emulator::{ACCOUNT_ID, Clients, Emulator, REGION};
-pub use files::{read_file, tree, write_file};
+pub use event_app::{EventPath, PATIENCE, create_domain, dynamodb_json};
+pub use files::{hand_to_owner, read_file, tree, write_file};
 pub use lambda::{LambdaZip, lambda_zip};
+pub use leftovers::{LeakScope, Leftovers, task_of_execution};
 pub use names::unique_name;
 pub use repo::repo_root;
+pub use studio::{
+    Studio, close_studio, delete_and_wait, open_studio, wait_in_service, wait_until_deleted,
+};
 pub use terraform::{Plan, Provider, Terraform, TerraformOutput, TerraformVersion, cli_config};
 pub use wait::eventually;

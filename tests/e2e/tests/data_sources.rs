@@ -12,7 +12,8 @@ use aws_sdk_sagemaker::error::DisplayErrorContext;
 use aws_sdk_sagemaker::types::{AuthMode, UserSettings};
 use serde_json::Value;
 use studio_e2e::{
-    ACCOUNT_ID, Clients, Emulator, Provider, Terraform, TerraformVersion, unique_name,
+    ACCOUNT_ID, Clients, Emulator, Provider, Studio, Terraform, TerraformVersion, delete_and_wait,
+    open_studio, unique_name, wait_in_service,
 };
 
 #[tokio::test]
@@ -26,6 +27,15 @@ async fn domain_user_profile_and_space_export_every_attribute() {
     create_profile(&aws, &domain_id, "alice", Some(&alice_role)).await;
     create_profile(&aws, &domain_id, "bob", None).await;
     create_space(&aws, &domain_id, "team").await;
+    // Settled, so that the statuses Terraform reads are the ones described afterwards.
+    for settled in [
+        Studio::domain(&domain_id),
+        Studio::user_profile(&domain_id, "alice"),
+        Studio::user_profile(&domain_id, "bob"),
+        Studio::space(&domain_id, "team"),
+    ] {
+        wait_in_service(&aws.sagemaker, settled).await;
+    }
 
     let tf = Terraform::new(&emulator);
     tf.write_providers(&[Provider::Studio]);
@@ -190,6 +200,8 @@ data "studio_space" "team" {{
             ),
         ],
     );
+    // Studio makes the space's home directory when it first mounts it, at its first app.
+    open_studio(&aws.sagemaker, Studio::space(&domain_id, "team")).await;
     assert!(
         emulator
             .home_dir(
@@ -862,14 +874,9 @@ async fn create_profile(aws: &Clients, domain_id: &str, name: &str, role: Option
         .expect("a uid")
 }
 
+/// Deletes the profile and waits until it is gone (it is Deleting for a while before).
 async fn delete_profile(aws: &Clients, domain_id: &str, name: &str) {
-    aws.sagemaker
-        .delete_user_profile()
-        .domain_id(domain_id)
-        .user_profile_name(name)
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("deleting profile {name}: {}", DisplayErrorContext(e)));
+    delete_and_wait(&aws.sagemaker, Studio::user_profile(domain_id, name)).await;
 }
 
 /// Creates the space and returns its HomeEfsFileSystemUid.

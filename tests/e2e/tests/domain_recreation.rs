@@ -11,8 +11,8 @@ use aws_sdk_sagemaker::error::DisplayErrorContext;
 use aws_sdk_sagemaker::types::{AppType, AuthMode, UserSettings};
 use serde_json::{Value, json};
 use studio_e2e::{
-    ACCOUNT_ID, Clients, Emulator, Provider, Terraform, eventually, lambda_zip, repo_root,
-    unique_name,
+    ACCOUNT_ID, Clients, Emulator, Provider, Studio, Terraform, close_studio, delete_and_wait,
+    eventually, hand_to_owner, lambda_zip, open_studio, repo_root, unique_name,
 };
 
 /// Event delivery, a cold start of a dev binary, and a workflow polling every second.
@@ -128,17 +128,14 @@ module "event_app" {{
     )
     .await;
     let old_home = emulator.home_dir(&old_fs, &old_uid);
+    open_studio(&aws.sagemaker, Studio::user_profile(&old_domain, "dana")).await;
     write(&old_home.join("analysis.ipynb"), "{\"cells\": [1]}");
     write(&old_home.join("data/raw.parquet"), "PAR1");
+    hand_to_owner(&old_home);
 
     // The whole domain goes (its file system is retained), and comes back under the same name.
     delete_profile(&aws, &old_domain, "dana").await;
-    aws.sagemaker
-        .delete_domain()
-        .domain_id(&old_domain)
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("deleting the domain: {}", DisplayErrorContext(e)));
+    delete_and_wait(&aws.sagemaker, Studio::domain(&old_domain)).await;
     let new_domain = create_domain(&aws, &domain_name).await;
     let new_fs = file_system(&aws, &new_domain).await;
     assert_ne!(new_domain, old_domain);
@@ -261,14 +258,12 @@ async fn create_profile(aws: &Clients, domain_id: &str, name: &str) -> String {
         .expect("a HomeEfsFileSystemUid")
 }
 
+/// Closes the profile's Studio (its apps), deletes it and waits until it is gone: a domain with
+/// a profile, even a Deleting one, cannot be deleted.
 async fn delete_profile(aws: &Clients, domain_id: &str, name: &str) {
-    aws.sagemaker
-        .delete_user_profile()
-        .domain_id(domain_id)
-        .user_profile_name(name)
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("deleting profile {name}: {}", DisplayErrorContext(e)));
+    let profile = Studio::user_profile(domain_id, name);
+    close_studio(&aws.sagemaker, profile).await;
+    delete_and_wait(&aws.sagemaker, profile).await;
 }
 
 async fn create_app(aws: &Clients, domain_id: &str, profile: &str) {

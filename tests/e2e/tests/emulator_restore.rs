@@ -1,6 +1,6 @@
 //! Issue 2's acceptance test: from the Rust AWS SDK alone, the emulator gives a recreated user
-//! profile a new uid and an empty home directory, and a DataSync task between two EFS locations
-//! copies the old home directory into the new one.
+//! profile a new uid and, once Studio is opened, an empty home directory, and a DataSync task
+//! between two EFS locations copies the old home directory into the new one.
 
 use std::time::Duration;
 
@@ -8,7 +8,8 @@ use aws_sdk_datasync::types::{Ec2Config, TaskExecutionStatus};
 use aws_sdk_sagemaker::error::DisplayErrorContext;
 use aws_sdk_sagemaker::types::{AuthMode, UserSettings};
 use studio_e2e::{
-    ACCOUNT_ID, Clients, Emulator, REGION, eventually, read_file, tree, unique_name, write_file,
+    ACCOUNT_ID, Clients, Emulator, REGION, Studio, close_studio, delete_and_wait, eventually,
+    hand_to_owner, open_studio, read_file, tree, unique_name, write_file,
 };
 
 const NOTEBOOK: &str = r#"{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}"#;
@@ -33,50 +34,41 @@ async fn datasync_copies_the_old_home_into_the_recreated_profile() {
         .unwrap_or_else(|| panic!("domain {domain_id} reports no HomeEfsFileSystemId"));
 
     // alice works in her home directory.
+    // SageMaker documents HomeEfsFileSystemUid only as a string; Studio's homes are numeric
+    // POSIX uids (`/<uid>` on the domain's EFS), which is what everything here relies on. The
+    // directory itself appears when Studio first mounts it (her first app), so the test makes it.
     let old_uid = create_profile(&aws, &domain_id, "alice").await;
-    assert_eq!(
-        old_uid, "200000",
-        "the first profile of domain {domain_name}"
+    assert!(
+        old_uid.parse::<u32>().is_ok_and(|uid| uid > 0),
+        "alice's HomeEfsFileSystemUid in {domain_name} is a positive number: {old_uid:?}"
     );
     let old_home = emulator.home_dir(&fs_id, &old_uid);
     assert!(
+        !old_home.exists(),
+        "CreateUserProfile made the home directory {}: Studio makes it at the first app",
+        old_home.display()
+    );
+    let alice = Studio::user_profile(&domain_id, "alice");
+    open_studio(&aws.sagemaker, alice).await;
+    assert!(
         old_home.is_dir(),
-        "CreateUserProfile made no home directory {}",
+        "alice's first app made no home directory {}",
         old_home.display()
     );
     write_file(&old_home.join("analysis.ipynb"), NOTEBOOK);
     write_file(&old_home.join("data/results.csv"), RESULTS);
+    hand_to_owner(&old_home);
 
     // Her profile is deleted and recreated: a new uid, an empty directory.
-    aws.sagemaker
-        .delete_user_profile()
-        .domain_id(&domain_id)
-        .user_profile_name("alice")
-        .send()
-        .await
-        .unwrap_or_else(|e| {
-            panic!(
-                "deleting alice from {domain_id}: {}",
-                DisplayErrorContext(e)
-            )
-        });
-    let gone = aws
-        .sagemaker
-        .describe_user_profile()
-        .domain_id(&domain_id)
-        .user_profile_name("alice")
-        .send()
-        .await
-        .expect_err("alice is still described after DeleteUserProfile");
-    assert!(
-        gone.as_service_error()
-            .is_some_and(|e| e.is_resource_not_found()),
-        "describing the deleted alice: {}",
-        DisplayErrorContext(gone)
-    );
+    close_studio(&aws.sagemaker, alice).await;
+    delete_and_wait(&aws.sagemaker, alice).await;
     let new_uid = create_profile(&aws, &domain_id, "alice").await;
-    assert_eq!(new_uid, "200005", "the recreated alice in {domain_name}");
+    assert!(
+        new_uid.parse::<u32>().is_ok_and(|uid| uid > 0) && new_uid != old_uid,
+        "the recreated alice in {domain_name} has a new uid: {new_uid:?}, was {old_uid:?}"
+    );
     let new_home = emulator.home_dir(&fs_id, &new_uid);
+    open_studio(&aws.sagemaker, alice).await;
     assert_eq!(
         tree(&new_home),
         Vec::<String>::new(),
@@ -84,7 +76,7 @@ async fn datasync_copies_the_old_home_into_the_recreated_profile() {
         new_home.display()
     );
 
-    // DataSync copies /200000 into /200005.
+    // DataSync copies /<old uid> into /<new uid>.
     let source = create_efs_location(&aws, &fs_id, &format!("/{old_uid}")).await;
     let destination = create_efs_location(&aws, &fs_id, &format!("/{new_uid}")).await;
     let task = aws

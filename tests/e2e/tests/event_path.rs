@@ -2,211 +2,17 @@
 //! Terraform to the emulator, the three Rust Lambdas really running, CloudTrail events from
 //! SageMaker calls, the mapping table's stream, and the restore state machine copying real files.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_sagemaker::error::DisplayErrorContext;
-use aws_sdk_sagemaker::types::{AppType, AuthMode, UserSettings};
+use aws_sdk_sagemaker::types::AppType;
 use serde_json::{Value, json};
 use studio_e2e::{
-    ACCOUNT_ID, Clients, Emulator, Provider, Terraform, eventually, lambda_zip, repo_root,
-    unique_name,
+    Clients, Emulator, EventPath, LeakScope, PATIENCE, Studio, close_studio, delete_and_wait,
+    dynamodb_json, eventually, hand_to_owner, open_studio, repo_root, unique_name,
 };
-
-/// Event delivery, a cold start of a dev binary, and a workflow polling every second.
-const PATIENCE: Duration = Duration::from_secs(120);
-
-/// The event path deployed into the emulator for one domain.
-struct EventPath {
-    aws: Clients,
-    emulator: Emulator,
-    tf: Terraform,
-    domain_id: String,
-    file_system_id: String,
-    mapping_table: String,
-    history_table: String,
-    state_machine_arn: String,
-    notifications: String,
-    prefix: String,
-}
-
-impl EventPath {
-    async fn deploy() -> EventPath {
-        let emulator = Emulator::from_env();
-        let aws = emulator.clients().await;
-        let domain_name = unique_name("ep-domain");
-        let domain_id = create_domain(&aws, &domain_name).await;
-        let file_system_id = aws
-            .sagemaker
-            .describe_domain()
-            .domain_id(&domain_id)
-            .send()
-            .await
-            .expect("describing the new domain")
-            .home_efs_file_system_id
-            .expect("the domain has a home EFS");
-
-        let zips = tokio::task::spawn_blocking(|| {
-            [
-                "studio-event-processor",
-                "studio-stream-processor",
-                "studio-reconciler",
-            ]
-            .map(|f| lambda_zip(f, f).path.display().to_string())
-        })
-        .await
-        .expect("building the Lambda zips");
-
-        let prefix = unique_name("ep");
-        let mapping_table = format!("{prefix}-map");
-        let history_table = format!("{prefix}-history");
-        let modules = repo_root().join("modules");
-        let tf = Terraform::new(&emulator);
-        tf.write_providers(&[Provider::Aws]);
-        tf.write(
-            "main.tf",
-            &format!(
-                r#"
-resource "aws_vpc" "v" {{
-  cidr_block = "10.42.0.0/16"
-}}
-
-resource "aws_subnet" "s" {{
-  vpc_id     = aws_vpc.v.id
-  cidr_block = "10.42.1.0/24"
-}}
-
-resource "aws_sns_topic" "failures" {{
-  name = "{prefix}-failures"
-}}
-
-resource "aws_sqs_queue" "failures" {{
-  name = "{prefix}-notified"
-}}
-
-resource "aws_sns_topic_subscription" "failures" {{
-  topic_arn            = aws_sns_topic.failures.arn
-  protocol             = "sqs"
-  endpoint             = aws_sqs_queue.failures.arn
-  raw_message_delivery = true
-}}
-
-module "restore_workflow" {{
-  source                       = "{modules}/restore-workflow"
-  name_prefix                  = "{prefix}"
-  mapping_table_name           = module.event_app.mapping_table_name
-  mapping_table_arn            = module.event_app.mapping_table_arn
-  vpc_id                       = aws_vpc.v.id
-  subnet_id                    = aws_subnet.s.id
-  max_concurrent_restores      = 2
-  queue_wait_max_delay_seconds = 2
-  create_notification_topic    = false
-  notification_topic_arn       = aws_sns_topic.failures.arn
-}}
-
-module "event_app" {{
-  source                   = "{modules}/event-app"
-  name_prefix              = "{prefix}"
-  mapping_table_name       = "{mapping_table}"
-  history_table_name       = "{history_table}"
-  state_machine_arn        = module.restore_workflow.state_machine_arn
-  slots_table_arn          = module.restore_workflow.slots_table_arn
-  event_processor_zip      = "{event_zip}"
-  stream_processor_zip     = "{stream_zip}"
-  reconciler_zip           = "{reconciler_zip}"
-  lambda_runtime           = "provided.al2"
-  domain_ids               = ["{domain_id}"]
-  restore_poll_seconds     = 1
-  run_reconciler_on_deploy = false
-  log_level                = "debug"
-}}
-
-output "state_machine_arn" {{
-  value = module.restore_workflow.state_machine_arn
-}}
-
-output "notified_queue" {{
-  value = aws_sqs_queue.failures.id
-}}
-"#,
-                modules = modules.display(),
-                event_zip = zips[0],
-                stream_zip = zips[1],
-                reconciler_zip = zips[2],
-            ),
-        );
-        tf.init();
-        tf.apply();
-        let outputs = tf.show_json();
-        let output = |name: &str| {
-            outputs["values"]["outputs"][name]["value"]
-                .as_str()
-                .unwrap_or_else(|| panic!("output {name} missing from {outputs:#}"))
-                .to_owned()
-        };
-        EventPath {
-            state_machine_arn: output("state_machine_arn"),
-            notifications: output("notified_queue"),
-            aws,
-            emulator,
-            tf,
-            domain_id,
-            file_system_id,
-            mapping_table,
-            history_table,
-            prefix,
-        }
-    }
-
-    /// The mapping-table row of `home` once `check` accepts it.
-    async fn row_when(&self, home: &str, what: &str, check: impl Fn(&Value) -> bool) -> Value {
-        eventually(what, PATIENCE, || async {
-            let item = self
-                .aws
-                .dynamodb
-                .get_item()
-                .table_name(&self.mapping_table)
-                .key("home", AttributeValue::S(home.to_owned()))
-                .consistent_read(true)
-                .send()
-                .await
-                .ok()?
-                .item?;
-            let row = plain(&item);
-            check(&row).then_some(row)
-        })
-        .await
-    }
-
-    /// The history of `home`, oldest first, once `check` accepts it.
-    async fn history_when(
-        &self,
-        home: &str,
-        what: &str,
-        check: impl Fn(&[Value]) -> bool,
-    ) -> Vec<Value> {
-        eventually(what, PATIENCE, || async {
-            let out = self
-                .aws
-                .dynamodb
-                .query()
-                .table_name(&self.history_table)
-                .key_condition_expression("home = :h")
-                .expression_attribute_values(":h", AttributeValue::S(home.to_owned()))
-                .send()
-                .await
-                .ok()?;
-            let rows: Vec<Value> = out.items().iter().map(plain).collect();
-            check(&rows).then_some(rows)
-        })
-        .await
-    }
-
-    fn home_dir(&self, uid: &str) -> PathBuf {
-        self.emulator.home_dir(&self.file_system_id, uid)
-    }
-}
 
 #[tokio::test]
 #[ignore = "needs the emulator"]
@@ -222,12 +28,18 @@ async fn a_recreated_profile_gets_its_files_back_through_the_event_path() {
     })
     .await;
     let old_home = path.home_dir(&old_uid);
+    open_studio(
+        &aws.sagemaker,
+        Studio::user_profile(&path.domain_id, "alice"),
+    )
+    .await;
     write(&old_home.join("notebook.ipynb"), "{\"cells\": []}");
     write(&old_home.join("data/train.csv"), "a,b\n1,2\n");
     write(
         &old_home.join("data/.ipynb_checkpoints/train-checkpoint.csv"),
         "stale",
     );
+    hand_to_owner(&old_home);
 
     // Deleted and recreated: a new uid and an empty home.
     delete_profile(aws, &path.domain_id, "alice").await;
@@ -341,18 +153,16 @@ async fn a_recreated_space_is_restored_apart_from_a_user_of_the_same_name() {
         row["uid"] == json!(user_uid.parse::<u64>().unwrap())
     })
     .await;
+    let old_space = Studio::space(&path.domain_id, "team");
+    open_studio(&aws.sagemaker, old_space).await;
     write(
         &path.home_dir(&old_uid).join("shared/plan.md"),
         "# team plan",
     );
+    hand_to_owner(&path.home_dir(&old_uid));
 
-    aws.sagemaker
-        .delete_space()
-        .domain_id(&path.domain_id)
-        .space_name("team")
-        .send()
-        .await
-        .expect("deleting the space");
+    close_studio(&aws.sagemaker, old_space).await;
+    delete_and_wait(&aws.sagemaker, old_space).await;
     let new_uid = create_space(aws, &path.domain_id, "team").await;
     aws.sagemaker
         .create_app()
@@ -394,10 +204,16 @@ async fn the_reconciler_restores_a_recreation_the_events_missed() {
         row["uid"] == json!(old_uid.parse::<u64>().unwrap())
     })
     .await;
+    open_studio(
+        &aws.sagemaker,
+        Studio::user_profile(&path.domain_id, "carol"),
+    )
+    .await;
     write(
         &path.home_dir(&old_uid).join("thesis.tex"),
         "\\documentclass{article}",
     );
+    hand_to_owner(&path.home_dir(&old_uid));
 
     // The events stop arriving (CloudTrail's delivery is best effort): the recreation is missed.
     aws.eventbridge
@@ -409,7 +225,23 @@ async fn the_reconciler_restores_a_recreation_the_events_missed() {
     delete_profile(aws, &path.domain_id, "carol").await;
     let new_uid = create_profile(aws, &path.domain_id, "carol").await;
     create_app(aws, &path.domain_id, "carol").await;
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    // Before checking that nothing happened, make sure the event processor has had its chance:
+    // with the rule enabled again, a later event (dave's creation) is delivered and processed.
+    // Had carol's events been delivered, they would have reached the function before dave's.
+    aws.eventbridge
+        .enable_rule()
+        .name(format!("{}-profile-created", path.prefix))
+        .send()
+        .await
+        .expect("enabling the event rule again");
+    let dave_uid = create_profile(aws, &path.domain_id, "dave").await;
+    let dave_home = format!("{}/user/dave", domain_name(aws, &path.domain_id).await);
+    path.row_when(
+        &dave_home,
+        "dave's row, from an event after carol's",
+        |row| row["uid"] == json!(dave_uid.parse::<u64>().unwrap()),
+    )
+    .await;
     let row = path.row_when(&home, "carol's row", |_| true).await;
     assert_eq!(
         row["uid"],
@@ -590,6 +422,16 @@ async fn a_burst_of_restores_queues_for_datasync_slots_instead_of_failing() {
             "for everyone"
         );
     }
+    // The burst queued: at least one restore was refused a slot (its AcquireSlot condition
+    // failed, as seen in its execution history) and went on to finish after waiting.
+    let mut refusals = Vec::new();
+    for (arn, _) in &executions {
+        refusals.push(refused_slot_acquires(aws, arn).await);
+    }
+    assert!(
+        refusals.iter().any(|&n| n > 0),
+        "six restores through two slots, and none waited for one: refused acquires per execution {refusals:?}"
+    );
     // Every slot was released.
     let slots = aws
         .dynamodb
@@ -601,7 +443,7 @@ async fn a_burst_of_restores_queues_for_datasync_slots_instead_of_failing() {
         .await
         .expect("reading the slots")
         .item
-        .map(|i| plain(&i))
+        .map(|i| dynamodb_json(&i))
         .unwrap_or(Value::Null);
     assert_eq!(slots["running"], json!(0), "{slots:#}");
     assert_eq!(
@@ -689,60 +531,54 @@ fn glibc_versions_are_read_from_version_strings() {
     assert_eq!(glibc_versions(fake).into_iter().max(), Some((2, 34, 0)));
 }
 
-/// Nothing the execution created is left: no DataSync task named after it, no location and no
-/// EFS access point tagged with it (the workflow names and tags everything it creates).
+/// Nothing the execution created is left: no DataSync task, location or unfinished task
+/// execution, and no EFS access point on the domain's file system, named or tagged after it
+/// (the workflow names and tags everything it creates), nor anything those lead to.
 async fn assert_cleaned_up(aws: &Clients, execution: &str, file_system_id: &str) {
     let name = execution.rsplit(':').next().unwrap();
-    let tasks = aws
-        .datasync
-        .list_tasks()
-        .max_results(100)
-        .send()
-        .await
-        .expect("listing tasks");
-    for task in tasks.tasks() {
-        assert_ne!(
-            task.name(),
-            Some(name),
-            "task {:?} of {name} was left behind",
-            task.task_arn()
-        );
-    }
-    let locations = aws
-        .datasync
-        .list_locations()
-        .max_results(100)
-        .send()
-        .await
-        .expect("listing locations");
-    for location in locations.locations() {
-        let arn = location.location_arn().unwrap_or_default();
-        let tags = aws
-            .datasync
-            .list_tags_for_resource()
-            .resource_arn(arn)
+    LeakScope::marked(name)
+        .with_access_points_on(file_system_id)
+        .assert_none_left(aws)
+        .await;
+}
+
+/// How many times the execution's `AcquireSlot` state was refused a slot (the condition of its
+/// DynamoDB update failed), from the execution's history (all pages).
+async fn refused_slot_acquires(aws: &Clients, execution: &str) -> usize {
+    let mut refused = 0;
+    let mut state = String::new();
+    let mut token = None;
+    loop {
+        let page = aws
+            .sfn
+            .get_execution_history()
+            .execution_arn(execution)
+            .set_next_token(token.take())
             .send()
-            .await;
-        if let Ok(tags) = tags {
-            assert!(
-                !tags.tags().iter().any(|t| t.value() == Some(name)),
-                "location {arn} of {name} was left behind"
-            );
+            .await
+            .unwrap_or_else(|e| {
+                panic!(
+                    "reading the history of {execution}: {}",
+                    aws_sdk_sfn::error::DisplayErrorContext(e)
+                )
+            });
+        for event in page.events() {
+            if let Some(entered) = event.state_entered_event_details() {
+                state = entered.name().to_owned();
+            }
+            if state == "AcquireSlot"
+                && event
+                    .task_failed_event_details()
+                    .and_then(|f| f.error())
+                    .is_some_and(|e| e == "DynamoDB.ConditionalCheckFailedException")
+            {
+                refused += 1;
+            }
         }
-    }
-    let points = aws
-        .efs
-        .describe_access_points()
-        .file_system_id(file_system_id)
-        .send()
-        .await
-        .expect("listing access points");
-    for point in points.access_points() {
-        assert!(
-            !point.tags().iter().any(|t| t.value() == name),
-            "access point {:?} of {name} was left behind",
-            point.access_point_id()
-        );
+        match page.next_token() {
+            Some(t) if !t.is_empty() => token = Some(t.to_owned()),
+            _ => return refused,
+        }
     }
 }
 
@@ -770,49 +606,9 @@ async fn aws_sqs_receive(emulator: &Emulator, queue_url: &str) -> Option<Value> 
     .flatten()
 }
 
-/// A DynamoDB item as plain JSON: S as strings, N as numbers, BOOL, SS as arrays, M as objects.
-fn plain(item: &std::collections::HashMap<String, AttributeValue>) -> Value {
-    fn one(v: &AttributeValue) -> Value {
-        match v {
-            AttributeValue::S(s) => json!(s),
-            AttributeValue::N(n) => n
-                .parse::<u64>()
-                .map(Value::from)
-                .unwrap_or_else(|_| json!(n)),
-            AttributeValue::Bool(b) => json!(b),
-            AttributeValue::Ss(ss) => json!(ss),
-            AttributeValue::M(m) => {
-                Value::Object(m.iter().map(|(k, v)| (k.clone(), one(v))).collect())
-            }
-            AttributeValue::L(l) => Value::Array(l.iter().map(one).collect()),
-            _ => Value::Null,
-        }
-    }
-    Value::Object(item.iter().map(|(k, v)| (k.clone(), one(v))).collect())
-}
-
 fn write(path: &Path, contents: &str) {
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     std::fs::write(path, contents).unwrap_or_else(|e| panic!("writing {}: {e}", path.display()));
-}
-
-async fn create_domain(aws: &Clients, name: &str) -> String {
-    aws.sagemaker
-        .create_domain()
-        .domain_name(name)
-        .auth_mode(AuthMode::Iam)
-        .default_user_settings(
-            UserSettings::builder()
-                .execution_role(format!("arn:aws:iam::{ACCOUNT_ID}:role/studio-execution"))
-                .build(),
-        )
-        .subnet_ids("subnet-0e2e0000")
-        .vpc_id("vpc-0e2e0000")
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("creating domain {name}: {}", DisplayErrorContext(e)))
-        .domain_id
-        .expect("CreateDomain returns a DomainId")
 }
 
 async fn domain_name(aws: &Clients, domain_id: &str) -> String {
@@ -865,14 +661,12 @@ async fn create_space(aws: &Clients, domain_id: &str, name: &str) -> String {
         .expect("a HomeEfsFileSystemUid")
 }
 
+/// Closes the profile's Studio (its apps), deletes it and waits until it is gone, as the name
+/// can only be used again then.
 async fn delete_profile(aws: &Clients, domain_id: &str, name: &str) {
-    aws.sagemaker
-        .delete_user_profile()
-        .domain_id(domain_id)
-        .user_profile_name(name)
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("deleting profile {name}: {}", DisplayErrorContext(e)));
+    let profile = Studio::user_profile(domain_id, name);
+    close_studio(&aws.sagemaker, profile).await;
+    delete_and_wait(&aws.sagemaker, profile).await;
 }
 
 async fn create_app(aws: &Clients, domain_id: &str, profile: &str) {

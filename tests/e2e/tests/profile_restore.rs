@@ -9,8 +9,10 @@ use aws_sdk_dynamodb::types::{
 };
 use aws_sdk_sagemaker::error::DisplayErrorContext;
 use aws_sdk_sagemaker::types::{AuthMode, UserSettings};
+use serde_json::Value;
 use studio_e2e::{
-    ACCOUNT_ID, Clients, Emulator, Terraform, TerraformVersion, unique_name, write_file,
+    ACCOUNT_ID, Clients, Emulator, LeakScope, Studio, Terraform, TerraformOutput, TerraformVersion,
+    close_studio, delete_and_wait, hand_to_owner, open_studio, unique_name, write_file,
 };
 
 /// A domain with subnets and security groups (DataSync's network defaults come from them).
@@ -64,14 +66,12 @@ async fn create_profile(aws: &Clients, domain_id: &str, name: &str) -> String {
         .expect("a uid")
 }
 
+/// Closes the profile's Studio (its apps), deletes it, waits until it is gone (the name is
+/// taken until then) and creates it again.
 async fn recreate_profile(aws: &Clients, domain_id: &str, name: &str) -> String {
-    aws.sagemaker
-        .delete_user_profile()
-        .domain_id(domain_id)
-        .user_profile_name(name)
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("deleting {name}: {}", DisplayErrorContext(e)));
+    let profile = Studio::user_profile(domain_id, name);
+    close_studio(&aws.sagemaker, profile).await;
+    delete_and_wait(&aws.sagemaker, profile).await;
     create_profile(aws, domain_id, name).await
 }
 
@@ -163,37 +163,6 @@ resource "studio_profile_restore" "alice" {{
     )
 }
 
-async fn no_leftovers(aws: &Clients, fs: &str) {
-    let locations = aws
-        .datasync
-        .list_locations()
-        .send()
-        .await
-        .expect("listing locations");
-    let ours: Vec<_> = locations
-        .locations()
-        .iter()
-        .filter_map(|l| l.location_uri())
-        .filter(|uri| uri.contains(fs))
-        .collect();
-    assert!(
-        ours.is_empty(),
-        "DataSync locations left behind on {fs}: {ours:?}"
-    );
-    let aps = aws
-        .efs
-        .describe_access_points()
-        .file_system_id(fs)
-        .send()
-        .await
-        .expect("listing access points");
-    assert!(
-        aps.access_points().is_empty(),
-        "EFS access points left behind on {fs}: {:?}",
-        aps.access_points()
-    );
-}
-
 async fn lifecycle(version: TerraformVersion) {
     let emulator = Emulator::from_env();
     let aws = emulator.clients().await;
@@ -204,6 +173,7 @@ async fn lifecycle(version: TerraformVersion) {
 
     let old_uid = create_profile(&aws, &domain_id, "alice").await;
     let old_home = emulator.home_dir(&fs, &old_uid);
+    open_studio(&aws.sagemaker, Studio::user_profile(&domain_id, "alice")).await;
     write_file(
         &old_home.join("notebooks/analysis.ipynb"),
         "{\"cells\": []}\n",
@@ -215,6 +185,7 @@ async fn lifecycle(version: TerraformVersion) {
     )
     .unwrap();
     std::os::unix::fs::symlink("/etc/hostname", old_home.join("outside")).unwrap();
+    hand_to_owner(&old_home);
     let new_uid = recreate_profile(&aws, &domain_id, "alice").await;
 
     let tf = Terraform::with_version(&emulator, version);
@@ -224,6 +195,10 @@ async fn lifecycle(version: TerraformVersion) {
     );
     tf.init();
     tf.apply();
+    // Every DataSync task of this restore, recorded as it runs: a leaked one is found by its
+    // ARN even when its locations are gone.
+    let mut scope = LeakScope::file_system(&fs);
+    scope.record_execution(&tf.attribute("studio_profile_restore.alice", "execution_arn"));
     let new_home = emulator.home_dir(&fs, &new_uid);
     assert_eq!(
         std::fs::read_to_string(new_home.join("notebooks/analysis.ipynb")).unwrap(),
@@ -231,13 +206,16 @@ async fn lifecycle(version: TerraformVersion) {
     );
     let key = std::fs::symlink_metadata(new_home.join(".ssh/id_ed25519")).unwrap();
     assert_eq!(key.mode() & 0o777, 0o600, "modes are kept");
-    if nix_is_root() {
-        assert_eq!(
-            key.uid().to_string(),
-            new_uid,
-            "files belong to the new uid"
-        );
-    }
+    assert!(
+        running_as_root(),
+        "the emulator gives files away (chown) only when it runs as root, as CI does: without \
+         it, that restored files belong to the new uid cannot be checked"
+    );
+    assert_eq!(
+        key.uid().to_string(),
+        new_uid,
+        "files belong to the new uid"
+    );
     assert_eq!(
         std::fs::read_link(new_home.join("outside"))
             .unwrap()
@@ -273,6 +251,7 @@ async fn lifecycle(version: TerraformVersion) {
         plan.text()
     );
     tf.apply();
+    scope.record_execution(&tf.attribute("studio_profile_restore.alice", "execution_arn"));
     assert!(
         emulator
             .home_dir(&fs, &newer_uid)
@@ -300,10 +279,10 @@ async fn lifecycle(version: TerraformVersion) {
             .is_file(),
         "destroy never touches user files"
     );
-    no_leftovers(&aws, &fs).await;
+    scope.assert_none_left(&aws).await;
 }
 
-fn nix_is_root() -> bool {
+fn running_as_root() -> bool {
     std::fs::metadata("/proc/self")
         .map(|m| m.uid() == 0)
         .unwrap_or(false)
@@ -331,6 +310,8 @@ async fn the_target_deleted_leaves_the_state_and_plans_a_create() {
     create_table(&aws, &tables.0, None).await;
     create_table(&aws, &tables.1, Some("at")).await;
     let old_uid = create_profile(&aws, &domain_id, "alice").await;
+    // Alice used Studio once: her home exists (Studio creates it at her first app).
+    open_studio(&aws.sagemaker, Studio::user_profile(&domain_id, "alice")).await;
     recreate_profile(&aws, &domain_id, "alice").await;
     let tf = Terraform::new(&emulator);
     tf.write(
@@ -339,13 +320,7 @@ async fn the_target_deleted_leaves_the_state_and_plans_a_create() {
     );
     tf.init();
     tf.apply();
-    aws.sagemaker
-        .delete_user_profile()
-        .domain_id(&domain_id)
-        .user_profile_name("alice")
-        .send()
-        .await
-        .unwrap();
+    delete_and_wait(&aws.sagemaker, Studio::user_profile(&domain_id, "alice")).await;
     let plan = tf.assert_plan_changes();
     assert!(plan.text().contains("will be created"), "{}", plan.text());
 }
@@ -355,67 +330,88 @@ async fn the_target_deleted_leaves_the_state_and_plans_a_create() {
 async fn bad_inputs_get_one_clear_diagnostic_with_the_attribute() {
     let emulator = Emulator::from_env();
     let aws = emulator.clients().await;
-    let (domain_id, _fs) = create_domain(&aws, &unique_name("bad")).await;
+    let domain_name = unique_name("bad");
+    let (domain_id, _fs) = create_domain(&aws, &domain_name).await;
     let tables = (unique_name("users"), unique_name("history"));
     create_table(&aws, &tables.0, None).await;
     create_table(&aws, &tables.1, Some("at")).await;
     create_profile(&aws, &domain_id, "alice").await;
 
+    // Each case: the body, the summary of the one diagnostic, and the expression it must be
+    // attached to (Terraform highlights the configuration at the diagnostic's attribute path,
+    // down into the object's attribute). A diagnostic at the wrong attribute highlights
+    // something else.
+    let source_both = format!(
+        r#"{{ domain_id = "{domain_id}", user_profile_name = "alice", space_name = "alice-space", uid = 200000 }}"#
+    );
+    let source_none = format!(r#"{{ domain_id = "{domain_id}", uid = 200000 }}"#);
+    let source_nobody = format!(r#"{{ domain_id = "{domain_id}", user_profile_name = "nobody" }}"#);
+    let source_alice =
+        format!(r#"{{ domain_id = "{domain_id}", user_profile_name = "alice", uid = 200000 }}"#);
+    let target_alice = format!(r#"{{ domain_id = "{domain_id}", user_profile_name = "alice" }}"#);
+    let target_unknown = r#"{ domain_id = "d-doesnotexist1", user_profile_name = "alice" }"#;
+    let refused_into_alice =
+        format!("Cannot restore into {domain_name}/user/alice from this source");
     let cases = [
         (
-            format!(
-                r#"source = {{ domain_id = "{domain_id}", user_profile_name = "alice", space_name = "alice", uid = 200000 }}
-  target = {{ domain_id = "{domain_id}", user_profile_name = "alice" }}"#
-            ),
-            "source",
+            &source_both,
+            target_alice.as_str(),
+            "Invalid attribute combination",
+            source_both.as_str(),
         ),
         (
-            format!(
-                r#"source = {{ domain_id = "{domain_id}", uid = 200000 }}
-  target = {{ domain_id = "{domain_id}", user_profile_name = "alice" }}"#
-            ),
-            "source",
+            &source_none,
+            target_alice.as_str(),
+            "Invalid attribute combination",
+            source_none.as_str(),
         ),
         (
-            format!(
-                r#"source = {{ domain_id = "{domain_id}", user_profile_name = "alice", uid = 200000 }}
-  target = {{ domain_id = "d-doesnotexist1", user_profile_name = "alice" }}"#
-            ),
-            "target.domain_id",
+            &source_alice,
+            target_unknown,
+            "Unknown target domain",
+            r#""d-doesnotexist1""#,
         ),
         (
-            format!(
-                r#"source = {{ domain_id = "{domain_id}", user_profile_name = "nobody" }}
-  target = {{ domain_id = "{domain_id}", user_profile_name = "alice" }}"#
-            ),
-            "source",
+            &source_nobody,
+            target_alice.as_str(),
+            refused_into_alice.as_str(),
+            source_nobody.as_str(),
         ),
     ];
-    for (body, attribute) in cases {
+    for (source, target, summary, highlight) in cases {
         let tf = Terraform::new(&emulator);
         tf.write(
             "main.tf",
             &config(
                 &emulator,
                 &tables,
-                &format!("resource \"studio_profile_restore\" \"x\" {{\n  {body}\n}}\n"),
+                &format!(
+                    "resource \"studio_profile_restore\" \"x\" {{\n  source = {source}\n  target = {target}\n}}\n"
+                ),
             ),
         );
         tf.init();
-        let out = tf.plan_fails();
-        let text = format!("{}{}", out.stdout, out.stderr);
+        let out = tf.run_failing(&["plan", "-json", "-input=false", "-no-color"]);
+        let errors: Vec<Value> = diagnostics(&out)
+            .into_iter()
+            .filter(|d| d["severity"] == "error")
+            .collect();
         assert_eq!(
-            text.matches("Error:").count(),
+            errors.len(),
             1,
-            "exactly one diagnostic for {body}:\n{text}"
+            "exactly one error for source = {source}, target = {target}:\n{out}"
         );
-        assert!(
-            text.contains(attribute.split('.').next().unwrap()),
-            "the diagnostic names {attribute}:\n{text}"
+        let error = &errors[0];
+        assert_eq!(error["summary"], summary, "{error:#}");
+        assert_eq!(
+            highlighted(error),
+            Some(highlight),
+            "the diagnostic is attached to {highlight}: {error:#}"
         );
     }
 
-    // The same directory as source and target is refused at apply.
+    // The same directory as source and target: plan warns (the target may be recreated earlier
+    // in the same apply, as `scripts/demo` does), apply refuses it before creating anything.
     let uid = aws
         .sagemaker
         .describe_user_profile()
@@ -433,13 +429,38 @@ async fn bad_inputs_get_one_clear_diagnostic_with_the_attribute() {
     );
     tf.init();
     let out = tf.apply_fails();
-    let text = format!("{}{}", out.stdout, out.stderr);
+    let text = format!("{}{}", out.stdout, out.stderr).replace('\n', " ");
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
     assert!(
-        text.contains("same directory") || text.contains("target's own home directory"),
-        "{text}"
+        text.contains("Warning: The source is the target's current home directory"),
+        "plan warns: {text}"
     );
     assert!(
-        tf.state_list().is_empty(),
+        text.contains("Error:") && text.contains("target's own home directory"),
+        "apply refuses: {text}"
+    );
+    assert!(
+        !tf.dir().join("terraform.tfstate").exists() || tf.state_list().is_empty(),
         "a refused restore leaves nothing in the state"
     );
+}
+
+/// The diagnostics of a `-json` command: the `diagnostic` object of each such line of
+/// Terraform's machine-readable UI.
+fn diagnostics(out: &TerraformOutput) -> Vec<Value> {
+    out.stdout
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .filter(|message| message["type"] == "diagnostic")
+        .map(|message| message["diagnostic"].clone())
+        .collect()
+}
+
+/// The configuration text a diagnostic highlights: the expression at its attribute path.
+fn highlighted(diagnostic: &Value) -> Option<&str> {
+    let snippet = &diagnostic["snippet"];
+    let code = snippet["code"].as_str()?;
+    let start = usize::try_from(snippet["highlight_start_offset"].as_u64()?).ok()?;
+    let end = usize::try_from(snippet["highlight_end_offset"].as_u64()?).ok()?;
+    code.get(start..end)
 }

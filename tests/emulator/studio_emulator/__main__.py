@@ -13,7 +13,7 @@ from pathlib import Path
 from .settings import SETTINGS
 
 # Extensions written alongside this package; each has `install()`. The optional ones may be absent.
-EXTENSIONS = ["control", "efs", "sagemaker", "cloudtrail"]
+EXTENSIONS = ["control", "efs", "sagemaker", "cloudtrail", "stepfunctions", "sdk_tasks"]
 OPTIONAL_EXTENSIONS = ["datasync", "lambdas"]
 
 

@@ -4,6 +4,8 @@
 - `GET /studio-emulator/config`: the current switches (`SETTINGS.config`).
 - `POST /studio-emulator/config`: a JSON object merged into them: a dict value (like `throttle`)
   is merged key by key, anything else replaces the old value. Unknown keys are refused (400).
+- Endpoints that an extension registers with `add_endpoint` (e.g. `GET /studio-emulator/invocations`
+  from `lambdas.py`).
 
 On reset, moto clears its backends (and with them all state kept in a backend's `__dict__`); we
 then restore the default switches, empty the EFS root, and run the hooks registered with
@@ -23,6 +25,12 @@ from .settings import SETTINGS
 
 _reset_hooks: list[Callable[[], None]] = []
 _extensions: list[str] = []
+_endpoints: dict[tuple[str, str], Callable[[], object]] = {}
+
+
+def add_endpoint(method: str, name: str, answer: Callable[[], object]) -> None:
+    """Registers `METHOD /studio-emulator/<name>`, answered with `answer()` as JSON."""
+    _endpoints[(method, name)] = answer
 
 
 def on_reset(hook: Callable[[], None]) -> None:
@@ -53,6 +61,11 @@ def merge_config(update: dict) -> dict:
         unknown = sorted(set(update) - set(SETTINGS.config))
         if unknown:
             raise ValueError(f"unknown switches {unknown}; known: {sorted(SETTINGS.config)}")
+        delays = update.get("delays")
+        if isinstance(delays, dict):
+            unknown = sorted(set(delays) - set(SETTINGS.config["delays"]))
+            if unknown:
+                raise ValueError(f"unknown delays {unknown}; known: {sorted(SETTINGS.config['delays'])}")
         for key, value in update.items():
             old = SETTINGS.config[key]
             if isinstance(old, dict) and isinstance(value, dict):
@@ -97,6 +110,9 @@ class ControlMiddleware:
                 return _json(merge_config(json.loads(request.get_data() or b"{}")))
             except ValueError as error:  # JSONDecodeError is a ValueError
                 return _json({"error": str(error)}, 400)
+        answer = _endpoints.get((request.method, what))
+        if answer is not None:
+            return _json(answer())
         return _json({"error": f"no such endpoint: {request.method} {request.path}"}, 404)
 
 

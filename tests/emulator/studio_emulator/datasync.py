@@ -3,10 +3,11 @@
 moto 5.2.5 knows only S3 and SMB locations and its executions copy nothing. This module adds
 CreateLocationEfs/DescribeLocationEfs and replaces the task and execution actions. An EFS file
 system `fs-…` is the local directory `SETTINGS.efs_dir(fs)`; a location is that directory, plus
-the access point's root directory when there is one, plus the subdirectory. StartTaskExecution
-copies the source location into the destination synchronously, with the task's options, and
-DescribeTaskExecution then moves the status one step per call, as moto does:
-LAUNCHING → PREPARING → TRANSFERRING → VERIFYING → SUCCESS (or ERROR).
+the access point's root directory when there is one, plus the subdirectory. An execution runs
+on a thread of its own and its status follows the time (the `delays` of the settings), as on AWS:
+[QUEUED →] LAUNCHING → PREPARING → TRANSFERRING (the data moves) → VERIFYING → SUCCESS, or ERROR
+(through CANCELLING after a cancel). Operations through an access point run as its POSIX user,
+enforced by the kernel (see `Credentials`).
 
 Locations and tasks live in moto's own DataSync backend dicts, so ListLocations, DeleteLocation
 and `/moto-api/reset` keep working. Nothing here reads or writes through a symlink: every file
@@ -14,12 +15,15 @@ operation is relative to a directory descriptor opened with O_NOFOLLOW.
 """
 from __future__ import annotations
 
+import ctypes
 import errno
 import fnmatch
 import json
 import os
+import platform
 import re
 import stat
+import sys
 import threading
 import time
 from datetime import datetime, timezone
@@ -68,8 +72,6 @@ OPTION_VALUES = {
     "ObjectTags": (("PRESERVE", "NONE"), "PRESERVE"),
 }
 
-# The steps an execution goes through, one per DescribeTaskExecution call.
-STEPS = ("LAUNCHING", "PREPARING", "TRANSFERRING", "VERIFYING", "SUCCESS")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -191,7 +193,21 @@ class EfsLocation(Location):
         return out
 
 
+# The statuses of an execution (API Reference, DescribeTaskExecution / TaskExecutionListEntry).
+TERMINAL = ("SUCCESS", "ERROR")
+PHASES = ("QUEUED", "LAUNCHING", "PREPARING", "TRANSFERRING", "VERIFYING", "SUCCESS")
+
+
+class Cancelled(Exception):
+    """The execution was cancelled (or its task deleted, or the emulator reset) mid-way."""
+
+
 class Execution:
+    """One run of a task, moving through its statuses on a thread of its own as time passes
+    (not one step per DescribeTaskExecution call): QUEUED (another execution of the task runs),
+    LAUNCHING, PREPARING, TRANSFERRING (the data moves), VERIFYING, then SUCCESS or ERROR; a
+    cancel goes through CANCELLING to ERROR."""
+
     def __init__(self, task: Task, options: dict[str, Any], includes: Any, excludes: Any):
         self.task_arn = task.arn
         self.arn = f"{task.arn}/execution/exec-{mock_random.get_random_hex(17)}"
@@ -199,34 +215,33 @@ class Execution:
         self.includes = includes
         self.excludes = excludes
         self.start_time = now()
-        self.step = 0
-        self.status = STEPS[0]
-        self.report: dict[str, Any] = {}
+        self.launch_time: datetime | None = None
+        self.status = "QUEUED"
+        self.reached = "QUEUED"  # the last phase entered, kept through CANCELLING and ERROR
+        self.counters: dict[str, int] = {}
         self.error: tuple[str, str] | None = None  # (ErrorCode, ErrorDetail)
-        self.verify_error: tuple[str, str] | None = None
+        self.failed_in: str | None = None  # the phase that failed: TRANSFER or VERIFY
         self.durations = {"prepare": 0, "transfer": 0, "verify": 0}
-        self.cancelled = False
+        self.stop = threading.Event()  # cancel, task deleted, reset
+        self.generation = SETTINGS.generation
 
-    def advance(self) -> None:
-        """One step of the status machine, as moto does on every DescribeTaskExecution."""
-        if self.status in ("SUCCESS", "ERROR"):
-            return
-        if self.status == "TRANSFERRING" and SETTINGS.config.get("datasync_hold_executions"):
-            # Held: a test interrupts the copy while it is in flight (Ctrl-C, timeouts).
-            return
-        nxt = STEPS[self.step + 1]
-        if nxt == "TRANSFERRING" and self.error:
-            self.status = "ERROR"
-        elif nxt == "SUCCESS" and self.verify_error:
-            self.status = "ERROR"
-        else:
-            self.step += 1
-            self.status = nxt
+    def count(self, key: str, n: int = 1) -> None:
+        self.counters[key] = self.counters.get(key, 0) + n
+
+    def wait(self, seconds: float) -> None:
+        """Sleeps, but wakes up (raising Cancelled) as soon as the execution is stopped."""
+        if seconds > 0 and self.stop.wait(seconds) or self.stop.is_set():
+            raise Cancelled()
+
+    def enter(self, status: str) -> None:
+        if self.stop.is_set():
+            raise Cancelled()
+        self.status = self.reached = status
 
     def describe(self) -> dict[str, Any]:
-        reached = STEPS.index(self.status) if self.status in STEPS else self.step
-        failed = self.status == "ERROR"
-        r = self.report
+        reached = PHASES.index(self.reached)
+        c = self.counters
+        prepared, transferring, verified = reached >= 3, reached >= 3, reached >= 5
         out: dict[str, Any] = {
             "TaskExecutionArn": self.arn,
             "Status": self.status,
@@ -234,40 +249,52 @@ class Execution:
             "Excludes": self.excludes or [],
             "Includes": self.includes or [],
             "StartTime": epoch(self.start_time),
-            "EstimatedFilesToTransfer": r.get("estimated_files", 0) if reached >= 2 or failed else 0,
-            "EstimatedBytesToTransfer": r.get("estimated_bytes", 0) if reached >= 2 or failed else 0,
-            "EstimatedFilesToDelete": r.get("deleted", 0) if reached >= 2 else 0,
-            "FilesTransferred": r.get("files", 0) if reached >= 3 else 0,
-            "BytesTransferred": r.get("bytes", 0) if reached >= 3 else 0,
-            "BytesWritten": r.get("bytes", 0) if reached >= 3 else 0,
-            "BytesCompressed": r.get("bytes", 0) if reached >= 3 else 0,
-            "FilesDeleted": r.get("deleted", 0) if reached >= 3 else 0,
-            "FilesSkipped": r.get("skipped", 0) if reached >= 3 else 0,
-            "FilesVerified": r.get("verified", 0) if reached >= 4 or (failed and self.verify_error) else 0,
-            "FilesPrepared": r.get("estimated_files", 0) if reached >= 2 else 0,
             "TaskMode": "BASIC",
         }
-        prep = self.durations["prepare"] if reached >= 2 or failed else 0
-        xfer = self.durations["transfer"] if reached >= 3 or failed else 0
-        verify = self.durations["verify"] if reached >= 4 or failed else 0
+        # DescribeTaskExecution (API reference): every counter is optional ("Required: No") and
+        # is "calculated during the PREPARING step" or counted while TRANSFERRING/VERIFYING. The
+        # documentation does not say what an execution that never reached a phase reports; the
+        # stricter reading is taken: its counters are absent, not zero, so that a JSONPath to one
+        # (a States.Runtime in Step Functions) or an unwrap fails here as it could on AWS.
+        if prepared:
+            out.update({
+                "EstimatedFilesToTransfer": c.get("estimated_files", 0),
+                "EstimatedBytesToTransfer": c.get("estimated_bytes", 0),
+                "EstimatedFilesToDelete": c.get("estimated_deleted", 0),
+                "FilesPrepared": c.get("estimated_files", 0),
+            })
+        if transferring:
+            # live while the data moves (the counters a DescribeTaskExecution shows mid-transfer)
+            out.update({
+                "FilesTransferred": c.get("files", 0),
+                "BytesTransferred": c.get("bytes", 0),
+                "BytesWritten": c.get("bytes", 0),
+                "BytesCompressed": c.get("bytes", 0),
+                "FilesDeleted": c.get("deleted", 0),
+                "FilesSkipped": c.get("skipped", 0),
+            })
+        if verified or self.failed_in == "VERIFY":
+            out["FilesVerified"] = c.get("verified", 0)
+        if self.launch_time:
+            out["LaunchTime"] = epoch(self.launch_time)
+        d = self.durations
         result: dict[str, Any] = {
-            "PrepareDuration": prep,
-            "PrepareStatus": "SUCCESS" if reached >= 2 else "PENDING",
-            "TotalDuration": prep + xfer + verify,
-            "TransferDuration": xfer,
-            "TransferStatus": "SUCCESS" if reached >= 3 else "PENDING",
-            "VerifyDuration": verify,
-            "VerifyStatus": "SUCCESS" if reached >= 4 else "PENDING",
+            "PrepareDuration": d["prepare"],
+            "PrepareStatus": "SUCCESS" if reached >= 3 else "PENDING",
+            "TotalDuration": d["prepare"] + d["transfer"] + d["verify"],
+            "TransferDuration": d["transfer"],
+            "TransferStatus": "SUCCESS" if reached >= 4 else "PENDING",
+            "VerifyDuration": d["verify"],
+            "VerifyStatus": "SUCCESS" if reached >= 5 else "PENDING",
         }
-        if failed:
-            code, detail = self.error or self.verify_error or ("Cancelled", "Task execution cancelled")
-            result["ErrorCode"] = code
-            result["ErrorDetail"] = detail
-            if self.verify_error and not self.error:
+        if self.status == "ERROR" and self.error:
+            result["ErrorCode"], result["ErrorDetail"] = self.error
+            if self.failed_in == "VERIFY":
                 result["VerifyStatus"] = "ERROR"
+            elif self.failed_in == "PREPARE":
+                result["PrepareStatus"] = "ERROR"
             else:
                 result["TransferStatus"] = "ERROR"
-                result["VerifyStatus"] = "PENDING"
         out["Result"] = result
         return out
 
@@ -275,6 +302,153 @@ class Execution:
 def state(backend: DataSyncBackend) -> dict[str, Any]:
     """Per-backend state that moto's reset clears along with the backend."""
     return backend.__dict__.setdefault("_studio_datasync", {"executions": {}, "lock": threading.RLock()})
+
+
+# Executions with a thread of their own, so that a reset can stop them.
+RUNNING: set[Execution] = set()
+
+
+def stop_all() -> None:
+    for ex in list(RUNNING):
+        ex.stop.set()
+
+
+def launch(backend: DataSyncBackend, ex: Execution) -> None:
+    """Starts the thread that runs `ex` (its task has no other execution running)."""
+    task = backend.tasks.get(ex.task_arn)
+    if task is not None:
+        task.current_task_execution_arn = ex.arn
+        task.status = "RUNNING"
+    ex.status = ex.reached = "LAUNCHING"
+    ex.launch_time = now()
+    RUNNING.add(ex)
+    threading.Thread(target=run_execution, args=(backend, ex), name=f"datasync {ex.arn[-21:]}",
+                     daemon=True).start()
+
+
+def run_execution(backend: DataSyncBackend, ex: Execution) -> None:
+    st = state(backend)
+    try:
+        execute(backend, ex)
+        if ex.stop.is_set():
+            raise Cancelled()
+        ex.status = ex.reached = "SUCCESS"
+    except Cancelled:
+        if ex.generation != SETTINGS.generation:
+            return  # the emulator was reset: nobody is looking any more
+        ex.status = "CANCELLING"
+        # API Reference, CancelTaskExecution: the execution goes through CANCELLING to ERROR; the
+        # files already (or partly) written stay as they are.
+        time.sleep(SETTINGS.delay("datasync_cancelling"))
+        ex.error = ex.error or ("Cancelled", "Task execution cancelled")
+        ex.status = "ERROR"
+    except CopyFailed as e:
+        ex.error = (e.code, e.detail)
+        ex.status = "ERROR"
+    except Exception as e:  # a bug here must still end the execution
+        ex.error = ("InternalError", f"Transfer failed: {e!r}")
+        ex.status = "ERROR"
+    finally:
+        RUNNING.discard(ex)
+    if ex.generation != SETTINGS.generation:
+        return
+    with st["lock"]:
+        task = backend.tasks.get(ex.task_arn)
+        queued = [q for q in st["executions"].values() if q.task_arn == ex.task_arn and q.status == "QUEUED"]
+        if task is not None and queued:
+            launch(backend, queued[0])  # DataSync runs the queued executions of a task in order
+        elif task is not None and task.current_task_execution_arn == ex.arn:
+            task.status = "AVAILABLE"
+
+
+def execute(backend: DataSyncBackend, ex: Execution) -> None:
+    ex.wait(SETTINGS.delay("datasync_launching"))
+    src = backend.locations.get(ex_task_location(backend, ex, "source"))
+    dst = backend.locations.get(ex_task_location(backend, ex, "destination"))
+    ex.enter("PREPARING")
+    t0 = time.monotonic()
+    ex.wait(SETTINGS.delay("datasync_preparing"))
+    injected = SETTINGS.config.get("datasync_execution_error")
+    if isinstance(injected, str):
+        ex.failed_in = "TRANSFER"
+        raise CopyFailed(injected, injected)
+    if not (isinstance(src, EfsLocation) and isinstance(dst, EfsLocation)):
+        # other location types (S3, SMB) copy nothing, as in moto
+        ex.enter("TRANSFERRING")
+        ex.enter("VERIFYING")
+        ex.wait(SETTINGS.delay("datasync_verifying"))
+        return
+    account = backend.account_id
+    reader = location_identity(src, account)
+    writer = location_identity(dst, account)
+    creds = Credentials()
+    src_fd = dst_fd = None
+    try:
+        try:
+            src_fd = open_location(src, account, create=False, creds=creds, identity=reader)
+            dst_fd = open_location(dst, account, create=True, creds=creds, identity=writer)
+        except CopyFailed:
+            ex.failed_in = "PREPARE"
+            raise
+        copier = Copier(ex, parse_patterns(ex.includes), parse_patterns(ex.excludes), writer, creds, reader, dst)
+        copier.dst_root = dst_fd
+        for fd in (src_fd, dst_fd):
+            root = os.fstat(fd)
+            copier.avoid.add((root.st_dev, root.st_ino))
+        if os.fstat(src_fd).st_ino == os.fstat(dst_fd).st_ino and os.fstat(src_fd).st_dev == os.fstat(dst_fd).st_dev:
+            ex.failed_in = "PREPARE"
+            raise CopyFailed("InvalidLocation", "The source and destination locations are the same directory")
+        creds.become(reader)
+        files, size = plan(copier, src_fd)
+        ex.counters.update(estimated_files=files, estimated_bytes=size)
+        ex.durations["prepare"] = int((time.monotonic() - t0) * 1000)
+        # Hold: a test interrupts a copy in flight (Ctrl-C, timeouts) before any data moved.
+        ex.enter("TRANSFERRING")
+        while SETTINGS.config.get("datasync_hold_executions"):
+            ex.wait(0.05)
+        t1 = time.monotonic()
+        ex.failed_in = "TRANSFER"
+        try:
+            copier.t0 = time.monotonic()
+            copier.copy_tree(src_fd, dst_fd)
+        except PermissionError as e:
+            raise CopyFailed("PermissionDenied", copier.denied(e)) from None
+        except OSError as e:
+            raise CopyFailed("TransferFailed", f"Transfer failed at {copier.current or '/'} "
+                                               f"(relative to {dst.uri}): {e.strerror or e}") from None
+        finally:
+            creds.become(None)
+            ex.durations["transfer"] = int((time.monotonic() - t1) * 1000)
+        ex.enter("VERIFYING")
+        t2 = time.monotonic()
+        verify = ex.options["VerifyMode"]
+        ex.counters["verified"] = 0 if verify == "NONE" else (
+            copier.seen if verify == "POINT_IN_TIME_CONSISTENT" else ex.counters.get("files", 0))
+        ex.wait(SETTINGS.delay("datasync_verifying"))
+        ex.durations["verify"] = int((time.monotonic() - t2) * 1000)
+        if copier.ownership_mismatch and verify != "NONE":
+            # EFS access points force their POSIX identity on every write, so preserved ownership
+            # cannot match the source: DataSync documents that verification then fails.
+            ex.failed_in = "VERIFY"
+            option = ex.options["Uid"] if copier.ownership_mismatch == "uid" else ex.options["Gid"]
+            raise CopyFailed(
+                "VerificationFailed",
+                f"Verification failed: the destination access point enforces its POSIX user, so the "
+                f"{option} {copier.ownership_mismatch} of the source was not preserved. Set Uid and "
+                f"Gid to NONE or VerifyMode to NONE.")
+        ex.failed_in = None
+    finally:
+        creds.become(None)
+        for fd in (src_fd, dst_fd):
+            if fd is not None:
+                os.close(fd)
+
+
+def ex_task_location(backend: DataSyncBackend, ex: Execution, which: str) -> str | None:
+    task = backend.tasks.get(ex.task_arn)
+    if task is None:
+        raise Cancelled()
+    return task.source_location_arn if which == "source" else task.destination_location_arn
 
 
 # ---------------------------------------------------------------------------------------------
@@ -312,11 +486,61 @@ def matches(rel: str, patterns: list[str]) -> bool:
 
 
 class Identity:
-    """How a destination location writes: the owner it forces, if any."""
+    """The POSIX user an access point enforces (EFS user guide, "Enforcing a user identity using
+    an access point"): every operation through it runs as this uid, gid and secondary gids."""
 
-    def __init__(self, uid: int | None, gid: int | None):
+    def __init__(self, uid: int, gid: int, groups: list[int]):
         self.uid = uid
         self.gid = gid
+        self.groups = groups
+
+
+def location_identity(loc: EfsLocation, account: str) -> Identity | None:
+    """The identity a location's operations run as: its access point's PosixUser, else root (no
+    access point: DataSync mounts EFS as root, "Configuring DataSync transfers with Amazon EFS")."""
+    if not loc.access_point_arn:
+        return None
+    ap = _access_point(loc.access_point_arn, loc.fs_region, account)
+    user = ap.posix_user or {}
+    if "Uid" not in user:
+        return None
+    return Identity(int(user["Uid"]), int(user.get("Gid", user["Uid"])),
+                    [int(g) for g in user.get("SecondaryGids") or []])
+
+
+# Linux syscall numbers of setfsuid, setfsgid, setgroups: raw syscalls change the credentials of
+# the calling thread only (glibc's wrappers would change every thread of the emulator).
+_SYSCALLS = {"x86_64": (122, 123, 116), "aarch64": (151, 152, 159)}
+
+
+class Credentials:
+    """Switches the file-system identity of the copying thread, so that the kernel enforces the
+    access point's user on every operation (permission checks, ownership of new files, chmod and
+    utime only on one's own files), while the other location's operations keep their own identity.
+
+    Needs root (CAP_SETUID/CAP_SETGID) and Linux; otherwise `enforced` is False and operations run
+    as the emulator's user, with ownership set where the kernel allows (see README)."""
+
+    def __init__(self) -> None:
+        numbers = _SYSCALLS.get(platform.machine())
+        self.enforced = os.geteuid() == 0 and sys.platform == "linux" and numbers is not None
+        self.current: Identity | None = None
+        if self.enforced:
+            self.libc = ctypes.CDLL(None, use_errno=True)
+            self.nr_setfsuid, self.nr_setfsgid, self.nr_setgroups = numbers
+
+    def become(self, who: Identity | None) -> None:
+        if not self.enforced or who is self.current:
+            return
+        uid, gid, groups = (0, 0, [0]) if who is None else (who.uid, who.gid, who.groups or [who.gid])
+        array = (ctypes.c_uint * len(groups))(*groups)
+        if self.libc.syscall(self.nr_setgroups, ctypes.c_size_t(len(groups)), array) != 0:
+            raise OSError(ctypes.get_errno(), "setgroups failed")
+        self.libc.syscall(self.nr_setfsgid, ctypes.c_uint(gid))
+        self.libc.syscall(self.nr_setfsuid, ctypes.c_uint(uid))
+        if self.libc.syscall(self.nr_setfsuid, ctypes.c_uint(0xFFFFFFFF)) != uid:  # reads it back
+            raise OSError(errno.EPERM, f"cannot act as uid {uid}")
+        self.current = who
 
 
 def chown(target: int | str, uid: int, gid: int, dir_fd: int | None = None) -> None:
@@ -342,33 +566,35 @@ def _access_point(access_point_arn: str, region: str, account: str):
     return ap
 
 
-def open_location(loc: EfsLocation, account: str, create: bool) -> tuple[int, Identity]:
-    """Mount a location: a directory fd of its root (opened without following any symlink)."""
+def open_location(loc: EfsLocation, account: str, create: bool, creds: Credentials,
+                  identity: Identity | None) -> int:
+    """Mounts a location: a directory fd of its root, opened without following any symlink. EFS
+    itself (as root) resolves the access point's root directory and creates it from CreationInfo
+    when it is missing (EFS API Reference, CreationInfo; without it a missing root fails the
+    mount); the subdirectory is walked, and created for a destination, as the location's user."""
     base = SETTINGS.efs_dir(loc.file_system_id)
     if not os.path.isdir(base):
         raise CopyFailed("FileSystemNotFound", f"Unable to mount {loc.uri}: file system {loc.file_system_id} is not reachable")
-    ident = Identity(None, None)
-    parts: list[str] = []
+    ap_parts: list[str] = []
     creation = None
     if loc.access_point_arn:
         ap = _access_point(loc.access_point_arn, loc.fs_region, account)
         root = (ap.root_directory or {}).get("Path") or "/"
-        parts += [p for p in root.split("/") if p]
+        ap_parts = [p for p in root.split("/") if p]
         creation = (ap.root_directory or {}).get("CreationInfo")
-        user = ap.posix_user or {}
-        if "Uid" in user:
-            ident = Identity(int(user["Uid"]), int(user.get("Gid", user["Uid"])))
+    parts = ap_parts + [p for p in loc.subdirectory.split("/") if p]
+    creds.become(None)
     fd = os.open(base, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
     try:
-        n_ap = len(parts)
-        parts += [p for p in loc.subdirectory.split("/") if p]
         for i, name in enumerate(parts):
+            in_ap_root = i < len(ap_parts)
+            if not in_ap_root:
+                creds.become(identity)
             if name == "..":
                 raise CopyFailed("InvalidSubdirectory", f"Subdirectory of {loc.uri} leaves the file system")
             try:
                 nfd = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=fd)
             except FileNotFoundError:
-                in_ap_root = i < n_ap
                 if in_ap_root and creation:
                     os.mkdir(name, 0o700, dir_fd=fd)
                     nfd = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=fd)
@@ -377,16 +603,20 @@ def open_location(loc: EfsLocation, account: str, create: bool) -> tuple[int, Id
                 elif in_ap_root:
                     raise CopyFailed(
                         "AccessPointRootMissing",
-                        f"Unable to mount {loc.uri}: the access point root directory does not exist",
+                        f"Unable to mount {loc.uri} through access point {loc.access_point_arn.rsplit('/', 1)[1]}: "
+                        f"its root directory /{'/'.join(ap_parts)} does not exist and the access point "
+                        f"has no CreationInfo to create it",
                     )
                 elif create:
                     os.mkdir(name, 0o755, dir_fd=fd)
                     nfd = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=fd)
-                    chown(nfd, ident.uid if ident.uid is not None else 0, ident.gid if ident.gid is not None else 0)
                 else:
                     raise CopyFailed(
                         "SourceNotFound", f"The source location {loc.uri} does not exist: no such directory"
                     )
+            except PermissionError:
+                raise CopyFailed("PermissionDenied", f"Unable to open {loc.uri}: permission denied at "
+                                                     f"'{name}' for the location's user")
             except OSError as e:
                 if e.errno in (errno.ELOOP, errno.ENOTDIR):
                     raise CopyFailed(
@@ -395,30 +625,52 @@ def open_location(loc: EfsLocation, account: str, create: bool) -> tuple[int, Id
                 raise
             os.close(fd)
             fd = nfd
-        return fd, ident
+        return fd
     except BaseException:
         os.close(fd)
         raise
+    finally:
+        creds.become(None)
 
 
 class Copier:
-    def __init__(self, options: dict[str, Any], includes: list[str], excludes: list[str], dest: Identity):
-        self.o = options
+    """Copies a source tree into a destination, relative to directory fds (never through a link),
+    as the destination's user (`creds`), reading as the source's user."""
+
+    def __init__(self, ex: Execution, includes: list[str], excludes: list[str], dest: Identity | None,
+                 creds: Credentials, reader: Identity | None, dst_loc: EfsLocation):
+        self.ex = ex
+        self.o = ex.options
         self.includes = includes
         self.excludes = excludes
         self.dest = dest
-        self.files = 0
-        self.bytes = 0
-        self.skipped = 0
-        self.deleted = 0
+        self.creds = creds
+        self.reader = reader
+        self.dst_loc = dst_loc
+        self.dst_root = -1
         self.seen = 0  # entries in scope at the source, for verification
         self.ownership_mismatch: str | None = None
         self.avoid: set[tuple[int, int]] = set()  # the two location roots: never walked into
+        self.links: dict[tuple[int, int], tuple[list[str], str]] = {}  # source inode -> dest path
+        self.current = ""  # the path being copied, relative to the locations
+        self.t0 = time.monotonic()
+
+    def read(self) -> None:
+        self.creds.become(self.reader)
+
+    def write(self) -> None:
+        self.creds.become(self.dest)
+
+    def denied(self, e: PermissionError) -> str:
+        return (f"Transfer failed: permission denied at {self.current or '/'} (relative to the "
+                f"destination location {self.dst_loc.uri}): the location's user "
+                f"{'root' if self.dest is None else f'{self.dest.uid}:{self.dest.gid}'} may not "
+                f"{'write' if e.errno in (errno.EACCES, errno.EROFS) else 'change'} it")
 
     # --- what a destination entry should look like
 
     def owner(self, st: os.stat_result) -> tuple[int, int]:
-        if self.dest.uid is not None:
+        if self.dest is not None:
             uid, gid = self.dest.uid, self.dest.gid
             if self.o["Uid"] != "NONE" and st.st_uid != uid and self.ownership_mismatch is None:
                 self.ownership_mismatch = "uid"
@@ -448,7 +700,8 @@ class Copier:
 
     def apply_meta_fd(self, fd: int, st: os.stat_result, existing: os.stat_result | None) -> None:
         uid, gid = self.owner(st)
-        chown(fd, uid, gid)
+        if (os.fstat(fd).st_uid, os.fstat(fd).st_gid) != (uid, gid):
+            chown(fd, uid, gid)
         os.fchmod(fd, self.wanted_mode(st, existing))
         self.set_times(st, fd=fd)
 
@@ -475,28 +728,36 @@ class Copier:
 
     def copy_tree(self, src_fd: int, dst_fd: int, rel: str = "") -> None:
         names = set()
+        self.read()
         with os.scandir(src_fd) as it:
-            entries = sorted(it, key=lambda e: e.name)
-        for entry in entries:
-            names.add(entry.name)
-            child_rel = f"{rel}/{entry.name}"
-            st = entry.stat(follow_symlinks=False)
+            entries = sorted(((e.name, e.stat(follow_symlinks=False)) for e in it), key=lambda e: e[0])
+        for name, st in entries:
+            self.ex.wait(0)  # a cancel stops the copy between entries, too
+            names.add(name)
+            child_rel = f"{rel}/{name}"
+            self.current = child_rel
             copy_it, descend = self.in_scope(child_rel, stat.S_ISDIR(st.st_mode))
             if stat.S_ISDIR(st.st_mode) and (st.st_dev, st.st_ino) in self.avoid:
-                self.skipped += 1  # one location lies inside the other: do not copy it into itself
+                self.ex.count("skipped")  # one location lies inside the other: not into itself
                 continue
             if stat.S_ISDIR(st.st_mode):
                 if copy_it or descend:
-                    self.copy_dir(src_fd, dst_fd, entry.name, st, child_rel, create=copy_it)
+                    self.copy_dir(src_fd, dst_fd, name, st, child_rel, create=copy_it)
             elif copy_it:
                 self.seen += 1
                 if stat.S_ISLNK(st.st_mode):
-                    self.copy_link(src_fd, dst_fd, entry.name, st)
+                    self.copy_link(src_fd, dst_fd, name, st)
+                elif stat.S_ISREG(st.st_mode) and st.st_nlink > 1 and (st.st_dev, st.st_ino) in self.links:
+                    self.copy_hard_link(dst_fd, name, st, child_rel)
                 elif stat.S_ISREG(st.st_mode):
-                    self.copy_file(src_fd, dst_fd, entry.name, st)
+                    self.copy_file(src_fd, dst_fd, name, st)
+                    if st.st_nlink > 1:
+                        self.links[(st.st_dev, st.st_ino)] = (child_rel.strip("/").split("/")[:-1], name)
                 else:
-                    self.skipped += 1  # devices, fifos and sockets are not copied
+                    self.ex.count("skipped")  # devices, fifos and sockets are not copied
+        self.current = rel
         if self.o["PreserveDeletedFiles"] == "REMOVE":
+            self.write()
             with os.scandir(dst_fd) as it:
                 extra = [e.name for e in it if e.name not in names]
             for name in extra:
@@ -505,9 +766,11 @@ class Copier:
                     continue
                 if self.includes and not matches(child_rel, self.includes):
                     continue
-                self.deleted += remove_entry(dst_fd, name)
+                self.current = child_rel
+                self.ex.count("deleted", remove_entry(dst_fd, name))
 
     def lstat_dst(self, dst_fd: int, name: str) -> os.stat_result | None:
+        self.write()
         try:
             return os.stat(name, dir_fd=dst_fd, follow_symlinks=False)
         except FileNotFoundError:
@@ -517,31 +780,39 @@ class Copier:
         existing = self.lstat_dst(dst_fd, name)
         if create:
             self.seen += 1
+        never = self.o["OverwriteMode"] == "NEVER"
         if existing is not None and not stat.S_ISDIR(existing.st_mode):
-            if self.o["OverwriteMode"] == "NEVER":
-                self.skipped += 1
+            if never:
+                self.ex.count("skipped")
                 return
             remove_entry(dst_fd, name)  # a link or a file where a directory belongs: replace it
             existing = None
         made = existing is None
         if made:
             os.mkdir(name, 0o700, dir_fd=dst_fd)
+        self.read()
         sub_src = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=src_fd)
         try:
+            self.write()
             sub_dst = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=dst_fd)
         except BaseException:
             os.close(sub_src)
             raise
         try:
-            before = self.files
+            before = self.ex.counters.get("files", 0)
             self.copy_tree(sub_src, sub_dst, rel)
-            if create:
+            self.current = rel
+            self.write()
+            if create and (made or not never):
                 changed = made or self.o["TransferMode"] == "ALL" or not self.same_meta(st, os.fstat(sub_dst))
                 # times last: writing the children changed the directory's mtime
-                self.apply_meta_fd(sub_dst, st, None if made else existing)
+                if changed or not made:
+                    self.apply_meta_fd(sub_dst, st, None if made else existing)
                 if changed:
-                    self.files += 1
-            elif made and self.files == before:
+                    self.ex.count("files")
+            elif create:
+                self.ex.count("skipped")  # OverwriteMode NEVER: an existing directory keeps its metadata
+            elif made and self.ex.counters.get("files", 0) == before:
                 os.rmdir(name, dir_fd=dst_fd)  # only walked for includes, and nothing was included
             elif made:
                 uid, gid = self.owner(st)
@@ -552,80 +823,130 @@ class Copier:
             os.close(sub_dst)
 
     def copy_link(self, src_fd: int, dst_fd: int, name: str, st: os.stat_result) -> None:
+        self.read()
         target = os.readlink(name, dir_fd=src_fd)  # the link itself; its target is never opened
         existing = self.lstat_dst(dst_fd, name)
         if existing is not None:
             same_link = stat.S_ISLNK(existing.st_mode) and os.readlink(name, dir_fd=dst_fd) == target
             if same_link and self.o["TransferMode"] == "CHANGED" and self.same_meta(st, existing):
                 return
+            if self.o["OverwriteMode"] == "NEVER":
+                self.ex.count("skipped")
+                return
             if not same_link:
-                if self.o["OverwriteMode"] == "NEVER":
-                    self.skipped += 1
-                    return
                 remove_entry(dst_fd, name)
                 existing = None
         if existing is None:
-            tmp = f".datasync-{mock_random.get_random_hex(8)}"
-            os.symlink(target, tmp, dir_fd=dst_fd)
-            os.rename(tmp, name, src_dir_fd=dst_fd, dst_dir_fd=dst_fd)
+            os.symlink(target, name, dir_fd=dst_fd)
         uid, gid = self.owner(st)
-        chown(name, uid, gid, dir_fd=dst_fd)
+        if (existing is None and self.dest is None) or (existing is not None and (existing.st_uid, existing.st_gid) != (uid, gid)):
+            chown(name, uid, gid, dir_fd=dst_fd)
         self.set_times(st, name=name, dir_fd=dst_fd)
-        self.files += 1
-        self.bytes += len(os.fsencode(target))
+        self.ex.count("files")
+        self.ex.count("bytes", len(os.fsencode(target)))
+
+    def copy_hard_link(self, dst_fd: int, name: str, st: os.stat_result, rel: str) -> None:
+        """A second name of a source inode becomes a second name of the destination inode
+        ("How DataSync handles metadata and special files": hard links are preserved)."""
+        parent_parts, first = self.links[(st.st_dev, st.st_ino)]
+        self.write()
+        parent = self.open_dst_dir(parent_parts)
+        try:
+            first_st = os.stat(first, dir_fd=parent, follow_symlinks=False)
+            existing = self.lstat_dst(dst_fd, name)
+            if existing is not None:
+                if (existing.st_dev, existing.st_ino) == (first_st.st_dev, first_st.st_ino):
+                    return  # already the same file
+                if self.o["OverwriteMode"] == "NEVER":
+                    self.ex.count("skipped")
+                    return
+                remove_entry(dst_fd, name)
+            # linkat without AT_SYMLINK_FOLLOW: links the entry itself, never a link's target
+            os.link(first, name, src_dir_fd=parent, dst_dir_fd=dst_fd, follow_symlinks=False)
+        finally:
+            os.close(parent)
+        self.ex.count("files")
+
+    def open_dst_dir(self, parts: list[str]) -> int:
+        fd = os.dup(self.dst_root)
+        for part in parts:
+            try:
+                nfd = os.open(part, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=fd)
+            finally:
+                os.close(fd)
+            fd = nfd
+        return fd
 
     def copy_file(self, src_fd: int, dst_fd: int, name: str, st: os.stat_result) -> None:
         existing = self.lstat_dst(dst_fd, name)
         if existing is not None:
             same_type = stat.S_ISREG(existing.st_mode)
             same_data = same_type and existing.st_size == st.st_size and existing.st_mtime_ns == st.st_mtime_ns
+            if self.o["TransferMode"] == "CHANGED" and same_data and self.same_meta(st, existing):
+                return
+            if self.o["OverwriteMode"] == "NEVER":
+                # API Reference, Options: NEVER "doesn't overwrite data in the destination location
+                # even if source data has changed" (nor its metadata).
+                self.ex.count("skipped")
+                return
             if self.o["TransferMode"] == "CHANGED" and same_data:
-                if self.same_meta(st, existing):
-                    return
                 # only the metadata differs: update it in place, through an fd of the file itself
                 fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW, dir_fd=dst_fd)
                 try:
                     self.apply_meta_fd(fd, st, existing)
                 finally:
                     os.close(fd)
-                self.files += 1
+                self.ex.count("files")
                 return
-            if self.o["OverwriteMode"] == "NEVER":
-                self.skipped += 1
-                return
-            if stat.S_ISDIR(existing.st_mode):
-                remove_entry(dst_fd, name)
+            remove_entry(dst_fd, name)
+        self.read()
         src = os.open(name, os.O_RDONLY | os.O_NOFOLLOW, dir_fd=src_fd)
-        tmp = f".datasync-{mock_random.get_random_hex(8)}"
         try:
-            out = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600, dir_fd=dst_fd)
+            self.write()
+            # Written in place at its final name (O_EXCL: never through a link that appeared
+            # meanwhile), so a cancel leaves an incomplete file there, as on AWS
+            # (API Reference, CancelTaskExecution).
+            out = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600, dir_fd=dst_fd)
             try:
-                n = 0
-                while True:
-                    chunk = os.read(src, 1 << 20)
-                    if not chunk:
-                        break
-                    view = memoryview(chunk)
-                    while view:
-                        w = os.write(out, view)
-                        view = view[w:]
-                    n += len(chunk)
+                self.transfer(src, out, st.st_size)
                 keep_mode = existing if existing is not None and stat.S_ISREG(existing.st_mode) else None
                 self.apply_meta_fd(out, st, keep_mode)
             finally:
                 os.close(out)
-            # rename replaces whatever is at `name` (a symlink included) without following it
-            os.rename(tmp, name, src_dir_fd=dst_fd, dst_dir_fd=dst_fd)
-        except BaseException:
-            try:
-                os.unlink(tmp, dir_fd=dst_fd)
-            except OSError:
-                pass
-            raise
         finally:
             os.close(src)
-        self.files += 1
-        self.bytes += n
+        self.ex.count("files")
+
+    def transfer(self, src: int, out: int, size: int) -> None:
+        """Moves the bytes at the configured pace: `datasync_bytes_per_second`, and
+        `datasync_file` seconds per file, spent halfway through it."""
+        rate = SETTINGS.config["delays"].get("datasync_bytes_per_second")
+        per_file = SETTINGS.delay("datasync_file")
+        chunk = 1 << 20 if not rate else max(1, min(1 << 16, int(rate) // 10 or 1))
+        halfway = size // 2
+        written = 0
+        paused = per_file <= 0
+        while True:
+            if not paused and written >= halfway:
+                self.ex.wait(per_file)
+                paused = True
+            want = chunk if paused else max(1, min(chunk, halfway - written))
+            data = os.read(src, want)
+            if not data:
+                break
+            view = memoryview(data)
+            while view:
+                n = os.write(out, view)
+                view = view[n:]
+            written += len(data)
+            self.ex.count("bytes", len(data))
+            if rate:
+                ahead = self.ex.counters.get("bytes", 0) / float(rate) - (time.monotonic() - self.t0)
+                self.ex.wait(max(0.0, ahead))
+            else:
+                self.ex.wait(0)
+        if not paused:
+            self.ex.wait(per_file)
 
 
 def remove_entry(dir_fd: int, name: str) -> int:
@@ -673,67 +994,6 @@ def plan(copier: Copier, src_fd: int) -> tuple[int, int]:
 
     walk(src_fd, "")
     return files, size
-
-
-def run_copy(execution: Execution, src: EfsLocation, dst: EfsLocation, account: str) -> None:
-    injected = SETTINGS.config.get("datasync_execution_error")
-    if isinstance(injected, str):
-        execution.error = (injected, injected)
-        return
-    t0 = time.monotonic()
-    src_fd = dst_fd = None
-    try:
-        src_fd, _ = open_location(src, account, create=False)
-        dst_fd, ident = open_location(dst, account, create=True)
-        copier = Copier(
-            execution.options, parse_patterns(execution.includes), parse_patterns(execution.excludes), ident
-        )
-        for fd in (src_fd, dst_fd):
-            root = os.fstat(fd)
-            copier.avoid.add((root.st_dev, root.st_ino))
-        if os.fstat(src_fd).st_ino == os.fstat(dst_fd).st_ino and os.fstat(src_fd).st_dev == os.fstat(dst_fd).st_dev:
-            raise CopyFailed("InvalidLocation", "The source and destination locations are the same directory")
-        est_files, est_bytes = plan(copier, src_fd)
-        t1 = time.monotonic()
-        copier.copy_tree(src_fd, dst_fd)
-        t2 = time.monotonic()
-        verify = execution.options["VerifyMode"]
-        verified = 0 if verify == "NONE" else (copier.seen if verify == "POINT_IN_TIME_CONSISTENT" else copier.files)
-        execution.report = {
-            "estimated_files": est_files,
-            "estimated_bytes": est_bytes,
-            "files": copier.files,
-            "bytes": copier.bytes,
-            "skipped": copier.skipped,
-            "deleted": copier.deleted,
-            "verified": verified,
-        }
-        execution.durations = {
-            "prepare": int((t1 - t0) * 1000),
-            "transfer": int((t2 - t1) * 1000),
-            "verify": int((time.monotonic() - t2) * 1000),
-        }
-        if copier.ownership_mismatch and verify != "NONE":
-            # EFS access points force their POSIX identity on every write, so preserved ownership
-            # cannot match the source: DataSync documents that verification then fails.
-            execution.verify_error = (
-                "VerificationFailed",
-                f"Verification failed: the destination access point enforces its POSIX user, so the "
-                f"{execution.options['Uid'] if copier.ownership_mismatch == 'uid' else execution.options['Gid']} "
-                f"{copier.ownership_mismatch} of the source was not preserved. Set Uid and Gid to NONE or VerifyMode to NONE.",
-            )
-    except CopyFailed as e:
-        execution.error = (e.code, e.detail)
-    except PermissionError as e:
-        execution.error = ("PermissionDenied", f"Transfer failed: permission denied: {e.filename or ''}".strip())
-    except OSError as e:
-        execution.error = ("TransferFailed", f"Transfer failed: {e.strerror or e}: {e.filename or ''}".strip())
-    except Exception as e:  # a bug here must still end the execution, not the request
-        execution.error = ("InternalError", f"Transfer failed: {e!r}")
-    finally:
-        for fd in (src_fd, dst_fd):
-            if fd is not None:
-                os.close(fd)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -884,11 +1144,24 @@ def _options(given: Any, base: dict[str, Any] | None = None, v: Validator | None
     return opts
 
 
-def _check_option_rules(o: dict[str, Any]) -> None:
-    if o.get("Atime") == "BEST_EFFORT" and o.get("Mtime") == "NONE":
-        raise invalid("Invalid parameter: Atime must be NONE when Mtime is NONE.")
+def _check_option_rules(o: dict[str, Any], efs: bool) -> None:
+    """The rules between options that the DataSync API Reference ("Options") states."""
+    # Options, Atime: "If Atime is set to BEST_EFFORT, Mtime must be set to PRESERVE. If Atime is
+    # set to NONE, Mtime must also be NONE." Mtime states the reverse.
+    if o.get("Atime") == "BEST_EFFORT" and o.get("Mtime") != "PRESERVE":
+        raise invalid("Invalid parameter: Mtime must be PRESERVE when Atime is BEST_EFFORT.")
+    if o.get("Mtime") == "PRESERVE" and o.get("Atime") != "BEST_EFFORT":
+        raise invalid("Invalid parameter: Atime must be BEST_EFFORT when Mtime is PRESERVE.")
+    # Options, PreserveDevices: "PRESERVE ... This option currently isn't supported for Amazon EFS."
+    if efs and o.get("PreserveDevices") == "PRESERVE":
+        raise invalid("Invalid parameter: PreserveDevices PRESERVE is not supported for Amazon EFS locations.")
+    # Options, PreserveDeletedFiles: REMOVE needs TransferMode CHANGED.
     if o.get("PreserveDeletedFiles") == "REMOVE" and o.get("TransferMode") == "ALL":
         raise invalid("Invalid parameter: PreserveDeletedFiles REMOVE cannot be used with TransferMode ALL.")
+
+
+def _any_efs(backend: DataSyncBackend, *arns: str) -> bool:
+    return any(isinstance(backend.locations.get(arn), EfsLocation) for arn in arns)
 
 
 def _validate_filters(v: Validator, filters: Any, member: str) -> None:
@@ -914,11 +1187,19 @@ def create_task(self: DataSyncResponse) -> str:
     _validate_filters(v, b.get("Includes"), "includes")
     validate_tags(v, b.get("Tags"))
     v.raise_if_any()
-    _check_option_rules(opts)
     backend = self.datasync_backend
     for key in ("SourceLocationArn", "DestinationLocationArn"):
         if b[key] not in backend.locations:
             raise invalid(f"Location {b[key]} is not found.", "NotFound")
+    _check_option_rules(opts, _any_efs(backend, b["SourceLocationArn"], b["DestinationLocationArn"]))
+    # DataSync quotas (user guide): "Maximum number of tasks you can create: 100" per account and
+    # Region, adjustable. The error is not documented: InvalidRequestException, the error every
+    # refused DataSync request gets.
+    quota = SETTINGS.config.get("datasync_task_quota")
+    if isinstance(quota, int) and len(backend.tasks) >= quota:
+        raise invalid(f"Quota exceeded: this account already has {len(backend.tasks)} tasks in "
+                      f"{backend.region_name}, the maximum number of tasks you can create ({quota}).",
+                      )
     if b["SourceLocationArn"] == b["DestinationLocationArn"]:
         raise invalid("Invalid parameter: source and destination locations must be different.")
     task = Task(
@@ -984,7 +1265,7 @@ def update_task(self: DataSyncResponse) -> str:
     _validate_filters(v, b.get("Excludes"), "excludes")
     _validate_filters(v, b.get("Includes"), "includes")
     v.raise_if_any()
-    _check_option_rules(opts)
+    _check_option_rules(opts, _any_efs(self.datasync_backend, task.source_location_arn, task.destination_location_arn))
     task.metadata["Options"] = opts
     for key in ("Excludes", "Includes", "CloudWatchLogGroupArn", "Schedule"):
         if key in b:
@@ -1012,12 +1293,14 @@ def list_tasks(self: DataSyncResponse) -> str:
 def delete_task(self: DataSyncResponse) -> str:
     task = _task(self, _body(self).get("TaskArn"))
     backend = self.datasync_backend
-    ex = state(backend)["executions"].get(task.current_task_execution_arn or "")
-    if ex is not None and ex.status not in ("SUCCESS", "ERROR"):
-        ex.cancelled = True
-        ex.error = ex.error or ("Cancelled", "Task execution cancelled: the task was deleted")
-        ex.status = "ERROR"
-    del backend.tasks[task.arn]
+    with state(backend)["lock"]:
+        for ex in state(backend)["executions"].values():
+            if ex.task_arn == task.arn and ex.status not in TERMINAL:
+                ex.error = ex.error or ("Cancelled", "Task execution cancelled: the task was deleted")
+                if ex.status == "QUEUED":
+                    ex.status = "ERROR"
+                ex.stop.set()
+        del backend.tasks[task.arn]
     return _reply({})
 
 
@@ -1031,13 +1314,14 @@ def start_task_execution(self: DataSyncResponse) -> str:
     _validate_filters(v, b.get("Excludes"), "excludes")
     _validate_filters(v, b.get("Includes"), "includes")
     v.raise_if_any()
-    _check_option_rules(opts)
+    _check_option_rules(opts, _any_efs(backend, task.source_location_arn, task.destination_location_arn))
     with st["lock"]:
-        current = st["executions"].get(task.current_task_execution_arn or "")
-        if current is not None and current.status not in ("SUCCESS", "ERROR"):
-            raise invalid(
-                f"Task {task.arn} already has a running execution {current.arn}.", "TaskAlreadyRunning"
-            )
+        busy = [ex for ex in st["executions"].values() if ex.task_arn == task.arn and ex.status not in TERMINAL]
+        # API Reference, StartTaskExecution: "For each task, you can only run one task execution
+        # at a time"; the others wait in QUEUED (DescribeTaskExecution: LaunchTime is later than
+        # StartTime for a queued execution) unless the task's TaskQueueing is DISABLED.
+        if busy and opts.get("TaskQueueing") == "DISABLED":
+            raise invalid(f"Task {task.arn} already has a running execution {busy[0].arn}.", "TaskAlreadyRunning")
         src = backend.locations.get(task.source_location_arn)
         dst = backend.locations.get(task.destination_location_arn)
         if src is None or dst is None:
@@ -1047,11 +1331,8 @@ def start_task_execution(self: DataSyncResponse) -> str:
         excludes = b["Excludes"] if "Excludes" in b else task.metadata.get("Excludes")
         execution = Execution(task, opts, includes, excludes)
         st["executions"][execution.arn] = execution
-        task.current_task_execution_arn = execution.arn
-        task.status = "RUNNING"
-        if isinstance(src, EfsLocation) and isinstance(dst, EfsLocation):
-            run_copy(execution, src, dst, backend.account_id)
-        # other location types (S3, SMB) copy nothing, as in moto
+        if not busy:
+            launch(backend, execution)
     return _reply({"TaskExecutionArn": execution.arn})
 
 
@@ -1069,26 +1350,25 @@ def _execution(self: DataSyncResponse, arn: Any) -> Execution:
 def describe_task_execution(self: DataSyncResponse) -> str:
     ex = _execution(self, _body(self).get("TaskExecutionArn"))
     with state(self.datasync_backend)["lock"]:
-        out = ex.describe()
-        ex.advance()
-        if ex.status in ("SUCCESS", "ERROR"):
-            task = self.datasync_backend.tasks.get(ex.task_arn)
-            if task is not None and task.current_task_execution_arn == ex.arn:
-                task.status = "AVAILABLE"
-    return _reply(out)
+        return _reply(ex.describe())
 
 
 def cancel_task_execution(self: DataSyncResponse) -> str:
     ex = _execution(self, _body(self).get("TaskExecutionArn"))
     with state(self.datasync_backend)["lock"]:
-        if ex.status in ("SUCCESS", "ERROR"):
+        if ex.status in TERMINAL or ex.status == "CANCELLING":
             raise invalid(f"Sync task cannot be cancelled in its current status: {ex.status}")
-        ex.cancelled = True
         ex.error = ("Cancelled", "Task execution cancelled")
-        ex.status = "ERROR"
-        task = self.datasync_backend.tasks.get(ex.task_arn)
-        if task is not None:
-            task.status = "AVAILABLE"
+        queued = ex.status == "QUEUED"
+        # API Reference, CancelTaskExecution: CANCELLING, then ERROR; "the files that were
+        # transferred before cancelling ... might be incomplete or inconsistent".
+        ex.status = "CANCELLING"
+        ex.stop.set()
+    if queued:
+        def cancelled() -> None:
+            ex.status = "ERROR"
+
+        SETTINGS.later("datasync_cancelling", cancelled)
     return _reply({})
 
 
@@ -1179,14 +1459,6 @@ def install() -> None:
     _installed = True
     for name, fn in ACTIONS.items():
         setattr(DataSyncResponse, name, fn)
+    from . import control
 
-    original_call_action = DataSyncResponse.call_action
-
-    def call_action(self: DataSyncResponse):
-        action = self._get_action()
-        if action and SETTINGS.take_throttle(action):
-            body = json.dumps({"__type": "ThrottlingException", "message": "Rate exceeded"})
-            return 400, {"status": "400", "x-amzn-ErrorType": "ThrottlingException"}, body
-        return original_call_action(self)
-
-    DataSyncResponse.call_action = call_action
+    control.on_reset(stop_all)

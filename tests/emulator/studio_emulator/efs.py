@@ -41,11 +41,16 @@ def delete_file_system(account_id: str, region: str, fs_id: str) -> None:
 
 
 def make_home(fs_id: str, uid: int) -> Path:
-    """Creates `/<uid>` on the file system, owned by uid:1001 when we can chown (running as root)."""
+    """Creates `/<uid>` on the file system when it does not exist yet, owned by uid:1001 when we
+    can chown (running as root). An existing entry is left as it is, as an access point's
+    CreationInfo only applies to a missing root directory (EFS API Reference, CreationInfo)."""
     home = SETTINGS.efs_dir(fs_id) / str(uid)
-    home.mkdir(parents=True, exist_ok=True)
+    try:
+        os.mkdir(home, 0o755)
+    except FileExistsError:
+        return home
     if os.geteuid() == 0:
-        os.chown(home, uid, HOME_GID)
+        os.chown(home, uid, HOME_GID, follow_symlinks=False)
     return home
 
 

@@ -499,7 +499,28 @@ REGISTRY = Registry()
 # the invoke path
 
 
+# How many times each function's code ran, by function name: the emulator's stand-in for
+# CloudWatch's `Invocations` metric ("the number of times that your function code is invoked,
+# including successful invocations and invocations that result in a function error";
+# https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics-types.html). A DryRun is not
+# an invocation: it only validates the request. Read with `GET /studio-emulator/invocations`.
+_INVOCATIONS: dict[str, int] = {}
+_INVOCATIONS_LOCK = threading.Lock()
+
+
+def count_invocation(fn: LambdaFunction) -> None:
+    with _INVOCATIONS_LOCK:
+        _INVOCATIONS[fn.function_name] = _INVOCATIONS.get(fn.function_name, 0) + 1
+
+
+def invocations() -> dict[str, Any]:
+    with _INVOCATIONS_LOCK:
+        functions = dict(sorted(_INVOCATIONS.items()))
+    return {"total": sum(functions.values()), "functions": functions}
+
+
 def run_function(fn: LambdaFunction, payload: Any) -> tuple[bytes, str | None, str]:
+    count_invocation(fn)
     if payload is None or payload == "" or payload == b"":
         payload = b"{}"
     if isinstance(payload, str):
@@ -549,6 +570,8 @@ _original_simple_invoke = LambdaSimpleBackend.invoke
 
 def patched_function_invoke(self: LambdaFunction, body: Any, request_headers: Any, response_headers: Any):
     if not is_provided(self):
+        if header(request_headers, "X-Amz-Invocation-Type", "RequestResponse") != "DryRun":
+            count_invocation(self)
         return _original_function_invoke(self, body, request_headers, response_headers)
     return provided_invoke(self, body, request_headers, response_headers)
 
@@ -556,6 +579,8 @@ def patched_function_invoke(self: LambdaFunction, body: Any, request_headers: An
 def patched_simple_invoke(self: LambdaSimpleBackend, function_name: str, qualifier: str | None, body: Any, headers: Any, response_headers: Any):
     fn = self.get_function(function_name, qualifier)
     if not is_provided(fn):
+        if header(headers, "X-Amz-Invocation-Type", "RequestResponse") != "DryRun":
+            count_invocation(fn)
         return _original_simple_invoke(self, function_name, qualifier, body, headers, response_headers)
     payload = provided_invoke(fn, body, headers, response_headers)
     response_headers["Content-Length"] = str(len(payload))
@@ -873,6 +898,9 @@ def install() -> None:
     from moto.dynamodb.models.table import StreamShard
     from moto.moto_api._internal.models import MotoAPIBackend
 
+    from . import control
+
+    control.add_endpoint("GET", "invocations", invocations)
     LambdaFunction.invoke = patched_function_invoke
     LambdaSimpleBackend.invoke = patched_simple_invoke
     LambdaBackend.create_event_source_mapping = patched_create_esm
@@ -883,6 +911,8 @@ def install() -> None:
 
     def reset(self: Any) -> None:
         REGISTRY.kill_all()
+        with _INVOCATIONS_LOCK:
+            _INVOCATIONS.clear()
         original_reset(self)
 
     MotoAPIBackend.reset = reset

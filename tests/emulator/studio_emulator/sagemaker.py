@@ -10,9 +10,12 @@ Behaviour worth knowing (see README.md for the full list):
   `<efs-root>/<fs-id>`; DeleteDomain honours `RetentionPolicy.HomeEfsFileSystem` (default Retain)
   and is refused (ResourceInUse) while the domain has user profiles or spaces.
 - Every user profile and space gets `HomeEfsFileSystemUid` 200000, 200005, 200010, ... (one
-  sequence per domain, never reused) and the directory `/<uid>` on the domain's file system.
-- Everything is InService at once; deletions are immediate, except apps, which stay visible with
-  Status Deleted. A profile or space with a live app cannot be deleted (ResourceInUse).
+  sequence per domain, never reused). The directory `/<uid>` appears only when the home is first
+  mounted: when an app of the profile (or space) reaches InService.
+- Domains, profiles, spaces and apps are Pending, then InService; deleted, they are Deleting, then
+  gone (apps: Deleted), after the `delays` of the settings. A name stays taken until it is gone.
+  User profile names are not case sensitive. A profile or space with a live app cannot be deleted
+  (ResourceInUse).
 - Lists are paginated (MaxResults default 10, NextToken opaque).
 """
 import base64
@@ -55,10 +58,6 @@ class ValidationException(ServiceException):
     code = "ValidationException"
 
 
-class ThrottlingException(ServiceException):
-    code = "ThrottlingException"
-
-
 def now() -> datetime:
     return datetime.now(timezone.utc)
 
@@ -98,6 +97,7 @@ class Domain:
     created: datetime = field(default_factory=now)
     modified: datetime = field(default_factory=now)
     next_uid: int = FIRST_UID
+    status: str = "Pending"
 
     def describe(self, region: str) -> dict:
         out = {
@@ -105,7 +105,7 @@ class Domain:
             "DomainId": self.id,
             "DomainName": self.name,
             "HomeEfsFileSystemId": self.fs_id,
-            "Status": "InService",
+            "Status": self.status,
             "CreationTime": self.created,
             "LastModifiedTime": self.modified,
             "AuthMode": self.auth_mode,
@@ -120,7 +120,7 @@ class Domain:
 
     def summary(self, region: str) -> dict:
         return {"DomainArn": self.arn, "DomainId": self.id, "DomainName": self.name,
-                "Status": "InService", "CreationTime": self.created,
+                "Status": self.status, "CreationTime": self.created,
                 "LastModifiedTime": self.modified, "Url": self.url(region)}
 
     def url(self, region: str) -> str:
@@ -141,6 +141,7 @@ class Home:
     seq: int
     created: datetime = field(default_factory=now)
     modified: datetime = field(default_factory=now)
+    status: str = "Pending"
 
     @property
     def is_user(self) -> bool:
@@ -148,7 +149,7 @@ class Home:
 
     def describe(self, region: str) -> dict:
         out = {"DomainId": self.domain_id, "HomeEfsFileSystemUid": str(self.uid),
-               "Status": "InService", "CreationTime": self.created, "LastModifiedTime": self.modified,
+               "Status": self.status, "CreationTime": self.created, "LastModifiedTime": self.modified,
                **self.extra}
         if self.is_user:
             out.update(UserProfileArn=self.arn, UserProfileName=self.name)
@@ -161,7 +162,7 @@ class Home:
         return out
 
     def summary(self) -> dict:
-        out = {"DomainId": self.domain_id, "Status": "InService", "CreationTime": self.created,
+        out = {"DomainId": self.domain_id, "Status": self.status, "CreationTime": self.created,
                "LastModifiedTime": self.modified}
         if self.is_user:
             out["UserProfileName"] = self.name
@@ -193,7 +194,7 @@ class App:
     resource_spec: dict
     tags: list
     seq: int
-    status: str = "InService"
+    status: str = "Pending"
     created: datetime = field(default_factory=now)
 
     def summary(self) -> dict:
@@ -231,11 +232,18 @@ class Studio:
         return self.domains[domain_id]
 
     def home(self, kind: str, domain_id, name) -> Home:
-        home = self.homes.get((kind, domain_id, name))
+        home = self.homes.get(home_key(kind, domain_id, name))
         if home is None:
             what = "User profile" if kind == "user-profile" else "Space"
             raise ResourceNotFound(f"{what} {self.arn(f'{kind}/{domain_id}/{name}')} does not exist.")
         return home
+
+    def mount_home(self, home: Home) -> None:
+        """The home is mounted (an app started): Studio creates `/<uid>` the first time, owned by
+        the profile's uid and Studio's group ("Amazon EFS auto-mounting in Studio")."""
+        domain = self.domains.get(home.domain_id)
+        if domain is not None:
+            efs.make_home(domain.fs_id, home.uid)
 
     def live_apps(self, home: Home) -> list:
         return [a for a in self.apps.values()
@@ -251,8 +259,8 @@ class Studio:
         kind, _, path = arn[len(prefix):].partition("/")
         if kind == "domain":
             found = self.domains.get(path)
-        elif kind in ("user-profile", "space"):
-            found = self.homes.get((kind, *path.split("/", 1)))
+        elif kind in ("user-profile", "space") and "/" in path:
+            found = self.homes.get(home_key(kind, *path.split("/", 1)))
         elif kind == "app":
             found = next((a for a in self.apps.values() if a.arn == arn and a.status != "Deleted"),
                          None)
@@ -261,6 +269,21 @@ class Studio:
         if found is None:
             raise ValidationException(f"Resource {arn} does not exist.")
         return found
+
+
+def home_key(kind: str, domain_id, name) -> tuple:
+    """User profile names are not case sensitive (API Reference, DescribeUserProfile:
+    UserProfileName); space names are matched as given."""
+    if kind == "user-profile" and isinstance(name, str):
+        name = name.lower()
+    return kind, domain_id, name
+
+
+def in_service(resource) -> None:
+    """Pending -> InService, unless something else happened to it meanwhile."""
+    with LOCK:
+        if resource.status == "Pending":
+            resource.status = "InService"
 
 
 def studio_of(resp) -> Studio:
@@ -341,6 +364,8 @@ def create_domain(resp, studio: Studio):
                         settings=settings, tags=list(resp._get_param("Tags") or []),
                         seq=next(studio.seq))
         studio.domains[domain_id] = domain
+        # API Reference, DescribeDomain: Status Pending -> InService.
+        SETTINGS.later("sagemaker_pending", lambda: in_service(domain))
         return {"DomainArn": arn, "DomainId": domain_id, "Url": domain.url(studio.region)}
 
 
@@ -386,11 +411,20 @@ def delete_domain(resp, studio: Studio):
         if members:
             raise ResourceInUse(f"Domain {domain.arn} cannot be deleted while it has user profiles "
                                 f"or spaces: {', '.join(members)}.")
-        del studio.domains[domain.id]
-        for key in [k for k in studio.apps if k[0] == domain.id]:
-            del studio.apps[key]
-        if retention == "Delete":
-            efs.delete_file_system(studio.account_id, studio.region, domain.fs_id)
+        if domain.status == "Deleting":
+            return
+        domain.status = "Deleting"
+
+    def gone() -> None:
+        with LOCK:
+            studio.domains.pop(domain.id, None)
+            for key in [k for k in studio.apps if k[0] == domain.id]:
+                del studio.apps[key]
+            if retention == "Delete":
+                efs.delete_file_system(studio.account_id, studio.region, domain.fs_id)
+
+    # API Reference, DescribeDomain: Status Deleting until the domain is gone.
+    SETTINGS.later("sagemaker_deleting", gone)
 
 
 def _create_home(resp, studio: Studio, kind: str) -> Home:
@@ -413,18 +447,22 @@ def _create_home(resp, studio: Studio, kind: str) -> Home:
             _check_sso(domain, extra)
         elif "OwnershipSettings" in extra:
             studio.home("user-profile", domain_id, extra["OwnershipSettings"].get("OwnerUserProfileName"))
-        if (kind, domain_id, name) in studio.homes:
+        existing = studio.homes.get(home_key(kind, domain_id, name))
+        if existing is not None:  # a name being deleted is still taken until it is gone
             what = "UserProfile" if is_user else "Space"
-            raise ResourceInUse(f"Resource Already Exists: {what} with name {name} already exists. "
-                                f"Choose a different name.")
+            raise ResourceInUse(f"Resource Already Exists: {what} with name {existing.name} already "
+                                f"exists (Status {existing.status}). Choose a different name.")
         uid = domain.next_uid
         domain.next_uid += UID_STEP
-        efs.make_home(domain.fs_id, uid)
+        if SETTINGS.config.get("home_directory_at_create"):
+            efs.make_home(domain.fs_id, uid)
         home = Home(kind=kind, domain_id=domain_id, name=name,
                     arn=studio.arn(f"{kind}/{domain_id}/{name}"), uid=uid,
                     settings=resp._get_param("UserSettings" if is_user else "SpaceSettings") or {},
                     extra=extra, tags=list(resp._get_param("Tags") or []), seq=next(studio.seq))
-        studio.homes[(kind, domain_id, name)] = home
+        studio.homes[home_key(kind, domain_id, name)] = home
+        # API Reference, DescribeUserProfile/DescribeSpace: Status Pending -> InService.
+        SETTINGS.later("sagemaker_pending", lambda: in_service(home))
         return home
 
 
@@ -451,14 +489,25 @@ def _delete_home(resp, studio: Studio, kind: str) -> None:
         if home.is_user:
             owned = [h.name for h in studio.homes.values() if not h.is_user
                      and h.domain_id == home.domain_id
-                     and h.extra.get("OwnershipSettings", {}).get("OwnerUserProfileName") == home.name]
+                     and str(h.extra.get("OwnershipSettings", {}).get("OwnerUserProfileName")).lower() == home.name.lower()]
             if owned:
                 raise ResourceInUse(f"{home.arn} owns spaces that must be deleted first: "
                                     f"{', '.join(sorted(owned))}.")
-        del studio.homes[(kind, home.domain_id, home.name)]
-        for key in [k for k, a in studio.apps.items()
-                    if (a.domain_id, a.owner_is_user, a.owner) == (home.domain_id, home.is_user, home.name)]:
-            del studio.apps[key]
+        if home.status == "Deleting":
+            return
+        home.status = "Deleting"
+
+    def gone() -> None:
+        with LOCK:
+            key = home_key(kind, home.domain_id, home.name)
+            if studio.homes.get(key) is home:
+                del studio.homes[key]
+            for app_key in [k for k, a in studio.apps.items()
+                            if (a.domain_id, a.owner_is_user, a.owner) == (home.domain_id, home.is_user, home.name)]:
+                del studio.apps[app_key]
+
+    # API Reference, DescribeUserProfile/DescribeSpace: Status Deleting until it is gone.
+    SETTINGS.later("sagemaker_deleting", gone)
 
 
 def _update_home(resp, studio: Studio, kind: str) -> Home:
@@ -554,8 +603,8 @@ def _app_key(resp, studio: Studio) -> tuple:
     app_type = check_enum(required(resp, "AppType"), "appType", APP_TYPES)
     name = check_name(required(resp, "AppName"), "appName")
     studio.domain(domain_id)
-    studio.home("user-profile" if user is not None else "space", domain_id, user or space)
-    return domain_id, user is not None, user or space, app_type, name
+    owner = studio.home("user-profile" if user is not None else "space", domain_id, user or space)
+    return domain_id, user is not None, owner.name, app_type, name
 
 
 def _app_arn(studio: Studio, key: tuple) -> str:
@@ -585,6 +634,22 @@ def create_app(resp, studio: Studio):
                   resource_spec=spec, tags=list(resp._get_param("Tags") or []),
                   seq=next(studio.seq))
         studio.apps[key] = app
+        owners = [studio.home("user-profile" if is_user else "space", domain_id, owner)]
+        if not is_user:  # a private space mounts its owner's home too (EFS auto-mounting)
+            owner_name = owners[0].extra.get("OwnershipSettings", {}).get("OwnerUserProfileName")
+            if owner_name and home_key("user-profile", domain_id, owner_name) in studio.homes:
+                owners.append(studio.home("user-profile", domain_id, owner_name))
+
+        def started() -> None:
+            with LOCK:
+                if app.status != "Pending":
+                    return
+                for home in owners:
+                    studio.mount_home(home)
+                app.status = "InService"
+
+        # API Reference, DescribeApp: Status Pending -> InService; the home is mounted then.
+        SETTINGS.later("sagemaker_pending", started)
         return {"AppArn": app.arn}
 
 
@@ -598,9 +663,17 @@ def describe_app(resp, studio: Studio):
 def delete_app(resp, studio: Studio):
     with LOCK:
         app = _app(studio, _app_key(resp, studio))
-        if app.status == "Deleted":
+        if app.status in ("Deleted", "Deleting"):
             raise ResourceNotFound(f"App {app.arn} has already been deleted.")
-        app.status = "Deleted"
+        app.status = "Deleting"
+
+    def deleted() -> None:
+        with LOCK:
+            if app.status == "Deleting":
+                app.status = "Deleted"
+
+    # API Reference, DescribeApp: Status Deleting -> Deleted.
+    SETTINGS.later("sagemaker_deleting", deleted)
 
 
 @action
@@ -613,7 +686,7 @@ def list_apps(resp, studio: Studio):
     with LOCK:
         apps = [a for a in studio.apps.values()
                 if (domain_id is None or a.domain_id == domain_id)
-                and (user is None or (a.owner_is_user and a.owner == user))
+                and (user is None or (a.owner_is_user and a.owner.lower() == user.lower()))
                 and (space is None or (not a.owner_is_user and a.owner == space))]
         apps = sort(resp, apps, ["CreationTime"])
         return paginate(resp, [a.summary() for a in apps], "Apps")
@@ -657,12 +730,8 @@ def delete_tags(resp, studio: Studio):
 
 
 def _method(name: str, fn):
-    operation = "".join(part.title() for part in name.split("_"))  # list_tags -> ListTags
-
     @functools.wraps(fn)
     def method(self):
-        if SETTINGS.take_throttle(operation):
-            raise ThrottlingException("Rate exceeded")
         result = fn(self, studio_of(self))
         if isinstance(result, ActionResult):  # moto's own answer (tags on a non-Studio ARN)
             return result

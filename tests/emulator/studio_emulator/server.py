@@ -11,6 +11,7 @@ from moto.moto_server.werkzeug_app import (DomainDispatcherApplication, MotoRequ
 from werkzeug.serving import make_server
 
 from .control import ControlMiddleware
+from .faults import FaultMiddleware
 from .settings import SETTINGS
 
 
@@ -45,7 +46,7 @@ def serve(host: str, port: int, ready_file: Path | None = None, verbose: bool = 
     """Binds, publishes the actual port (for `--port 0`), then serves until SIGTERM/SIGINT."""
     if not verbose:
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    app = ControlMiddleware(DomainDispatcherApplication(create_backend_app))
+    app = ControlMiddleware(FaultMiddleware(DomainDispatcherApplication(create_backend_app)))
     server = make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
     SETTINGS.port = server.server_address[1]
     # Moto's Step Functions interpreter calls back to http://localhost:$MOTO_PORT (read per call).

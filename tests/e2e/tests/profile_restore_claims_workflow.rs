@@ -1,0 +1,352 @@
+//! Promises of `docs/resources/profile_restore.md` about `engine = "state_machine"`: joining a
+//! running or succeeded execution of the same copy, and a create timeout or Ctrl-C stopping the
+//! workflow execution (`ABORTED`, tainted, its objects left behind with the execution's tag).
+//! The real restore workflow (`modules/restore-workflow`) is deployed into the emulator with
+//! hashicorp/aws, per test.
+//!
+//! The emulator's switches are global: this file has a binary of its own, its tests take
+//! [`Switches`] one at a time and put them back.
+
+mod claims_support;
+
+use std::time::Duration;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use claims_support::*;
+use serde_json::json;
+use studio_e2e::{ACCOUNT_ID, Provider, Terraform, repo_root, unique_name};
+
+/// A working directory with the restore workflow and `studio_profile_restore.alice` on the
+/// state_machine engine (plus `extra`); initialised.
+fn workflow_terraform(f: &Fixture, prefix: &str, extra: &str) -> Terraform {
+    let tf = Terraform::new(&f.emulator);
+    tf.write_providers(&[Provider::Aws, Provider::Studio]);
+    tf.write("tables_override.tf", &f.tables_override());
+    tf.write("main.tf", &alice_on_workflow(f, extra));
+    tf.write(
+        "workflow.tf",
+        &format!(
+            r#"
+resource "aws_vpc" "v" {{
+  cidr_block = "10.44.0.0/16"
+}}
+
+resource "aws_subnet" "s" {{
+  vpc_id     = aws_vpc.v.id
+  cidr_block = "10.44.1.0/24"
+}}
+
+module "restore_workflow" {{
+  source                       = "{modules}/restore-workflow"
+  name_prefix                  = "{prefix}"
+  mapping_table_name           = "{table}"
+  mapping_table_arn            = "arn:aws:dynamodb:us-east-1:{ACCOUNT_ID}:table/{table}"
+  vpc_id                       = aws_vpc.v.id
+  subnet_id                    = aws_subnet.s.id
+  queue_wait_max_delay_seconds = 2
+}}
+
+output "state_machine_arn" {{
+  value = module.restore_workflow.state_machine_arn
+}}
+
+output "datasync_security_group_id" {{
+  value = module.restore_workflow.datasync_security_group_id
+}}
+"#,
+            modules = repo_root().join("modules").display(),
+            table = f.tables.0,
+        ),
+    );
+    tf.init();
+    tf
+}
+
+fn alice_on_workflow(f: &Fixture, extra: &str) -> String {
+    f.resource(&format!(
+        "  engine            = \"state_machine\"\n  state_machine_arn = module.restore_workflow.state_machine_arn\n{extra}"
+    ))
+}
+
+/// The same declaration in a second working directory, against the deployed state machine.
+fn second_terraform(f: &Fixture, state_machine_arn: &str) -> Terraform {
+    f.terraform(&format!(
+        "  engine            = \"state_machine\"\n  state_machine_arn = \"{state_machine_arn}\""
+    ))
+}
+
+async fn executions(f: &Fixture, state_machine_arn: &str) -> Vec<(String, String)> {
+    f.aws
+        .sfn
+        .list_executions()
+        .state_machine_arn(state_machine_arn)
+        .send()
+        .await
+        .expect("listing executions")
+        .executions()
+        .iter()
+        .map(|e| (e.execution_arn().to_owned(), e.status().as_str().to_owned()))
+        .collect()
+}
+
+/// `restore_started` rows of alice's home in the history table.
+async fn restores_started(f: &Fixture) -> usize {
+    f.aws
+        .dynamodb
+        .query()
+        .table_name(&f.tables.1)
+        .key_condition_expression("home = :h")
+        .expression_attribute_values(
+            ":h",
+            AttributeValue::S(format!("{}/user/alice", f.domain_name)),
+        )
+        .consistent_read(true)
+        .send()
+        .await
+        .expect("reading the history")
+        .items()
+        .iter()
+        .filter(|i| i.get("event") == Some(&AttributeValue::S("restore_started".into())))
+        .count()
+}
+
+/// How a restore runs, 3: "A second start of the same copy joins the earlier execution while it
+/// runs or once it succeeded (so a `triggers` change alone does not copy again with this
+/// engine)". Two working directories declare the same restore while the copy is held in flight:
+/// the second joins the first's execution; then a `triggers` change joins the succeeded one.
+#[tokio::test]
+#[ignore = "needs the emulator: scripts/test runs it"]
+async fn a_second_start_joins_the_running_and_then_the_succeeded_execution() {
+    let f = Fixture::new("claims-join").await;
+    let tf = workflow_terraform(&f, &unique_name("join"), "");
+    tf.run(&[
+        "apply",
+        "-auto-approve",
+        "-input=false",
+        "-no-color",
+        "-target=module.restore_workflow",
+    ]);
+    let sm = tf.output("state_machine_arn").as_str().unwrap().to_owned();
+    let other = second_terraform(&f, &sm);
+
+    let switches = Switches::take(&f.emulator).await;
+    switches.set(json!({"datasync_hold_executions": true}));
+    let mut first = BackgroundApply::start(&tf, &f.emulator);
+    copy_started(&f, &mut first).await;
+    let mut second = BackgroundApply::start(&other, &f.emulator);
+    // The second restore is past its checks and starting its copy when it records the start.
+    let started = std::time::Instant::now();
+    while restores_started(&f).await < 2 {
+        second.assert_running("before recording its start");
+        assert!(started.elapsed() < Duration::from_secs(120));
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let running = executions(&f, &sm).await;
+    assert_eq!(running.len(), 1, "{running:?}");
+    assert_eq!(running[0].1, "RUNNING");
+    switches.set(json!({"datasync_hold_executions": false}));
+    let (ok, out, err) = first.finish(Duration::from_secs(240)).await;
+    assert!(ok, "{out}\n{err}");
+    let (ok, out, err) = second.finish(Duration::from_secs(240)).await;
+    assert!(ok, "{out}\n{err}");
+    drop(switches);
+
+    let execution = tf.attribute(ALICE, "execution_arn");
+    assert_eq!(execution, running[0].0);
+    assert_eq!(
+        other.attribute(ALICE, "execution_arn"),
+        execution,
+        "the second apply joined the running execution"
+    );
+    assert_eq!(other.attribute(ALICE, "status"), "SUCCESS");
+    assert!(f.restored());
+
+    // A triggers change replaces the resource, and joins the succeeded execution.
+    tf.write(
+        "main.tf",
+        &alice_on_workflow(&f, "  triggers = { requested = \"again\" }"),
+    );
+    let plan = tf.assert_plan_changes();
+    assert!(plan.text().contains("must be replaced"), "{}", plan.text());
+    tf.apply();
+    assert_eq!(tf.attribute(ALICE, "execution_arn"), execution);
+    assert_eq!(tf.attribute(ALICE, "status"), "SUCCESS");
+    let all = executions(&f, &sm).await;
+    assert_eq!(all.len(), 1, "no second execution: {all:?}");
+    assert_eq!(all[0].1, "SUCCEEDED");
+}
+
+/// Checks what a stopped workflow execution leaves: the state, the execution, the tagged objects.
+async fn assert_stopped(f: &Fixture, tf: &Terraform, sm: &str, text: &str) {
+    let state = state_entry(tf, ALICE).expect("a stopped copy stays in the state");
+    assert_eq!(state["tainted"], true, "{state:#}");
+    assert_eq!(state["values"]["status"], "ABORTED", "{state:#}");
+    let execution = state["values"]["execution_arn"]
+        .as_str()
+        .expect("the execution is recorded")
+        .to_owned();
+    assert!(
+        text.contains(&execution),
+        "the diagnostic names it:\n{text}"
+    );
+    let all = executions(f, sm).await;
+    assert_eq!(
+        all,
+        vec![(execution.clone(), "ABORTED".to_owned())],
+        "StopExecution ended it"
+    );
+    // "the DataSync task, locations and access point it had created at that moment stay behind
+    // (each is tagged studio-restore:execution with the execution's name)"
+    let name = execution.rsplit(':').next().unwrap();
+    let left = tagged_datasync(&f.aws, EXECUTION_TAG, name).await;
+    assert_eq!(left.len(), 3, "a task and two locations: {left:?}");
+    let aps = f
+        .aws
+        .efs
+        .describe_access_points()
+        .file_system_id(&f.fs)
+        .send()
+        .await
+        .expect("listing access points");
+    assert!(
+        aps.access_points().iter().any(|a| a
+            .tags()
+            .iter()
+            .any(|t| t.key() == EXECUTION_TAG && t.value() == name)),
+        "the access point, tagged: {aps:?}"
+    );
+    // The page's last paragraph: the diagnostic names the tag of what to delete by hand, and
+    // does not claim that nothing was left behind.
+    assert!(
+        !text.contains("was left behind.")
+            && text.contains(&format!("tagged {EXECUTION_TAG} = {name} by hand")),
+        "the diagnostic names what to delete by hand:\n{text}"
+    );
+}
+
+/// Failures and timeouts: "With `engine = "state_machine"`, a timeout ... stops the workflow
+/// execution (`StopExecution`; `status` `ABORTED`)"; tainted, as for DataSync.
+#[tokio::test]
+#[ignore = "needs the emulator: scripts/test runs it"]
+async fn the_create_timeout_stops_the_workflow_execution() {
+    let f = Fixture::new("claims-sfn-timeout").await;
+    // `network` and the transfer options declared here are not the workflow's: they must not
+    // reach what it creates.
+    let tf = workflow_terraform(
+        &f,
+        &unique_name("sfnto"),
+        "  overwrite_mode = \"ALWAYS\"\n  verify_mode = \"NONE\"\n  network {\n    subnet_arn = \"arn:aws:ec2:us-east-1:123456789012:subnet/subnet-0e2e0001\"\n  }\n  timeouts {\n    create = \"30s\"\n  }",
+    );
+    tf.run(&[
+        "apply",
+        "-auto-approve",
+        "-input=false",
+        "-no-color",
+        "-target=module.restore_workflow",
+    ]);
+    let sm = tf.output("state_machine_arn").as_str().unwrap().to_owned();
+    let switches = Switches::take(&f.emulator).await;
+    switches.set(json!({"datasync_hold_executions": true}));
+    let mut apply = BackgroundApply::start(&tf, &f.emulator);
+    copy_started(&f, &mut apply).await;
+    let (ok, out, err) = apply.finish(Duration::from_secs(120)).await;
+    assert!(!ok, "{out}\n{err}");
+    let text = flat(&out, &err);
+    assert_eq!(text.matches("Error:").count(), 1, "one diagnostic:\n{text}");
+    assert!(
+        text.contains("create timeout ran out") && text.contains("it was stopped"),
+        "{text}"
+    );
+    assert_stopped(&f, &tf, &sm, &text).await;
+    assert_workflow_settings(&f, &tf, &text).await;
+}
+
+/// How a restore runs: "The workflow's own subnet, security group, task options and
+/// notifications apply, and `network`, `transfer_mode`, `overwrite_mode`, `verify_mode` and
+/// `ownership` are not used." Read from the objects a stopped execution left behind.
+async fn assert_workflow_settings(f: &Fixture, tf: &Terraform, text: &str) {
+    let state = state_entry(tf, ALICE).expect("in the state");
+    let execution = state["values"]["execution_arn"].as_str().unwrap();
+    let name = execution.rsplit(':').next().unwrap();
+    let subnet = tf.attribute("aws_subnet.s", "id");
+    let group = tf.output("datasync_security_group_id");
+    let group = group.as_str().unwrap();
+    let left = tagged_datasync(&f.aws, EXECUTION_TAG, name).await;
+    let mut locations = 0;
+    for arn in &left {
+        if arn.contains(":location/") {
+            let loc = f
+                .aws
+                .datasync
+                .describe_location_efs()
+                .location_arn(arn)
+                .send()
+                .await
+                .expect("describing a location the workflow left");
+            let ec2 = loc.ec2_config().expect("an Ec2Config");
+            assert!(
+                ec2.subnet_arn().ends_with(&format!("subnet/{subnet}")),
+                "the workflow's subnet {subnet}, not the declared network: {ec2:?}\n{text}"
+            );
+            assert!(
+                ec2.security_group_arns()
+                    .iter()
+                    .any(|g| g.ends_with(&format!("security-group/{group}"))),
+                "the workflow's security group {group}: {ec2:?}"
+            );
+            locations += 1;
+        } else {
+            let task = f
+                .aws
+                .datasync
+                .describe_task()
+                .task_arn(arn)
+                .send()
+                .await
+                .expect("describing the task the workflow left");
+            let options = task.options().expect("task options");
+            assert_eq!(
+                options.overwrite_mode().map(|m| m.as_str()),
+                Some("NEVER"),
+                "the workflow's OverwriteMode, not the declared ALWAYS: {options:?}"
+            );
+            assert_ne!(
+                options.verify_mode().map(|m| m.as_str()),
+                Some("NONE"),
+                "the workflow's VerifyMode, not the declared NONE: {options:?}"
+            );
+        }
+    }
+    assert_eq!(locations, 2, "{left:?}");
+}
+
+/// Failures and timeouts: "With `engine = "state_machine"`, ... an interruption stops the
+/// workflow execution (`StopExecution`; `status` `ABORTED`)".
+#[tokio::test]
+#[ignore = "needs the emulator: scripts/test runs it"]
+async fn ctrl_c_stops_the_workflow_execution() {
+    let f = Fixture::new("claims-sfn-int").await;
+    let tf = workflow_terraform(&f, &unique_name("sfnint"), "");
+    tf.run(&[
+        "apply",
+        "-auto-approve",
+        "-input=false",
+        "-no-color",
+        "-target=module.restore_workflow",
+    ]);
+    let sm = tf.output("state_machine_arn").as_str().unwrap().to_owned();
+    let switches = Switches::take(&f.emulator).await;
+    switches.set(json!({"datasync_hold_executions": true}));
+    let mut apply = BackgroundApply::start(&tf, &f.emulator);
+    copy_started(&f, &mut apply).await;
+    apply.signal("-INT");
+    let (ok, out, err) = apply.finish(Duration::from_secs(120)).await;
+    assert!(!ok, "{out}\n{err}");
+    let text = flat(&out, &err);
+    assert!(
+        text.contains("Terraform was interrupted while restore workflow execution")
+            && text.contains("it was stopped"),
+        "{text}"
+    );
+    assert_stopped(&f, &tf, &sm, &text).await;
+}
