@@ -146,6 +146,7 @@ def test_run_gives_a_command_a_private_emulator_and_stops_it(tmp_path):
     result = subprocess.run([str(SCRIPT), "run", "bash", "-c", probe], env=env,
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 7, result.stderr  # the command's own status comes back
+    assert "the end of the emulator log" in result.stderr  # a failure shows what the emulator saw
     port, state, endpoint = result.stdout.split()
     assert endpoint == f"http://127.0.0.1:{port}"
     with socket.socket() as s:  # nothing listens there any more
