@@ -6,12 +6,11 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use aws_sdk_sagemaker::error::DisplayErrorContext;
-use aws_sdk_sagemaker::types::{AuthMode, UserSettings};
+use aws_sdk_sagemaker::types::AuthMode;
 use serde_json::{Value, json};
 
 use crate::{
-    ACCOUNT_ID, Clients, Emulator, Provider, Terraform, eventually, lambda_zip, repo_root,
+    Clients, Emulator, Provider, Terraform, create_domain, eventually, lambda_zip, repo_root,
     unique_name,
 };
 
@@ -39,7 +38,7 @@ impl EventPath {
     pub async fn deploy() -> EventPath {
         let emulator = Emulator::from_env();
         let aws = emulator.clients().await;
-        let domain_id = create_domain(&aws, &unique_name("ep-domain"), AuthMode::Iam).await;
+        let (domain_id, _) = create_domain(&aws, &unique_name("ep-domain"), AuthMode::Iam).await;
         EventPath::deploy_on(emulator, domain_id).await
     }
 
@@ -267,26 +266,4 @@ pub fn dynamodb_json(item: &HashMap<String, AttributeValue>) -> Value {
         }
     }
     Value::Object(item.iter().map(|(k, v)| (k.clone(), one(v))).collect())
-}
-
-/// A domain (IAM or IAM Identity Center) on the emulator's test network (a subnet and a
-/// security group, DataSync's network defaults for `studio_profile_restore`); returns its id.
-pub async fn create_domain(aws: &Clients, name: &str, auth: AuthMode) -> String {
-    aws.sagemaker
-        .create_domain()
-        .domain_name(name)
-        .auth_mode(auth)
-        .default_user_settings(
-            UserSettings::builder()
-                .execution_role(format!("arn:aws:iam::{ACCOUNT_ID}:role/studio-execution"))
-                .security_groups("sg-0e2e0000")
-                .build(),
-        )
-        .subnet_ids("subnet-0e2e0000")
-        .vpc_id("vpc-0e2e0000")
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("creating domain {name}: {}", DisplayErrorContext(e)))
-        .domain_id
-        .expect("CreateDomain returns a DomainId")
 }

@@ -36,6 +36,7 @@ mod diff;
 mod emulator;
 mod event_app;
 mod files;
+mod fixtures;
 mod lambda;
 mod leftovers;
 mod names;
@@ -46,8 +47,12 @@ mod wait;
 
 pub use diff::{assert_json_eq, assert_text_eq, line_diff};
 pub use emulator::{ACCOUNT_ID, Clients, Emulator, REGION};
-pub use event_app::{EventPath, PATIENCE, create_domain, dynamodb_json};
+pub use event_app::{EventPath, PATIENCE, dynamodb_json};
 pub use files::{hand_to_owner, read_file, tree, write_file};
+pub use fixtures::{
+    TEST_SECURITY_GROUP, TEST_SUBNET, TEST_VPC, create_domain, create_profile, create_table,
+    create_tables, delete_profile, put_mapping_row, recreate_profile,
+};
 pub use lambda::{LambdaZip, lambda_zip};
 pub use leftovers::{LeakScope, Leftovers, task_of_execution};
 pub use names::unique_name;

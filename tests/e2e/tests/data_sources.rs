@@ -4,16 +4,13 @@
 
 use std::collections::HashMap;
 
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType,
-    ScalarAttributeType,
-};
+use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_sagemaker::error::DisplayErrorContext;
 use aws_sdk_sagemaker::types::{AuthMode, UserSettings};
 use serde_json::Value;
 use studio_e2e::{
-    ACCOUNT_ID, Clients, Emulator, Provider, Studio, Terraform, TerraformVersion, delete_and_wait,
-    open_studio, unique_name, wait_in_service,
+    ACCOUNT_ID, Clients, Emulator, Provider, Studio, Terraform, TerraformVersion, create_tables,
+    delete_and_wait, open_studio, unique_name, wait_in_service,
 };
 
 #[tokio::test]
@@ -902,47 +899,6 @@ async fn create_space(aws: &Clients, domain_id: &str, name: &str) -> String {
         .unwrap_or_else(|e| panic!("describing space {name}: {}", DisplayErrorContext(e)))
         .home_efs_file_system_uid
         .expect("a uid")
-}
-
-/// A mapping table and a history table of their own, as the event-app module creates them.
-async fn create_tables(aws: &Clients) -> (String, String) {
-    let user_table = unique_name("studio-user");
-    let history_table = unique_name("studio-user-history");
-    let attribute = |name: &str, ty: ScalarAttributeType| {
-        AttributeDefinition::builder()
-            .attribute_name(name)
-            .attribute_type(ty)
-            .build()
-            .unwrap()
-    };
-    let key = |name: &str, ty: KeyType| {
-        KeySchemaElement::builder()
-            .attribute_name(name)
-            .key_type(ty)
-            .build()
-            .unwrap()
-    };
-    aws.dynamodb
-        .create_table()
-        .table_name(&user_table)
-        .billing_mode(BillingMode::PayPerRequest)
-        .attribute_definitions(attribute("home", ScalarAttributeType::S))
-        .key_schema(key("home", KeyType::Hash))
-        .send()
-        .await
-        .expect("creating the mapping table");
-    aws.dynamodb
-        .create_table()
-        .table_name(&history_table)
-        .billing_mode(BillingMode::PayPerRequest)
-        .attribute_definitions(attribute("home", ScalarAttributeType::S))
-        .attribute_definitions(attribute("at", ScalarAttributeType::N))
-        .key_schema(key("home", KeyType::Hash))
-        .key_schema(key("at", KeyType::Range))
-        .send()
-        .await
-        .expect("creating the history table");
-    (user_table, history_table)
 }
 
 /// A mapping row as the event processor writes it (ARCHITECTURE.md, "Mapping table").

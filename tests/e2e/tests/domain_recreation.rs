@@ -8,11 +8,11 @@ use std::time::Duration;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_sagemaker::error::DisplayErrorContext;
-use aws_sdk_sagemaker::types::{AppType, AuthMode, UserSettings};
+use aws_sdk_sagemaker::types::{AppType, AuthMode};
 use serde_json::{Value, json};
 use studio_e2e::{
-    ACCOUNT_ID, Clients, Emulator, Provider, Studio, Terraform, close_studio, delete_and_wait,
-    eventually, hand_to_owner, lambda_zip, open_studio, repo_root, unique_name,
+    Clients, Emulator, Provider, Studio, Terraform, create_domain, create_profile, delete_and_wait,
+    delete_profile, eventually, hand_to_owner, lambda_zip, open_studio, repo_root, unique_name,
 };
 
 /// Event delivery, a cold start of a dev binary, and a workflow polling every second.
@@ -24,7 +24,7 @@ async fn a_recreated_domain_gets_its_users_files_back_through_the_event_path() {
     let emulator = Emulator::from_env();
     let aws = emulator.clients().await;
     let domain_name = unique_name("dr-domain");
-    let old_domain = create_domain(&aws, &domain_name).await;
+    let old_domain = create_domain(&aws, &domain_name, AuthMode::Iam).await.0;
     let old_fs = file_system(&aws, &old_domain).await;
 
     let zips = tokio::task::spawn_blocking(|| {
@@ -136,7 +136,7 @@ module "event_app" {{
     // The whole domain goes (its file system is retained), and comes back under the same name.
     delete_profile(&aws, &old_domain, "dana").await;
     delete_and_wait(&aws.sagemaker, Studio::domain(&old_domain)).await;
-    let new_domain = create_domain(&aws, &domain_name).await;
+    let new_domain = create_domain(&aws, &domain_name, AuthMode::Iam).await.0;
     let new_fs = file_system(&aws, &new_domain).await;
     assert_ne!(new_domain, old_domain);
     assert_ne!(new_fs, old_fs);
@@ -208,25 +208,6 @@ fn write(path: &Path, contents: &str) {
     std::fs::write(path, contents).unwrap_or_else(|e| panic!("writing {}: {e}", path.display()));
 }
 
-async fn create_domain(aws: &Clients, name: &str) -> String {
-    aws.sagemaker
-        .create_domain()
-        .domain_name(name)
-        .auth_mode(AuthMode::Iam)
-        .default_user_settings(
-            UserSettings::builder()
-                .execution_role(format!("arn:aws:iam::{ACCOUNT_ID}:role/studio-execution"))
-                .build(),
-        )
-        .subnet_ids("subnet-0e2e0000")
-        .vpc_id("vpc-0e2e0000")
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("creating domain {name}: {}", DisplayErrorContext(e)))
-        .domain_id
-        .expect("CreateDomain returns a DomainId")
-}
-
 async fn file_system(aws: &Clients, domain_id: &str) -> String {
     aws.sagemaker
         .describe_domain()
@@ -236,34 +217,6 @@ async fn file_system(aws: &Clients, domain_id: &str) -> String {
         .expect("describing the domain")
         .home_efs_file_system_id
         .expect("the domain has a home EFS")
-}
-
-/// Creates the profile (no execution role of its own: the domain's default) and returns its uid.
-async fn create_profile(aws: &Clients, domain_id: &str, name: &str) -> String {
-    aws.sagemaker
-        .create_user_profile()
-        .domain_id(domain_id)
-        .user_profile_name(name)
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("creating profile {name}: {}", DisplayErrorContext(e)));
-    aws.sagemaker
-        .describe_user_profile()
-        .domain_id(domain_id)
-        .user_profile_name(name)
-        .send()
-        .await
-        .expect("describing the profile")
-        .home_efs_file_system_uid
-        .expect("a HomeEfsFileSystemUid")
-}
-
-/// Closes the profile's Studio (its apps), deletes it and waits until it is gone: a domain with
-/// a profile, even a Deleting one, cannot be deleted.
-async fn delete_profile(aws: &Clients, domain_id: &str, name: &str) {
-    let profile = Studio::user_profile(domain_id, name);
-    close_studio(&aws.sagemaker, profile).await;
-    delete_and_wait(&aws.sagemaker, profile).await;
 }
 
 async fn create_app(aws: &Clients, domain_id: &str, profile: &str) {

@@ -6,10 +6,11 @@ use std::time::Duration;
 
 use aws_sdk_datasync::types::{Ec2Config, TaskExecutionStatus};
 use aws_sdk_sagemaker::error::DisplayErrorContext;
-use aws_sdk_sagemaker::types::{AuthMode, UserSettings};
+use aws_sdk_sagemaker::types::AuthMode;
 use studio_e2e::{
-    ACCOUNT_ID, Clients, Emulator, REGION, Studio, close_studio, delete_and_wait, eventually,
-    hand_to_owner, open_studio, read_file, tree, unique_name, write_file,
+    ACCOUNT_ID, Clients, Emulator, REGION, Studio, close_studio, create_domain, create_profile,
+    delete_and_wait, eventually, hand_to_owner, open_studio, read_file, tree, unique_name,
+    write_file,
 };
 
 const NOTEBOOK: &str = r#"{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}"#;
@@ -22,7 +23,7 @@ async fn datasync_copies_the_old_home_into_the_recreated_profile() {
     let aws = emulator.clients().await;
     let domain_name = unique_name("restore");
 
-    let domain_id = create_domain(&aws, &domain_name).await;
+    let domain_id = create_domain(&aws, &domain_name, AuthMode::Iam).await.0;
     let fs_id = aws
         .sagemaker
         .describe_domain()
@@ -163,55 +164,6 @@ async fn datasync_copies_the_old_home_into_the_recreated_profile() {
             .await
             .unwrap_or_else(|e| panic!("deleting location {location}: {}", DisplayErrorContext(e)));
     }
-}
-
-async fn create_domain(aws: &Clients, name: &str) -> String {
-    aws.sagemaker
-        .create_domain()
-        .domain_name(name)
-        .auth_mode(AuthMode::Iam)
-        .default_user_settings(
-            UserSettings::builder()
-                .execution_role(format!("arn:aws:iam::{ACCOUNT_ID}:role/studio-execution"))
-                .build(),
-        )
-        .subnet_ids("subnet-0e2e0000")
-        .vpc_id("vpc-0e2e0000")
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("creating domain {name}: {}", DisplayErrorContext(e)))
-        .domain_id
-        .unwrap_or_else(|| panic!("CreateDomain {name} returned no DomainId"))
-}
-
-/// Creates the profile and returns its HomeEfsFileSystemUid.
-async fn create_profile(aws: &Clients, domain_id: &str, name: &str) -> String {
-    aws.sagemaker
-        .create_user_profile()
-        .domain_id(domain_id)
-        .user_profile_name(name)
-        .send()
-        .await
-        .unwrap_or_else(|e| {
-            panic!(
-                "creating profile {name} in {domain_id}: {}",
-                DisplayErrorContext(e)
-            )
-        });
-    aws.sagemaker
-        .describe_user_profile()
-        .domain_id(domain_id)
-        .user_profile_name(name)
-        .send()
-        .await
-        .unwrap_or_else(|e| {
-            panic!(
-                "describing profile {name} in {domain_id}: {}",
-                DisplayErrorContext(e)
-            )
-        })
-        .home_efs_file_system_uid
-        .unwrap_or_else(|| panic!("profile {name} in {domain_id} reports no HomeEfsFileSystemUid"))
 }
 
 async fn create_efs_location(aws: &Clients, fs_id: &str, subdirectory: &str) -> String {

@@ -10,8 +10,9 @@ use aws_sdk_sagemaker::error::DisplayErrorContext;
 use aws_sdk_sagemaker::types::AppType;
 use serde_json::{Value, json};
 use studio_e2e::{
-    Clients, Emulator, EventPath, LeakScope, PATIENCE, Studio, close_studio, delete_and_wait,
-    dynamodb_json, eventually, hand_to_owner, open_studio, repo_root, unique_name,
+    Clients, Emulator, EventPath, LeakScope, PATIENCE, Studio, close_studio, create_profile,
+    delete_and_wait, delete_profile, dynamodb_json, eventually, hand_to_owner, open_studio,
+    repo_root, unique_name,
 };
 
 #[tokio::test]
@@ -622,26 +623,6 @@ async fn domain_name(aws: &Clients, domain_id: &str) -> String {
         .expect("a domain name")
 }
 
-/// Creates the profile (no execution role of its own: the domain's default) and returns its uid.
-async fn create_profile(aws: &Clients, domain_id: &str, name: &str) -> String {
-    aws.sagemaker
-        .create_user_profile()
-        .domain_id(domain_id)
-        .user_profile_name(name)
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("creating profile {name}: {}", DisplayErrorContext(e)));
-    aws.sagemaker
-        .describe_user_profile()
-        .domain_id(domain_id)
-        .user_profile_name(name)
-        .send()
-        .await
-        .expect("describing the profile")
-        .home_efs_file_system_uid
-        .expect("a HomeEfsFileSystemUid")
-}
-
 async fn create_space(aws: &Clients, domain_id: &str, name: &str) -> String {
     aws.sagemaker
         .create_space()
@@ -659,14 +640,6 @@ async fn create_space(aws: &Clients, domain_id: &str, name: &str) -> String {
         .expect("describing the space")
         .home_efs_file_system_uid
         .expect("a HomeEfsFileSystemUid")
-}
-
-/// Closes the profile's Studio (its apps), deletes it and waits until it is gone, as the name
-/// can only be used again then.
-async fn delete_profile(aws: &Clients, domain_id: &str, name: &str) {
-    let profile = Studio::user_profile(domain_id, name);
-    close_studio(&aws.sagemaker, profile).await;
-    delete_and_wait(&aws.sagemaker, profile).await;
 }
 
 async fn create_app(aws: &Clients, domain_id: &str, profile: &str) {

@@ -154,7 +154,7 @@ async fn create_private_space(path: &EventPath, owner: &str) -> String {
 async fn sso_event_path() -> EventPath {
     let emulator = Emulator::from_env();
     let aws = emulator.clients().await;
-    let domain_id = create_domain(&aws, &unique_name("er-sso"), AuthMode::Sso).await;
+    let (domain_id, _) = create_domain(&aws, &unique_name("er-sso"), AuthMode::Sso).await;
     EventPath::deploy_on(emulator, domain_id).await
 }
 

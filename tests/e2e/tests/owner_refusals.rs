@@ -7,47 +7,16 @@
 //! The mapping table is written by `MappingTable::observe`, the code the event processor and the
 //! reconciler run, from what SageMaker describes.
 
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
-};
 use aws_sdk_sagemaker::error::DisplayErrorContext;
-use aws_sdk_sagemaker::types::{AuthMode, UserSettings};
+use aws_sdk_sagemaker::types::AuthMode;
 use studio_core::records::{MappingTable, Observation};
 use studio_core::resolve::Studio;
-use studio_e2e::{ACCOUNT_ID, Clients, Emulator, Provider, Terraform, unique_name, write_file};
+use studio_e2e::{
+    Clients, Emulator, Provider, Terraform, create_domain, create_table, delete_profile,
+    unique_name, write_file,
+};
 
 const SECRET: &str = "only-for-its-owner\n";
-
-async fn create_domain(aws: &Clients, name: &str, auth: AuthMode) -> (String, String) {
-    let id = aws
-        .sagemaker
-        .create_domain()
-        .domain_name(name)
-        .auth_mode(auth)
-        .default_user_settings(
-            UserSettings::builder()
-                .execution_role(format!("arn:aws:iam::{ACCOUNT_ID}:role/studio-execution"))
-                .security_groups("sg-0e2e0000")
-                .build(),
-        )
-        .subnet_ids("subnet-0e2e0000")
-        .vpc_id("vpc-0e2e0000")
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("creating domain {name}: {}", DisplayErrorContext(e)))
-        .domain_id
-        .expect("a domain id");
-    let fs = aws
-        .sagemaker
-        .describe_domain()
-        .domain_id(&id)
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("describing {id}: {}", DisplayErrorContext(e)))
-        .home_efs_file_system_id
-        .expect("a home file system");
-    (id, fs)
-}
 
 /// Creates a profile (for IAM Identity Center user `sso`, on an SSO domain), waits until it is
 /// InService with a uid, and records it in `table` as the event path would. Returns the uid.
@@ -104,73 +73,6 @@ async fn create_profile(
         .await
         .unwrap_or_else(|e| panic!("recording {name}: {e}"));
     directory.uid.to_string()
-}
-
-async fn delete_profile(aws: &Clients, domain_id: &str, name: &str) {
-    aws.sagemaker
-        .delete_user_profile()
-        .domain_id(domain_id)
-        .user_profile_name(name)
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("deleting {name}: {}", DisplayErrorContext(e)));
-    studio_e2e::eventually(
-        "the profile to be gone",
-        std::time::Duration::from_secs(60),
-        || async {
-            aws.sagemaker
-                .describe_user_profile()
-                .domain_id(domain_id)
-                .user_profile_name(name)
-                .send()
-                .await
-                .is_err()
-                .then_some(())
-        },
-    )
-    .await;
-}
-
-async fn create_table(aws: &Clients, name: &str, range: Option<&str>) {
-    let mut req = aws
-        .dynamodb
-        .create_table()
-        .table_name(name)
-        .billing_mode(BillingMode::PayPerRequest)
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("home")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .unwrap(),
-        )
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("home")
-                .key_type(KeyType::Hash)
-                .build()
-                .unwrap(),
-        );
-    if let Some(range) = range {
-        req = req
-            .attribute_definitions(
-                AttributeDefinition::builder()
-                    .attribute_name(range)
-                    .attribute_type(ScalarAttributeType::N)
-                    .build()
-                    .unwrap(),
-            )
-            .key_schema(
-                KeySchemaElement::builder()
-                    .attribute_name(range)
-                    .key_type(KeyType::Range)
-                    .build()
-                    .unwrap(),
-            );
-    }
-    req.send()
-        .await
-        .unwrap_or_else(|e| panic!("creating table {name}: {}", DisplayErrorContext(e)));
 }
 
 /// Fresh mapping and history tables, and the mapping table's client.

@@ -4,118 +4,13 @@
 
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
-};
-use aws_sdk_sagemaker::error::DisplayErrorContext;
-use aws_sdk_sagemaker::types::{AuthMode, UserSettings};
+use aws_sdk_sagemaker::types::AuthMode;
 use serde_json::Value;
 use studio_e2e::{
-    ACCOUNT_ID, Clients, Emulator, LeakScope, Studio, Terraform, TerraformOutput, TerraformVersion,
-    close_studio, delete_and_wait, hand_to_owner, open_studio, unique_name, write_file,
+    Emulator, LeakScope, Studio, Terraform, TerraformOutput, TerraformVersion, create_domain,
+    create_profile, create_table, delete_and_wait, hand_to_owner, open_studio, recreate_profile,
+    unique_name, write_file,
 };
-
-/// A domain with subnets and security groups (DataSync's network defaults come from them).
-async fn create_domain(aws: &Clients, name: &str) -> (String, String) {
-    let id = aws
-        .sagemaker
-        .create_domain()
-        .domain_name(name)
-        .auth_mode(AuthMode::Iam)
-        .default_user_settings(
-            UserSettings::builder()
-                .execution_role(format!("arn:aws:iam::{ACCOUNT_ID}:role/studio-execution"))
-                .security_groups("sg-0e2e0000")
-                .build(),
-        )
-        .subnet_ids("subnet-0e2e0000")
-        .vpc_id("vpc-0e2e0000")
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("creating domain {name}: {}", DisplayErrorContext(e)))
-        .domain_id
-        .expect("a domain id");
-    let fs = aws
-        .sagemaker
-        .describe_domain()
-        .domain_id(&id)
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("describing {id}: {}", DisplayErrorContext(e)))
-        .home_efs_file_system_id
-        .expect("a home file system");
-    (id, fs)
-}
-
-async fn create_profile(aws: &Clients, domain_id: &str, name: &str) -> String {
-    aws.sagemaker
-        .create_user_profile()
-        .domain_id(domain_id)
-        .user_profile_name(name)
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("creating {name} in {domain_id}: {}", DisplayErrorContext(e)));
-    aws.sagemaker
-        .describe_user_profile()
-        .domain_id(domain_id)
-        .user_profile_name(name)
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("describing {name}: {}", DisplayErrorContext(e)))
-        .home_efs_file_system_uid
-        .expect("a uid")
-}
-
-/// Closes the profile's Studio (its apps), deletes it, waits until it is gone (the name is
-/// taken until then) and creates it again.
-async fn recreate_profile(aws: &Clients, domain_id: &str, name: &str) -> String {
-    let profile = Studio::user_profile(domain_id, name);
-    close_studio(&aws.sagemaker, profile).await;
-    delete_and_wait(&aws.sagemaker, profile).await;
-    create_profile(aws, domain_id, name).await
-}
-
-async fn create_table(aws: &Clients, name: &str, range: Option<&str>) {
-    let mut req = aws
-        .dynamodb
-        .create_table()
-        .table_name(name)
-        .billing_mode(BillingMode::PayPerRequest)
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("home")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .unwrap(),
-        )
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("home")
-                .key_type(KeyType::Hash)
-                .build()
-                .unwrap(),
-        );
-    if let Some(range) = range {
-        req = req
-            .attribute_definitions(
-                AttributeDefinition::builder()
-                    .attribute_name(range)
-                    .attribute_type(ScalarAttributeType::N)
-                    .build()
-                    .unwrap(),
-            )
-            .key_schema(
-                KeySchemaElement::builder()
-                    .attribute_name(range)
-                    .key_type(KeyType::Range)
-                    .build()
-                    .unwrap(),
-            );
-    }
-    req.send()
-        .await
-        .unwrap_or_else(|e| panic!("creating table {name}: {}", DisplayErrorContext(e)));
-}
 
 fn config(emulator: &Emulator, tables: &(String, String), body: &str) -> String {
     let url = emulator.endpoint();
@@ -166,7 +61,7 @@ resource "studio_profile_restore" "alice" {{
 async fn lifecycle(version: TerraformVersion) {
     let emulator = Emulator::from_env();
     let aws = emulator.clients().await;
-    let (domain_id, fs) = create_domain(&aws, &unique_name("restore")).await;
+    let (domain_id, fs) = create_domain(&aws, &unique_name("restore"), AuthMode::Iam).await;
     let tables = (unique_name("users"), unique_name("history"));
     create_table(&aws, &tables.0, None).await;
     create_table(&aws, &tables.1, Some("at")).await;
@@ -305,7 +200,7 @@ async fn lifecycle_with_terraform_1_0() {
 async fn the_target_deleted_leaves_the_state_and_plans_a_create() {
     let emulator = Emulator::from_env();
     let aws = emulator.clients().await;
-    let (domain_id, _fs) = create_domain(&aws, &unique_name("gone")).await;
+    let (domain_id, _fs) = create_domain(&aws, &unique_name("gone"), AuthMode::Iam).await;
     let tables = (unique_name("users"), unique_name("history"));
     create_table(&aws, &tables.0, None).await;
     create_table(&aws, &tables.1, Some("at")).await;
@@ -331,7 +226,7 @@ async fn bad_inputs_get_one_clear_diagnostic_with_the_attribute() {
     let emulator = Emulator::from_env();
     let aws = emulator.clients().await;
     let domain_name = unique_name("bad");
-    let (domain_id, _fs) = create_domain(&aws, &domain_name).await;
+    let (domain_id, _fs) = create_domain(&aws, &domain_name, AuthMode::Iam).await;
     let tables = (unique_name("users"), unique_name("history"));
     create_table(&aws, &tables.0, None).await;
     create_table(&aws, &tables.1, Some("at")).await;

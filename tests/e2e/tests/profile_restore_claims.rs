@@ -321,7 +321,8 @@ async fn the_source_comes_from_the_mapping_table_when_sagemaker_forgot_it() {
 
     // dave, of a domain deleted since (its file system retained, as by default).
     let old_domain = studio_e2e::unique_name("claims-gone");
-    let (old_id, old_fs) = create_domain(aws, &old_domain).await;
+    let (old_id, old_fs) =
+        create_domain(aws, &old_domain, aws_sdk_sagemaker::types::AuthMode::Iam).await;
     let dave_uid = create_profile(aws, &old_id, "dave").await;
     write_file(
         &f.emulator.home_dir(&old_fs, &dave_uid).join("dave/plan.md"),

@@ -9,16 +9,13 @@
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
-};
 use aws_sdk_sagemaker::error::DisplayErrorContext;
-use aws_sdk_sagemaker::types::{AuthMode, UserSettings};
+use aws_sdk_sagemaker::types::AuthMode;
 use serde_json::{Value, json};
 use studio_e2e::{
     ACCOUNT_ID, Clients, Emulator, LeakScope, Provider, Studio, Terraform, cli_config,
-    close_studio, delete_and_wait, eventually, hand_to_owner, open_studio, repo_root,
-    task_of_execution, unique_name, write_file,
+    close_studio, create_domain, create_table, delete_and_wait, eventually, hand_to_owner,
+    open_studio, repo_root, task_of_execution, unique_name, write_file,
 };
 use tokio::sync::{Mutex, MutexGuard};
 
@@ -86,33 +83,7 @@ impl Fixture {
         let emulator = Emulator::from_env();
         let aws = emulator.clients().await;
         let name = unique_name(prefix);
-        let domain_id = aws
-            .sagemaker
-            .create_domain()
-            .domain_name(&name)
-            .auth_mode(AuthMode::Iam)
-            .default_user_settings(
-                UserSettings::builder()
-                    .execution_role(format!("arn:aws:iam::{ACCOUNT_ID}:role/studio-execution"))
-                    .security_groups("sg-0e2e0000")
-                    .build(),
-            )
-            .subnet_ids("subnet-0e2e0000")
-            .vpc_id("vpc-0e2e0000")
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("creating domain {name}: {}", DisplayErrorContext(e)))
-            .domain_id
-            .expect("a domain id");
-        let fs = aws
-            .sagemaker
-            .describe_domain()
-            .domain_id(&domain_id)
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("describing {domain_id}: {}", DisplayErrorContext(e)))
-            .home_efs_file_system_id
-            .expect("a home file system");
+        let (domain_id, fs) = create_domain(&aws, &name, AuthMode::Iam).await;
         let tables = (unique_name("users"), unique_name("history"));
         create_table(&aws, &tables.0, None).await;
         create_table(&aws, &tables.1, Some("at")).await;
@@ -232,38 +203,6 @@ async fn create_profile(aws: &Clients, domain_id: &str, name: &str) -> String {
         .unwrap_or_else(|e| panic!("describing {name}: {}", DisplayErrorContext(e)))
         .home_efs_file_system_uid
         .expect("a uid")
-}
-
-async fn create_table(aws: &Clients, name: &str, range: Option<&str>) {
-    let attribute = |name: &str, ty| {
-        AttributeDefinition::builder()
-            .attribute_name(name)
-            .attribute_type(ty)
-            .build()
-            .unwrap()
-    };
-    let key = |name: &str, ty| {
-        KeySchemaElement::builder()
-            .attribute_name(name)
-            .key_type(ty)
-            .build()
-            .unwrap()
-    };
-    let mut req = aws
-        .dynamodb
-        .create_table()
-        .table_name(name)
-        .billing_mode(BillingMode::PayPerRequest)
-        .attribute_definitions(attribute("home", ScalarAttributeType::S))
-        .key_schema(key("home", KeyType::Hash));
-    if let Some(range) = range {
-        req = req
-            .attribute_definitions(attribute(range, ScalarAttributeType::N))
-            .key_schema(key(range, KeyType::Range));
-    }
-    req.send()
-        .await
-        .unwrap_or_else(|e| panic!("creating table {name}: {}", DisplayErrorContext(e)));
 }
 
 /// Terraform's output with the diagnostic boxes and line wrapping taken out, for phrase checks.

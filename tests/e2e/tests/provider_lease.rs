@@ -9,55 +9,16 @@
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType,
-    ScalarAttributeType,
-};
+use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_sagemaker::error::DisplayErrorContext;
 use aws_sdk_sagemaker::types::{AppType, AuthMode, UserSettings};
 use serde_json::json;
 use studio_e2e::{
-    ACCOUNT_ID, Clients, Emulator, Provider, Terraform, cli_config, eventually, repo_root,
-    unique_name, write_file,
+    ACCOUNT_ID, Clients, Emulator, Provider, Terraform, cli_config, create_table, eventually,
+    repo_root, unique_name, write_file,
 };
 
 const PATIENCE: Duration = Duration::from_secs(120);
-
-async fn create_table(aws: &Clients, name: &str, range: Option<&str>) {
-    let key = |name: &str, kind| {
-        (
-            AttributeDefinition::builder()
-                .attribute_name(name)
-                .attribute_type(if kind == KeyType::Hash {
-                    ScalarAttributeType::S
-                } else {
-                    ScalarAttributeType::N
-                })
-                .build()
-                .unwrap(),
-            KeySchemaElement::builder()
-                .attribute_name(name)
-                .key_type(kind)
-                .build()
-                .unwrap(),
-        )
-    };
-    let (a, k) = key("home", KeyType::Hash);
-    let mut req = aws
-        .dynamodb
-        .create_table()
-        .table_name(name)
-        .billing_mode(BillingMode::PayPerRequest)
-        .attribute_definitions(a)
-        .key_schema(k);
-    if let Some(range) = range {
-        let (a, k) = key(range, KeyType::Range);
-        req = req.attribute_definitions(a).key_schema(k);
-    }
-    req.send()
-        .await
-        .unwrap_or_else(|e| panic!("creating table {name}: {}", DisplayErrorContext(e)));
-}
 
 async fn profile_uid(aws: &Clients, domain_id: &str, name: &str) -> String {
     eventually("the profile to be InService", PATIENCE, || async {

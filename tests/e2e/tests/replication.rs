@@ -4,12 +4,10 @@
 
 use std::collections::HashMap;
 
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType,
-    ScalarAttributeType,
+use aws_sdk_dynamodb::types::AttributeValue;
+use studio_e2e::{
+    Clients, Emulator, Provider, Terraform, create_tables, put_mapping_row, unique_name,
 };
-use aws_sdk_sagemaker::error::DisplayErrorContext;
-use studio_e2e::{Clients, Emulator, Provider, Terraform, unique_name};
 
 type Item = HashMap<String, AttributeValue>;
 
@@ -22,14 +20,15 @@ async fn replication_lifecycle() {
     let (user_table, history_table) = create_tables(&aws).await;
     let carol = format!("{domain_name}/user/carol");
     let team = format!("{domain_name}/space/team");
-    put_row(
+    put_mapping_row(
         &aws,
         &user_table,
         &domain_name,
-        "carol",
         "d-aaaaaaaaaaaa",
+        "carol",
         "fs-0123456789abcdef0",
         "200000",
+        &[],
     )
     .await;
 
@@ -277,75 +276,4 @@ async fn get_row(aws: &Clients, table: &str, home: &str) -> Option<Item> {
         .await
         .expect("reading a row")
         .item
-}
-
-async fn create_tables(aws: &Clients) -> (String, String) {
-    let user_table = unique_name("studio-user");
-    let history_table = unique_name("studio-user-history");
-    let attribute = |name: &str, ty: ScalarAttributeType| {
-        AttributeDefinition::builder()
-            .attribute_name(name)
-            .attribute_type(ty)
-            .build()
-            .unwrap()
-    };
-    let key = |name: &str, ty: KeyType| {
-        KeySchemaElement::builder()
-            .attribute_name(name)
-            .key_type(ty)
-            .build()
-            .unwrap()
-    };
-    aws.dynamodb
-        .create_table()
-        .table_name(&user_table)
-        .billing_mode(BillingMode::PayPerRequest)
-        .attribute_definitions(attribute("home", ScalarAttributeType::S))
-        .key_schema(key("home", KeyType::Hash))
-        .send()
-        .await
-        .expect("creating the mapping table");
-    aws.dynamodb
-        .create_table()
-        .table_name(&history_table)
-        .billing_mode(BillingMode::PayPerRequest)
-        .attribute_definitions(attribute("home", ScalarAttributeType::S))
-        .attribute_definitions(attribute("at", ScalarAttributeType::N))
-        .key_schema(key("home", KeyType::Hash))
-        .key_schema(key("at", KeyType::Range))
-        .send()
-        .await
-        .expect("creating the history table");
-    (user_table, history_table)
-}
-
-/// A user profile's mapping row, as the event processor writes it.
-async fn put_row(
-    aws: &Clients,
-    table: &str,
-    domain_name: &str,
-    name: &str,
-    domain_id: &str,
-    fs_id: &str,
-    uid: &str,
-) {
-    aws.dynamodb
-        .put_item()
-        .table_name(table)
-        .item("home", s(&format!("{domain_name}/user/{name}")))
-        .item("kind", s("user"))
-        .item("name", s(name))
-        .item("domain_name", s(domain_name))
-        .item("domain_id", s(domain_id))
-        .item(
-            "domain_ids",
-            AttributeValue::Ss(vec![domain_id.to_string()]),
-        )
-        .item("file_system_id", s(fs_id))
-        .item("uid", AttributeValue::N(uid.to_string()))
-        .item("replication", AttributeValue::Bool(true))
-        .item("version", AttributeValue::N("1".into()))
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("writing the row of {name}: {}", DisplayErrorContext(e)));
 }

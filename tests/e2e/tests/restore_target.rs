@@ -3,14 +3,12 @@
 
 use std::collections::HashMap;
 
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType,
-    ScalarAttributeType,
-};
+use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_sagemaker::error::DisplayErrorContext;
-use aws_sdk_sagemaker::types::{AuthMode, UserSettings};
+use aws_sdk_sagemaker::types::AuthMode;
 use studio_e2e::{
-    ACCOUNT_ID, Clients, Emulator, Provider, Terraform, TerraformVersion, unique_name,
+    Clients, Emulator, Provider, Terraform, TerraformVersion, create_domain, create_profile,
+    create_tables, put_mapping_row, unique_name,
 };
 
 type Item = HashMap<String, AttributeValue>;
@@ -21,7 +19,7 @@ async fn restore_target_lifecycle() {
     let emulator = Emulator::from_env();
     let aws = emulator.clients().await;
     let domain_name = unique_name("rt-life");
-    let domain_id = create_domain(&aws, &domain_name).await;
+    let domain_id = create_domain(&aws, &domain_name, AuthMode::Iam).await.0;
     let fs_id = aws
         .sagemaker
         .describe_domain()
@@ -140,14 +138,15 @@ resource "studio_restore_target" "bob" {{
     tf.assert_plan_empty();
 
     // The source is deleted: its directory is still known from the table, so nothing changes.
-    put_row(
+    put_mapping_row(
         &aws,
         &user_table,
         &domain_name,
-        "alice",
         &domain_id,
+        "alice",
         &fs_id,
         &alice_uid,
+        &[],
     )
     .await;
     delete_profile(&aws, &domain_id, "alice").await;
@@ -207,24 +206,26 @@ async fn destroying_a_restore_target_keeps_the_rest_of_the_row() {
     let domain_name = unique_name("rt-keep");
     let (user_table, history_table) = create_tables(&aws).await;
     // carol is tracked already; her old colleague dave's home is only in the table.
-    put_row(
+    put_mapping_row(
         &aws,
         &user_table,
         &domain_name,
-        "carol",
         "d-aaaaaaaaaaaa",
+        "carol",
         "fs-0123456789abcdef0",
         "200010",
+        &[],
     )
     .await;
-    put_row(
+    put_mapping_row(
         &aws,
         &user_table,
         &domain_name,
-        "dave",
         "d-aaaaaaaaaaaa",
+        "dave",
         "fs-0123456789abcdef0",
         "200000",
+        &[],
     )
     .await;
     let tf = Terraform::new(&emulator);
@@ -385,14 +386,15 @@ async fn a_restore_that_consumes_the_intent_is_not_drift() {
     let aws = emulator.clients().await;
     let domain_name = unique_name("rt-done");
     let (user_table, history_table) = create_tables(&aws).await;
-    put_row(
+    put_mapping_row(
         &aws,
         &user_table,
         &domain_name,
-        "dave",
         "d-aaaaaaaaaaaa",
+        "dave",
         "fs-0123456789abcdef0",
         "200000",
+        &[],
     )
     .await;
     let target = format!("{domain_name}/user/erin");
@@ -538,44 +540,6 @@ async fn history_events(aws: &Clients, table: &str, home: &str) -> Vec<String> {
         .collect()
 }
 
-async fn create_domain(aws: &Clients, name: &str) -> String {
-    aws.sagemaker
-        .create_domain()
-        .domain_name(name)
-        .auth_mode(AuthMode::Iam)
-        .default_user_settings(
-            UserSettings::builder()
-                .execution_role(format!("arn:aws:iam::{ACCOUNT_ID}:role/studio-execution"))
-                .build(),
-        )
-        .subnet_ids("subnet-0e2e0000")
-        .vpc_id("vpc-0e2e0000")
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("creating domain {name}: {}", DisplayErrorContext(e)))
-        .domain_id
-        .unwrap_or_else(|| panic!("CreateDomain {name} returned no DomainId"))
-}
-
-async fn create_profile(aws: &Clients, domain_id: &str, name: &str) -> String {
-    aws.sagemaker
-        .create_user_profile()
-        .domain_id(domain_id)
-        .user_profile_name(name)
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("creating profile {name}: {}", DisplayErrorContext(e)));
-    aws.sagemaker
-        .describe_user_profile()
-        .domain_id(domain_id)
-        .user_profile_name(name)
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("describing profile {name}: {}", DisplayErrorContext(e)))
-        .home_efs_file_system_uid
-        .expect("a uid")
-}
-
 async fn delete_profile(aws: &Clients, domain_id: &str, name: &str) {
     aws.sagemaker
         .delete_user_profile()
@@ -584,75 +548,4 @@ async fn delete_profile(aws: &Clients, domain_id: &str, name: &str) {
         .send()
         .await
         .unwrap_or_else(|e| panic!("deleting profile {name}: {}", DisplayErrorContext(e)));
-}
-
-async fn create_tables(aws: &Clients) -> (String, String) {
-    let user_table = unique_name("studio-user");
-    let history_table = unique_name("studio-user-history");
-    let attribute = |name: &str, ty: ScalarAttributeType| {
-        AttributeDefinition::builder()
-            .attribute_name(name)
-            .attribute_type(ty)
-            .build()
-            .unwrap()
-    };
-    let key = |name: &str, ty: KeyType| {
-        KeySchemaElement::builder()
-            .attribute_name(name)
-            .key_type(ty)
-            .build()
-            .unwrap()
-    };
-    aws.dynamodb
-        .create_table()
-        .table_name(&user_table)
-        .billing_mode(BillingMode::PayPerRequest)
-        .attribute_definitions(attribute("home", ScalarAttributeType::S))
-        .key_schema(key("home", KeyType::Hash))
-        .send()
-        .await
-        .expect("creating the mapping table");
-    aws.dynamodb
-        .create_table()
-        .table_name(&history_table)
-        .billing_mode(BillingMode::PayPerRequest)
-        .attribute_definitions(attribute("home", ScalarAttributeType::S))
-        .attribute_definitions(attribute("at", ScalarAttributeType::N))
-        .key_schema(key("home", KeyType::Hash))
-        .key_schema(key("at", KeyType::Range))
-        .send()
-        .await
-        .expect("creating the history table");
-    (user_table, history_table)
-}
-
-/// A user profile's mapping row, as the event processor writes it.
-async fn put_row(
-    aws: &Clients,
-    table: &str,
-    domain_name: &str,
-    name: &str,
-    domain_id: &str,
-    fs_id: &str,
-    uid: &str,
-) {
-    aws.dynamodb
-        .put_item()
-        .table_name(table)
-        .item("home", s(&format!("{domain_name}/user/{name}")))
-        .item("kind", s("user"))
-        .item("name", s(name))
-        .item("domain_name", s(domain_name))
-        .item("domain_id", s(domain_id))
-        .item(
-            "domain_ids",
-            AttributeValue::Ss(vec![domain_id.to_string()]),
-        )
-        .item("file_system_id", s(fs_id))
-        .item("uid", AttributeValue::N(uid.to_string()))
-        .item("replication", AttributeValue::Bool(true))
-        .item("version", AttributeValue::N("1".into()))
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("writing the row of {name}: {}", DisplayErrorContext(e)));
 }

@@ -11,11 +11,11 @@ use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType,
     ScalarAttributeType,
 };
-use aws_sdk_sagemaker::error::DisplayErrorContext;
-use aws_sdk_sagemaker::types::{AuthMode, UserSettings};
+use aws_sdk_sagemaker::types::AuthMode;
 use serde_json::{Value, json};
 use studio_e2e::{
-    ACCOUNT_ID, Clients, Emulator, Provider, Terraform, eventually, repo_root, unique_name,
+    ACCOUNT_ID, Clients, Emulator, Provider, Terraform, create_domain, create_profile,
+    delete_profile, eventually, repo_root, unique_name,
 };
 use tokio::sync::{Mutex, MutexGuard};
 
@@ -81,38 +81,7 @@ impl Fixture {
         let emulator = Emulator::from_env();
         let aws = emulator.clients().await;
         let name = unique_name(prefix);
-        let domain_id = aws
-            .sagemaker
-            .create_domain()
-            .domain_name(&name)
-            .auth_mode(AuthMode::Iam)
-            .default_user_settings(
-                UserSettings::builder()
-                    .execution_role(format!("arn:aws:iam::{ACCOUNT_ID}:role/studio-execution"))
-                    .security_groups("sg-0e2e0000")
-                    .build(),
-            )
-            .subnet_ids("subnet-0e2e0000")
-            .vpc_id("vpc-0e2e0000")
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("creating domain {name}: {}", DisplayErrorContext(e)))
-            .domain_id
-            .expect("a domain id");
-        let fs = eventually("the domain's file system", Duration::from_secs(30), || {
-            let aws = &aws;
-            let domain_id = &domain_id;
-            async move {
-                aws.sagemaker
-                    .describe_domain()
-                    .domain_id(domain_id)
-                    .send()
-                    .await
-                    .ok()
-                    .and_then(|d| d.home_efs_file_system_id)
-            }
-        })
-        .await;
+        let (domain_id, fs) = create_domain(&aws, &name, AuthMode::Iam).await;
         let old_uid = create_profile(&aws, &domain_id, "alice").await;
         let old_home = emulator.home_dir(&fs, &old_uid);
         let uid: u32 = old_uid.parse().unwrap();
@@ -314,55 +283,6 @@ fn make_dir(dir: &Path, uid: u32, mode: u32) {
     std::fs::create_dir_all(dir).unwrap_or_else(|e| panic!("creating {}: {e}", dir.display()));
     std::fs::set_permissions(dir, std::fs::Permissions::from_mode(mode)).unwrap();
     std::os::unix::fs::chown(dir, Some(uid), Some(STUDIO_GID)).unwrap();
-}
-
-async fn create_profile(aws: &Clients, domain_id: &str, name: &str) -> String {
-    aws.sagemaker
-        .create_user_profile()
-        .domain_id(domain_id)
-        .user_profile_name(name)
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("creating {name} in {domain_id}: {}", DisplayErrorContext(e)));
-    eventually(
-        &format!("{name} InService"),
-        Duration::from_secs(30),
-        || async {
-            let p = aws
-                .sagemaker
-                .describe_user_profile()
-                .domain_id(domain_id)
-                .user_profile_name(name)
-                .send()
-                .await
-                .ok()?;
-            (p.status().map(|s| s.as_str()) == Some("InService"))
-                .then_some(p.home_efs_file_system_uid)
-                .flatten()
-        },
-    )
-    .await
-}
-
-async fn delete_profile(aws: &Clients, domain_id: &str, name: &str) {
-    aws.sagemaker
-        .delete_user_profile()
-        .domain_id(domain_id)
-        .user_profile_name(name)
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("deleting {name}: {}", DisplayErrorContext(e)));
-    eventually(&format!("{name} gone"), Duration::from_secs(30), || async {
-        aws.sagemaker
-            .describe_user_profile()
-            .domain_id(domain_id)
-            .user_profile_name(name)
-            .send()
-            .await
-            .is_err()
-            .then_some(())
-    })
-    .await;
 }
 
 /// Every entry under `dir` (relative path, sorted): kind, mode bits, owner, and the bytes of a

@@ -13,19 +13,19 @@ use std::sync::{Arc, Mutex as StdMutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType,
-    ScalarAttributeType,
-};
 use aws_sdk_sagemaker::error::{DisplayErrorContext, ProvideErrorMetadata};
-use aws_sdk_sagemaker::types::{AppType, AuthMode, UserSettings};
+use aws_sdk_sagemaker::types::{AppType, AuthMode};
 use serde_json::{Value, json};
 use studio_e2e::{
-    ACCOUNT_ID, Clients, Emulator, Provider, Studio, Terraform, cli_config, close_studio,
-    delete_and_wait, hand_to_owner, open_studio, repo_root, unique_name, wait_in_service,
-    write_file,
+    Clients, Emulator, Provider, Studio, Terraform, cli_config, hand_to_owner, open_studio,
+    repo_root, unique_name, write_file,
 };
 use tokio::sync::{Mutex, MutexGuard};
+
+#[allow(unused_imports)] // each test file compiles this module and uses part of it
+pub use studio_e2e::{
+    create_domain, create_profile, create_table, delete_profile, put_mapping_row,
+};
 
 /// The tag the provider puts on everything a restore creates (`studio_core::restore::RESTORE_TAG`,
 /// documented in docs/resources/profile_restore.md).
@@ -98,7 +98,7 @@ impl Fixture {
         let emulator = Emulator::from_env();
         let aws = emulator.clients().await;
         let domain_name = unique_name(prefix);
-        let (domain_id, fs) = create_domain(&aws, &domain_name).await;
+        let (domain_id, fs) = create_domain(&aws, &domain_name, AuthMode::Iam).await;
         let tables = (unique_name("users"), unique_name("history"));
         create_table(&aws, &tables.0, None).await;
         create_table(&aws, &tables.1, Some("at")).await;
@@ -430,67 +430,6 @@ pub fn tables_override(user_table: &str, history_table: &str) -> String {
     )
 }
 
-/// A domain with subnets and security groups; its id and home file system.
-pub async fn create_domain(aws: &Clients, name: &str) -> (String, String) {
-    let id = aws
-        .sagemaker
-        .create_domain()
-        .domain_name(name)
-        .auth_mode(AuthMode::Iam)
-        .default_user_settings(
-            UserSettings::builder()
-                .execution_role(format!("arn:aws:iam::{ACCOUNT_ID}:role/studio-execution"))
-                .security_groups("sg-0e2e0000")
-                .build(),
-        )
-        .subnet_ids("subnet-0e2e0000")
-        .vpc_id("vpc-0e2e0000")
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("creating domain {name}: {}", DisplayErrorContext(e)))
-        .domain_id
-        .expect("a domain id");
-    let fs = aws
-        .sagemaker
-        .describe_domain()
-        .domain_id(&id)
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("describing {id}: {}", DisplayErrorContext(e)))
-        .home_efs_file_system_id
-        .expect("a home file system");
-    (id, fs)
-}
-
-/// Creates a user profile; returns its uid.
-pub async fn create_profile(aws: &Clients, domain_id: &str, name: &str) -> String {
-    aws.sagemaker
-        .create_user_profile()
-        .domain_id(domain_id)
-        .user_profile_name(name)
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("creating {name} in {domain_id}: {}", DisplayErrorContext(e)));
-    wait_in_service(&aws.sagemaker, Studio::user_profile(domain_id, name)).await;
-    aws.sagemaker
-        .describe_user_profile()
-        .domain_id(domain_id)
-        .user_profile_name(name)
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("describing {name}: {}", DisplayErrorContext(e)))
-        .home_efs_file_system_uid
-        .expect("a uid")
-}
-
-/// Closes the profile's Studio (its apps), deletes it and waits until it is gone: until then it
-/// is `Deleting` and its name cannot be used again.
-pub async fn delete_profile(aws: &Clients, domain_id: &str, name: &str) {
-    let profile = Studio::user_profile(domain_id, name);
-    close_studio(&aws.sagemaker, profile).await;
-    delete_and_wait(&aws.sagemaker, profile).await;
-}
-
 pub async fn create_app(aws: &Clients, domain_id: &str, profile: &str) {
     aws.sagemaker
         .create_app()
@@ -501,79 +440,6 @@ pub async fn create_app(aws: &Clients, domain_id: &str, profile: &str) {
         .send()
         .await
         .unwrap_or_else(|e| panic!("creating an app for {profile}: {}", DisplayErrorContext(e)));
-}
-
-/// A table keyed by `home` (and the numeric `range`), as `modules/event-app` creates them.
-pub async fn create_table(aws: &Clients, name: &str, range: Option<&str>) {
-    let attribute = |name: &str, ty| {
-        AttributeDefinition::builder()
-            .attribute_name(name)
-            .attribute_type(ty)
-            .build()
-            .unwrap()
-    };
-    let key = |name: &str, ty| {
-        KeySchemaElement::builder()
-            .attribute_name(name)
-            .key_type(ty)
-            .build()
-            .unwrap()
-    };
-    let mut req = aws
-        .dynamodb
-        .create_table()
-        .table_name(name)
-        .billing_mode(BillingMode::PayPerRequest)
-        .attribute_definitions(attribute("home", ScalarAttributeType::S))
-        .key_schema(key("home", KeyType::Hash));
-    if let Some(range) = range {
-        req = req
-            .attribute_definitions(attribute(range, ScalarAttributeType::N))
-            .key_schema(key(range, KeyType::Range));
-    }
-    req.send()
-        .await
-        .unwrap_or_else(|e| panic!("creating table {name}: {}", DisplayErrorContext(e)));
-}
-
-/// A mapping row as the event processor writes it (ARCHITECTURE.md, "Mapping table").
-#[allow(clippy::too_many_arguments)]
-pub async fn put_mapping_row(
-    aws: &Clients,
-    table: &str,
-    domain_name: &str,
-    domain_id: &str,
-    name: &str,
-    fs: &str,
-    uid: &str,
-    extra: &[(&str, AttributeValue)],
-) {
-    let s = |v: &str| AttributeValue::S(v.to_owned());
-    let mut item: HashMap<String, AttributeValue> = HashMap::from([
-        ("home".to_owned(), s(&format!("{domain_name}/user/{name}"))),
-        ("kind".to_owned(), s("user")),
-        ("name".to_owned(), s(name)),
-        ("domain_name".to_owned(), s(domain_name)),
-        ("domain_id".to_owned(), s(domain_id)),
-        (
-            "domain_ids".to_owned(),
-            AttributeValue::Ss(vec![domain_id.to_owned()]),
-        ),
-        ("file_system_id".to_owned(), s(fs)),
-        ("uid".to_owned(), AttributeValue::N(uid.to_owned())),
-        ("replication".to_owned(), AttributeValue::Bool(true)),
-        ("version".to_owned(), AttributeValue::N("1".into())),
-    ]);
-    for (k, v) in extra {
-        item.insert((*k).to_owned(), v.clone());
-    }
-    aws.dynamodb
-        .put_item()
-        .table_name(table)
-        .set_item(Some(item))
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("writing the row of {name}: {}", DisplayErrorContext(e)));
 }
 
 /// `terraform apply` as a child process of the test's own, to interrupt or kill it.
