@@ -80,8 +80,8 @@ def domain(sm) -> str:
 # ---- domains ------------------------------------------------------------------------------------
 
 def test_create_domain_makes_a_real_efs_file_system_and_directory(emulator, sm):
-    # long enough to see the intermediate status even on a loaded machine
-    emulator.config(delays={"sagemaker_pending": 1.5, "sagemaker_deleting": 1.5})
+    # Held Pending until released, so that the intermediate status is seen on a machine of any speed.
+    emulator.config(sagemaker_hold=True)
     created = sm.create_domain(DomainName="studio", AuthMode="IAM",
                                DefaultUserSettings={"ExecutionRole": ROLE,
                                                     "SecurityGroups": ["sg-0123456789abcdef0"]},
@@ -93,6 +93,7 @@ def test_create_domain_makes_a_real_efs_file_system_and_directory(emulator, sm):
     assert created["Url"] == f"https://{domain_id}.studio.us-east-1.sagemaker.aws"
 
     assert sm.describe_domain(DomainId=domain_id)["Status"] == "Pending"
+    emulator.config(sagemaker_hold=False)
     described = status_is(sm.describe_domain, "InService", DomainId=domain_id)
     assert described["DomainId"] == domain_id
     assert described["DomainName"] == "studio"
@@ -157,20 +158,23 @@ def test_update_domain(sm, domain):
 
 
 def test_delete_domain_is_refused_while_it_has_profiles_or_spaces(emulator, sm, domain):
-    # long enough to see the intermediate status even on a loaded machine
-    emulator.config(delays={"sagemaker_pending": 1.5, "sagemaker_deleting": 1.5})
+    # Transitions held until released: the intermediate statuses are seen on a machine of any speed.
+    emulator.config(sagemaker_hold=True)
     sm.create_space(DomainId=domain, SpaceName="shared")
     assert code_of(sm.delete_domain, DomainId=domain) == "ResourceInUse"
     sm.delete_space(DomainId=domain, SpaceName="shared")
     assert code_of(sm.delete_domain, DomainId=domain) == "ResourceInUse"  # still Deleting
+    emulator.config(sagemaker_hold=False)
     gone(sm.describe_space, DomainId=domain, SpaceName="shared")
     sm.create_user_profile(DomainId=domain, UserProfileName="alice")
     assert code_of(sm.delete_domain, DomainId=domain) == "ResourceInUse"
     sm.delete_user_profile(DomainId=domain, UserProfileName="alice")
     gone(sm.describe_user_profile, DomainId=domain, UserProfileName="alice")
+    emulator.config(sagemaker_hold=True)
     sm.delete_domain(DomainId=domain)
     assert sm.describe_domain(DomainId=domain)["Status"] == "Deleting"
     assert code_of(make_domain, sm) == "ResourceInUse"  # the name is taken until it is gone
+    emulator.config(sagemaker_hold=False)
     gone(sm.describe_domain, DomainId=domain)
     assert code_of(sm.delete_domain, DomainId=domain) == "ResourceNotFound"
 
@@ -241,12 +245,13 @@ def test_concurrent_creates_get_distinct_uids(emulator, domain):
 
 
 def test_describe_user_profile(emulator, sm, domain):
-    # long enough to see the intermediate status even on a loaded machine
-    emulator.config(delays={"sagemaker_pending": 1.5, "sagemaker_deleting": 1.5})
+    # Held Pending until released, so that the intermediate status is seen on a machine of any speed.
+    emulator.config(sagemaker_hold=True)
     arn = sm.create_user_profile(DomainId=domain, UserProfileName="alice",
                                  UserSettings={"ExecutionRole": ROLE})["UserProfileArn"]
     assert arn == f"arn:aws:sagemaker:us-east-1:123456789012:user-profile/{domain}/alice"
     assert sm.describe_user_profile(DomainId=domain, UserProfileName="alice")["Status"] == "Pending"
+    emulator.config(sagemaker_hold=False)
     profile = status_is(sm.describe_user_profile, "InService", DomainId=domain, UserProfileName="alice")
     assert profile["DomainId"] == domain
     assert profile["UserProfileArn"] == arn
@@ -315,8 +320,6 @@ def test_list_user_profiles_filters_sorts_and_paginates(sm, domain):
 
 
 def test_spaces(emulator, sm, domain):
-    # long enough to see the intermediate status even on a loaded machine
-    emulator.config(delays={"sagemaker_pending": 1.5, "sagemaker_deleting": 1.5})
     sm.create_user_profile(DomainId=domain, UserProfileName="alice")
     arn = sm.create_space(DomainId=domain, SpaceName="private", SpaceDisplayName="Alice's",
                           SpaceSettings={"AppType": "JupyterLab"},
@@ -343,8 +346,10 @@ def test_spaces(emulator, sm, domain):
     assert code_of(sm.create_space, DomainId=domain, SpaceName="x",
                    OwnershipSettings={"OwnerUserProfileName": "nobody"}) == "ResourceNotFound"
     assert code_of(sm.create_space, DomainId=domain, SpaceName="private") == "ResourceInUse"
+    emulator.config(sagemaker_hold=True)  # Deleting until released, on a machine of any speed
     sm.delete_space(DomainId=domain, SpaceName="private")
     assert sm.describe_space(DomainId=domain, SpaceName="private")["Status"] == "Deleting"
+    emulator.config(sagemaker_hold=False)
     gone(sm.describe_space, DomainId=domain, SpaceName="private")
     sm.delete_user_profile(DomainId=domain, UserProfileName="alice")
 
@@ -352,8 +357,6 @@ def test_spaces(emulator, sm, domain):
 # ---- apps ---------------------------------------------------------------------------------------
 
 def test_apps_lifecycle_and_delete_refused_while_live(emulator, sm, domain):
-    # long enough to see the intermediate status even on a loaded machine
-    emulator.config(delays={"sagemaker_pending": 1.5, "sagemaker_deleting": 1.5})
     sm.create_user_profile(DomainId=domain, UserProfileName="alice")
     sm.create_space(DomainId=domain, SpaceName="shared")
     arn = sm.create_app(DomainId=domain, UserProfileName="alice", AppType="JupyterServer",
@@ -373,8 +376,10 @@ def test_apps_lifecycle_and_delete_refused_while_live(emulator, sm, domain):
         delete = sm.delete_user_profile if kind == "user" else sm.delete_space
         assert code_of(delete, DomainId=domain, **key) == "ResourceInUse"
 
+    emulator.config(sagemaker_hold=True)  # Deleting until released, on a machine of any speed
     sm.delete_app(DomainId=domain, UserProfileName="alice", AppType="JupyterServer", AppName="default")
     assert code_of(sm.delete_user_profile, DomainId=domain, UserProfileName="alice") == "ResourceInUse"
+    emulator.config(sagemaker_hold=False)
     status_is(sm.describe_app, "Deleted", DomainId=domain, UserProfileName="alice",
               AppType="JupyterServer", AppName="default")
     status_is(sm.describe_app, "InService", DomainId=domain, SpaceName="shared",
@@ -732,13 +737,14 @@ def test_user_profile_names_are_not_case_sensitive(sm, domain):
 
 
 def test_a_name_being_deleted_cannot_be_reused_until_gone(emulator, sm, domain):
-    emulator.config(delays={"sagemaker_deleting": 1.5})
     sm.create_user_profile(DomainId=domain, UserProfileName="alice")
     first = sm.describe_user_profile(DomainId=domain, UserProfileName="alice")["HomeEfsFileSystemUid"]
+    emulator.config(sagemaker_hold=True)  # Deleting until released, on a machine of any speed
     sm.delete_user_profile(DomainId=domain, UserProfileName="alice")
     assert sm.describe_user_profile(DomainId=domain, UserProfileName="alice")["Status"] == "Deleting"
     assert [p["Status"] for p in sm.list_user_profiles()["UserProfiles"]] == ["Deleting"]
     assert code_of(sm.create_user_profile, DomainId=domain, UserProfileName="alice") == "ResourceInUse"
+    emulator.config(sagemaker_hold=False)
     gone(sm.describe_user_profile, DomainId=domain, UserProfileName="alice")
     sm.create_user_profile(DomainId=domain, UserProfileName="alice")
     again = sm.describe_user_profile(DomainId=domain, UserProfileName="alice")["HomeEfsFileSystemUid"]

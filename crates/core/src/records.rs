@@ -15,8 +15,24 @@ use crate::owner::Owner;
 
 pub type Item = HashMap<String, AttributeValue>;
 
-/// `restore_status` of a home whose automatic restore a safety rule refused.
-pub const REFUSED: &str = "REFUSED";
+/// `restore_status` of a mapping row: what the last automatic restore into the row's current
+/// directory came to. The one list every writer draws from: the Lambdas and the provider use
+/// these constants, and a test checks that the workflow's ASL writes nothing else.
+pub mod restore_status {
+    /// The workflow took the row's restore (its lease and slot) and is copying.
+    pub const RUNNING: &str = "RUNNING";
+    pub const SUCCEEDED: &str = "SUCCEEDED";
+    pub const FAILED: &str = "FAILED";
+    /// A safety rule refused the restore; the home stays refused for automatic restores until a
+    /// person declares otherwise.
+    pub const REFUSED: &str = "REFUSED";
+    pub const ALL: &[&str] = &[RUNNING, SUCCEEDED, FAILED, REFUSED];
+}
+
+/// Attributes of the mapping row that other writers own, next to [`KNOWN_ATTRIBUTES`]: the
+/// lease (`crate::lease`) and the workflow's failure detail. A row keeps them as they are.
+pub const OTHER_WRITERS_ATTRIBUTES: &[&str] =
+    &["lease_holder", "lease_expires_at", "restore_detail"];
 
 /// The default table names, as the modules create them.
 pub const DEFAULT_USER_TABLE: &str = "studioUser";
@@ -56,7 +72,7 @@ pub struct MappingRecord {
 }
 
 /// The attributes [`MappingRecord`] reads and writes itself.
-const KNOWN_ATTRIBUTES: &[&str] = &[
+pub const KNOWN_ATTRIBUTES: &[&str] = &[
     "home",
     "kind",
     "name",
@@ -144,7 +160,7 @@ impl MappingRecord {
     pub fn is_marked_refused(&self) -> bool {
         self.last_restore
             .as_ref()
-            .is_some_and(|r| r.status == REFUSED)
+            .is_some_and(|r| r.status == restore_status::REFUSED)
     }
 
     pub fn to_item(&self) -> Item {
@@ -425,7 +441,7 @@ impl MappingTable {
                 return Ok(()); // Recreated again meanwhile: that change gets its own decision.
             }
             current.last_restore = Some(RestoreOutcome {
-                status: REFUSED.into(),
+                status: restore_status::REFUSED.into(),
                 execution: Some(execution_name.to_owned()),
                 restored_at: Some(now_rfc3339()),
                 files_transferred: None,

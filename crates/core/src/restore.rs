@@ -1216,7 +1216,8 @@ mod tests {
             .collect()
     }
 
-    /// The state machine definition with its template placeholders filled with dummies.
+    /// The state machine definition with its template placeholders filled with dummies: inside a
+    /// string, the placeholder's name (`"${mapping_table}"` is `"mapping_table"`); elsewhere 0.
     fn rendered_definition() -> serde_json::Value {
         let text = module_file("definition.asl.json");
         let mut out = String::new();
@@ -1232,13 +1233,100 @@ mod tests {
                     .unwrap_or_default()
                     .matches('"')
                     .count();
-                out.push_str(if quotes % 2 == 1 { "x" } else { "0" });
+                out.push_str(if quotes % 2 == 1 { &after[2..end] } else { "0" });
                 rest = &after[end + 1..];
             }
             out.push_str(rest);
             out.push('\n');
         }
         serde_json::from_str(&out).expect("the definition is JSON once rendered")
+    }
+
+    /// Every Task state of the definition, in branches too.
+    fn task_states(value: &serde_json::Value, out: &mut Vec<(String, serde_json::Value)>) {
+        if let Some(states) = value.get("States").and_then(|s| s.as_object()) {
+            for (name, state) in states {
+                if state["Type"] == "Task" {
+                    out.push((name.clone(), state.clone()));
+                }
+                for branch in state["Branches"].as_array().into_iter().flatten() {
+                    task_states(branch, out);
+                }
+                if let Some(processor) = state.get("ItemProcessor").or(state.get("Iterator")) {
+                    task_states(processor, out);
+                }
+            }
+        }
+    }
+
+    /// The workflow writes the mapping row as `records` defines it: every attribute it names in
+    /// a DynamoDB call on the mapping table is one the row reads and keeps (or one another writer
+    /// owns), and every `restore_status` it records is one of `records::restore_status`.
+    #[test]
+    fn the_workflow_writes_the_mapping_row_as_core_defines_it() {
+        use crate::records::{KNOWN_ATTRIBUTES, OTHER_WRITERS_ATTRIBUTES, restore_status};
+        let mut tasks = Vec::new();
+        task_states(&rendered_definition(), &mut tasks);
+        let mut calls = 0;
+        let mut statuses = std::collections::BTreeSet::new();
+        for (name, state) in &tasks {
+            let params = &state["Parameters"];
+            if !state["Resource"]
+                .as_str()
+                .unwrap_or_default()
+                .contains(":dynamodb:")
+                || params["TableName"] != "mapping_table"
+            {
+                continue;
+            }
+            calls += 1;
+            let mut attributes: Vec<String> = Vec::new();
+            for part in ["Key", "Item"] {
+                if let Some(object) = params[part].as_object() {
+                    attributes.extend(object.keys().cloned());
+                }
+            }
+            let names = params["ExpressionAttributeNames"].as_object();
+            for (placeholder, attribute) in names.into_iter().flatten() {
+                let attribute = attribute.as_str().expect("an attribute name");
+                attributes.push(attribute.to_owned());
+                if attribute == "restore_status" {
+                    let value = placeholder.replacen('#', ":", 1);
+                    let status = &params["ExpressionAttributeValues"][&value]["S"];
+                    statuses.insert(
+                        status
+                            .as_str()
+                            .unwrap_or_else(|| panic!("{name}: {value} is a literal status"))
+                            .to_owned(),
+                    );
+                }
+            }
+            for attribute in attributes {
+                assert!(
+                    KNOWN_ATTRIBUTES.contains(&attribute.as_str())
+                        || OTHER_WRITERS_ATTRIBUTES.contains(&attribute.as_str()),
+                    "{name} writes {attribute}, which records.rs does not know"
+                );
+            }
+        }
+        assert!(
+            calls >= 3,
+            "the workflow records its restores ({calls} calls)"
+        );
+        for status in &statuses {
+            assert!(
+                restore_status::ALL.contains(&status.as_str()),
+                "the workflow records restore_status {status}, not one of {:?}",
+                restore_status::ALL
+            );
+        }
+        for status in [
+            restore_status::RUNNING,
+            restore_status::SUCCEEDED,
+            restore_status::FAILED,
+        ] {
+            assert!(statuses.contains(status), "the workflow records {status}");
+        }
     }
 
     #[test]

@@ -444,7 +444,9 @@ fn restored(record: &MappingRecord, directory: &HomeDirectory, status: RestoreSt
         .execution
         .as_deref()
         .is_some_and(|execution| execution.contains(&format!("-{tag}-")));
-    into_directory && (status == RestoreStatus::Any || outcome.status == "SUCCEEDED")
+    into_directory
+        && (status == RestoreStatus::Any
+            || outcome.status == crate::records::restore_status::SUCCEEDED)
 }
 
 fn request(
@@ -842,7 +844,7 @@ mod tests {
         );
         // Once refused, the home stays refused for automatic restores, even for alice herself.
         old.last_restore = Some(crate::records::RestoreOutcome {
-            status: crate::records::REFUSED.into(),
+            status: crate::records::restore_status::REFUSED.into(),
             execution: Some("restore-200002-x-y".into()),
             restored_at: None,
             files_transferred: None,

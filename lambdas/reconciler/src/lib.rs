@@ -366,7 +366,7 @@ async fn refuse<B: Backend + Sync>(
             .mark_refused(record, &request.execution_name())
             .await?;
     }
-    entry.status = Some(studio_core::records::REFUSED.into());
+    entry.status = Some(studio_core::records::restore_status::REFUSED.into());
     entry.detail = Some(format!("{reason} (seen by the reconciler)"));
     backend.append(&entry).await
 }

@@ -131,7 +131,7 @@ impl Backend for Fake {
     ) -> Result<(), Error> {
         if let Some(row) = self.rows.lock().unwrap().get_mut(&record.home) {
             row.last_restore = Some(studio_core::records::RestoreOutcome {
-                status: studio_core::records::REFUSED.into(),
+                status: studio_core::records::restore_status::REFUSED.into(),
                 execution: Some(execution_name.to_owned()),
                 restored_at: None,
                 files_transferred: None,

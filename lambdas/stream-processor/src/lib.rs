@@ -23,7 +23,9 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use studio_core::Error;
-use studio_core::records::{HistoryEntry, HistoryTable, Item, MappingRecord, MappingTable};
+use studio_core::records::{
+    HistoryEntry, HistoryTable, Item, MappingRecord, MappingTable, restore_status,
+};
 use studio_core::retry::RetryPolicy;
 pub use studio_core::workflow::Started;
 use studio_core::workflow::{self, RestoreOptions, RestorePlan, RestoreRequest};
@@ -204,7 +206,7 @@ pub async fn process<B: Backend + Sync>(
                     .mark_refused(&new, &request.execution_name())
                     .await?;
             }
-            entry.status = Some(studio_core::records::REFUSED.into());
+            entry.status = Some(restore_status::REFUSED.into());
             entry.detail = Some(reason);
             backend.append(&entry).await
         }
@@ -223,9 +225,9 @@ pub fn restore_history(
         return None;
     }
     let event = match outcome.status.as_str() {
-        "RUNNING" => "restore_started",
-        "SUCCEEDED" => "restore_succeeded",
-        "FAILED" => "restore_failed",
+        restore_status::RUNNING => "restore_started",
+        restore_status::SUCCEEDED => "restore_succeeded",
+        restore_status::FAILED => "restore_failed",
         // REFUSED is recorded where it is decided.
         _ => return None,
     };

@@ -6,6 +6,7 @@
 """
 import copy
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -38,6 +39,10 @@ DEFAULT_CONFIG = {
     # While true, DataSync task executions that reached TRANSFERRING stay there (a copy in
     # flight, for tests that interrupt it); switching it off lets them go on.
     "datasync_hold_executions": False,
+    # While true, SageMaker domains, profiles, spaces and apps stay Pending or Deleting after
+    # their delay, until it is switched off (a test that looks at the intermediate status, on a
+    # machine of any speed); switching it off lets them go on.
+    "sagemaker_hold": False,
     # DataSync quotas (user guide): at most this many tasks per account and Region (100 by
     # default, adjustable on AWS); null: no limit.
     "datasync_task_quota": 100,
@@ -76,6 +81,9 @@ class Settings:
         generation = self.generation
 
         def run() -> None:
+            while (name.startswith("sagemaker_") and self.config.get("sagemaker_hold")
+                   and self.generation == generation):
+                time.sleep(0.02)
             if self.generation == generation:
                 fn()
 
