@@ -16,6 +16,7 @@ pub mod restore;
 pub mod retry;
 pub mod source;
 pub mod state_machine;
+pub mod sweep;
 pub mod workflow;
 
 pub use error::Error;
