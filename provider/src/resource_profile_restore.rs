@@ -11,9 +11,9 @@ use studio_core::profile_restore::{
     Tables,
 };
 use studio_core::restore::{
-    DataSyncRestore, OverwriteMode, Ownership, TransferMode, TransferOptions, VerifyMode,
+    OverwriteMode, Ownership, TransferMode, TransferOptions, VerifyMode,
 };
-use studio_core::workflow::EXECUTION_TAG;
+use studio_core::sweep::{OWNER_TAG, Scope, Sweeper};
 use studio_core::{Error, Uid};
 use tfplugin::diagnostics::{AttributePath, Diagnostic, Diagnostics};
 use tfplugin::plan::PlannedChange;
@@ -845,25 +845,11 @@ impl Resource for ProfileRestoreResource {
                 if let Some(exec) = execution.as_ref().filter(|e| !e.execution_arn.is_empty()) {
                     detail.push_str(&format!("\n\nExecution: {}", exec.execution_arn));
                 }
-                // A stopped workflow execution runs none of its clean-up states: what it had
-                // created stays, and only its tag finds it.
-                let stopped_workflow = match (&engine, &execution) {
-                    (Engine::StateMachine { .. }, Some(exec)) if exec.status == "ABORTED" => {
-                        exec.execution_arn.rsplit(':').next()
-                    }
-                    _ => None,
-                };
-                if let Some(name) = stopped_workflow {
-                    detail.push_str(&format!(
-                        "\n\nThe workflow execution was stopped, so its own clean-up did not run: delete the DataSync task, locations and EFS access point tagged {EXECUTION_TAG} = {name} by hand."
-                    ));
+                detail.push_str(if cleaned_up {
+                    "\n\nNo DataSync task, location or access point of this restore was left behind."
                 } else {
-                    detail.push_str(if cleaned_up {
-                        "\n\nNo DataSync task, location or access point of this restore was left behind."
-                    } else {
-                        "\n\nSome DataSync objects or EFS access points of this restore could not be deleted: the warnings name them; delete them by hand."
-                    });
-                }
+                    "\n\nSome DataSync objects or EFS access points of this restore could not be deleted: the warnings name them; delete them by hand."
+                });
                 let mut d = Diagnostic::error(
                     format!("Restore into {target_name} failed", target_name = id),
                     detail,
@@ -953,26 +939,39 @@ impl Resource for ProfileRestoreResource {
         let Ok(conn) = connection(ctx) else {
             return Diagnostics::new();
         };
-        if let Some(restore_id) = restore_id {
-            let file_systems: Vec<&str> = ["source_file_system_id", "target_file_system_id"]
-                .iter()
-                .filter_map(|name| state.get(name).as_str())
-                .collect();
-            if let Err(e) = DataSyncRestore::new(&conn.aws, ctx.cancellation().clone())
-                .clean_up_leftovers(restore_id, &file_systems)
-                .await
-            {
-                let mut d = Diagnostics::new();
-                d.warning(
-                    "Leftover DataSync objects",
-                    format!(
-                        "Could not remove DataSync objects or EFS access points tagged with restore {restore_id}: {e}"
-                    ),
-                );
-                return d;
-            }
+        // What ended restores (this one's killed runs, stopped workflow executions, killed
+        // providers) left on this restore's file systems goes with it.
+        let file_systems: Vec<String> = ["source_file_system_id", "target_file_system_id"]
+            .iter()
+            .filter_map(|name| state.get(name).as_str().map(str::to_owned))
+            .collect();
+        if file_systems.is_empty() {
+            return Diagnostics::new();
         }
-        Diagnostics::new()
+        let scope = Scope {
+            file_systems,
+            mapping_table: Some(conn.user_table.clone()),
+            own_restore_id: restore_id.map(str::to_owned),
+            only_owner: None,
+        };
+        let mut d = Diagnostics::new();
+        match Sweeper::new(&conn.aws).sweep(&scope).await {
+            Ok(report) if report.failures.is_empty() => {}
+            Ok(report) => d.warning(
+                "Leftover DataSync objects",
+                format!(
+                    "Some DataSync objects or EFS access points that ended restores left behind could not be removed (tagged {OWNER_TAG}): {}",
+                    report.failures.join("; ")
+                ),
+            ),
+            Err(e) => d.warning(
+                "Leftover DataSync objects",
+                format!(
+                    "Could not look for DataSync objects or EFS access points that ended restores left behind (tagged {OWNER_TAG}): {e}"
+                ),
+            ),
+        }
+        d
     }
 
     async fn import(&self, id: &str, ctx: &Context) -> (Option<Value>, Diagnostics) {

@@ -281,21 +281,12 @@ impl<'a> ProfileRestore<'a> {
         let restore_id = restore_id(&source_dir, &resolved_target);
         let target_key = resolved_target.home.key.clone();
         let mut warnings = Vec::new();
-        // Before this attempt's own history row: is this a retry after an interrupted copy?
-        let interrupted = self
-            .earlier_interrupted_attempt(
-                engine,
-                &restore_id,
-                &target_key,
-                &source_dir,
-                &target_dir,
-                &mut warnings,
-            )
-            .await;
-        let options = match &interrupted {
-            Some(_) => options.after_interrupted_attempt(),
-            None => options,
-        };
+        // This run's lease holder: unique per run, so that its objects' owner tag
+        // (crate::sweep::provider_owner) names this run and no other.
+        let holder = crate::lease::process_holder(&format!(
+            "restore {restore_id} from {source_dir} into {target_key}, run {:016x}",
+            rand::random::<u64>()
+        ));
         // The DataSync engine's plan is checked before the lease is taken: both create nothing.
         let datasync_plan = match engine {
             Engine::DataSync => {
@@ -305,6 +296,7 @@ impl<'a> ProfileRestore<'a> {
                 Some(
                     RestorePlan::new(
                         &restore_id,
+                        &crate::sweep::provider_owner(&restore_id, None, &holder),
                         source_dir.clone(),
                         target_dir.clone(),
                         network,
@@ -319,16 +311,35 @@ impl<'a> ProfileRestore<'a> {
         };
         let lease = match &datasync_plan {
             Some(_) => self
-                .take_lease(
-                    &target_key,
-                    &restore_id,
-                    &source_dir,
-                    deadline,
-                    &mut warnings,
-                )
+                .take_lease(&target_key, &holder, deadline, &mut warnings)
                 .await
                 .map_err(fail)?,
             None => None,
+        };
+        // Objects are owned through the lease when there is one: then whoever sweeps with
+        // the same mapping table can tell when this run has ended.
+        let datasync_plan = datasync_plan.map(|plan| match &lease {
+            Some(_) => plan.owned_by(&crate::sweep::provider_owner(
+                &restore_id,
+                self.tables.mapping.as_deref(),
+                &holder,
+            )),
+            None => plan,
+        });
+        // With the lease held, what ended restores left on these file systems goes; and is
+        // this a retry after an interrupted copy?
+        let interrupted = self
+            .earlier_interrupted_attempt(
+                &restore_id,
+                &target_key,
+                &source_dir,
+                &target_dir,
+                &mut warnings,
+            )
+            .await;
+        let datasync_plan = match &interrupted {
+            Some(_) => datasync_plan.map(RestorePlan::after_interrupted_attempt),
+            None => datasync_plan,
         };
         self.record(
             &target_key,
@@ -467,7 +478,6 @@ impl<'a> ProfileRestore<'a> {
     /// the history records it started a copy that did not succeed. `None` when nothing says so.
     async fn earlier_interrupted_attempt(
         &self,
-        engine: &Engine,
         restore_id: &str,
         target_key: &HomeKey,
         source: &HomeDirectory,
@@ -479,25 +489,39 @@ impl<'a> ProfileRestore<'a> {
         if self.interrupted.contains(&key) {
             why = Some("the failed attempt this apply replaced".to_owned());
         }
-        if *engine == Engine::DataSync {
-            let file_systems = [
-                source.file_system_id.as_str(),
-                target.file_system_id.as_str(),
-            ];
-            match DataSyncRestore::new(self.clients, self.cancel.clone())
-                .clean_up_leftovers(restore_id, &file_systems)
-                .await
-            {
-                Ok(0) => {}
-                Ok(n) => {
+        let scope = crate::sweep::Scope {
+            file_systems: vec![source.file_system_id.clone(), target.file_system_id.clone()],
+            mapping_table: self.tables.mapping.clone(),
+            own_restore_id: Some(restore_id.to_owned()),
+            only_owner: None,
+        };
+        match crate::sweep::Sweeper::new(self.clients).sweep(&scope).await {
+            Ok(report) => {
+                let own = report
+                    .swept
+                    .iter()
+                    .filter(|s| {
+                        matches!(crate::sweep::Owner::parse(&s.owner),
+                            Some(crate::sweep::Owner::Provider { restore_id: r, .. }) if r == restore_id)
+                    })
+                    .map(|s| s.objects.len())
+                    .sum::<usize>();
+                if own > 0 {
                     why.get_or_insert_with(|| {
-                        format!("it left {n} DataSync or EFS objects behind, deleted now")
+                        format!("it left {own} DataSync or EFS objects behind, deleted now")
                     });
                 }
-                Err(e) => warnings.push(format!(
-                    "cleanup: objects an earlier attempt of restore {restore_id} left behind could not all be removed: {e}"
-                )),
+                for line in report.describe() {
+                    tracing::info!(%line, "swept");
+                }
+                warnings.extend(report.failures.into_iter().map(|f| {
+                    format!("cleanup: an object an ended restore left behind could not be removed: {f}")
+                }));
             }
+            Err(e) => warnings.push(format!(
+                "cleanup: what ended restores left on {} and {} could not be looked for: {e}",
+                source.file_system_id, target.file_system_id
+            )),
         }
         if why.is_none() {
             if let Some(table) = &self.tables.history {
@@ -521,8 +545,7 @@ impl<'a> ProfileRestore<'a> {
     async fn take_lease(
         &self,
         target: &HomeKey,
-        restore_id: &str,
-        source: &HomeDirectory,
+        holder: &str,
         deadline: Instant,
         warnings: &mut Vec<String>,
     ) -> Result<Option<crate::lease::Lease>, Error> {
@@ -537,11 +560,8 @@ impl<'a> ProfileRestore<'a> {
             self.clients.sfn.clone(),
             table,
         );
-        let holder = crate::lease::process_holder(&format!(
-            "restore {restore_id} from {source} into {target}"
-        ));
         match leases
-            .acquire(target, &holder, deadline, &self.cancel)
+            .acquire(target, holder, deadline, &self.cancel)
             .await
         {
             Ok(lease) => Ok(Some(lease)),

@@ -13,9 +13,7 @@ use crate::Error;
 use crate::aws::Clients;
 use crate::home::{HomeDirectory, Uid};
 use crate::retry::{RetryPolicy, is_transient, retry};
-
-/// The tag every object a restore creates carries, with the restore's id as its value.
-pub const RESTORE_TAG: &str = "studio-restore:restore-id";
+use crate::sweep::{OWNER_TAG, Owned, Scope, Sweeper};
 
 /// The POSIX group SageMaker Studio gives home directories on EFS.
 pub const STUDIO_GID: u32 = 1001;
@@ -180,6 +178,8 @@ pub struct Network {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RestorePlan {
     id: String,
+    /// The value of [`OWNER_TAG`] on everything this run creates ([`crate::sweep::provider_owner`]).
+    owner: String,
     source: HomeDirectory,
     target: HomeDirectory,
     network: Network,
@@ -189,6 +189,7 @@ pub struct RestorePlan {
 impl RestorePlan {
     pub fn new(
         id: &str,
+        owner: &str,
         source: HomeDirectory,
         target: HomeDirectory,
         network: Network,
@@ -206,6 +207,7 @@ impl RestorePlan {
         }
         Ok(RestorePlan {
             id: id.to_owned(),
+            owner: owner.to_owned(),
             source,
             target,
             network,
@@ -215,6 +217,19 @@ impl RestorePlan {
 
     pub fn id(&self) -> &str {
         &self.id
+    }
+    pub fn owner(&self) -> &str {
+        &self.owner
+    }
+    /// This plan, its objects tagged with `owner` instead.
+    pub fn owned_by(mut self, owner: &str) -> RestorePlan {
+        self.owner = owner.to_owned();
+        self
+    }
+    /// This plan, copying as after an interrupted attempt.
+    pub fn after_interrupted_attempt(mut self) -> RestorePlan {
+        self.options = self.options.after_interrupted_attempt();
+        self
     }
     pub fn source(&self) -> &HomeDirectory {
         &self.source
@@ -284,6 +299,9 @@ pub struct DataSyncRestore<'a> {
     cancel: CancellationToken,
     policy: RetryPolicy,
     polling: Polling,
+    /// Set when a create call failed ambiguously (it may have taken effect): the run then
+    /// looks for what its owner tag finds before it returns.
+    ambiguous: std::sync::atomic::AtomicBool,
 }
 
 /// What a restore created, so that all of it is deleted afterwards.
@@ -291,8 +309,6 @@ pub struct DataSyncRestore<'a> {
 struct Created {
     /// Access point ids.
     access_points: Vec<String>,
-    /// More tasks of the same restore (only among leftovers of several interrupted runs).
-    extra_tasks: Vec<String>,
     locations: Vec<String>,
     task: Option<String>,
 }
@@ -304,6 +320,7 @@ impl<'a> DataSyncRestore<'a> {
             cancel,
             policy: RetryPolicy::default(),
             polling: Polling::default(),
+            ambiguous: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -324,7 +341,23 @@ impl<'a> DataSyncRestore<'a> {
         let outcome = self
             .copy(plan, deadline, &mut created, &mut execution)
             .await;
-        let cleanup_failures = self.clean_up(created).await;
+        let mut cleanup_failures = self.clean_up(created).await;
+        if self.ambiguous.load(std::sync::atomic::Ordering::Relaxed) {
+            // A create that failed ambiguously may have made an object nobody tracked: whatever
+            // carries this run's owner tag goes too.
+            let sweeper = Sweeper::new(self.clients);
+            match sweeper.owned(&own_scope(plan)).await {
+                Ok(owned) => {
+                    for objects in owned.values() {
+                        cleanup_failures.extend(sweeper.remove(objects).await.1);
+                    }
+                }
+                Err(e) => cleanup_failures.push(format!(
+                    "looking for objects tagged {OWNER_TAG} = {}: {e}",
+                    plan.owner
+                )),
+            }
+        }
         match outcome {
             Ok(mut exec) => {
                 exec.cleanup_failures = cleanup_failures;
@@ -349,23 +382,27 @@ impl<'a> DataSyncRestore<'a> {
         let target_fs = self.file_system_arn(&plan.target.file_system_id).await?;
         let tags = vec![
             ds::TagListEntry::builder()
-                .key(RESTORE_TAG)
-                .value(&plan.id)
+                .key(OWNER_TAG)
+                .value(&plan.owner)
                 .build()
                 .map_err(|e| Error::Invalid(e.to_string()))?,
         ];
 
         let (target_subdirectory, access_point) = match plan.options.ownership {
             Ownership::Target => {
-                let (arn, id, state) = self.create_access_point(plan).await?;
+                self.step("creating the target's EFS access point")?;
+                let (arn, id, state) = self.create_access_point(plan, created).await?;
                 created.access_points.push(id.clone());
                 self.wait_for_access_point(&id, state, deadline).await?;
                 ("/".to_owned(), Some(arn))
             }
             Ownership::Preserve => (plan.target.uid.directory(), None),
         };
+        self.step("creating the DataSync source location")?;
         let source_location = self
             .create_location(
+                plan,
+                created,
                 &source_fs,
                 &plan.source.uid.directory(),
                 None,
@@ -375,8 +412,11 @@ impl<'a> DataSyncRestore<'a> {
             )
             .await?;
         created.locations.push(source_location.clone());
+        self.step("creating the DataSync target location")?;
         let target_location = self
             .create_location(
+                plan,
+                created,
                 &target_fs,
                 &target_subdirectory,
                 access_point.as_deref(),
@@ -388,9 +428,11 @@ impl<'a> DataSyncRestore<'a> {
         created.locations.push(target_location.clone());
 
         let options = plan.options.datasync_options();
+        self.step("creating the DataSync task")?;
         let task = self
             .create_task(
                 plan,
+                created,
                 &source_location,
                 &target_location,
                 options,
@@ -400,11 +442,13 @@ impl<'a> DataSyncRestore<'a> {
             .await?;
         created.task = Some(task.clone());
 
+        self.step("starting the DataSync task")?;
         let execution_arn = retry(&self.policy, &self.cancel, is_transient, || async {
             self.clients
                 .datasync
                 .start_task_execution()
                 .task_arn(&task)
+                .set_tags(Some(tags.clone()))
                 .send()
                 .await
                 .map_err(|e| Error::aws(format!("starting DataSync task {task}"), &e))
@@ -465,12 +509,65 @@ impl<'a> DataSyncRestore<'a> {
         }
     }
 
+    /// Fails when Terraform was interrupted, naming the step that would have come next: no
+    /// create call starts after a Ctrl-C.
+    fn step(&self, what: &str) -> Result<(), Error> {
+        if self.cancel.is_cancelled() {
+            return Err(Error::Cancelled(format!(
+                "Terraform was interrupted before {what}; nothing more was created, and what the restore had created was deleted"
+            )));
+        }
+        Ok(())
+    }
+
+    /// Runs a create call with retries. A call that failed ambiguously (a server error or a
+    /// lost response: it may have taken effect) is not simply repeated: first the objects
+    /// tagged with this run's owner are looked up, and one that `adopt` picks (one this run
+    /// does not track yet) is taken instead of creating a second.
+    async fn create_or_adopt<T, F, Fut>(
+        &self,
+        plan: &RestorePlan,
+        retryable: impl Fn(&Error) -> bool,
+        mut create: F,
+        adopt: impl Fn(&Owned) -> Option<String>,
+    ) -> Result<Created1<T>, Error>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<T, Error>>,
+    {
+        let mut attempt = 0;
+        loop {
+            let err = match create().await {
+                Ok(made) => return Ok(Created1::Made(made)),
+                Err(e) => e,
+            };
+            if is_ambiguous(&err) || err.code() == Some("AccessPointAlreadyExists") {
+                self.ambiguous
+                    .store(true, std::sync::atomic::Ordering::Relaxed);
+                let owned = Sweeper::new(self.clients).owned(&own_scope(plan)).await?;
+                if let Some(found) = owned.values().find_map(&adopt) {
+                    tracing::info!(restore = %plan.id, object = %found, error = %err, "a create failed ambiguously but had taken effect; using what it made");
+                    return Ok(Created1::Adopted(found));
+                }
+            }
+            if attempt + 1 >= self.policy.max_attempts || !retryable(&err) {
+                return Err(err);
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(self.policy.delay(attempt)) => {}
+                _ = self.cancel.cancelled() => return Err(Error::Cancelled(format!("while retrying after: {err}"))),
+            }
+            attempt += 1;
+        }
+    }
+
     /// Creates the task. The account's task quota (100 per Region by default, DataSync user
     /// guide "Quotas") is shared with every other DataSync user of the account: while it is
     /// full, this waits for a task to be deleted, until `deadline`, instead of failing at once.
     async fn create_task(
         &self,
         plan: &RestorePlan,
+        created: &Created,
         source_location: &str,
         target_location: &str,
         options: ds::Options,
@@ -479,7 +576,7 @@ impl<'a> DataSyncRestore<'a> {
     ) -> Result<String, Error> {
         let mut wait = Duration::from_secs(2);
         loop {
-            let created = retry(&self.policy, &self.cancel, is_transient, || async {
+            let made = self.create_or_adopt(plan, is_transient, || async {
                 self.clients
                     .datasync
                     .create_task()
@@ -496,14 +593,15 @@ impl<'a> DataSyncRestore<'a> {
                             &e,
                         )
                     })
-            })
+            }, |owned| owned.tasks.iter().find(|t| created.task.as_ref() != Some(*t)).cloned())
             .await;
-            let err = match created {
-                Ok(out) => {
+            let err = match made {
+                Ok(Created1::Made(out)) => {
                     return out.task_arn.ok_or_else(|| {
                         Error::Invalid("DataSync created a task but returned no ARN".into())
                     });
                 }
+                Ok(Created1::Adopted(arn)) => return Ok(arn),
                 Err(e) if is_task_quota(&e) => e,
                 Err(e) => return Err(e),
             };
@@ -558,6 +656,7 @@ impl<'a> DataSyncRestore<'a> {
     async fn create_access_point(
         &self,
         plan: &RestorePlan,
+        created: &Created,
     ) -> Result<(String, String, Option<String>), Error> {
         use aws_sdk_efs::types as efs;
         let uid = plan.target.uid;
@@ -577,16 +676,19 @@ impl<'a> DataSyncRestore<'a> {
             .creation_info(creation)
             .build();
         let tag = efs::Tag::builder()
-            .key(RESTORE_TAG)
-            .value(&plan.id)
+            .key(OWNER_TAG)
+            .value(&plan.owner)
             .build()
             .map_err(|e| Error::Invalid(e.to_string()))?;
         let fs = &plan.target.file_system_id;
-        let out = retry(&self.policy, &self.cancel, is_transient, || async {
+        // One token per run (its owner), the same for every retry of this call: EFS then
+        // refuses a second access point for a repeated call instead of creating one.
+        let token = client_token(&plan.owner);
+        let made = self.create_or_adopt(plan, is_transient, || async {
             self.clients
                 .efs
                 .create_access_point()
-                .client_token(format!("{}-{}", short(&plan.id), uid))
+                .client_token(&token)
                 .file_system_id(fs)
                 .posix_user(posix.clone())
                 .root_directory(root.clone())
@@ -599,8 +701,31 @@ impl<'a> DataSyncRestore<'a> {
                         &e,
                     )
                 })
-        })
+        }, |owned| owned.access_points.iter().find(|a| !created.access_points.contains(a)).cloned())
         .await?;
+        let out = match made {
+            Created1::Made(out) => out,
+            Created1::Adopted(id) => {
+                let described = retry(&self.policy, &self.cancel, is_transient, || async {
+                    self.clients
+                        .efs
+                        .describe_access_points()
+                        .access_point_id(&id)
+                        .send()
+                        .await
+                        .map_err(|e| Error::aws(format!("reading EFS access point {id}"), &e))
+                })
+                .await?;
+                let Some(ap) = described.access_points().first() else {
+                    return Err(Error::NotFound(format!("EFS access point {id} vanished")));
+                };
+                return Ok((
+                    ap.access_point_arn().unwrap_or_default().to_owned(),
+                    id,
+                    ap.life_cycle_state().map(|s| s.as_str().to_owned()),
+                ));
+            }
+        };
         let (Some(arn), Some(id)) = (out.access_point_arn(), out.access_point_id()) else {
             return Err(Error::Invalid(
                 "EFS created an access point but returned no ARN or id".into(),
@@ -663,8 +788,11 @@ impl<'a> DataSyncRestore<'a> {
         }
     }
 
+    #[allow(clippy::too_many_arguments)]
     async fn create_location(
         &self,
+        plan: &RestorePlan,
+        created: &Created,
         file_system_arn: &str,
         subdirectory: &str,
         access_point: Option<&str>,
@@ -682,7 +810,7 @@ impl<'a> DataSyncRestore<'a> {
             is_transient(e)
                 || (access_point.is_some() && e.code() == Some("InvalidRequestException"))
         };
-        let out = retry(&self.policy, &self.cancel, retryable, || async {
+        let made = self.create_or_adopt(plan, retryable, || async {
             self.clients
                 .datasync
                 .create_location_efs()
@@ -695,10 +823,14 @@ impl<'a> DataSyncRestore<'a> {
                 .send()
                 .await
                 .map_err(|e| Error::aws(format!("creating the DataSync {role} location on {file_system_arn}{subdirectory}"), &e))
-        })
+        }, |owned| owned.locations.iter().find(|l| !created.locations.contains(l)).cloned())
         .await?;
-        out.location_arn
-            .ok_or_else(|| Error::Invalid("DataSync created a location but returned no ARN".into()))
+        match made {
+            Created1::Made(out) => out.location_arn.ok_or_else(|| {
+                Error::Invalid("DataSync created a location but returned no ARN".into())
+            }),
+            Created1::Adopted(arn) => Ok(arn),
+        }
     }
 
     async fn describe_execution(&self, arn: &str) -> Result<RestoreExecution, Error> {
@@ -877,160 +1009,48 @@ impl<'a> DataSyncRestore<'a> {
             Err(e) => Error::aws("", &e).code() != Some("InvalidRequestException"),
         }
     }
+}
 
-    /// Finds and deletes what an earlier run of this restore left behind (the provider was killed
-    /// in the middle of a copy): DataSync tasks and locations, and EFS access points on
-    /// `file_systems`, tagged with `restore_id`. Every page of every list is read. Returns how
-    /// many objects it deleted.
-    pub async fn clean_up_leftovers(
-        &self,
-        restore_id: &str,
-        file_systems: &[&str],
-    ) -> Result<usize, Error> {
-        let task_name = format!("studio-restore-{}", short(restore_id));
-        let mut candidates = Vec::new();
-        let mut token = None;
-        loop {
-            let out = retry(&self.policy, &self.cancel, is_transient, || async {
-                self.clients
-                    .datasync
-                    .list_tasks()
-                    .set_next_token(token.clone())
-                    .send()
-                    .await
-                    .map_err(|e| Error::aws("listing DataSync tasks", &e))
-            })
-            .await?;
-            candidates.extend(
-                out.tasks()
-                    .iter()
-                    // Our tasks carry the restore in their name; only those can be ours.
-                    .filter(|t| t.name().is_none_or(|n| n == task_name))
-                    .filter_map(|t| t.task_arn().map(|a| (true, a.to_owned()))),
-            );
-            match out.next_token() {
-                Some(t) if !t.is_empty() => token = Some(t.to_owned()),
-                _ => break,
-            }
-        }
-        let mut token = None;
-        loop {
-            let out = retry(&self.policy, &self.cancel, is_transient, || async {
-                self.clients
-                    .datasync
-                    .list_locations()
-                    .set_next_token(token.clone())
-                    .send()
-                    .await
-                    .map_err(|e| Error::aws("listing DataSync locations", &e))
-            })
-            .await?;
-            candidates.extend(
-                out.locations()
-                    .iter()
-                    .filter(|l| {
-                        file_systems.is_empty()
-                            || l.location_uri()
-                                .is_none_or(|uri| file_systems.iter().any(|fs| uri.contains(fs)))
-                    })
-                    .filter_map(|l| l.location_arn().map(|a| (false, a.to_owned()))),
-            );
-            match out.next_token() {
-                Some(t) if !t.is_empty() => token = Some(t.to_owned()),
-                _ => break,
-            }
-        }
-        let mut created = Created::default();
-        for (is_task, arn) in candidates {
-            let tags = retry(&self.policy, &self.cancel, is_transient, || async {
-                self.clients
-                    .datasync
-                    .list_tags_for_resource()
-                    .resource_arn(&arn)
-                    .send()
-                    .await
-                    .map_err(|e| Error::aws(format!("reading the tags of {arn}"), &e))
-            })
-            .await;
-            let tags = match tags {
-                Ok(tags) => tags,
-                // Deleted since it was listed.
-                Err(e) if e.code() == Some("InvalidRequestException") => continue,
-                Err(e) => return Err(e),
-            };
-            let ours = tags
-                .tags()
-                .iter()
-                .any(|t| t.key() == RESTORE_TAG && t.value() == Some(restore_id));
-            if ours {
-                if is_task {
-                    if let Some(other) = created.task.replace(arn) {
-                        // Two leftover tasks: delete both.
-                        created.extra_tasks.push(other);
-                    }
-                } else {
-                    created.locations.push(arn);
-                }
-            }
-        }
-        for fs in file_systems {
-            let mut token = None;
-            loop {
-                let out = retry(&self.policy, &self.cancel, is_transient, || async {
-                    self.clients
-                        .efs
-                        .describe_access_points()
-                        .file_system_id(*fs)
-                        .set_next_token(token.clone())
-                        .send()
-                        .await
-                        .map_err(|e| {
-                            Error::aws(format!("listing the EFS access points of {fs}"), &e)
-                        })
-                })
-                .await;
-                let out = match out {
-                    Ok(out) => out,
-                    Err(e) if e.code() == Some("FileSystemNotFound") => break,
-                    Err(e) => return Err(e),
-                };
-                created.access_points.extend(
-                    out.access_points()
-                        .iter()
-                        .filter(|a| {
-                            a.tags()
-                                .iter()
-                                .any(|t| t.key() == RESTORE_TAG && t.value() == restore_id)
-                        })
-                        .filter_map(|a| a.access_point_id().map(str::to_owned)),
-                );
-                match out.next_token() {
-                    Some(t) if !t.is_empty() => token = Some(t.to_owned()),
-                    _ => break,
-                }
-            }
-        }
-        let count = usize::from(created.task.is_some())
-            + created.extra_tasks.len()
-            + created.locations.len()
-            + created.access_points.len();
-        let mut failures = Vec::new();
-        for task in std::mem::take(&mut created.extra_tasks) {
-            failures.extend(
-                self.clean_up(Created {
-                    task: Some(task),
-                    ..Created::default()
-                })
-                .await,
-            );
-        }
-        failures.extend(self.clean_up(created).await);
-        if failures.is_empty() {
-            Ok(count)
-        } else {
-            Err(Error::Invalid(failures.join("; ")))
-        }
+/// What a create call gave: the object it made, or one it had made before its response was
+/// lost, found by the owner tag.
+enum Created1<T> {
+    Made(T),
+    Adopted(String),
+}
+
+/// The scope in which a run looks for its own objects.
+fn own_scope(plan: &RestorePlan) -> Scope {
+    Scope {
+        file_systems: vec![
+            plan.source.file_system_id.clone(),
+            plan.target.file_system_id.clone(),
+        ],
+        only_owner: Some(plan.owner.clone()),
+        ..Scope::default()
     }
+}
+
+/// Whether a failed call may have taken effect: a server error, or no response at all.
+fn is_ambiguous(err: &Error) -> bool {
+    match err {
+        Error::Aws { code: None, message, .. } => !message.is_empty(),
+        Error::Aws { code: Some(code), .. } => matches!(
+            code.as_str(),
+            "InternalException"
+                | "InternalServerError"
+                | "InternalServerErrorException"
+                | "InternalFailure"
+                | "ServiceUnavailable"
+                | "ServiceUnavailableException"
+        ),
+        _ => false,
+    }
+}
+
+/// An EFS client token (at most 64 ASCII characters) for one run: 32 hex digits of its owner.
+fn client_token(owner: &str) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(owner.as_bytes()))[..32].to_owned()
 }
 
 /// How long a cancelled execution may take to end before its task is deleted anyway.
@@ -1121,6 +1141,7 @@ mod tests {
     fn a_restore_into_its_own_source_is_refused() {
         let err = RestorePlan::new(
             "r",
+            "provider/r/-/0",
             dir(200000),
             dir(200000),
             network(),
@@ -1131,6 +1152,7 @@ mod tests {
         assert!(
             RestorePlan::new(
                 "r",
+            "provider/r/-/0",
                 dir(200000),
                 dir(200005),
                 network(),

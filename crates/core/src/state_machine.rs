@@ -143,22 +143,28 @@ pub async fn run(
         }
         let now = Instant::now();
         if now >= deadline {
-            stop(clients, &mut current, "the create timeout ran out").await;
-            return Err(failure(
+            let left = stop(clients, &mut current, &request, "the create timeout ran out").await;
+            return Err(RestoreFailure {
+                cleanup_failures: left,
+                ..failure(
                 Error::Timeout(format!(
-                    "restore workflow execution {execution_arn} was still running when the create timeout ran out; it was stopped"
+                    "restore workflow execution {execution_arn} was still running when the create timeout ran out; it was stopped, and what it had created was removed"
                 )),
                 Some(current),
-            ));
+            )
+            });
         }
         tokio::select! {
             _ = tokio::time::sleep(wait.min(deadline - now)) => {}
             _ = cancel.cancelled() => {
-                stop(clients, &mut current, "Terraform was interrupted").await;
-                return Err(failure(
-                    Error::Cancelled(format!("Terraform was interrupted while restore workflow execution {execution_arn} was running; it was stopped")),
-                    Some(current),
-                ));
+                let left = stop(clients, &mut current, &request, "Terraform was interrupted").await;
+                return Err(RestoreFailure {
+                    cleanup_failures: left,
+                    ..failure(
+                        Error::Cancelled(format!("Terraform was interrupted while restore workflow execution {execution_arn} was running; it was stopped, and what it had created was removed")),
+                        Some(current),
+                    )
+                });
             }
         }
         wait = (wait * 3 / 2).min(Duration::from_secs(10));
@@ -166,8 +172,15 @@ pub async fn run(
 }
 
 /// Stops the execution; once Step Functions accepted, `current` says how it ended (`ABORTED`),
-/// not `RUNNING`.
-async fn stop(clients: &Clients, current: &mut RestoreExecution, why: &str) {
+/// not `RUNNING`. A stopped execution runs none of its clean-up states: what it created (found by
+/// its owner tag, [`crate::sweep::OWNER_TAG`]) is removed here, its DataSync execution cancelled.
+/// Returns what could not be removed.
+async fn stop(
+    clients: &Clients,
+    current: &mut RestoreExecution,
+    request: &RestoreRequest,
+    why: &str,
+) -> Vec<String> {
     let execution_arn = current.execution_arn.clone();
     match clients
         .sfn
@@ -182,8 +195,24 @@ async fn stop(clients: &Clients, current: &mut RestoreExecution, why: &str) {
             current.error = Some(why.to_owned());
         }
         Err(e) => {
-            tracing::warn!(execution = %execution_arn, error = %Error::aws("stopping", &e), "could not stop the restore workflow");
+            let e = Error::aws("stopping", &e);
+            tracing::warn!(execution = %execution_arn, error = %e, "could not stop the restore workflow");
+            return vec![format!("the restore workflow execution {execution_arn} could not be stopped ({e}); the reconciler removes what it leaves once it has ended")];
         }
+    }
+    let scope = crate::sweep::Scope {
+        file_systems: vec![
+            request.source.file_system_id.clone(),
+            request.target.file_system_id.clone(),
+        ],
+        only_owner: Some(execution_arn.clone()),
+        ..crate::sweep::Scope::default()
+    };
+    match crate::sweep::Sweeper::new(clients).sweep(&scope).await {
+        Ok(report) => report.failures,
+        Err(e) => vec![format!(
+            "what the stopped execution {execution_arn} created could not be looked for ({e}); the reconciler removes it"
+        )],
     }
 }
 

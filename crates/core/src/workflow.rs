@@ -41,11 +41,6 @@ pub const DEFAULT_EXCLUDES: &str = "*/.ipynb_checkpoints";
 /// Step Functions allows at most 80 characters in an execution name.
 const MAX_EXECUTION_NAME: usize = 80;
 
-/// The tag the restore workflow puts on every object it creates, with the execution's name as
-/// its value (`modules/restore-workflow/definition.asl.json` spells it out; a test checks that
-/// they agree).
-pub const EXECUTION_TAG: &str = "studio-restore:execution";
-
 /// Where the files come from: a home directory `/<uid>` on a file system, possibly of a domain
 /// that no longer exists.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -557,14 +552,15 @@ fn check_domain_id(id: &str, home: &HomeKey) -> Result<(), Error> {
 #[cfg(test)]
 mod tests {
     #[test]
-    fn the_workflow_tags_its_objects_with_the_execution_tag() {
+    fn the_workflow_tags_its_objects_with_the_owner_tag() {
+        // crate::sweep: a workflow execution owns what it creates, by its ARN.
         let asl = include_str!("../../../modules/restore-workflow/definition.asl.json");
         let tags = asl.matches("\"Tags\": [").count();
-        assert!(tags >= 5, "the workflow tags what it creates");
+        assert!(tags >= 6, "the workflow tags what it creates, and its DataSync execution");
         assert_eq!(
             asl.matches(&format!(
-                "\"Tags\": [{{ \"Key\": \"{}\", \"Value.$\": \"$$.Execution.Name\" }}]",
-                super::EXECUTION_TAG
+                "\"Tags\": [{{ \"Key\": \"{}\", \"Value.$\": \"$$.Execution.Id\" }}]",
+                crate::sweep::OWNER_TAG
             ))
             .count(),
             tags,
