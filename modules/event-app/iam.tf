@@ -35,6 +35,62 @@ locals {
     resources = [for name, group in aws_cloudwatch_log_group.function : "${group.arn}:*"]
   }
 
+  datasync_arn = "arn:${local.partition}:datasync:${local.region}:${local.account_id}"
+  efs_arn      = "arn:${local.partition}:elasticfilesystem:${local.region}:${local.account_id}"
+
+  # The sweeper (studio_core::sweep): finds the DataSync and EFS objects carrying
+  # local.owner_tag, and removes those whose owner no longer runs. Service Authorization
+  # Reference: https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsdatasync.html
+  # and https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonelasticfilesystem.html
+  sweeper = [
+    {
+      sid = "SweepListDataSync"
+      # ListTasks, ListLocations and ListTaskExecutions support no resource type (Resource must
+      # be "*"; list_awsdatasync.html, Actions table).
+      actions   = ["datasync:ListTasks", "datasync:ListLocations", "datasync:ListTaskExecutions"]
+      resources = ["*"]
+    },
+    {
+      sid = "SweepReadDataSync"
+      # ListTagsForResource (location, task, taskexecution), DescribeTask (task*) and
+      # DescribeTaskExecution (taskexecution*): reads, scoped to this account and region.
+      actions   = ["datasync:ListTagsForResource", "datasync:DescribeTask", "datasync:DescribeTaskExecution"]
+      resources = ["${local.datasync_arn}:location/*", "${local.datasync_arn}:task/*", "${local.datasync_arn}:task/*/execution/*"]
+    },
+    {
+      sid = "SweepDataSync"
+      # CancelTaskExecution (taskexecution*), DeleteTask (task*), DeleteLocation (location*):
+      # each resource type supports aws:ResourceTag (list_awsdatasync.html). Only objects owned
+      # by a restore workflow execution or a provider restore.
+      actions   = ["datasync:CancelTaskExecution", "datasync:DeleteTask", "datasync:DeleteLocation"]
+      resources = ["${local.datasync_arn}:location/*", "${local.datasync_arn}:task/*", "${local.datasync_arn}:task/*/execution/*"]
+      conditions = [{
+        test     = "StringLike"
+        variable = "aws:ResourceTag/${local.owner_tag}"
+        values   = local.swept_owners
+      }]
+    },
+    {
+      sid = "SweepListAccessPoints"
+      # DescribeAccessPoints: resource types access-point and file-system
+      # (list_amazonelasticfilesystem.html); the sweeper lists the home file systems' points.
+      actions   = ["elasticfilesystem:DescribeAccessPoints"]
+      resources = ["${local.efs_arn}:file-system/*", "${local.efs_arn}:access-point/*"]
+    },
+    {
+      sid = "SweepAccessPoints"
+      # DeleteAccessPoint: resource type access-point*, which supports aws:ResourceTag
+      # (list_amazonelasticfilesystem.html).
+      actions   = ["elasticfilesystem:DeleteAccessPoint"]
+      resources = ["${local.efs_arn}:access-point/*"]
+      conditions = [{
+        test     = "StringLike"
+        variable = "aws:ResourceTag/${local.owner_tag}"
+        values   = local.swept_owners
+      }]
+    },
+  ]
+
   kms = var.kms_key_arn == null ? [] : [{
     sid       = "EncryptedTablesAndQueue"
     actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
@@ -116,7 +172,7 @@ locals {
         actions   = ["states:DescribeExecution"]
         resources = [local.execution_arns]
       },
-      ], var.run_reconciler_on_deploy ? [
+      ], local.sweeper, var.run_reconciler_on_deploy ? [
       {
         sid       = "ReadDeployments"
         actions   = ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"]
@@ -140,6 +196,15 @@ data "aws_iam_policy_document" "function" {
       sid       = statement.value.sid
       actions   = statement.value.actions
       resources = statement.value.resources
+
+      dynamic "condition" {
+        for_each = lookup(statement.value, "conditions", [])
+        content {
+          test     = condition.value.test
+          variable = condition.value.variable
+          values   = condition.value.values
+        }
+      }
     }
   }
 }

@@ -10,6 +10,13 @@ locals {
   # Executions of the restore workflow, for DescribeExecution.
   execution_arns = "${replace(var.state_machine_arn, ":stateMachine:", ":execution:")}:*"
 
+  # The one ownership tag key of every object a restore creates (studio_core::sweep::OWNER_TAG;
+  # tests/emulator/test_iam_policies.py keeps them equal). The reconciler's sweeper deletes only
+  # objects whose owner is a restore workflow execution (its ARN) or a provider restore
+  # (`provider/<restore id>/<table>/<run>`).
+  owner_tag    = "studio-restore:owner"
+  swept_owners = [local.execution_arns, "provider/*"]
+
   functions = {
     event-processor  = { zip = var.event_processor_zip, timeout = var.lambda_timeout_seconds }
     stream-processor = { zip = var.stream_processor_zip, timeout = var.lambda_timeout_seconds }

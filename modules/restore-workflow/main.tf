@@ -9,6 +9,25 @@ locals {
 
   state_machine_name = "${var.name_prefix}-restore"
 
+  # The one ownership tag key of every object a restore creates (studio_core::sweep::OWNER_TAG;
+  # tests/emulator/test_iam_policies.py keeps them equal). Its value on what an execution
+  # creates is the execution's ARN, so IAM lets the role create, start and delete only objects
+  # tagged with an execution of this state machine.
+  owner_tag      = "studio-restore:owner"
+  own_executions = "arn:${local.partition}:states:${local.region}:${local.account_id}:execution:${local.state_machine_name}:*"
+
+  datasync_arns = {
+    location  = "arn:${local.partition}:datasync:${local.region}:${local.account_id}:location/*"
+    task      = "arn:${local.partition}:datasync:${local.region}:${local.account_id}:task/*"
+    execution = "arn:${local.partition}:datasync:${local.region}:${local.account_id}:task/*/execution/*"
+  }
+  efs_arns = {
+    file_system  = "arn:${local.partition}:elasticfilesystem:${local.region}:${local.account_id}:file-system/*"
+    access_point = "arn:${local.partition}:elasticfilesystem:${local.region}:${local.account_id}:access-point/*"
+  }
+  subnet_arn         = "arn:${local.partition}:ec2:${local.region}:${local.account_id}:subnet/${var.subnet_id}"
+  security_group_arn = "arn:${local.partition}:ec2:${local.region}:${local.account_id}:security-group/${aws_security_group.datasync.id}"
+
   topic_arn = var.create_notification_topic ? aws_sns_topic.notifications[0].arn : var.notification_topic_arn
 
   # Capped exponential backoff with full jitter on throttling and transient service errors.
@@ -31,8 +50,8 @@ locals {
     slot_retry_interval_seconds  = 10
     slot_retry_max_delay_seconds = var.queue_wait_max_delay_seconds
     slot_retry_max_attempts      = var.queue_wait_max_attempts
-    subnet_arn                   = "arn:${local.partition}:ec2:${local.region}:${local.account_id}:subnet/${var.subnet_id}"
-    security_group_arns          = jsonencode(["arn:${local.partition}:ec2:${local.region}:${local.account_id}:security-group/${aws_security_group.datasync.id}"])
+    subnet_arn                   = local.subnet_arn
+    security_group_arns          = jsonencode([local.security_group_arn])
     in_transit_encryption        = var.in_transit_encryption
     task_options                 = jsonencode(var.task_options)
     datasync_log_group_arn       = aws_cloudwatch_log_group.datasync.arn
