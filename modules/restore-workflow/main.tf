@@ -41,6 +41,7 @@ locals {
 
   definition = templatefile("${path.module}/definition.asl.json", {
     partition                    = local.partition
+    owner_tag                    = local.owner_tag
     region                       = local.region
     account_id                   = local.account_id
     timeout_seconds              = var.execution_timeout_seconds

@@ -553,14 +553,16 @@ fn check_domain_id(id: &str, home: &HomeKey) -> Result<(), Error> {
 mod tests {
     #[test]
     fn the_workflow_tags_its_objects_with_the_owner_tag() {
-        // crate::sweep: a workflow execution owns what it creates, by its ARN.
+        // crate::sweep: a workflow execution owns what it creates, by its ARN. The module
+        // passes its local.owner_tag as ${owner_tag} (tests/emulator/test_iam_policies.py checks
+        // that it is crate::sweep::OWNER_TAG).
         let asl = include_str!("../../../modules/restore-workflow/definition.asl.json");
         let tags = asl.matches("\"Tags\": [").count();
         assert!(tags >= 6, "the workflow tags what it creates, and its DataSync execution");
         assert_eq!(
             asl.matches(&format!(
                 "\"Tags\": [{{ \"Key\": \"{}\", \"Value.$\": \"$$.Execution.Id\" }}]",
-                crate::sweep::OWNER_TAG
+                "${owner_tag}"
             ))
             .count(),
             tags,
