@@ -10,9 +10,7 @@ use studio_core::profile_restore::{
     Consent, Engine, Failure, HomeRef, NetworkSpec, Outcome, ProfileRestore, Readiness, SourceSpec,
     Tables,
 };
-use studio_core::restore::{
-    OverwriteMode, Ownership, TransferMode, TransferOptions, VerifyMode,
-};
+use studio_core::restore::{OverwriteMode, Ownership, TransferMode, TransferOptions, VerifyMode};
 use studio_core::sweep::{OWNER_TAG, Scope, Sweeper};
 use studio_core::{Error, Uid};
 use tfplugin::diagnostics::{AttributePath, Diagnostic, Diagnostics};

@@ -515,7 +515,9 @@ impl<'a> ProfileRestore<'a> {
                     tracing::info!(%line, "swept");
                 }
                 warnings.extend(report.failures.into_iter().map(|f| {
-                    format!("cleanup: an object an ended restore left behind could not be removed: {f}")
+                    format!(
+                        "cleanup: an object an ended restore left behind could not be removed: {f}"
+                    )
                 }));
             }
             Err(e) => warnings.push(format!(
@@ -560,10 +562,7 @@ impl<'a> ProfileRestore<'a> {
             self.clients.sfn.clone(),
             table,
         );
-        match leases
-            .acquire(target, holder, deadline, &self.cancel)
-            .await
-        {
+        match leases.acquire(target, holder, deadline, &self.cancel).await {
             Ok(lease) => Ok(Some(lease)),
             Err(e) if e.code() == Some("ResourceNotFoundException") => {
                 warnings.push(format!(

@@ -576,25 +576,37 @@ impl<'a> DataSyncRestore<'a> {
     ) -> Result<String, Error> {
         let mut wait = Duration::from_secs(2);
         loop {
-            let made = self.create_or_adopt(plan, is_transient, || async {
-                self.clients
-                    .datasync
-                    .create_task()
-                    .source_location_arn(source_location)
-                    .destination_location_arn(target_location)
-                    .name(format!("studio-restore-{}", short(&plan.id)))
-                    .options(options.clone())
-                    .set_tags(Some(tags.to_vec()))
-                    .send()
-                    .await
-                    .map_err(|e| {
-                        Error::aws(
-                            format!("creating the DataSync task for restore {}", plan.id),
-                            &e,
-                        )
-                    })
-            }, |owned| owned.tasks.iter().find(|t| created.task.as_ref() != Some(*t)).cloned())
-            .await;
+            let made = self
+                .create_or_adopt(
+                    plan,
+                    is_transient,
+                    || async {
+                        self.clients
+                            .datasync
+                            .create_task()
+                            .source_location_arn(source_location)
+                            .destination_location_arn(target_location)
+                            .name(format!("studio-restore-{}", short(&plan.id)))
+                            .options(options.clone())
+                            .set_tags(Some(tags.to_vec()))
+                            .send()
+                            .await
+                            .map_err(|e| {
+                                Error::aws(
+                                    format!("creating the DataSync task for restore {}", plan.id),
+                                    &e,
+                                )
+                            })
+                    },
+                    |owned| {
+                        owned
+                            .tasks
+                            .iter()
+                            .find(|t| created.task.as_ref() != Some(*t))
+                            .cloned()
+                    },
+                )
+                .await;
             let err = match made {
                 Ok(Created1::Made(out)) => {
                     return out.task_arn.ok_or_else(|| {
@@ -684,25 +696,37 @@ impl<'a> DataSyncRestore<'a> {
         // One token per run (its owner), the same for every retry of this call: EFS then
         // refuses a second access point for a repeated call instead of creating one.
         let token = client_token(&plan.owner);
-        let made = self.create_or_adopt(plan, is_transient, || async {
-            self.clients
-                .efs
-                .create_access_point()
-                .client_token(&token)
-                .file_system_id(fs)
-                .posix_user(posix.clone())
-                .root_directory(root.clone())
-                .tags(tag.clone())
-                .send()
-                .await
-                .map_err(|e| {
-                    Error::aws(
-                        format!("creating an EFS access point for uid {uid} on {fs}"),
-                        &e,
-                    )
-                })
-        }, |owned| owned.access_points.iter().find(|a| !created.access_points.contains(a)).cloned())
-        .await?;
+        let made = self
+            .create_or_adopt(
+                plan,
+                is_transient,
+                || async {
+                    self.clients
+                        .efs
+                        .create_access_point()
+                        .client_token(&token)
+                        .file_system_id(fs)
+                        .posix_user(posix.clone())
+                        .root_directory(root.clone())
+                        .tags(tag.clone())
+                        .send()
+                        .await
+                        .map_err(|e| {
+                            Error::aws(
+                                format!("creating an EFS access point for uid {uid} on {fs}"),
+                                &e,
+                            )
+                        })
+                },
+                |owned| {
+                    owned
+                        .access_points
+                        .iter()
+                        .find(|a| !created.access_points.contains(a))
+                        .cloned()
+                },
+            )
+            .await?;
         let out = match made {
             Created1::Made(out) => out,
             Created1::Adopted(id) => {
@@ -1033,8 +1057,14 @@ fn own_scope(plan: &RestorePlan) -> Scope {
 /// Whether a failed call may have taken effect: a server error, or no response at all.
 fn is_ambiguous(err: &Error) -> bool {
     match err {
-        Error::Aws { code: None, message, .. } => !message.is_empty(),
-        Error::Aws { code: Some(code), .. } => matches!(
+        Error::Aws {
+            code: None,
+            message,
+            ..
+        } => !message.is_empty(),
+        Error::Aws {
+            code: Some(code), ..
+        } => matches!(
             code.as_str(),
             "InternalException"
                 | "InternalServerError"
@@ -1152,7 +1182,7 @@ mod tests {
         assert!(
             RestorePlan::new(
                 "r",
-            "provider/r/-/0",
+                "provider/r/-/0",
                 dir(200000),
                 dir(200005),
                 network(),

@@ -143,15 +143,21 @@ pub async fn run(
         }
         let now = Instant::now();
         if now >= deadline {
-            let left = stop(clients, &mut current, &request, "the create timeout ran out").await;
+            let left = stop(
+                clients,
+                &mut current,
+                &request,
+                "the create timeout ran out",
+            )
+            .await;
             return Err(RestoreFailure {
                 cleanup_failures: left,
                 ..failure(
-                Error::Timeout(format!(
-                    "restore workflow execution {execution_arn} was still running when the create timeout ran out; it was stopped, and what it had created was removed"
-                )),
-                Some(current),
-            )
+                    Error::Timeout(format!(
+                        "restore workflow execution {execution_arn} was still running when the create timeout ran out; it was stopped, and what it had created was removed"
+                    )),
+                    Some(current),
+                )
             });
         }
         tokio::select! {
@@ -197,7 +203,9 @@ async fn stop(
         Err(e) => {
             let e = Error::aws("stopping", &e);
             tracing::warn!(execution = %execution_arn, error = %e, "could not stop the restore workflow");
-            return vec![format!("the restore workflow execution {execution_arn} could not be stopped ({e}); the reconciler removes what it leaves once it has ended")];
+            return vec![format!(
+                "the restore workflow execution {execution_arn} could not be stopped ({e}); the reconciler removes what it leaves once it has ended"
+            )];
         }
     }
     let scope = crate::sweep::Scope {

@@ -208,7 +208,12 @@ impl<'a> Sweeper<'a> {
     /// Every object in `scope` tagged [`OWNER_TAG`], by owner value.
     pub async fn owned(&self, scope: &Scope) -> Result<BTreeMap<String, Owned>, Error> {
         let mut owned: BTreeMap<String, Owned> = BTreeMap::new();
-        let in_scope = |uri: &str| scope.file_systems.iter().any(|fs| uri.contains(fs.as_str()));
+        let in_scope = |uri: &str| {
+            scope
+                .file_systems
+                .iter()
+                .any(|fs| uri.contains(fs.as_str()))
+        };
         let mut scoped_locations = BTreeSet::new();
         // Locations elsewhere (a source on an old domain's file system), kept for owners that
         // have objects in scope.
@@ -246,11 +251,7 @@ impl<'a> Sweeper<'a> {
                 scoped_locations.contains(src) || scoped_locations.contains(dst)
             });
             if uses_scope || owned.contains_key(&owner) {
-                owned
-                    .entry(owner)
-                    .or_default()
-                    .tasks
-                    .insert(arn.to_owned());
+                owned.entry(owner).or_default().tasks.insert(arn.to_owned());
             }
         }
         for fs in &scope.file_systems {
@@ -326,7 +327,9 @@ impl<'a> Sweeper<'a> {
                 Some(status) => Ok(Verdict::Ended(format!(
                     "the workflow execution ended {status} without its clean-up"
                 ))),
-                None => Ok(Verdict::Ended("the workflow execution does not exist".into())),
+                None => Ok(Verdict::Ended(
+                    "the workflow execution does not exist".into(),
+                )),
             },
             Some(Owner::Provider {
                 restore_id,
@@ -393,7 +396,8 @@ impl<'a> Sweeper<'a> {
                     Some(AttributeValue::S(s)) => Some(s.as_str()),
                     _ => None,
                 };
-                if let (Some(holder), Some(expires)) = (text(lease::HOLDER), text(lease::EXPIRES_AT))
+                if let (Some(holder), Some(expires)) =
+                    (text(lease::HOLDER), text(lease::EXPIRES_AT))
                 {
                     if expires >= now.as_str() {
                         runs.insert(run_of(holder));
@@ -511,7 +515,10 @@ impl<'a> Sweeper<'a> {
                     .send()
                     .await
                     .map_err(|e| {
-                        Error::aws(format!("listing the executions of DataSync task {task}"), &e)
+                        Error::aws(
+                            format!("listing the executions of DataSync task {task}"),
+                            &e,
+                        )
                     })
             })
             .await;
@@ -542,7 +549,9 @@ impl<'a> Sweeper<'a> {
                     .task_execution_arn(arn)
                     .send()
                     .await
-                    .map_err(|e| Error::aws(format!("cancelling DataSync task execution {arn}"), &e))
+                    .map_err(|e| {
+                        Error::aws(format!("cancelling DataSync task execution {arn}"), &e)
+                    })
             })
             .await;
             match res {
@@ -575,7 +584,9 @@ impl<'a> Sweeper<'a> {
         Ok(cancelled)
     }
 
-    async fn list_locations(&self) -> Result<Vec<aws_sdk_datasync::types::LocationListEntry>, Error> {
+    async fn list_locations(
+        &self,
+    ) -> Result<Vec<aws_sdk_datasync::types::LocationListEntry>, Error> {
         let mut all = Vec::new();
         let mut token = None;
         loop {
@@ -658,7 +669,9 @@ impl<'a> Sweeper<'a> {
         match out {
             Ok(out) => Ok(Some((
                 out.source_location_arn().unwrap_or_default().to_owned(),
-                out.destination_location_arn().unwrap_or_default().to_owned(),
+                out.destination_location_arn()
+                    .unwrap_or_default()
+                    .to_owned(),
             ))),
             Err(e) if e.code() == Some("InvalidRequestException") => Ok(None),
             Err(e) => Err(e),
@@ -679,7 +692,10 @@ impl<'a> Sweeper<'a> {
                     .send()
                     .await
                     .map_err(|e| {
-                        Error::aws(format!("listing the EFS access points of {file_system}"), &e)
+                        Error::aws(
+                            format!("listing the EFS access points of {file_system}"),
+                            &e,
+                        )
                     })
             })
             .await;
@@ -731,15 +747,32 @@ impl<'a> Sweeper<'a> {
                 .expression_attribute_names("#at", "restored_at")
                 .expression_attribute_names("#version", "version")
                 .expression_attribute_names("#execution", "restore_execution")
-                .expression_attribute_values(":failed", AttributeValue::S(restore_status::FAILED.into()))
-                .expression_attribute_values(":running", AttributeValue::S(restore_status::RUNNING.into()))
-                .expression_attribute_values(":execution", AttributeValue::S(execution_arn.to_owned()))
+                .expression_attribute_values(
+                    ":failed",
+                    AttributeValue::S(restore_status::FAILED.into()),
+                )
+                .expression_attribute_values(
+                    ":running",
+                    AttributeValue::S(restore_status::RUNNING.into()),
+                )
+                .expression_attribute_values(
+                    ":execution",
+                    AttributeValue::S(execution_arn.to_owned()),
+                )
                 .expression_attribute_values(":detail", AttributeValue::S(why.to_owned()))
-                .expression_attribute_values(":at", AttributeValue::S(crate::records::now_rfc3339()))
+                .expression_attribute_values(
+                    ":at",
+                    AttributeValue::S(crate::records::now_rfc3339()),
+                )
                 .expression_attribute_values(":one", AttributeValue::N("1".into()))
                 .send()
                 .await
-                .map_err(|e| Error::aws(format!("recording the failed restore of {home} in table {mapping_table}"), &e))
+                .map_err(|e| {
+                    Error::aws(
+                        format!("recording the failed restore of {home} in table {mapping_table}"),
+                        &e,
+                    )
+                })
         })
         .await;
         match res {
@@ -781,10 +814,20 @@ mod tests {
             })
         );
         let none = provider_owner("r-1", None, &holder);
-        assert!(matches!(Owner::parse(&none), Some(Owner::Provider { table: None, .. })));
+        assert!(matches!(
+            Owner::parse(&none),
+            Some(Owner::Provider { table: None, .. })
+        ));
         let arn = "arn:aws:states:us-east-1:123456789012:execution:sm:restore-1";
         assert_eq!(Owner::parse(arn), Some(Owner::Execution(arn.into())));
-        for bad in ["", "provider", "provider/r-1/-", "provider//-/x", "provider/a/b/c/d", "someone"] {
+        for bad in [
+            "",
+            "provider",
+            "provider/r-1/-",
+            "provider//-/x",
+            "provider/a/b/c/d",
+            "someone",
+        ] {
             assert_eq!(Owner::parse(bad), None, "{bad:?}");
         }
     }

@@ -298,6 +298,61 @@ pub enum RestorePlan {
         reason: String,
         request: Option<Box<RestoreRequest>>,
     },
+    /// The last automatic attempt of this restore failed and the next is due: start `request`
+    /// as attempt `attempt` (under [`RestoreRequest::execution_name_for_attempt`]), replacing
+    /// what the failed attempt may have copied partially.
+    Retry {
+        request: RestoreRequest,
+        attempt: u32,
+        /// Why the previous attempt failed, as recorded on the row.
+        last_failure: String,
+    },
+}
+
+/// How failed automatic restores are tried again: at most `attempts` attempts in all, attempt
+/// `n + 1` no sooner than `backoff * 2^n` after attempt `n` ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetrySchedule {
+    pub attempts: u32,
+    pub backoff: std::time::Duration,
+}
+
+impl Default for RetrySchedule {
+    /// Three attempts, 10 and 20 minutes apart: a target not ready within the workflow's hour,
+    /// a throttled account or a full DataSync quota usually clears by then; a restore that fails
+    /// three times needs a person (the notification and the history say why).
+    fn default() -> Self {
+        RetrySchedule {
+            attempts: 3,
+            backoff: std::time::Duration::from_secs(600),
+        }
+    }
+}
+
+impl RetrySchedule {
+    /// When attempt `failed + 1` may start, after attempt `failed` ended at `ended`.
+    fn due_after(&self, failed: u32, ended: time::OffsetDateTime) -> time::OffsetDateTime {
+        let factor = 2u32.saturating_pow(failed.min(16));
+        ended + self.backoff.saturating_mul(factor)
+    }
+}
+
+/// The attempt number of an execution, from its name (or ARN): `...-retry<n>` is attempt n, any
+/// other name attempt 0.
+pub fn attempt_of(execution: &str) -> u32 {
+    let name = execution.rsplit(':').next().unwrap_or(execution);
+    name.rsplit_once("-retry")
+        .and_then(|(_, n)| n.parse().ok())
+        .unwrap_or(0)
+}
+
+/// The name of attempt 0 of an execution (its name without `-retry<n>`).
+fn first_attempt_name(execution: &str) -> &str {
+    let name = execution.rsplit(':').next().unwrap_or(execution);
+    match name.rsplit_once("-retry") {
+        Some((base, n)) if n.parse::<u32>().is_ok() => base,
+        _ => name,
+    }
 }
 
 /// The restore a change of a mapping row calls for, from the stream record's old and new image.
@@ -357,8 +412,67 @@ pub fn plan_after_change(
 /// into the row's current directory: the events or the stream processing missed it. Starting it
 /// again is harmless: the execution name is deterministic. The same checks as
 /// [`plan_after_change`] apply, with `holders` telling which live homes have a directory as
-/// their current one.
+/// their current one. A restore recorded as failed is tried again by `schedule`, as the same
+/// copy ([`RestorePlan::Retry`]).
 pub fn plan_pending(
+    record: &MappingRecord,
+    options: &RestoreOptions,
+    holders: impl Fn(&HomeDirectory) -> Vec<HomeKey>,
+    schedule: &RetrySchedule,
+    now: time::OffsetDateTime,
+) -> RestorePlan {
+    let Some(target) = source::target_of(record) else {
+        return RestorePlan::Nothing;
+    };
+    if !restored(record, &target.directory, RestoreStatus::Any) {
+        return pending(record, options, holders);
+    }
+    // A restore into this directory was recorded: only a failed one is tried again, as the
+    // same copy, once its backoff has passed.
+    let Some(outcome) = &record.last_restore else {
+        return RestorePlan::Nothing;
+    };
+    let Some(execution) = outcome.execution.as_deref() else {
+        return RestorePlan::Nothing;
+    };
+    if outcome.status != crate::records::restore_status::FAILED {
+        return RestorePlan::Nothing;
+    }
+    let failed = attempt_of(execution);
+    if failed + 1 >= schedule.attempts {
+        return RestorePlan::Nothing;
+    }
+    let ended = outcome.restored_at.as_deref().and_then(|at| {
+        time::OffsetDateTime::parse(at, &time::format_description::well_known::Rfc3339).ok()
+    });
+    if ended.is_none_or(|ended| now < schedule.due_after(failed, ended)) {
+        return RestorePlan::Nothing;
+    }
+    match pending(record, options, holders) {
+        RestorePlan::Start(mut request)
+            if request.execution_name() == first_attempt_name(execution) =>
+        {
+            request.options.after_interrupted_attempt = true;
+            RestorePlan::Retry {
+                request,
+                attempt: failed + 1,
+                last_failure: record
+                    .other
+                    .get("restore_detail")
+                    .and_then(|v| v.as_s().ok())
+                    .cloned()
+                    .unwrap_or_else(|| "no detail was recorded".into()),
+            }
+        }
+        // Another copy is due now (a new declared source): not a retry of the failed one.
+        RestorePlan::Start(_) | RestorePlan::Nothing | RestorePlan::Retry { .. } => {
+            RestorePlan::Nothing
+        }
+        refused @ RestorePlan::Refuse { .. } => refused,
+    }
+}
+
+fn pending(
     record: &MappingRecord,
     options: &RestoreOptions,
     holders: impl Fn(&HomeDirectory) -> Vec<HomeKey>,
@@ -366,9 +480,6 @@ pub fn plan_pending(
     let Some(target) = source::target_of(record) else {
         return RestorePlan::Nothing;
     };
-    if restored(record, &target.directory, RestoreStatus::Any) {
-        return RestorePlan::Nothing;
-    }
     if let Some(declared) = source::from_declared_target(record) {
         let mut options = options.clone();
         options.clear_restore_from = true;
@@ -495,7 +606,19 @@ pub async fn start(
     policy: &crate::retry::RetryPolicy,
     cancel: &tokio_util::sync::CancellationToken,
 ) -> Result<Started, Error> {
-    let name = request.execution_name();
+    start_attempt(sfn, state_machine_arn, request, 0, policy, cancel).await
+}
+
+/// [`start`], as attempt `attempt` of the copy.
+pub async fn start_attempt(
+    sfn: &aws_sdk_sfn::Client,
+    state_machine_arn: &str,
+    request: &RestoreRequest,
+    attempt: u32,
+    policy: &crate::retry::RetryPolicy,
+    cancel: &tokio_util::sync::CancellationToken,
+) -> Result<Started, Error> {
+    let name = request.execution_name_for_attempt(attempt);
     let input = request.to_json();
     crate::retry::retry(policy, cancel, crate::retry::is_transient, || async {
         match sfn
@@ -558,7 +681,10 @@ mod tests {
         // that it is crate::sweep::OWNER_TAG).
         let asl = include_str!("../../../modules/restore-workflow/definition.asl.json");
         let tags = asl.matches("\"Tags\": [").count();
-        assert!(tags >= 6, "the workflow tags what it creates, and its DataSync execution");
+        assert!(
+            tags >= 6,
+            "the workflow tags what it creates, and its DataSync execution"
+        );
         assert_eq!(
             asl.matches(&format!(
                 "\"Tags\": [{{ \"Key\": \"{}\", \"Value.$\": \"$$.Execution.Id\" }}]",
@@ -885,7 +1011,13 @@ mod tests {
         ));
         assert!(
             matches!(
-                plan_pending(&new, &RestoreOptions::default(), |_| Vec::new()),
+                plan_pending(
+                    &new,
+                    &RestoreOptions::default(),
+                    |_| Vec::new(),
+                    &RetrySchedule::default(),
+                    time::OffsetDateTime::now_utc()
+                ),
                 RestorePlan::Refuse { .. }
             ),
             "the reconciler compares the same owners"
@@ -911,9 +1043,13 @@ mod tests {
         let mut record = row(Some(200002), Some(200001));
         record.previous.as_mut().unwrap().owner = sso("alice@example.com");
         record.owner = sso("mallory@example.com");
-        let RestorePlan::Refuse { reason, request } =
-            plan_pending(&record, &RestoreOptions::default(), |_| Vec::new())
-        else {
+        let RestorePlan::Refuse { reason, request } = plan_pending(
+            &record,
+            &RestoreOptions::default(),
+            |_| Vec::new(),
+            &RetrySchedule::default(),
+            time::OffsetDateTime::now_utc(),
+        ) else {
             panic!("refused");
         };
         assert!(reason.contains("alice@example.com"), "{reason}");
@@ -921,15 +1057,19 @@ mod tests {
         // A previous directory that is someone's live home now is never copied.
         record.owner = record.previous.as_ref().unwrap().owner.clone();
         let bob: HomeKey = "studio/user/bob".parse().unwrap();
-        let RestorePlan::Refuse { reason, .. } =
-            plan_pending(&record, &RestoreOptions::default(), |d| {
+        let RestorePlan::Refuse { reason, .. } = plan_pending(
+            &record,
+            &RestoreOptions::default(),
+            |d| {
                 if d.uid.get() == 200001 {
                     vec![bob.clone()]
                 } else {
                     Vec::new()
                 }
-            })
-        else {
+            },
+            &RetrySchedule::default(),
+            time::OffsetDateTime::now_utc(),
+        ) else {
             panic!("refused");
         };
         assert!(reason.contains("studio/user/bob"), "{reason}");
@@ -977,7 +1117,13 @@ mod tests {
     fn the_reconciler_starts_only_restores_not_recorded_into_the_current_directory() {
         let options = RestoreOptions::default();
         let mut record = row(Some(200002), Some(200001));
-        let request = started(plan_pending(&record, &options, |_| Vec::new()));
+        let request = started(plan_pending(
+            &record,
+            &options,
+            |_| Vec::new(),
+            &RetrySchedule::default(),
+            time::OffsetDateTime::now_utc(),
+        ));
         record.last_restore = Some(crate::records::RestoreOutcome {
             status: "FAILED".into(),
             execution: Some(format!(
@@ -990,7 +1136,13 @@ mod tests {
             duration_ms: None,
         });
         assert_eq!(
-            plan_pending(&record, &options, |_| Vec::new()),
+            plan_pending(
+                &record,
+                &options,
+                |_| Vec::new(),
+                &RetrySchedule::default(),
+                time::OffsetDateTime::now_utc()
+            ),
             RestorePlan::Nothing
         );
         // A later recreation makes a new restore due.
@@ -1001,13 +1153,129 @@ mod tests {
         });
         record.directory = Some(dir(200009));
         assert_eq!(
-            started(plan_pending(&record, &options, |_| Vec::new()))
-                .source
-                .uid,
+            started(plan_pending(
+                &record,
+                &options,
+                |_| Vec::new(),
+                &RetrySchedule::default(),
+                time::OffsetDateTime::now_utc()
+            ))
+            .source
+            .uid,
             "200002"
         );
         assert_eq!(
-            plan_pending(&row(Some(200001), None), &options, |_| Vec::new()),
+            plan_pending(
+                &row(Some(200001), None),
+                &options,
+                |_| Vec::new(),
+                &RetrySchedule::default(),
+                time::OffsetDateTime::now_utc()
+            ),
+            RestorePlan::Nothing
+        );
+    }
+
+    #[test]
+    fn a_failed_automatic_restore_is_retried_as_the_same_copy_by_the_schedule() {
+        let options = RestoreOptions::default();
+        let schedule = RetrySchedule {
+            attempts: 3,
+            backoff: std::time::Duration::from_secs(600),
+        };
+        let now = time::OffsetDateTime::now_utc();
+        let at = |ago: i64| {
+            (now - time::Duration::seconds(ago))
+                .format(&time::format_description::well_known::Rfc3339)
+                .unwrap()
+        };
+        let mut record = row(Some(200002), Some(200001));
+        let first = started(plan_pending(
+            &record,
+            &options,
+            |_| Vec::new(),
+            &schedule,
+            now,
+        ));
+        let failed = |attempt: u32, status: &str, ago: i64| crate::records::RestoreOutcome {
+            status: status.into(),
+            execution: Some(format!(
+                "arn:aws:states:us-east-1:1:execution:sm:{}",
+                first.execution_name_for_attempt(attempt)
+            )),
+            restored_at: Some(at(ago)),
+            files_transferred: None,
+            bytes_written: None,
+            duration_ms: None,
+        };
+        record.other.insert(
+            "restore_detail".into(),
+            aws_sdk_dynamodb::types::AttributeValue::S("the target was not ready".into()),
+        );
+        // Attempt 0 failed 11 minutes ago: attempt 1 is due (10 minutes), as the same copy,
+        // replacing partial files, with the failure's reason.
+        record.last_restore = Some(failed(0, "FAILED", 660));
+        match plan_pending(&record, &options, |_| Vec::new(), &schedule, now) {
+            RestorePlan::Retry {
+                request,
+                attempt,
+                last_failure,
+            } => {
+                assert_eq!(attempt, 1);
+                assert_eq!(request.execution_name(), first.execution_name());
+                assert!(request.options.after_interrupted_attempt);
+                assert_eq!(last_failure, "the target was not ready");
+                assert_eq!(attempt_of(&request.execution_name_for_attempt(attempt)), 1);
+            }
+            other => panic!("expected a retry, got {other:?}"),
+        }
+        // Not before its backoff; attempt 1's backoff is twice as long.
+        record.last_restore = Some(failed(0, "FAILED", 540));
+        assert_eq!(
+            plan_pending(&record, &options, |_| Vec::new(), &schedule, now),
+            RestorePlan::Nothing
+        );
+        record.last_restore = Some(failed(1, "FAILED", 1100));
+        assert_eq!(
+            plan_pending(&record, &options, |_| Vec::new(), &schedule, now),
+            RestorePlan::Nothing
+        );
+        record.last_restore = Some(failed(1, "FAILED", 1300));
+        assert!(matches!(
+            plan_pending(&record, &options, |_| Vec::new(), &schedule, now),
+            RestorePlan::Retry { attempt: 2, .. }
+        ));
+        // The last attempt failed: a person decides.
+        record.last_restore = Some(failed(2, "FAILED", 86400));
+        assert_eq!(
+            plan_pending(&record, &options, |_| Vec::new(), &schedule, now),
+            RestorePlan::Nothing
+        );
+        // Running, succeeded or refused restores are never retried.
+        for status in ["RUNNING", "SUCCEEDED", "REFUSED"] {
+            record.last_restore = Some(failed(0, status, 86400));
+            assert_eq!(
+                plan_pending(&record, &options, |_| Vec::new(), &schedule, now),
+                RestorePlan::Nothing,
+                "{status}"
+            );
+        }
+        // A failure without a recorded end time waits (it cannot be placed in the schedule).
+        let mut undated = failed(0, "FAILED", 0);
+        undated.restored_at = None;
+        record.last_restore = Some(undated);
+        assert_eq!(
+            plan_pending(&record, &options, |_| Vec::new(), &schedule, now),
+            RestorePlan::Nothing
+        );
+        // One attempt in all: never retried.
+        record.last_restore = Some(failed(0, "FAILED", 86400));
+        let once = RetrySchedule {
+            attempts: 1,
+            ..schedule
+        };
+        assert_eq!(
+            plan_pending(&record, &options, |_| Vec::new(), &once, now),
             RestorePlan::Nothing
         );
     }

@@ -10,8 +10,14 @@
 //!    already running or finished is not started again), at most `MAX_STARTS` per run and only
 //!    for homes created within `RECONCILE_MAX_AGE_HOURS` (an old home's owner has long since
 //!    filled it; restoring into it is a decision for a person);
-//! 3. frees DataSync slots held by restore executions that are no longer running (stopped
-//!    from outside or timed out before they could release them).
+//! 3. finds restores the mapping table records as `RUNNING` whose workflow execution has ended
+//!    without recording its outcome (stopped, timed out) and records them `FAILED`, with why;
+//! 4. sweeps ([`studio_core::sweep`]) the tracked domains' file systems: every DataSync task,
+//!    location and execution and EFS access point tagged with an owner that has ended (a stopped
+//!    execution, a killed provider) is cancelled and deleted;
+//! 5. frees DataSync slots held by restore executions that are no longer running;
+//! 6. tries failed automatic restores again, as the same copy, by the [`RetrySchedule`]
+//!    (`RESTORE_ATTEMPTS`, `RESTORE_RETRY_BACKOFF_SECONDS`).
 //!
 //! With `DOMAIN_IDS` set (the modules pass their `domain_ids`), only those domains are looked at.
 //! Errors of one domain or home are counted and logged; the run goes on.
@@ -26,7 +32,10 @@ use studio_core::records::{
 };
 use studio_core::resolve::{Domain, Home, Studio};
 use studio_core::retry::RetryPolicy;
-use studio_core::workflow::{self, RestoreOptions, RestorePlan, RestoreRequest, Started};
+use studio_core::sweep::{Scope, SweepReport, Sweeper};
+use studio_core::workflow::{
+    self, RestoreOptions, RestorePlan, RestoreRequest, RetrySchedule, Started,
+};
 use studio_core::{Error, HomeKey, HomeKind};
 use tokio_util::sync::CancellationToken;
 
@@ -75,6 +84,7 @@ pub struct Settings {
     /// Only these domains (`DOMAIN_IDS`, comma-separated); empty: every domain.
     pub domain_ids: Vec<String>,
     pub options: RestoreOptions,
+    pub retry: RetrySchedule,
 }
 
 impl Settings {
@@ -128,6 +138,23 @@ impl Settings {
                 })
                 .unwrap_or_default(),
             options,
+            retry: {
+                let default = RetrySchedule::default();
+                let attempts = number("RESTORE_ATTEMPTS", i64::from(default.attempts))?;
+                let backoff = number(
+                    "RESTORE_RETRY_BACKOFF_SECONDS",
+                    default.backoff.as_secs() as i64,
+                )?;
+                if !(1..=10).contains(&attempts) || backoff < 0 {
+                    return Err(Error::Invalid(format!(
+                        "RESTORE_ATTEMPTS={attempts} must be 1 to 10 and RESTORE_RETRY_BACKOFF_SECONDS={backoff} at least 0"
+                    )));
+                }
+                RetrySchedule {
+                    attempts: attempts as u32,
+                    backoff: std::time::Duration::from_secs(backoff as u64),
+                }
+            },
         })
     }
 }
@@ -148,6 +175,14 @@ pub struct Report {
     /// marked refused): recorded on the row and in the history, never started.
     pub restores_refused: usize,
     pub slots_freed: usize,
+    /// Restores recorded `RUNNING` whose execution had ended without recording its outcome,
+    /// now recorded `FAILED`.
+    pub runs_failed: usize,
+    /// Owners whose leftovers were swept, and how many objects went.
+    pub owners_swept: usize,
+    pub objects_swept: usize,
+    /// Failed automatic restores started again.
+    pub restores_retried: usize,
     pub errors: Vec<String>,
 }
 
@@ -181,11 +216,30 @@ pub trait Backend {
     fn start(
         &self,
         request: &RestoreRequest,
+        attempt: u32,
     ) -> impl Future<Output = Result<Started, Error>> + Send;
     /// The execution names holding a DataSync slot.
     fn slot_holders(&self) -> impl Future<Output = Result<Vec<String>, Error>> + Send;
     fn is_running(&self, execution_name: &str) -> impl Future<Output = Result<bool, Error>> + Send;
     fn free_slot(&self, execution_name: &str) -> impl Future<Output = Result<(), Error>> + Send;
+    /// Whether a workflow execution (by ARN) still runs; `None`: it does not exist.
+    fn execution_running(
+        &self,
+        execution_arn: &str,
+    ) -> impl Future<Output = Result<Option<bool>, Error>> + Send;
+    /// Records the row's running restore `execution_arn` failed, with `why` (only while the row
+    /// still says so); whether it did.
+    fn fail_run(
+        &self,
+        home: &HomeKey,
+        execution_arn: &str,
+        why: &str,
+    ) -> impl Future<Output = Result<bool, Error>> + Send;
+    /// Sweeps what ended restores left on `file_systems`.
+    fn sweep(
+        &self,
+        file_systems: Vec<String>,
+    ) -> impl Future<Output = Result<SweepReport, Error>> + Send;
 }
 
 /// One run.
@@ -205,10 +259,48 @@ pub async fn reconcile<B: Backend + Sync>(
         }
     }
     if mode == Mode::Reconcile {
-        if let Err(e) = start_missed(backend, settings, &mut report, &live).await {
-            report.errors.push(e.to_string());
+        // In this order: an ended run is recorded failed, what it left is swept and its slot
+        // freed, and then it can be tried again in the same run.
+        let records = match backend.scan().await {
+            Ok(records) => records,
+            Err(e) => {
+                report.errors.push(e.to_string());
+                Vec::new()
+            }
+        };
+        fail_ended_runs(backend, &records, &mut report).await;
+        let mut file_systems: std::collections::BTreeSet<String> =
+            live.keys().map(|d| d.file_system_id.clone()).collect();
+        for record in &records {
+            file_systems.extend(record.directory.iter().map(|d| d.file_system_id.clone()));
+            file_systems.extend(
+                record
+                    .previous
+                    .iter()
+                    .map(|p| p.directory.file_system_id.clone()),
+            );
+            file_systems.extend(
+                record
+                    .restore_from
+                    .iter()
+                    .map(|r| r.directory.file_system_id.clone()),
+            );
+        }
+        match backend.sweep(file_systems.into_iter().collect()).await {
+            Ok(swept) => {
+                for line in swept.describe() {
+                    tracing::info!(%line, "swept");
+                }
+                report.owners_swept += swept.swept.len();
+                report.objects_swept += swept.objects_removed();
+                report.errors.extend(swept.failures);
+            }
+            Err(e) => report.errors.push(e.to_string()),
         }
         if let Err(e) = free_stale_slots(backend, &mut report).await {
+            report.errors.push(e.to_string());
+        }
+        if let Err(e) = start_missed(backend, settings, &mut report, &live).await {
             report.errors.push(e.to_string());
         }
     }
@@ -301,7 +393,8 @@ async fn start_missed<B: Backend + Sync>(
     let now = time::OffsetDateTime::now_utc();
     for record in backend.scan().await? {
         let holders = |directory: &HomeDirectory| live.get(directory).cloned().unwrap_or_default();
-        let plan = workflow::plan_pending(&record, &settings.options, holders);
+        let plan =
+            workflow::plan_pending(&record, &settings.options, holders, &settings.retry, now);
         if matches!(plan, RestorePlan::Nothing) {
             continue;
         }
@@ -315,8 +408,33 @@ async fn start_missed<B: Backend + Sync>(
         if !recent && record.restore_from.is_none() {
             continue;
         }
-        let request = match plan {
-            RestorePlan::Start(request) => request,
+        let (request, attempt) = match plan {
+            RestorePlan::Start(request) => (request, 0),
+            RestorePlan::Retry {
+                request,
+                attempt,
+                last_failure,
+            } => {
+                let mut entry = HistoryEntry::new(&record.home, "restore_retried");
+                entry.domain_id = record.domain_id.clone();
+                if let Some(dir) = &record.directory {
+                    entry.file_system_id = Some(dir.file_system_id.clone());
+                    entry.uid = Some(dir.uid.get().into());
+                }
+                entry.source_file_system_id = Some(request.source.file_system_id.clone());
+                entry.source_uid = request.source.uid.parse().ok();
+                entry.execution = Some(request.execution_name_for_attempt(attempt));
+                entry.detail = Some(format!(
+                    "attempt {} of {}; the previous attempt failed: {last_failure}",
+                    attempt + 1,
+                    settings.retry.attempts
+                ));
+                if let Err(e) = backend.append(&entry).await {
+                    report.errors.push(e.to_string());
+                }
+                report.restores_retried += 1;
+                (request, attempt)
+            }
             RestorePlan::Refuse { reason, request } => {
                 // What the stream processor would have refused, had it seen the change.
                 if let Err(e) = refuse(backend, &record, &reason, request.as_deref()).await {
@@ -331,9 +449,9 @@ async fn start_missed<B: Backend + Sync>(
             report.restores_deferred += 1;
             continue;
         }
-        match backend.start(&request).await {
+        match backend.start(&request, attempt).await {
             Ok(Started::New) => {
-                tracing::info!(home = %record.home, execution = %request.execution_name(), "missed restore started");
+                tracing::info!(home = %record.home, execution = %request.execution_name_for_attempt(attempt), "missed restore started");
                 report.restores_started += 1;
             }
             Ok(Started::AlreadyStarted) => report.restores_already_started += 1,
@@ -371,6 +489,59 @@ async fn refuse<B: Backend + Sync>(
     backend.append(&entry).await
 }
 
+/// Rows that say a workflow execution is copying (`RUNNING`) when that execution has ended:
+/// stopped from outside or timed out, it recorded nothing. Recorded `FAILED` with the reason, and
+/// in the history, so that the retry schedule applies.
+async fn fail_ended_runs<B: Backend + Sync>(
+    backend: &B,
+    records: &[MappingRecord],
+    report: &mut Report,
+) {
+    for record in records {
+        let Some(outcome) = &record.last_restore else {
+            continue;
+        };
+        let Some(execution) = outcome.execution.as_deref() else {
+            continue;
+        };
+        if outcome.status != studio_core::records::restore_status::RUNNING
+            || !studio_core::lease::is_execution(execution)
+        {
+            continue;
+        }
+        let why = match backend.execution_running(execution).await {
+            Ok(Some(true)) => continue,
+            Ok(Some(false)) => format!(
+                "the restore workflow execution {execution} ended (stopped or timed out) without recording its outcome; what it left behind is swept"
+            ),
+            Ok(None) => format!("the restore workflow execution {execution} does not exist"),
+            Err(e) => {
+                report.errors.push(e.to_string());
+                continue;
+            }
+        };
+        match backend.fail_run(&record.home, execution, &why).await {
+            Ok(true) => {
+                report.runs_failed += 1;
+                let mut entry = HistoryEntry::new(&record.home, "restore_failed");
+                entry.domain_id = record.domain_id.clone();
+                if let Some(dir) = &record.directory {
+                    entry.file_system_id = Some(dir.file_system_id.clone());
+                    entry.uid = Some(dir.uid.get().into());
+                }
+                entry.execution = Some(execution.to_owned());
+                entry.status = Some(studio_core::records::restore_status::FAILED.into());
+                entry.detail = Some(why);
+                if let Err(e) = backend.append(&entry).await {
+                    report.errors.push(e.to_string());
+                }
+            }
+            Ok(false) => {}
+            Err(e) => report.errors.push(e.to_string()),
+        }
+    }
+}
+
 async fn free_stale_slots<B: Backend + Sync>(
     backend: &B,
     report: &mut Report,
@@ -396,6 +567,7 @@ const SLOTS_ITEM: &str = "datasync-tasks";
 
 /// The real backend.
 pub struct AwsBackend {
+    clients: studio_core::aws::Clients,
     studio: Studio,
     mapping: MappingTable,
     history: HistoryTable,
@@ -412,6 +584,7 @@ impl AwsBackend {
         let clients = studio_core::aws::Clients::connect(&Default::default()).await?;
         let cancel = CancellationToken::new();
         Ok(AwsBackend {
+            clients: clients.clone(),
             studio: Studio::new(clients.sagemaker.clone(), cancel.clone()),
             mapping: MappingTable::new(clients.dynamodb.clone(), settings.mapping_table.clone()),
             history: HistoryTable::new(clients.dynamodb.clone(), settings.history_table.clone()),
@@ -475,15 +648,44 @@ impl Backend for AwsBackend {
         self.mapping.mark_refused(record, execution_name).await
     }
 
-    async fn start(&self, request: &RestoreRequest) -> Result<Started, Error> {
-        workflow::start(
+    async fn start(&self, request: &RestoreRequest, attempt: u32) -> Result<Started, Error> {
+        workflow::start_attempt(
             &self.sfn,
             self.state_machine_arn()?,
             request,
+            attempt,
             &self.policy,
             &self.cancel,
         )
         .await
+    }
+
+    async fn execution_running(&self, execution_arn: &str) -> Result<Option<bool>, Error> {
+        Sweeper::new(&self.clients)
+            .execution_running(execution_arn)
+            .await
+    }
+
+    async fn fail_run(
+        &self,
+        home: &HomeKey,
+        execution_arn: &str,
+        why: &str,
+    ) -> Result<bool, Error> {
+        Sweeper::new(&self.clients)
+            .fail_run(self.mapping.name(), &home.to_string(), execution_arn, why)
+            .await
+    }
+
+    async fn sweep(&self, file_systems: Vec<String>) -> Result<SweepReport, Error> {
+        Sweeper::new(&self.clients)
+            .sweep(&Scope {
+                file_systems,
+                mapping_table: Some(self.mapping.name().to_owned()),
+                own_restore_id: None,
+                only_owner: None,
+            })
+            .await
     }
 
     async fn slot_holders(&self) -> Result<Vec<String>, Error> {

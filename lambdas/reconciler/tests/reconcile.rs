@@ -6,7 +6,8 @@ use std::sync::Mutex;
 use studio_core::home::HomeDirectory;
 use studio_core::records::{HistoryEntry, MappingRecord, Observation, Observed, PreviousDirectory};
 use studio_core::resolve::{Domain, Home};
-use studio_core::workflow::{RestoreOptions, RestoreRequest, Started};
+use studio_core::sweep::SweepReport;
+use studio_core::workflow::{RestoreOptions, RestoreRequest, RetrySchedule, Started};
 use studio_core::{Error, HomeKey, HomeKind, Uid};
 use studio_reconciler::{Backend, Mode, Settings, reconcile};
 
@@ -142,9 +143,14 @@ impl Backend for Fake {
         Ok(())
     }
 
-    async fn start(&self, request: &RestoreRequest) -> Result<Started, Error> {
+    async fn start(&self, request: &RestoreRequest, attempt: u32) -> Result<Started, Error> {
         Ok(
-            if self.names.lock().unwrap().insert(request.execution_name()) {
+            if self
+                .names
+                .lock()
+                .unwrap()
+                .insert(request.execution_name_for_attempt(attempt))
+            {
                 Started::New
             } else {
                 Started::AlreadyStarted
@@ -164,6 +170,19 @@ impl Backend for Fake {
         self.holders.lock().unwrap().retain(|h| h != execution_name);
         Ok(())
     }
+
+    async fn execution_running(&self, execution_arn: &str) -> Result<Option<bool>, Error> {
+        let name = execution_arn.rsplit(':').next().unwrap_or_default();
+        Ok(Some(self.running.contains(name)))
+    }
+
+    async fn fail_run(&self, _home: &HomeKey, _arn: &str, _why: &str) -> Result<bool, Error> {
+        Ok(false)
+    }
+
+    async fn sweep(&self, _file_systems: Vec<String>) -> Result<SweepReport, Error> {
+        Ok(SweepReport::default())
+    }
 }
 
 fn settings(max_starts: usize) -> Settings {
@@ -179,6 +198,7 @@ fn settings(max_starts: usize) -> Settings {
             requested_by: "reconciler".into(),
             ..RestoreOptions::default()
         },
+        retry: RetrySchedule::default(),
     }
 }
 

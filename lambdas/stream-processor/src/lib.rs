@@ -189,6 +189,8 @@ pub async fn process<B: Backend + Sync>(
                 target_uid = %request.target.uid, execution = %request.execution_name(), ?started, "restore started");
             Ok(())
         }
+        // A retry is the reconciler's decision (plan_pending), never a row change's.
+        RestorePlan::Retry { .. } => Ok(()),
         RestorePlan::Refuse { reason, request } => {
             tracing::warn!(home = %new.home, %reason, "restore refused");
             let mut entry = HistoryEntry::new(&new.home, "restore_refused");
