@@ -552,6 +552,45 @@ def test_datasync_task_quota(emulator, ds, two_fs):
     ds.create_task(SourceLocationArn=src, DestinationLocationArn=dst)
 
 
+def test_datasync_task_peak(emulator, ds, two_fs):
+    # `GET /studio-emulator/datasync`: the tasks that exist now and the most that existed at once
+    # since the last reset, so a test can assert that the product never used more than N of the
+    # 100 tasks the quota allows (DataSync user guide, "DataSync quotas").
+    def counts():
+        return emulator.request("GET", "/studio-emulator/datasync")
+
+    assert counts() == {"tasks": 0, "tasks_peak": 0}
+    src_fs, dst_fs, _, _ = two_fs
+    src, dst = location(ds, src_fs, "/a"), location(ds, dst_fs, "/b")
+    first = ds.create_task(SourceLocationArn=src, DestinationLocationArn=dst)["TaskArn"]
+    second = ds.create_task(SourceLocationArn=src, DestinationLocationArn=dst)["TaskArn"]
+    assert counts() == {"tasks": 2, "tasks_peak": 2}
+    ds.delete_task(TaskArn=first)
+    ds.delete_task(TaskArn=second)
+    assert counts() == {"tasks": 0, "tasks_peak": 2}
+    third = ds.create_task(SourceLocationArn=src, DestinationLocationArn=dst)["TaskArn"]
+    assert counts() == {"tasks": 1, "tasks_peak": 2}  # one at a time never raises the peak
+    # a refused CreateTask (quota) or DeleteTask (no such task) changes nothing
+    emulator.config(datasync_task_quota=1)
+    with pytest.raises(ClientError):
+        ds.create_task(SourceLocationArn=src, DestinationLocationArn=dst)
+    with pytest.raises(ClientError):
+        ds.delete_task(TaskArn=first)
+    assert counts() == {"tasks": 1, "tasks_peak": 2}
+    # a CreateTask whose answer is lost (`fail` with `after: true`) did create a task: it counts
+    emulator.config(datasync_task_quota=None,
+                    fail={"CreateTask": {"code": "InternalException", "after": True}})
+    with pytest.raises(ClientError):
+        ds.create_task(SourceLocationArn=src, DestinationLocationArn=dst)
+    assert counts() == {"tasks": 2, "tasks_peak": 2}
+    ds.create_task(SourceLocationArn=src, DestinationLocationArn=dst)
+    assert counts() == {"tasks": 3, "tasks_peak": 3}
+    assert len(ds.list_tasks()["Tasks"]) == 3
+    ds.delete_task(TaskArn=third)
+    emulator.reset()
+    assert counts() == {"tasks": 0, "tasks_peak": 0}
+
+
 # --- the strict behaviours of issue 9 ------------------------------------------------------------
 
 needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="the kernel enforces identities only for root")

@@ -304,6 +304,35 @@ def state(backend: DataSyncBackend) -> dict[str, Any]:
     return backend.__dict__.setdefault("_studio_datasync", {"executions": {}, "lock": threading.RLock()})
 
 
+# How many tasks exist, and the most that existed at once since the last reset, for tests that
+# bound the product's use of the task quota (DataSync user guide, "DataSync quotas": 100 tasks per
+# account and Region). Read with `GET /studio-emulator/datasync`. Counted over every account and
+# Region; updated under `_TASKS_LOCK` together with the change of `backend.tasks` it follows.
+_TASKS_LOCK = threading.Lock()
+_TASK_COUNTS: dict[tuple[str, str], int] = {}
+_TASKS_PEAK = 0
+
+
+def _count_tasks(backend: DataSyncBackend) -> None:
+    """Records `backend.tasks`' new size (call with `_TASKS_LOCK` held)."""
+    global _TASKS_PEAK
+    _TASK_COUNTS[(backend.account_id, backend.region_name)] = len(backend.tasks)
+    _TASKS_PEAK = max(_TASKS_PEAK, sum(_TASK_COUNTS.values()))
+
+
+def tasks_counts() -> dict[str, int]:
+    """`{"tasks": <existing now>, "tasks_peak": <most at once since the last reset>}`."""
+    with _TASKS_LOCK:
+        return {"tasks": sum(_TASK_COUNTS.values()), "tasks_peak": _TASKS_PEAK}
+
+
+def reset_tasks_counts() -> None:
+    global _TASKS_PEAK
+    with _TASKS_LOCK:
+        _TASK_COUNTS.clear()
+        _TASKS_PEAK = 0
+
+
 # Executions with a thread of their own, so that a reset can stop them.
 RUNNING: set[Execution] = set()
 
@@ -1192,14 +1221,6 @@ def create_task(self: DataSyncResponse) -> str:
         if b[key] not in backend.locations:
             raise invalid(f"Location {b[key]} is not found.", "NotFound")
     _check_option_rules(opts, _any_efs(backend, b["SourceLocationArn"], b["DestinationLocationArn"]))
-    # DataSync quotas (user guide): "Maximum number of tasks you can create: 100" per account and
-    # Region, adjustable. The error is not documented: InvalidRequestException, the error every
-    # refused DataSync request gets.
-    quota = SETTINGS.config.get("datasync_task_quota")
-    if isinstance(quota, int) and len(backend.tasks) >= quota:
-        raise invalid(f"Quota exceeded: this account already has {len(backend.tasks)} tasks in "
-                      f"{backend.region_name}, the maximum number of tasks you can create ({quota}).",
-                      )
     if b["SourceLocationArn"] == b["DestinationLocationArn"]:
         raise invalid("Invalid parameter: source and destination locations must be different.")
     task = Task(
@@ -1218,7 +1239,17 @@ def create_task(self: DataSyncResponse) -> str:
         },
     )
     task.arn = f"arn:aws:datasync:{backend.region_name}:{backend.account_id}:task/task-{mock_random.get_random_hex(17)}"
-    backend.tasks[task.arn] = task
+    with _TASKS_LOCK:  # the quota check and the insertion as one step, so concurrent calls respect it
+        # DataSync quotas (user guide): "Maximum number of tasks you can create: 100" per account and
+        # Region, adjustable. The error is not documented: InvalidRequestException, the error every
+        # refused DataSync request gets.
+        quota = SETTINGS.config.get("datasync_task_quota")
+        if isinstance(quota, int) and len(backend.tasks) >= quota:
+            raise invalid(f"Quota exceeded: this account already has {len(backend.tasks)} tasks in "
+                          f"{backend.region_name}, the maximum number of tasks you can create ({quota}).",
+                          )
+        backend.tasks[task.arn] = task
+        _count_tasks(backend)
     return _reply({"TaskArn": task.arn})
 
 
@@ -1300,7 +1331,9 @@ def delete_task(self: DataSyncResponse) -> str:
                 if ex.status == "QUEUED":
                     ex.status = "ERROR"
                 ex.stop.set()
-        del backend.tasks[task.arn]
+        with _TASKS_LOCK:
+            backend.tasks.pop(task.arn, None)
+            _count_tasks(backend)
     return _reply({})
 
 
@@ -1462,3 +1495,5 @@ def install() -> None:
     from . import control
 
     control.on_reset(stop_all)
+    control.on_reset(reset_tasks_counts)
+    control.add_endpoint("GET", "datasync", tasks_counts)
