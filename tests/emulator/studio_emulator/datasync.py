@@ -50,6 +50,15 @@ TASK_ARN = re.compile(rf"^arn:{PARTITIONS}:datasync:[a-z\-0-9]*:[0-9]{{12}}:task
 EXEC_ARN = re.compile(
     rf"^arn:{PARTITIONS}:datasync:[a-z\-0-9]*:[0-9]{{12}}:task/task-[0-9a-f]{{17}}/execution/exec-[0-9a-f]{{17}}$"
 )
+# API Reference, TagResource/ListTagsForResource/UntagResource, ResourceArn (TaggableResourceArn):
+# locations, tasks and task executions (and agents, storage systems and discovery jobs).
+TAGGABLE_ARN = re.compile(
+    r"^arn:(aws|aws-cn|aws-us-gov|aws-eusc|aws-iso|aws-iso-b):datasync:[a-z\-0-9]+:[0-9]{12}:"
+    r"(((agent|task|location)/(agent|task|loc)-[a-z0-9]{17}(/execution/exec-[a-f0-9]{17})?)|"
+    r"(system/storage-system-[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12}"
+    r"(/job/discovery-job-[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12})?))$"
+)
+NEXT_TOKEN = re.compile(r"^[a-zA-Z0-9=_-]+$")
 TAG_KEY = re.compile(r"^[a-zA-Z0-9\s+=._:/-]+$")
 TAG_VALUE = re.compile(r"^[a-zA-Z0-9\s+=._:@/-]+$")
 TASK_NAME = re.compile(r"^[a-zA-Z0-9\s+=._:@/-]+$")
@@ -208,8 +217,12 @@ class Execution:
     LAUNCHING, PREPARING, TRANSFERRING (the data moves), VERIFYING, then SUCCESS or ERROR; a
     cancel goes through CANCELLING to ERROR."""
 
-    def __init__(self, task: Task, options: dict[str, Any], includes: Any, excludes: Any):
+    def __init__(self, task: Task, options: dict[str, Any], includes: Any, excludes: Any,
+                 tags: list | None = None):
         self.task_arn = task.arn
+        # API Reference, StartTaskExecution, Tags: "the tags that you want to apply to the Amazon
+        # Resource Name (ARN) representing the task execution"; read with ListTagsForResource.
+        self.tags: list = [{"Key": t["Key"], "Value": t.get("Value", "")} for t in tags or []]
         self.arn = f"{task.arn}/execution/exec-{mock_random.get_random_hex(17)}"
         self.options = options
         self.includes = includes
@@ -1117,8 +1130,25 @@ def describe_location_efs(self: DataSyncResponse) -> str:
 
 
 def _paginate(items: list[Any], b: dict[str, Any]) -> tuple[list[Any], str | None]:
-    start = int(b.get("NextToken") or 0)
-    size = int(b.get("MaxResults") or 100)
+    """One page of a List* answer. API Reference, ListTaskExecutions (and ListTasks, ListLocations,
+    ListTagsForResource): MaxResults is an integer from 0 to 100, NextToken an opaque string
+    matching `[a-zA-Z0-9=_-]+` (at most 65535); a violation is a ValidationException. A token that
+    matches but was never issued is refused with InvalidRequestException (not documented; the
+    error every refused DataSync request gets). MaxResults 0 (undocumented) gives a full page."""
+    v = Validator()
+    size, token = b.get("MaxResults"), b.get("NextToken")
+    if size is not None and (not isinstance(size, int) or isinstance(size, bool)):
+        v.add(size, "maxResults", "Member must be an integer")
+    elif size is not None and size > 100:
+        v.add(size, "maxResults", "Member must have value less than or equal to 100")
+    elif size is not None and size < 0:
+        v.add(size, "maxResults", "Member must have value greater than or equal to 0")
+    v.pattern(token, "nextToken", NEXT_TOKEN, 65535)
+    v.raise_if_any()
+    if token is not None and not token.isdigit():
+        raise invalid(f"Invalid parameter: NextToken {token} is not valid.")
+    start = int(token or 0)
+    size = size or 100
     page = items[start : start + size]
     return page, (str(start + size) if start + size < len(items) else None)
 
@@ -1346,6 +1376,7 @@ def start_task_execution(self: DataSyncResponse) -> str:
     opts = _options(b.get("OverrideOptions"), base=task.metadata.get("Options"), v=v, member="overrideOptions")
     _validate_filters(v, b.get("Excludes"), "excludes")
     _validate_filters(v, b.get("Includes"), "includes")
+    validate_tags(v, b.get("Tags"))
     v.raise_if_any()
     _check_option_rules(opts, _any_efs(backend, task.source_location_arn, task.destination_location_arn))
     with st["lock"]:
@@ -1362,7 +1393,7 @@ def start_task_execution(self: DataSyncResponse) -> str:
             raise invalid(f"Location {missing} is not found.", "NotFound")
         includes = b["Includes"] if "Includes" in b else task.metadata.get("Includes")
         excludes = b["Excludes"] if "Excludes" in b else task.metadata.get("Excludes")
-        execution = Execution(task, opts, includes, excludes)
+        execution = Execution(task, opts, includes, excludes, b.get("Tags"))
         st["executions"][execution.arn] = execution
         if not busy:
             launch(backend, execution)
@@ -1420,10 +1451,11 @@ def list_task_executions(self: DataSyncResponse) -> str:
 
 
 def _tagged(self: DataSyncResponse, arn: Any) -> list:
-    """The tag list of a location or task (created on first use for moto's own locations)."""
+    """The tag list of a location, task or task execution (created on first use for moto's own
+    locations)."""
     v = Validator()
     if v.required(arn, "resourceArn"):
-        v.pattern(arn, "resourceArn", re.compile(rf"^arn:{PARTITIONS}:datasync:[a-z\-0-9]+:[0-9]{{12}}:(agent|task|location|system)/.*$"), 128)
+        v.pattern(arn, "resourceArn", TAGGABLE_ARN, 128)
     v.raise_if_any()
     backend = self.datasync_backend
     if arn in backend.locations:
@@ -1433,6 +1465,9 @@ def _tagged(self: DataSyncResponse, arn: Any) -> list:
         return loc.tags
     if arn in backend.tasks:
         return backend.tasks[arn].metadata.setdefault("Tags", [])
+    execution = state(backend)["executions"].get(arn)
+    if execution is not None:
+        return execution.tags
     raise invalid(f"Resource {arn} is not found.", "NotFound")
 
 
