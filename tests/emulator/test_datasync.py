@@ -510,6 +510,59 @@ def test_datasync_tags(ds, two_fs):
     assert error_of(e)[0] == "InvalidRequestException"
 
 
+def test_datasync_task_execution_tags(ds, two_fs):
+    # API Reference, StartTaskExecution (Tags: applied to "the ARN representing the task
+    # execution") and TagResource ("locations, tasks, and task executions").
+    src_fs, dst_fs, _, _ = two_fs
+    task = ds.create_task(SourceLocationArn=location(ds, src_fs, "/a"), DestinationLocationArn=location(ds, dst_fs, "/b"),
+                          Tags=[{"Key": "task", "Value": "t"}])["TaskArn"]
+    execution = ds.start_task_execution(TaskArn=task, Tags=[{"Key": "restore", "Value": "r-1"}])["TaskExecutionArn"]
+    assert ds.list_tags_for_resource(ResourceArn=execution)["Tags"] == [{"Key": "restore", "Value": "r-1"}]
+    assert ds.list_tags_for_resource(ResourceArn=task)["Tags"] == [{"Key": "task", "Value": "t"}]  # not inherited
+    ds.tag_resource(ResourceArn=execution, Tags=[{"Key": "x", "Value": "1"}])
+    ds.untag_resource(ResourceArn=execution, Keys=["restore"])
+    assert ds.list_tags_for_resource(ResourceArn=execution)["Tags"] == [{"Key": "x", "Value": "1"}]
+    untagged = ds.start_task_execution(TaskArn=task)["TaskExecutionArn"]
+    assert ds.list_tags_for_resource(ResourceArn=untagged)["Tags"] == []
+    with pytest.raises(ClientError) as e:
+        ds.start_task_execution(TaskArn=task, Tags=[{"Key": "bad*key", "Value": "v"}])
+    assert error_of(e)[0] == "ValidationException"
+    with pytest.raises(ClientError) as e:  # the documented TaggableResourceArn pattern
+        ds.list_tags_for_resource(ResourceArn=task + "/execution/not-an-execution")
+    assert error_of(e)[0] == "ValidationException"
+    with pytest.raises(ClientError) as e:
+        ds.list_tags_for_resource(ResourceArn=task + "/execution/exec-0123456789abcdef0")
+    assert error_of(e)[0] == "InvalidRequestException"
+
+
+def test_datasync_list_task_executions_filter_and_paging(ds, two_fs):
+    # API Reference, ListTaskExecutions: TaskArn (optional) filters; MaxResults 0-100; NextToken.
+    src_fs, dst_fs, _, _ = two_fs
+    src, dst = location(ds, src_fs, "/a"), location(ds, dst_fs, "/b")
+    one, two = (ds.create_task(SourceLocationArn=src, DestinationLocationArn=dst)["TaskArn"] for _ in range(2))
+    ones = [ds.start_task_execution(TaskArn=one)["TaskExecutionArn"] for _ in range(3)]
+    twos = [ds.start_task_execution(TaskArn=two)["TaskExecutionArn"]]
+    page = ds.list_task_executions(TaskArn=one, MaxResults=2)
+    assert [e["TaskExecutionArn"] for e in page["TaskExecutions"]] == ones[:2]
+    rest = ds.list_task_executions(TaskArn=one, MaxResults=2, NextToken=page["NextToken"])
+    assert [e["TaskExecutionArn"] for e in rest["TaskExecutions"]] == ones[2:]
+    assert "NextToken" not in rest
+    assert all(e["Status"] and e["TaskMode"] == "BASIC" for e in page["TaskExecutions"])
+    listed = ds.list_task_executions(TaskArn=two)
+    assert [e["TaskExecutionArn"] for e in listed["TaskExecutions"]] == twos and "NextToken" not in listed
+    assert {e["TaskExecutionArn"] for e in ds.list_task_executions()["TaskExecutions"]} == set(ones + twos)
+    for bad in ({"MaxResults": 101}, {"MaxResults": -1}, {"NextToken": "not a token!"}):
+        with pytest.raises(ClientError) as e:
+            ds.list_task_executions(TaskArn=one, **bad)
+        assert error_of(e)[0] == "ValidationException", bad
+    with pytest.raises(ClientError) as e:  # well-formed, never issued
+        ds.list_task_executions(TaskArn=one, NextToken="abc")
+    assert error_of(e)[0] == "InvalidRequestException"
+    with pytest.raises(ClientError) as e:
+        ds.list_task_executions(TaskArn=one[:-1] + "x")
+    assert error_of(e)[0] == "ValidationException"
+
+
 # --- option rules and quotas (DataSync API Reference "Options", user guide "DataSync quotas") ---
 
 
@@ -550,6 +603,45 @@ def test_datasync_task_quota(emulator, ds, two_fs):
     assert "Quota" in error_of(e)[1]
     ds.delete_task(TaskArn=first)  # a deleted task frees its place
     ds.create_task(SourceLocationArn=src, DestinationLocationArn=dst)
+
+
+def test_datasync_task_peak(emulator, ds, two_fs):
+    # `GET /studio-emulator/datasync`: the tasks that exist now and the most that existed at once
+    # since the last reset, so a test can assert that the product never used more than N of the
+    # 100 tasks the quota allows (DataSync user guide, "DataSync quotas").
+    def counts():
+        return emulator.request("GET", "/studio-emulator/datasync")
+
+    assert counts() == {"tasks": 0, "tasks_peak": 0}
+    src_fs, dst_fs, _, _ = two_fs
+    src, dst = location(ds, src_fs, "/a"), location(ds, dst_fs, "/b")
+    first = ds.create_task(SourceLocationArn=src, DestinationLocationArn=dst)["TaskArn"]
+    second = ds.create_task(SourceLocationArn=src, DestinationLocationArn=dst)["TaskArn"]
+    assert counts() == {"tasks": 2, "tasks_peak": 2}
+    ds.delete_task(TaskArn=first)
+    ds.delete_task(TaskArn=second)
+    assert counts() == {"tasks": 0, "tasks_peak": 2}
+    third = ds.create_task(SourceLocationArn=src, DestinationLocationArn=dst)["TaskArn"]
+    assert counts() == {"tasks": 1, "tasks_peak": 2}  # one at a time never raises the peak
+    # a refused CreateTask (quota) or DeleteTask (no such task) changes nothing
+    emulator.config(datasync_task_quota=1)
+    with pytest.raises(ClientError):
+        ds.create_task(SourceLocationArn=src, DestinationLocationArn=dst)
+    with pytest.raises(ClientError):
+        ds.delete_task(TaskArn=first)
+    assert counts() == {"tasks": 1, "tasks_peak": 2}
+    # a CreateTask whose answer is lost (`fail` with `after: true`) did create a task: it counts
+    emulator.config(datasync_task_quota=None,
+                    fail={"CreateTask": {"code": "InternalException", "after": True}})
+    with pytest.raises(ClientError):
+        ds.create_task(SourceLocationArn=src, DestinationLocationArn=dst)
+    assert counts() == {"tasks": 2, "tasks_peak": 2}
+    ds.create_task(SourceLocationArn=src, DestinationLocationArn=dst)
+    assert counts() == {"tasks": 3, "tasks_peak": 3}
+    assert len(ds.list_tasks()["Tasks"]) == 3
+    ds.delete_task(TaskArn=third)
+    emulator.reset()
+    assert counts() == {"tasks": 0, "tasks_peak": 0}
 
 
 # --- the strict behaviours of issue 9 ------------------------------------------------------------

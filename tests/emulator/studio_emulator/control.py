@@ -5,7 +5,7 @@
 - `POST /studio-emulator/config`: a JSON object merged into them: a dict value (like `throttle`)
   is merged key by key, anything else replaces the old value. Unknown keys are refused (400).
 - Endpoints that an extension registers with `add_endpoint` (e.g. `GET /studio-emulator/invocations`
-  from `lambdas.py`).
+  from `lambdas.py`, `GET /studio-emulator/datasync` from `datasync.py`).
 
 On reset, moto clears its backends (and with them all state kept in a backend's `__dict__`); we
 then restore the default switches, empty the EFS root, and run the hooks registered with

@@ -50,6 +50,15 @@ TASK_ARN = re.compile(rf"^arn:{PARTITIONS}:datasync:[a-z\-0-9]*:[0-9]{{12}}:task
 EXEC_ARN = re.compile(
     rf"^arn:{PARTITIONS}:datasync:[a-z\-0-9]*:[0-9]{{12}}:task/task-[0-9a-f]{{17}}/execution/exec-[0-9a-f]{{17}}$"
 )
+# API Reference, TagResource/ListTagsForResource/UntagResource, ResourceArn (TaggableResourceArn):
+# locations, tasks and task executions (and agents, storage systems and discovery jobs).
+TAGGABLE_ARN = re.compile(
+    r"^arn:(aws|aws-cn|aws-us-gov|aws-eusc|aws-iso|aws-iso-b):datasync:[a-z\-0-9]+:[0-9]{12}:"
+    r"(((agent|task|location)/(agent|task|loc)-[a-z0-9]{17}(/execution/exec-[a-f0-9]{17})?)|"
+    r"(system/storage-system-[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12}"
+    r"(/job/discovery-job-[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12})?))$"
+)
+NEXT_TOKEN = re.compile(r"^[a-zA-Z0-9=_-]+$")
 TAG_KEY = re.compile(r"^[a-zA-Z0-9\s+=._:/-]+$")
 TAG_VALUE = re.compile(r"^[a-zA-Z0-9\s+=._:@/-]+$")
 TASK_NAME = re.compile(r"^[a-zA-Z0-9\s+=._:@/-]+$")
@@ -208,8 +217,12 @@ class Execution:
     LAUNCHING, PREPARING, TRANSFERRING (the data moves), VERIFYING, then SUCCESS or ERROR; a
     cancel goes through CANCELLING to ERROR."""
 
-    def __init__(self, task: Task, options: dict[str, Any], includes: Any, excludes: Any):
+    def __init__(self, task: Task, options: dict[str, Any], includes: Any, excludes: Any,
+                 tags: list | None = None):
         self.task_arn = task.arn
+        # API Reference, StartTaskExecution, Tags: "the tags that you want to apply to the Amazon
+        # Resource Name (ARN) representing the task execution"; read with ListTagsForResource.
+        self.tags: list = [{"Key": t["Key"], "Value": t.get("Value", "")} for t in tags or []]
         self.arn = f"{task.arn}/execution/exec-{mock_random.get_random_hex(17)}"
         self.options = options
         self.includes = includes
@@ -302,6 +315,35 @@ class Execution:
 def state(backend: DataSyncBackend) -> dict[str, Any]:
     """Per-backend state that moto's reset clears along with the backend."""
     return backend.__dict__.setdefault("_studio_datasync", {"executions": {}, "lock": threading.RLock()})
+
+
+# How many tasks exist, and the most that existed at once since the last reset, for tests that
+# bound the product's use of the task quota (DataSync user guide, "DataSync quotas": 100 tasks per
+# account and Region). Read with `GET /studio-emulator/datasync`. Counted over every account and
+# Region; updated under `_TASKS_LOCK` together with the change of `backend.tasks` it follows.
+_TASKS_LOCK = threading.Lock()
+_TASK_COUNTS: dict[tuple[str, str], int] = {}
+_TASKS_PEAK = 0
+
+
+def _count_tasks(backend: DataSyncBackend) -> None:
+    """Records `backend.tasks`' new size (call with `_TASKS_LOCK` held)."""
+    global _TASKS_PEAK
+    _TASK_COUNTS[(backend.account_id, backend.region_name)] = len(backend.tasks)
+    _TASKS_PEAK = max(_TASKS_PEAK, sum(_TASK_COUNTS.values()))
+
+
+def tasks_counts() -> dict[str, int]:
+    """`{"tasks": <existing now>, "tasks_peak": <most at once since the last reset>}`."""
+    with _TASKS_LOCK:
+        return {"tasks": sum(_TASK_COUNTS.values()), "tasks_peak": _TASKS_PEAK}
+
+
+def reset_tasks_counts() -> None:
+    global _TASKS_PEAK
+    with _TASKS_LOCK:
+        _TASK_COUNTS.clear()
+        _TASKS_PEAK = 0
 
 
 # Executions with a thread of their own, so that a reset can stop them.
@@ -1088,8 +1130,25 @@ def describe_location_efs(self: DataSyncResponse) -> str:
 
 
 def _paginate(items: list[Any], b: dict[str, Any]) -> tuple[list[Any], str | None]:
-    start = int(b.get("NextToken") or 0)
-    size = int(b.get("MaxResults") or 100)
+    """One page of a List* answer. API Reference, ListTaskExecutions (and ListTasks, ListLocations,
+    ListTagsForResource): MaxResults is an integer from 0 to 100, NextToken an opaque string
+    matching `[a-zA-Z0-9=_-]+` (at most 65535); a violation is a ValidationException. A token that
+    matches but was never issued is refused with InvalidRequestException (not documented; the
+    error every refused DataSync request gets). MaxResults 0 (undocumented) gives a full page."""
+    v = Validator()
+    size, token = b.get("MaxResults"), b.get("NextToken")
+    if size is not None and (not isinstance(size, int) or isinstance(size, bool)):
+        v.add(size, "maxResults", "Member must be an integer")
+    elif size is not None and size > 100:
+        v.add(size, "maxResults", "Member must have value less than or equal to 100")
+    elif size is not None and size < 0:
+        v.add(size, "maxResults", "Member must have value greater than or equal to 0")
+    v.pattern(token, "nextToken", NEXT_TOKEN, 65535)
+    v.raise_if_any()
+    if token is not None and not token.isdigit():
+        raise invalid(f"Invalid parameter: NextToken {token} is not valid.")
+    start = int(token or 0)
+    size = size or 100
     page = items[start : start + size]
     return page, (str(start + size) if start + size < len(items) else None)
 
@@ -1192,14 +1251,6 @@ def create_task(self: DataSyncResponse) -> str:
         if b[key] not in backend.locations:
             raise invalid(f"Location {b[key]} is not found.", "NotFound")
     _check_option_rules(opts, _any_efs(backend, b["SourceLocationArn"], b["DestinationLocationArn"]))
-    # DataSync quotas (user guide): "Maximum number of tasks you can create: 100" per account and
-    # Region, adjustable. The error is not documented: InvalidRequestException, the error every
-    # refused DataSync request gets.
-    quota = SETTINGS.config.get("datasync_task_quota")
-    if isinstance(quota, int) and len(backend.tasks) >= quota:
-        raise invalid(f"Quota exceeded: this account already has {len(backend.tasks)} tasks in "
-                      f"{backend.region_name}, the maximum number of tasks you can create ({quota}).",
-                      )
     if b["SourceLocationArn"] == b["DestinationLocationArn"]:
         raise invalid("Invalid parameter: source and destination locations must be different.")
     task = Task(
@@ -1218,7 +1269,17 @@ def create_task(self: DataSyncResponse) -> str:
         },
     )
     task.arn = f"arn:aws:datasync:{backend.region_name}:{backend.account_id}:task/task-{mock_random.get_random_hex(17)}"
-    backend.tasks[task.arn] = task
+    with _TASKS_LOCK:  # the quota check and the insertion as one step, so concurrent calls respect it
+        # DataSync quotas (user guide): "Maximum number of tasks you can create: 100" per account and
+        # Region, adjustable. The error is not documented: InvalidRequestException, the error every
+        # refused DataSync request gets.
+        quota = SETTINGS.config.get("datasync_task_quota")
+        if isinstance(quota, int) and len(backend.tasks) >= quota:
+            raise invalid(f"Quota exceeded: this account already has {len(backend.tasks)} tasks in "
+                          f"{backend.region_name}, the maximum number of tasks you can create ({quota}).",
+                          )
+        backend.tasks[task.arn] = task
+        _count_tasks(backend)
     return _reply({"TaskArn": task.arn})
 
 
@@ -1300,7 +1361,9 @@ def delete_task(self: DataSyncResponse) -> str:
                 if ex.status == "QUEUED":
                     ex.status = "ERROR"
                 ex.stop.set()
-        del backend.tasks[task.arn]
+        with _TASKS_LOCK:
+            backend.tasks.pop(task.arn, None)
+            _count_tasks(backend)
     return _reply({})
 
 
@@ -1313,6 +1376,7 @@ def start_task_execution(self: DataSyncResponse) -> str:
     opts = _options(b.get("OverrideOptions"), base=task.metadata.get("Options"), v=v, member="overrideOptions")
     _validate_filters(v, b.get("Excludes"), "excludes")
     _validate_filters(v, b.get("Includes"), "includes")
+    validate_tags(v, b.get("Tags"))
     v.raise_if_any()
     _check_option_rules(opts, _any_efs(backend, task.source_location_arn, task.destination_location_arn))
     with st["lock"]:
@@ -1329,7 +1393,7 @@ def start_task_execution(self: DataSyncResponse) -> str:
             raise invalid(f"Location {missing} is not found.", "NotFound")
         includes = b["Includes"] if "Includes" in b else task.metadata.get("Includes")
         excludes = b["Excludes"] if "Excludes" in b else task.metadata.get("Excludes")
-        execution = Execution(task, opts, includes, excludes)
+        execution = Execution(task, opts, includes, excludes, b.get("Tags"))
         st["executions"][execution.arn] = execution
         if not busy:
             launch(backend, execution)
@@ -1387,10 +1451,11 @@ def list_task_executions(self: DataSyncResponse) -> str:
 
 
 def _tagged(self: DataSyncResponse, arn: Any) -> list:
-    """The tag list of a location or task (created on first use for moto's own locations)."""
+    """The tag list of a location, task or task execution (created on first use for moto's own
+    locations)."""
     v = Validator()
     if v.required(arn, "resourceArn"):
-        v.pattern(arn, "resourceArn", re.compile(rf"^arn:{PARTITIONS}:datasync:[a-z\-0-9]+:[0-9]{{12}}:(agent|task|location|system)/.*$"), 128)
+        v.pattern(arn, "resourceArn", TAGGABLE_ARN, 128)
     v.raise_if_any()
     backend = self.datasync_backend
     if arn in backend.locations:
@@ -1400,6 +1465,9 @@ def _tagged(self: DataSyncResponse, arn: Any) -> list:
         return loc.tags
     if arn in backend.tasks:
         return backend.tasks[arn].metadata.setdefault("Tags", [])
+    execution = state(backend)["executions"].get(arn)
+    if execution is not None:
+        return execution.tags
     raise invalid(f"Resource {arn} is not found.", "NotFound")
 
 
@@ -1462,3 +1530,5 @@ def install() -> None:
     from . import control
 
     control.on_reset(stop_all)
+    control.on_reset(reset_tasks_counts)
+    control.add_endpoint("GET", "datasync", tasks_counts)

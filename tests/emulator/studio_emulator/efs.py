@@ -3,11 +3,16 @@
 Every file system in moto's EFS backend (created through the EFS API, by Terraform, or by
 SageMaker CreateDomain) is the directory `SETTINGS.efs_dir(fs_id)`, created with it. DeleteFileSystem
 removes the directory; a domain deleted with `RetentionPolicy=Retain` keeps both.
+
+CreateAccessPoint honours its `ClientToken` (moto ignores it): see `create_access_point` below.
 """
+import json
 import os
 import shutil
+import threading
 from pathlib import Path
 
+from moto.efs.exceptions import BadRequest, EFSError
 from moto.efs.models import EFSBackend, efs_backends
 
 from .settings import SETTINGS
@@ -70,9 +75,46 @@ def clear_root() -> None:
             remove_tree(entry)
 
 
+class AccessPointAlreadyExists(EFSError):
+    """EFS API Reference, CreateAccessPoint, Errors: AccessPointAlreadyExists, HTTP 409, "Returned
+    if the access point that you are trying to create already exists, with the creation token you
+    provided in the request"; its shape carries `ErrorCode`, `Message` and `AccessPointId`."""
+
+    code = 409
+
+    def __init__(self, client_token: str, access_point_id: str):
+        message = f"Access point {access_point_id} already exists with client token {client_token}."
+        super().__init__("AccessPointAlreadyExists", message)
+        self.description = json.dumps({
+            "__type": "AccessPointAlreadyExists", "message": message,
+            "ErrorCode": "AccessPointAlreadyExists", "Message": message,
+            "AccessPointId": access_point_id,
+        })
+
+
+# One lock for every backend: the check of a token and the creation it guards are one step, so two
+# concurrent requests with one token make one access point.
+_TOKENS_LOCK = threading.Lock()
+
+
+def _validate_client_token(token) -> None:
+    """EFS API Reference, CreateAccessPoint, Request Body, ClientToken: "A string of up to 64 ASCII
+    characters that Amazon EFS uses to ensure idempotent creation"; Required: Yes; length 1-64,
+    pattern `.+`. A violation is `BadRequest` (400), "Returned if the request is malformed or
+    contains an error such as an invalid parameter value or a missing required parameter". (SDKs
+    fill a missing token in with a UUID, so only a raw request can omit it.)"""
+    if token is None:
+        raise BadRequest("ClientToken is a required parameter.")
+    if not isinstance(token, str) or not 1 <= len(token) <= 64:
+        raise BadRequest("ClientToken must be a string of 1 to 64 ASCII characters.")
+    if not token.isascii() or "\n" in token or "\r" in token:
+        raise BadRequest("ClientToken must be a string of 1 to 64 ASCII characters.")
+
+
 def install() -> None:
     original_create = EFSBackend.create_file_system
     original_delete = EFSBackend.delete_file_system
+    original_create_access_point = EFSBackend.create_access_point
 
     def create(self, *args, **kwargs):
         fs = original_create(self, *args, **kwargs)
@@ -83,5 +125,33 @@ def install() -> None:
         original_delete(self, file_system_id)
         remove_tree(SETTINGS.efs_dir(file_system_id))
 
+    def create_access_point(self, client_token, *args, **kwargs):
+        """CreateAccessPoint with its ClientToken honoured (EFS API Reference, CreateAccessPoint).
+
+        - The documentation defines one answer to a token that was used before: the error
+          AccessPointAlreadyExists (409) with the existing access point's id, "Returned if the
+          access point that you are trying to create already exists, with the creation token you
+          provided in the request". It does not distinguish a repeat with the same parameters from
+          one with different parameters, and never says that a repeat returns the description
+          again, so both get the 409 (a client retrying after an ambiguous failure, e.g. a 500 from
+          the `fail` switch with `after: true`, learns the id from the error, as CreateFileSystem
+          documents for FileSystemAlreadyExists).
+        - Scope: the documentation does not say whether tokens are per file system or per account.
+          The stricter reading is taken: per account and Region (moto's backend), so one token used
+          on two file systems is refused the second time.
+        - Deletion: the documentation does not say whether DeleteAccessPoint frees the token. The
+          stricter reading is taken: a token stays used after its access point is deleted (the 409
+          then names the deleted access point), so a client must not count on reusing a token.
+        """
+        _validate_client_token(client_token)
+        with _TOKENS_LOCK:
+            used = self.__dict__.setdefault("_studio_access_point_tokens", {})
+            if client_token in used:
+                raise AccessPointAlreadyExists(client_token, used[client_token])
+            access_point = original_create_access_point(self, client_token, *args, **kwargs)
+            used[client_token] = access_point.access_point_id
+            return access_point
+
     EFSBackend.create_file_system = create
     EFSBackend.delete_file_system = delete
+    EFSBackend.create_access_point = create_access_point
