@@ -380,13 +380,7 @@ impl<'a> DataSyncRestore<'a> {
     ) -> Result<RestoreExecution, Error> {
         let source_fs = self.file_system_arn(&plan.source.file_system_id).await?;
         let target_fs = self.file_system_arn(&plan.target.file_system_id).await?;
-        let tags = vec![
-            ds::TagListEntry::builder()
-                .key(OWNER_TAG)
-                .value(&plan.owner)
-                .build()
-                .map_err(|e| Error::Invalid(e.to_string()))?,
-        ];
+        let tags = owner_tags(plan)?;
 
         let (target_subdirectory, access_point) = match plan.options.ownership {
             Ownership::Target => {
@@ -436,7 +430,6 @@ impl<'a> DataSyncRestore<'a> {
                 &source_location,
                 &target_location,
                 options,
-                &tags,
                 deadline,
             )
             .await?;
@@ -571,9 +564,9 @@ impl<'a> DataSyncRestore<'a> {
         source_location: &str,
         target_location: &str,
         options: ds::Options,
-        tags: &[ds::TagListEntry],
         deadline: Instant,
     ) -> Result<String, Error> {
+        let tags = owner_tags(plan)?;
         let mut wait = Duration::from_secs(2);
         loop {
             let made = self
@@ -1040,6 +1033,17 @@ impl<'a> DataSyncRestore<'a> {
 enum Created1<T> {
     Made(T),
     Adopted(String),
+}
+
+/// The DataSync tags of everything a run creates: its owner.
+fn owner_tags(plan: &RestorePlan) -> Result<Vec<ds::TagListEntry>, Error> {
+    Ok(vec![
+        ds::TagListEntry::builder()
+            .key(OWNER_TAG)
+            .value(&plan.owner)
+            .build()
+            .map_err(|e| Error::Invalid(e.to_string()))?,
+    ])
 }
 
 /// The scope in which a run looks for its own objects.

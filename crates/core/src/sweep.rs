@@ -30,7 +30,7 @@ use crate::retry::{RetryPolicy, is_transient, retry};
 /// names the lease holder of this run (so that the lease proves it alive) and `<table>` the
 /// mapping table that holds that lease (`-`: none).
 pub fn provider_owner(restore_id: &str, mapping_table: Option<&str>, holder: &str) -> String {
-    let table = mapping_table.map_or_else(|| "-".to_owned(), |t| hex8(t));
+    let table = mapping_table.map_or_else(|| "-".to_owned(), hex8);
     format!("provider/{restore_id}/{table}/{}", run_of(holder))
 }
 

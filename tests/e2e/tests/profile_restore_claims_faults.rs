@@ -12,12 +12,13 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_datasync::error::DisplayErrorContext;
 use claims_support::*;
+use studio_e2e::{Studio, Terraform, hand_to_owner, open_studio, write_file};
 use serde_json::json;
 
 /// Safety rules: "DataSync logging is off (`LogLevel = OFF`)". How a restore runs, 3: "two
-/// DataSync EFS locations (TLS in transit) and a task, all tagged
-/// `studio-restore:restore-id = <restore id>`", the access point's POSIX user and root. Read
-/// off the objects while the copy is held in flight.
+/// DataSync EFS locations (TLS in transit) and a task", everything (the access point and the
+/// DataSync execution too) tagged `studio-restore:owner = provider/<restore id>/<table>/<run>`,
+/// the access point's POSIX user and root. Read off the objects while the copy is held in flight.
 #[tokio::test]
 #[ignore = "needs the emulator: scripts/test runs it"]
 async fn what_a_restore_creates_logs_nothing_uses_tls_and_is_tagged() {
@@ -26,7 +27,7 @@ async fn what_a_restore_creates_logs_nothing_uses_tls_and_is_tagged() {
     let tf = f.terraform("");
     switches.set(json!({"datasync_hold_executions": true}));
     let mut apply = BackgroundApply::start(&tf, &f.emulator);
-    let (task, locations, _execution) = copy_in_flight(&f, &mut apply).await;
+    let (task, locations, execution) = copy_in_flight(&f, &mut apply).await;
 
     let described = f
         .aws
@@ -43,11 +44,22 @@ async fn what_a_restore_creates_logs_nothing_uses_tls_and_is_tagged() {
         "file paths stay out of the logs: {options:?}"
     );
     let task_tags = datasync_tags(&f.aws, &task).await.expect("the task exists");
-    let id = task_tags
-        .get(RESTORE_TAG)
-        .unwrap_or_else(|| panic!("the task is tagged {RESTORE_TAG}: {task_tags:?}"))
+    let owner = task_tags
+        .get(OWNER_TAG)
+        .unwrap_or_else(|| panic!("the task is tagged {OWNER_TAG}: {task_tags:?}"))
         .clone();
-    assert!(id.starts_with("r-"), "{id}");
+    let parts: Vec<&str> = owner.split('/').collect();
+    assert!(
+        parts.len() == 4 && parts[0] == "provider" && parts[1].starts_with("r-"),
+        "provider/<restore id>/<table>/<run>: {owner}"
+    );
+    assert_ne!(parts[2], "-", "owned through the lease in the mapping table: {owner}");
+    let id = parts[1].to_owned();
+    assert_eq!(
+        datasync_tags(&f.aws, &execution).await.expect("the execution exists").get(OWNER_TAG),
+        Some(&owner),
+        "the DataSync execution is tagged too"
+    );
     assert_eq!(locations.len(), 2);
     for location in &locations {
         let efs = f
@@ -64,7 +76,7 @@ async fn what_a_restore_creates_logs_nothing_uses_tls_and_is_tagged() {
             "{location} uses TLS in transit: {efs:?}"
         );
         let tags = datasync_tags(&f.aws, location).await.expect("it exists");
-        assert_eq!(tags.get(RESTORE_TAG), Some(&id), "{location} is tagged");
+        assert_eq!(tags.get(OWNER_TAG), Some(&owner), "{location} is tagged");
     }
     let aps = f
         .aws
@@ -87,7 +99,7 @@ async fn what_a_restore_creates_logs_nothing_uses_tls_and_is_tagged() {
     assert!(
         ap.tags()
             .iter()
-            .any(|t| t.key() == RESTORE_TAG && t.value() == id),
+            .any(|t| t.key() == OWNER_TAG && t.value() == owner),
         "the access point is tagged: {ap:?}"
     );
 
@@ -334,7 +346,7 @@ async fn an_undeletable_location_is_named_and_destroy_removes_it_by_its_tag() {
     switches.set(default_switches());
 
     let id = restore_id(&tf, ALICE);
-    let tagged = tagged_datasync(&f.aws, RESTORE_TAG, &id).await;
+    let tagged = tagged_datasync(&f.aws, &provider_owner_prefix(&id)).await;
     let [location] = tagged.as_slice() else {
         panic!("one location of {id} could not be deleted: {tagged:?}\n{out}");
     };
@@ -371,25 +383,24 @@ async fn an_undeletable_location_is_named_and_destroy_removes_it_by_its_tag() {
     );
 }
 
-/// Safety rules: deleting the resource "removes DataSync objects that an interrupted earlier
-/// run (a provider killed mid-copy) may have left, found by their tag". The provider is killed
-/// (SIGKILL) with the copy in flight: nothing is saved, the task, locations and access point
-/// stay. The next apply restores; destroying the resource then removes what the killed run left.
-#[tokio::test]
-#[ignore = "needs the emulator: scripts/test runs it"]
-async fn objects_of_a_killed_provider_are_removed_by_their_tag() {
-    let f = Fixture::new("claims-killed").await;
-    let switches = Switches::take(&f.emulator).await;
-    let tf = f.terraform("");
+/// Starts alice's restore with the copy held in flight and kills (SIGKILL) the provider: nothing
+/// is saved, the task, locations, access point and running DataSync execution stay. Returns the
+/// killed run's owner tag value, its objects (task first) and DataSync execution, and its lease
+/// holder.
+async fn kill_provider_mid_copy(
+    f: &Fixture,
+    tf: &Terraform,
+    switches: &Switches,
+) -> (String, Vec<String>, String, String) {
     switches.set(json!({"datasync_hold_executions": true}));
-    let mut apply = BackgroundApply::start(&tf, &f.emulator);
-    let (task, locations, execution) = copy_in_flight(&f, &mut apply).await;
+    let mut apply = BackgroundApply::start(tf, &f.emulator);
+    let (task, locations, execution) = copy_in_flight(f, &mut apply).await;
     let providers = apply.provider_pids();
     assert!(!providers.is_empty(), "terraform runs a provider");
     // Issue 10: the copying provider holds the target's lease (a holder killed now cannot give
     // it back: the lease's expiry frees the home).
     let home = format!("{}/user/alice", f.domain_name);
-    let (holder, _) = lease(&f, &home).await;
+    let (holder, _) = lease(f, &home).await;
     let holder = holder.expect("the copying provider holds alice's lease");
     assert!(
         providers
@@ -406,51 +417,165 @@ async fn objects_of_a_killed_provider_are_removed_by_their_tag() {
     }
     let (ok, out, err) = apply.finish(Duration::from_secs(120)).await;
     assert!(!ok, "an apply whose provider died fails:\n{out}\n{err}");
-    let restore = datasync_tags(&f.aws, &task)
+    let owner = datasync_tags(&f.aws, &task)
         .await
-        .expect("the killed run's task is left")[RESTORE_TAG]
+        .expect("the killed run's task is left")[OWNER_TAG]
         .clone();
-    let left = tagged_datasync(&f.aws, RESTORE_TAG, &restore).await;
+    let left = tagged_datasync(&f.aws, &owner).await;
     assert_eq!(left.len(), 3, "a task and two locations are left: {left:?}");
+    assert_eq!(f.access_points().await.len(), 1, "and the access point");
+    assert_eq!(execution_status(f, &execution).await, "TRANSFERRING");
+    let mut objects = vec![task];
+    objects.extend(locations);
+    (owner, objects, execution, holder)
+}
 
-    // DataSync finishes the orphaned execution on its own.
-    switches.set(json!({"datasync_hold_executions": false}));
+async fn execution_status(f: &Fixture, execution: &str) -> String {
+    f.aws
+        .datasync
+        .describe_task_execution()
+        .task_execution_arn(execution)
+        .send()
+        .await
+        .expect("describing the killed run's execution")
+        .status()
+        .map(|s| s.as_str().to_owned())
+        .unwrap_or_default()
+}
+
+/// Waits until the killed run's execution was cancelled (DataSync ends it in ERROR) and every
+/// object it left is gone, while the hold keeps any new copy in flight.
+async fn wait_swept(f: &Fixture, objects: &[String], execution: &str, within: Duration) {
     let started = Instant::now();
     loop {
-        let status = f
-            .aws
-            .datasync
-            .describe_task_execution()
-            .task_execution_arn(&execution)
-            .send()
-            .await
-            .expect("describing the orphaned execution")
-            .status()
-            .map(|s| s.as_str().to_owned());
-        if matches!(status.as_deref(), Some("SUCCESS" | "ERROR")) {
+        let mut left = Vec::new();
+        for arn in objects {
+            if datasync_tags(&f.aws, arn).await.is_some() {
+                left.push(arn.clone());
+            }
+        }
+        let status = execution_status(f, execution).await;
+        if left.is_empty() && status == "ERROR" {
+            return;
+        }
+        assert!(
+            started.elapsed() < within,
+            "the killed run's objects {left:?} were not removed, its execution is {status}"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+/// Issue 11: "The provider killed with SIGKILL mid-copy: the next `terraform apply` removes every
+/// leftover, and the restore completes." The next apply waits for the killed run's lease to
+/// expire, takes it, and then sweeps: the killed run holds no lease any more, so its DataSync
+/// execution (still copying) is cancelled and its task, locations and access point deleted
+/// before the new copy starts.
+#[tokio::test]
+#[ignore = "needs the emulator: scripts/test runs it"]
+async fn the_next_apply_removes_what_a_killed_provider_left() {
+    let f = Fixture::new("claims-killed").await;
+    let switches = Switches::take(&f.emulator).await;
+    let tf = f.terraform("");
+    let (owner, objects, execution, holder) = kill_provider_mid_copy(&f, &tf, &switches).await;
+    let home = format!("{}/user/alice", f.domain_name);
+
+    // The hold stays on: the orphaned execution would copy forever, and only the sweep ends it.
+    let apply = BackgroundApply::start(&tf, &f.emulator);
+    wait_swept(&f, &objects, &execution, Duration::from_secs(150)).await;
+    let (next, _) = lease(&f, &home).await;
+    assert!(
+        next.is_some_and(|h| h != holder),
+        "the next run took the lease over"
+    );
+    let access_points = f.access_points().await;
+    assert!(
+        access_points.len() <= 1,
+        "the killed run's access point went; at most the new run's is there: {access_points:?}"
+    );
+    switches.set(json!({"datasync_hold_executions": false}));
+    let (ok, out, err) = apply.finish(Duration::from_secs(180)).await;
+    assert!(ok, "{out}\n{err}");
+    assert!(f.restored());
+    assert_eq!(lease(&f, &home).await, (None, None), "released after the copy");
+    let id = restore_id(&tf, ALICE);
+    assert!(
+        owner.starts_with(&provider_owner_prefix(&id)),
+        "the same copy has the same restore id: {owner}"
+    );
+    // Everything of both runs is gone after the apply, before any destroy.
+    f.assert_nothing_leaked(&id).await;
+    tf.destroy();
+    f.assert_nothing_leaked(&id).await;
+}
+
+/// Issue 11: "... (and, in another test, `terraform destroy`) removes every leftover". The killed
+/// create never reached the state, so destroy has nothing of it to delete: the sweep of any
+/// restore it deletes on the same file systems removes it, once the killed run's lease has
+/// expired (its owner is then provably gone).
+#[tokio::test]
+#[ignore = "needs the emulator: scripts/test runs it"]
+async fn destroy_removes_what_a_killed_provider_left() {
+    let f = Fixture::new("claims-killed-destroy").await;
+    let switches = Switches::take(&f.emulator).await;
+    // Bob, restored first, is what destroy deletes.
+    let bob_old = create_profile(&f.aws, &f.domain_id, "bob").await;
+    open_studio(&f.aws.sagemaker, Studio::user_profile(&f.domain_id, "bob")).await;
+    let bob_home = f.emulator.home_dir(&f.fs, &bob_old);
+    write_file(&bob_home.join("bob.txt"), "bob\n");
+    hand_to_owner(&bob_home);
+    delete_profile(&f.aws, &f.domain_id, "bob").await;
+    create_profile(&f.aws, &f.domain_id, "bob").await;
+    let bob = format!(
+        r#"
+resource "studio_profile_restore" "bob" {{
+  source = {{
+    domain_id         = "{domain}"
+    user_profile_name = "bob"
+    uid               = {bob_old}
+  }}
+  target = {{
+    domain_id         = "{domain}"
+    user_profile_name = "bob"
+  }}
+}}
+"#,
+        domain = f.domain_id
+    );
+    let tf = f.terraform_with(&format!("{}{bob}", f.resource("")));
+    tf.run(&[
+        "apply",
+        "-auto-approve",
+        "-input=false",
+        "-no-color",
+        "-target=studio_profile_restore.bob",
+    ]);
+    let (_owner, objects, execution, _holder) = kill_provider_mid_copy(&f, &tf, &switches).await;
+    assert!(
+        state_entry(&tf, ALICE).is_none(),
+        "the killed create never reached the state"
+    );
+    // Until the killed run's lease expires, its owner may still be copying: nothing is swept.
+    let home = format!("{}/user/alice", f.domain_name);
+    let (_, expires) = lease(&f, &home).await;
+    let expires = expires.expect("a process lease expires");
+    loop {
+        let now = studio_core::lease::timestamp(time::OffsetDateTime::now_utc());
+        if now > expires {
             break;
         }
-        assert!(started.elapsed() < Duration::from_secs(60), "{status:?}");
-        tokio::time::sleep(Duration::from_millis(200)).await;
+        tokio::time::sleep(Duration::from_millis(500)).await;
     }
-
-    // Nobody gave the lease back; the next apply waits for it to expire, takes it over, copies.
-    assert_eq!(lease(&f, &home).await.0.as_deref(), Some(holder.as_str()));
-    tf.apply();
-    assert!(f.restored());
-    assert_eq!(
-        lease(&f, &home).await,
-        (None, None),
-        "released after the copy"
-    );
-    let id = restore_id(&tf, ALICE);
-    assert_eq!(id, restore, "the same copy has the same restore id");
     tf.destroy();
-    for gone in std::iter::once(&task).chain(&locations) {
-        assert!(
-            datasync_tags(&f.aws, gone).await.is_none(),
-            "destroy removed the killed run's {gone}"
-        );
-    }
-    f.assert_nothing_leaked(&id).await;
+    wait_swept(&f, &objects, &execution, Duration::from_secs(5)).await;
+    assert!(
+        f.access_points().await.is_empty(),
+        "the killed run's access point went"
+    );
+    assert!(
+        f.locations_on_fs().await.is_empty(),
+        "no location is left on {}",
+        f.fs
+    );
+    assert!(!f.restored(), "alice's copy never completed, and destroy copies nothing");
 }

@@ -177,7 +177,13 @@ async fn a_second_start_joins_the_running_and_then_the_succeeded_execution() {
 }
 
 /// Checks what a stopped workflow execution leaves: the state, the execution, the tagged objects.
-async fn assert_stopped(f: &Fixture, tf: &Terraform, sm: &str, text: &str) {
+async fn assert_stopped(
+    f: &Fixture,
+    tf: &Terraform,
+    sm: &str,
+    text: &str,
+    copied: Option<(String, String)>,
+) {
     let state = state_entry(tf, ALICE).expect("a stopped copy stays in the state");
     assert_eq!(state["tainted"], true, "{state:#}");
     assert_eq!(state["values"]["status"], "ABORTED", "{state:#}");
@@ -195,33 +201,46 @@ async fn assert_stopped(f: &Fixture, tf: &Terraform, sm: &str, text: &str) {
         vec![(execution.clone(), "ABORTED".to_owned())],
         "StopExecution ended it"
     );
-    // "the DataSync task, locations and access point it had created at that moment stay behind
-    // (each is tagged studio-restore:execution with the execution's name)"
-    let name = execution.rsplit(':').next().unwrap();
-    let left = tagged_datasync(&f.aws, EXECUTION_TAG, name).await;
-    assert_eq!(left.len(), 3, "a task and two locations: {left:?}");
-    let aps = f
+    // Issue 11: a stopped execution runs none of its clean-up states, so the provider removes
+    // what it had created (found by its owner tag, the execution's ARN) and cancels its DataSync
+    // execution before it reports the failure.
+    let left = tagged_datasync(&f.aws, &execution).await;
+    assert!(left.is_empty(), "nothing of {execution} is left: {left:?}");
+    assert!(
+        f.access_points().await.is_empty(),
+        "its access point went too"
+    );
+    assert!(
+        f.locations_on_fs().await.is_empty(),
+        "no location is left on {}",
+        f.fs
+    );
+    if let Some((datasync_execution, status)) = copied {
+        assert_eq!(
+            status, "ERROR",
+            "its DataSync execution {datasync_execution} was cancelled (DataSync ends it in ERROR)"
+        );
+    }
+    assert!(
+        text.contains("was left behind.") && !text.contains("by hand"),
+        "the diagnostic says nothing was left:\n{text}"
+    );
+}
+
+/// The status of a DataSync execution, and the execution.
+async fn datasync_status(f: &Fixture, execution: &str) -> (String, String) {
+    let status = f
         .aws
-        .efs
-        .describe_access_points()
-        .file_system_id(&f.fs)
+        .datasync
+        .describe_task_execution()
+        .task_execution_arn(execution)
         .send()
         .await
-        .expect("listing access points");
-    assert!(
-        aps.access_points().iter().any(|a| a
-            .tags()
-            .iter()
-            .any(|t| t.key() == EXECUTION_TAG && t.value() == name)),
-        "the access point, tagged: {aps:?}"
-    );
-    // The page's last paragraph: the diagnostic names the tag of what to delete by hand, and
-    // does not claim that nothing was left behind.
-    assert!(
-        !text.contains("was left behind.")
-            && text.contains(&format!("tagged {EXECUTION_TAG} = {name} by hand")),
-        "the diagnostic names what to delete by hand:\n{text}"
-    );
+        .expect("describing the DataSync execution")
+        .status()
+        .map(|s| s.as_str().to_owned())
+        .unwrap_or_default();
+    (execution.to_owned(), status)
 }
 
 /// Failures and timeouts: "With `engine = "state_machine"`, a timeout ... stops the workflow
@@ -248,7 +267,10 @@ async fn the_create_timeout_stops_the_workflow_execution() {
     let switches = Switches::take(&f.emulator).await;
     switches.set(json!({"datasync_hold_executions": true}));
     let mut apply = BackgroundApply::start(&tf, &f.emulator);
-    copy_started(&f, &mut apply).await;
+    let (task, locations, datasync_execution) = copy_started(&f, &mut apply).await;
+    let mut objects = vec![task];
+    objects.extend(locations);
+    assert_workflow_settings(&f, &tf, &objects).await;
     let (ok, out, err) = apply.finish(Duration::from_secs(120)).await;
     assert!(!ok, "{out}\n{err}");
     let text = flat(&out, &err);
@@ -257,23 +279,20 @@ async fn the_create_timeout_stops_the_workflow_execution() {
         text.contains("create timeout ran out") && text.contains("it was stopped"),
         "{text}"
     );
-    assert_stopped(&f, &tf, &sm, &text).await;
-    assert_workflow_settings(&f, &tf, &text).await;
+    let copied = datasync_status(&f, &datasync_execution).await;
+    assert_stopped(&f, &tf, &sm, &text, Some(copied)).await;
 }
 
 /// How a restore runs: "The workflow's own subnet, security group, task options and
 /// notifications apply, and `network`, `transfer_mode`, `overwrite_mode`, `verify_mode` and
-/// `ownership` are not used." Read from the objects a stopped execution left behind.
-async fn assert_workflow_settings(f: &Fixture, tf: &Terraform, text: &str) {
-    let state = state_entry(tf, ALICE).expect("in the state");
-    let execution = state["values"]["execution_arn"].as_str().unwrap();
-    let name = execution.rsplit(':').next().unwrap();
+/// `ownership` are not used." Read from the objects of the execution while it copies.
+async fn assert_workflow_settings(f: &Fixture, tf: &Terraform, objects: &[String]) {
     let subnet = tf.attribute("aws_subnet.s", "id");
     let group = tf.output("datasync_security_group_id");
     let group = group.as_str().unwrap();
-    let left = tagged_datasync(&f.aws, EXECUTION_TAG, name).await;
+    let left = objects;
     let mut locations = 0;
-    for arn in &left {
+    for arn in left {
         if arn.contains(":location/") {
             let loc = f
                 .aws
@@ -286,7 +305,7 @@ async fn assert_workflow_settings(f: &Fixture, tf: &Terraform, text: &str) {
             let ec2 = loc.ec2_config().expect("an Ec2Config");
             assert!(
                 ec2.subnet_arn().ends_with(&format!("subnet/{subnet}")),
-                "the workflow's subnet {subnet}, not the declared network: {ec2:?}\n{text}"
+                "the workflow's subnet {subnet}, not the declared network: {ec2:?}"
             );
             assert!(
                 ec2.security_group_arns()
@@ -338,7 +357,7 @@ async fn ctrl_c_stops_the_workflow_execution() {
     let switches = Switches::take(&f.emulator).await;
     switches.set(json!({"datasync_hold_executions": true}));
     let mut apply = BackgroundApply::start(&tf, &f.emulator);
-    copy_started(&f, &mut apply).await;
+    let (_, _, datasync_execution) = copy_started(&f, &mut apply).await;
     apply.signal("-INT");
     let (ok, out, err) = apply.finish(Duration::from_secs(120)).await;
     assert!(!ok, "{out}\n{err}");
@@ -348,5 +367,6 @@ async fn ctrl_c_stops_the_workflow_execution() {
             && text.contains("it was stopped"),
         "{text}"
     );
-    assert_stopped(&f, &tf, &sm, &text).await;
+    let copied = datasync_status(&f, &datasync_execution).await;
+    assert_stopped(&f, &tf, &sm, &text, Some(copied)).await;
 }

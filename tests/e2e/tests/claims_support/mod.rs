@@ -27,11 +27,15 @@ pub use studio_e2e::{
     create_domain, create_profile, create_table, delete_profile, put_mapping_row,
 };
 
-/// The tag the provider puts on everything a restore creates (`studio_core::restore::RESTORE_TAG`,
-/// documented in docs/resources/profile_restore.md).
-pub const RESTORE_TAG: &str = "studio-restore:restore-id";
-/// The tag the restore workflow puts on everything an execution creates (the same doc page).
-pub const EXECUTION_TAG: &str = "studio-restore:execution";
+/// The one tag every engine puts on everything a restore creates, naming its owner (a provider
+/// run `provider/<restore id>/...` or a workflow execution's ARN); documented in
+/// docs/resources/profile_restore.md.
+pub use studio_core::sweep::OWNER_TAG;
+
+/// The owner tag values of every run of provider restore `restore_id` start with this.
+pub fn provider_owner_prefix(restore_id: &str) -> String {
+    format!("provider/{restore_id}/")
+}
 
 pub const ALICE: &str = "studio_profile_restore.alice";
 
@@ -240,10 +244,10 @@ resource "studio_profile_restore" "alice" {{
         None
     }
 
-    /// Every DataSync task and location tagged `key = value`, and every access point on this
-    /// test's file system: what a restore left behind.
-    pub async fn tagged_leftovers(&self, key: &str, value: &str) -> Vec<String> {
-        let mut left = tagged_datasync(&self.aws, key, value).await;
+    /// Every DataSync task and location whose owner tag starts with `owner`, and every access
+    /// point on this test's file system: what a restore left behind.
+    pub async fn tagged_leftovers(&self, owner: &str) -> Vec<String> {
+        let mut left = tagged_datasync(&self.aws, owner).await;
         left.extend(
             self.access_points()
                 .await
@@ -257,7 +261,9 @@ resource "studio_profile_restore" "alice" {{
     /// of the account's, not only through locations), no location and no access point on this
     /// test's file system.
     pub async fn assert_nothing_leaked(&self, restore_id: &str) {
-        let left = self.tagged_leftovers(RESTORE_TAG, restore_id).await;
+        let left = self
+            .tagged_leftovers(&provider_owner_prefix(restore_id))
+            .await;
         assert!(left.is_empty(), "left behind by {restore_id}: {left:?}");
         let locations = self.locations_on_fs().await;
         assert!(
@@ -348,15 +354,15 @@ pub async fn datasync_tags(aws: &Clients, arn: &str) -> Option<HashMap<String, S
     }
 }
 
-/// DataSync tasks and locations (the whole account) tagged `key = value`.
-pub async fn tagged_datasync(aws: &Clients, key: &str, value: &str) -> Vec<String> {
+/// DataSync tasks and locations (the whole account) whose owner tag starts with `owner`.
+pub async fn tagged_datasync(aws: &Clients, owner: &str) -> Vec<String> {
     let mut arns = all_tasks(aws).await;
     arns.extend(all_locations(aws).await.into_iter().map(|(arn, _)| arn));
     let mut tagged = Vec::new();
     for arn in arns {
         if datasync_tags(aws, &arn)
             .await
-            .is_some_and(|tags| tags.get(key).is_some_and(|v| v == value))
+            .is_some_and(|tags| tags.get(OWNER_TAG).is_some_and(|v| v.starts_with(owner)))
         {
             tagged.push(arn);
         }
