@@ -46,6 +46,9 @@ locals {
       RESTORE_EXCLUDES     = var.restore_excludes
       RESTORE_WAIT_FOR_APP = tostring(var.restore_wait_for_app)
       RESTORE_POLL_SECONDS = tostring(var.restore_poll_seconds)
+      # Unset: the reconciler's own default (studio_core::workflow::RetrySchedule).
+      RESTORE_ATTEMPTS              = var.restore_attempts == null ? "" : tostring(var.restore_attempts)
+      RESTORE_RETRY_BACKOFF_SECONDS = var.restore_retry_backoff_seconds == null ? "" : tostring(var.restore_retry_backoff_seconds)
     })
   }
 

@@ -141,6 +141,28 @@ variable "restore_poll_seconds" {
   }
 }
 
+variable "restore_attempts" {
+  description = "How many times the reconciler tries an automatic restore that failed or was stopped, counting the first attempt (1 to 10). Null: the reconciler's default."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.restore_attempts == null ? true : (var.restore_attempts >= 1 && var.restore_attempts <= 10 && floor(var.restore_attempts) == var.restore_attempts)
+    error_message = "The restore_attempts must be a whole number from 1 to 10, or null."
+  }
+}
+
+variable "restore_retry_backoff_seconds" {
+  description = "How long the reconciler waits after a failed automatic restore before it tries again, in seconds; doubled after every further failure. A retry starts at the first reconciler run after that. Null: the reconciler's default."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.restore_retry_backoff_seconds == null ? true : var.restore_retry_backoff_seconds >= 0
+    error_message = "The restore_retry_backoff_seconds must be 0 or more, or null."
+  }
+}
+
 variable "reconcile_schedule" {
   description = "Schedule expression of the reconciler, which seeds missing rows and starts the restores that events missed."
   type        = string

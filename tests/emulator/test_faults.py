@@ -79,6 +79,24 @@ def test_fail_after_the_call_took_effect(emulator):
     assert [t["TopicArn"].rsplit(":", 1)[1] for t in sns.list_topics()["Topics"]] == ["happened"]
 
 
+def test_latency_delays_only_the_named_action_until_switched_off(emulator):
+    import time
+
+    sns = emulator.client("sns")
+    # Generous margins: the machine may be busy; 3 s of latency stands out either way.
+    emulator.config(latency={"sns:CreateTopic": 3})
+    started = time.monotonic()
+    sns.create_topic(Name="slow")
+    assert time.monotonic() - started >= 3
+    started = time.monotonic()
+    sns.list_topics()
+    assert time.monotonic() - started < 2.5, "other actions are not slowed"
+    emulator.config(latency={"sns:CreateTopic": 0})
+    started = time.monotonic()
+    sns.create_topic(Name="fast")
+    assert time.monotonic() - started < 2.5
+
+
 def test_step_functions_sdk_tasks_see_the_faults(emulator):
     """The interpreter's aws-sdk calls come back over HTTP, so a retrier meets the real error name."""
     sfn = emulator.client("stepfunctions")

@@ -44,6 +44,11 @@ impl EventPath {
 
     /// The event path for `domain_id`, an existing domain.
     pub async fn deploy_on(emulator: Emulator, domain_id: String) -> EventPath {
+        EventPath::deploy_with(emulator, domain_id, "").await
+    }
+
+    /// [`EventPath::deploy_on`], with `event_app` (lines of HCL) added to `module.event_app`.
+    pub async fn deploy_with(emulator: Emulator, domain_id: String, event_app: &str) -> EventPath {
         let aws = emulator.clients().await;
         let file_system_id = aws
             .sagemaker
@@ -128,6 +133,7 @@ module "event_app" {{
   restore_poll_seconds     = 1
   run_reconciler_on_deploy = false
   log_level                = "debug"
+{event_app}
 }}
 
 output "state_machine_arn" {{

@@ -12,6 +12,10 @@ back over HTTP):
   error). `after: true` lets the call happen first and then answers with the error, the
   "ambiguous failure" (the caller cannot know whether its call took effect).
 
+- `latency: {"Action": seconds}`: every call of that action takes this much longer before it is
+  answered (a slow or distant endpoint), so a test can interrupt a client in the middle of one
+  call. It stays until set to 0.
+
 An action is named `Action` (any service) or `service:Action`, the service by its SDK name or its
 signing name (`efs` or `elasticfilesystem`, `stepfunctions` or `states`, `dynamodb`, ...). The
 request's service comes from the SigV4 credential scope; the action from `X-Amz-Target` (JSON
@@ -25,6 +29,7 @@ import functools
 import io
 import json
 import re
+import time
 import urllib.parse
 import uuid
 from typing import Any
@@ -223,18 +228,34 @@ def _reason(status: int) -> str:
         return "Error"
 
 
+def latency(service: str | None, action: str) -> float:
+    """How much longer a call of `action` takes (the `latency` switch)."""
+    with SETTINGS.lock:
+        for key in _names(service, action):
+            seconds = SETTINGS.config["latency"].get(key)
+            if isinstance(seconds, (int, float)) and seconds > 0:
+                return float(seconds)
+    return 0.0
+
+
 class FaultMiddleware:
-    """Answers a call with an injected error when `throttle` or `fail` names its action."""
+    """Answers a call with an injected error when `throttle` or `fail` names its action, and
+    late when `latency` does."""
 
     def __init__(self, app):
         self.app = app
 
     def __call__(self, environ, start_response):
         with SETTINGS.lock:
-            armed = _active(SETTINGS.config["fail"]) or _active(SETTINGS.config["throttle"])
+            armed = (_active(SETTINGS.config["fail"]) or _active(SETTINGS.config["throttle"])
+                     or bool(SETTINGS.config["latency"]))
         if not armed or environ.get("PATH_INFO", "").startswith(("/moto-api", "/studio-emulator")):
             return self.app(environ, start_response)
         service, action, protocol = identify(environ)
+        if action:
+            delay = latency(service, action)
+            if delay:
+                time.sleep(delay)
         fault = take(service, action) if action else None
         if fault is None:
             return self.app(environ, start_response)

@@ -52,6 +52,9 @@ DEFAULT_CONFIG = {
     # {"DeleteLocation": {"code": "InternalException", "count": 1}}: the next calls of that
     # action fail with that error (any service, any code; see faults.py).
     "fail": {},
+    # {"CreateLocationEfs": 2.0}: every call of that action is answered this many seconds later
+    # (any service; see faults.py).
+    "latency": {},
 }
 
 
