@@ -5,6 +5,7 @@
 use async_trait::async_trait;
 use studio_core::HomeKind;
 use studio_core::homes::{Attachment, HomeFilter, TrackedHome, tracked_homes};
+use studio_core::records::RESTORE_DETAIL;
 use tfplugin::diagnostics::Diagnostics;
 use tfplugin::schema::{Attribute, Block, Schema};
 use tfplugin::validators;
@@ -172,6 +173,10 @@ fn home_attributes() -> Vec<Attribute> {
             Attribute::string("last_restore_time"),
             "When the last restore into the home finished (RFC 3339).",
         ),
+        computed(
+            Attribute::string("last_restore_failure"),
+            "Why the last attempt of the restore into the home failed, while it is `FAILED` or being tried again (`RUNNING` after a failure); null once it succeeded.",
+        ),
     ]
 }
 
@@ -241,6 +246,16 @@ fn home_value(tracked: &TrackedHome) -> Value {
                     .last_restore
                     .as_ref()
                     .and_then(|r| r.restored_at.as_deref()),
+            ),
+        ),
+        (
+            "last_restore_failure",
+            Value::opt_string(
+                record
+                    .other
+                    .get(RESTORE_DETAIL)
+                    .and_then(|v| v.as_s().ok())
+                    .map(String::as_str),
             ),
         ),
     ])

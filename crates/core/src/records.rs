@@ -31,8 +31,11 @@ pub mod restore_status {
 
 /// Attributes of the mapping row that other writers own, next to [`KNOWN_ATTRIBUTES`]: the
 /// lease (`crate::lease`) and the workflow's failure detail. A row keeps them as they are.
-pub const OTHER_WRITERS_ATTRIBUTES: &[&str] =
-    &["lease_holder", "lease_expires_at", "restore_detail"];
+pub const OTHER_WRITERS_ATTRIBUTES: &[&str] = &["lease_holder", "lease_expires_at", RESTORE_DETAIL];
+
+/// Why the row's last restore attempt failed: written by the workflow (`RecordFailed`) and the
+/// reconciler ([`crate::sweep::Sweeper::fail_run`]), removed when a restore succeeds.
+pub const RESTORE_DETAIL: &str = "restore_detail";
 
 /// The default table names, as the modules create them.
 pub const DEFAULT_USER_TABLE: &str = "studioUser";

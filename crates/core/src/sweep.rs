@@ -743,7 +743,7 @@ impl<'a> Sweeper<'a> {
                 )
                 .condition_expression("#status = :running AND #execution = :execution")
                 .expression_attribute_names("#status", "restore_status")
-                .expression_attribute_names("#detail", "restore_detail")
+                .expression_attribute_names("#detail", crate::records::RESTORE_DETAIL)
                 .expression_attribute_names("#at", "restored_at")
                 .expression_attribute_names("#version", "version")
                 .expression_attribute_names("#execution", "restore_execution")

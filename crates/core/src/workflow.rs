@@ -458,7 +458,7 @@ pub fn plan_pending(
                 attempt: failed + 1,
                 last_failure: record
                     .other
-                    .get("restore_detail")
+                    .get(crate::records::RESTORE_DETAIL)
                     .and_then(|v| v.as_s().ok())
                     .cloned()
                     .unwrap_or_else(|| "no detail was recorded".into()),

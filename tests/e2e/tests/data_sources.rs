@@ -466,6 +466,7 @@ data "studio_home_directories" "everything" {{}}
             ("restore_from", Value::Null),
             ("last_restore_status", Value::Null),
             ("last_restore_time", Value::Null),
+            ("last_restore_failure", Value::Null),
         ],
     );
     let team = &all[&format!("{domain_name}/space/team")];
@@ -492,6 +493,7 @@ data "studio_home_directories" "everything" {{}}
             ("replication", Value::from(false)),
             ("last_restore_status", Value::from("SUCCEEDED")),
             ("last_restore_time", Value::from("2026-01-02T03:04:05Z")),
+            ("last_restore_failure", Value::Null),
         ],
     );
     assert_eq!(

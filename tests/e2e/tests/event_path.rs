@@ -533,11 +533,13 @@ fn glibc_versions_are_read_from_version_strings() {
 }
 
 /// Nothing the execution created is left: no DataSync task, location or unfinished task
-/// execution, and no EFS access point on the domain's file system, named or tagged after it
-/// (the workflow names and tags everything it creates), nor anything those lead to.
+/// execution, and no EFS access point on the domain's file system, named after it (the workflow
+/// names its task after the execution) or tagged with it (its owner tag, the execution's ARN),
+/// nor anything those lead to.
 async fn assert_cleaned_up(aws: &Clients, execution: &str, file_system_id: &str) {
     let name = execution.rsplit(':').next().unwrap();
     LeakScope::marked(name)
+        .with_mark(execution)
         .with_access_points_on(file_system_id)
         .assert_none_left(aws)
         .await;

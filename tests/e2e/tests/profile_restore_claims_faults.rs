@@ -12,8 +12,8 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_datasync::error::DisplayErrorContext;
 use claims_support::*;
-use studio_e2e::{Studio, Terraform, hand_to_owner, open_studio, write_file};
 use serde_json::json;
+use studio_e2e::{Studio, Terraform, hand_to_owner, open_studio, write_file};
 
 /// Safety rules: "DataSync logging is off (`LogLevel = OFF`)". How a restore runs, 3: "two
 /// DataSync EFS locations (TLS in transit) and a task", everything (the access point and the
@@ -53,10 +53,16 @@ async fn what_a_restore_creates_logs_nothing_uses_tls_and_is_tagged() {
         parts.len() == 4 && parts[0] == "provider" && parts[1].starts_with("r-"),
         "provider/<restore id>/<table>/<run>: {owner}"
     );
-    assert_ne!(parts[2], "-", "owned through the lease in the mapping table: {owner}");
+    assert_ne!(
+        parts[2], "-",
+        "owned through the lease in the mapping table: {owner}"
+    );
     let id = parts[1].to_owned();
     assert_eq!(
-        datasync_tags(&f.aws, &execution).await.expect("the execution exists").get(OWNER_TAG),
+        datasync_tags(&f.aws, &execution)
+            .await
+            .expect("the execution exists")
+            .get(OWNER_TAG),
         Some(&owner),
         "the DataSync execution is tagged too"
     );
@@ -497,7 +503,11 @@ async fn the_next_apply_removes_what_a_killed_provider_left() {
     let (ok, out, err) = apply.finish(Duration::from_secs(180)).await;
     assert!(ok, "{out}\n{err}");
     assert!(f.restored());
-    assert_eq!(lease(&f, &home).await, (None, None), "released after the copy");
+    assert_eq!(
+        lease(&f, &home).await,
+        (None, None),
+        "released after the copy"
+    );
     let id = restore_id(&tf, ALICE);
     assert!(
         owner.starts_with(&provider_owner_prefix(&id)),
@@ -577,5 +587,8 @@ resource "studio_profile_restore" "bob" {{
         "no location is left on {}",
         f.fs
     );
-    assert!(!f.restored(), "alice's copy never completed, and destroy copies nothing");
+    assert!(
+        !f.restored(),
+        "alice's copy never completed, and destroy copies nothing"
+    );
 }
