@@ -113,6 +113,10 @@ pub fn schema() -> Schema {
                 .optional()
                 .validate(table_name())
                 .description(format!("The DynamoDB history table, an append-only log of restores. Default `{DEFAULT_HISTORY_TABLE}`.")),
+            Attribute::string("slots_table")
+                .optional()
+                .validate(table_name())
+                .description("The DataSync slots table of `modules/restore-workflow` (its `slots_table_name` output). When set, restores with `engine = \"datasync\"` take a slot from the same budget as the restore workflow before they create anything in DataSync, so that together they never run more DataSync tasks than its `max_concurrent_restores`; a restore waits for a free slot within its create timeout. Unset: the provider's restores are not counted."),
         ])
         .block(NestedBlock::single("assume_role", assume_role))
         .block(NestedBlock::single("endpoints", endpoints));
@@ -155,6 +159,8 @@ pub struct ProviderConfig {
     pub user_table: String,
     /// The history table's name.
     pub history_table: String,
+    /// The DataSync slots table, when the provider's restores share the workflow's budget.
+    pub slots_table: Option<String>,
 }
 
 fn string(value: &Value) -> Option<String> {
@@ -192,6 +198,7 @@ impl ProviderConfig {
                 .unwrap_or_else(|| DEFAULT_USER_TABLE.to_owned()),
             history_table: string(config.get("history_table"))
                 .unwrap_or_else(|| DEFAULT_HISTORY_TABLE.to_owned()),
+            slots_table: string(config.get("slots_table")),
         })
     }
 }
@@ -207,6 +214,7 @@ mod tests {
             ("profile", Value::Null),
             ("user_table", Value::Null),
             ("history_table", Value::Null),
+            ("slots_table", Value::Null),
             ("assume_role", Value::Null),
             ("endpoints", Value::Null),
         ]);

@@ -23,6 +23,8 @@ pub struct StudioClients {
     pub user_table: String,
     /// The history table's name.
     pub history_table: String,
+    /// The DataSync slots table shared with the restore workflow, if configured.
+    pub slots_table: Option<String>,
 }
 
 /// The configured provider's clients, or the error to show when a call needs AWS before the
@@ -101,6 +103,7 @@ impl Provider for StudioProvider {
                     aws,
                     user_table: settings.user_table,
                     history_table: settings.history_table,
+                    slots_table: settings.slots_table,
                 });
                 (Some(data), Diagnostics::new())
             }

@@ -311,6 +311,7 @@ fn tables(conn: &StudioClients) -> Tables {
     Tables {
         mapping: Some(conn.user_table.clone()),
         history: Some(conn.history_table.clone()),
+        slots: conn.slots_table.clone(),
     }
 }
 

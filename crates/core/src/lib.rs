@@ -14,6 +14,7 @@ pub mod records;
 pub mod resolve;
 pub mod restore;
 pub mod retry;
+pub mod slots;
 pub mod source;
 pub mod state_machine;
 pub mod sweep;

@@ -44,6 +44,8 @@ pub enum Readiness {
 pub struct Tables {
     pub mapping: Option<String>,
     pub history: Option<String>,
+    /// The DataSync slots table ([`crate::slots`]) whose budget the DataSync engine shares.
+    pub slots: Option<String>,
 }
 
 /// A resolved, ready target.
@@ -351,6 +353,31 @@ impl<'a> ProfileRestore<'a> {
         )
         .await;
 
+        // The DataSync engine takes a slot of the account's DataSync budget (shared with the
+        // restore workflow) before it creates anything, and gives it back after everything it
+        // created is deleted.
+        let slot = match (&datasync_plan, &self.tables.slots) {
+            (Some(plan), Some(table)) => {
+                match crate::slots::Slots::new(self.clients.dynamodb.clone(), table)
+                    .acquire(plan.owner(), deadline, &self.cancel)
+                    .await
+                {
+                    Ok(slot) => Some(slot),
+                    Err(e) => {
+                        if let Some(lease) = lease {
+                            if let Err(e) = lease.release().await {
+                                warnings.push(format!("the lease on {target_key}: {e}"));
+                            }
+                        }
+                        return Err(Failure {
+                            warnings,
+                            ..fail(e)
+                        });
+                    }
+                }
+            }
+            _ => None,
+        };
         let result = match (engine, &datasync_plan) {
             (Engine::DataSync, Some(plan)) => {
                 DataSyncRestore::new(self.clients, self.cancel.clone())
@@ -399,6 +426,13 @@ impl<'a> ProfileRestore<'a> {
         };
         // Released on every path: the copy ended (success, failure, timeout or cancellation)
         // and everything it created is deleted already.
+        if let Some(slot) = slot {
+            if let Err(e) = slot.release().await {
+                warnings.push(format!(
+                    "the DataSync slot could not be given back ({e}); the reconciler frees it"
+                ));
+            }
+        }
         if let Some(lease) = lease {
             if let Err(e) = lease.release().await {
                 warnings.push(format!("the lease on {target_key}: {e}"));

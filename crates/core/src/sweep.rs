@@ -782,6 +782,25 @@ impl<'a> Sweeper<'a> {
         }
     }
 
+    /// Whether the owner of a provider run (an owner value) still runs, by its lease in
+    /// `mapping_table`; `None` when that cannot be told (another mapping table, or none).
+    pub async fn provider_alive(
+        &self,
+        owner: &str,
+        mapping_table: &str,
+    ) -> Result<Option<bool>, Error> {
+        match Owner::parse(owner) {
+            Some(Owner::Provider {
+                table: Some(table),
+                run,
+                ..
+            }) if table == hex8(mapping_table) => {
+                Ok(Some(self.live_leases(mapping_table).await?.contains(&run)))
+            }
+            _ => Ok(None),
+        }
+    }
+
     /// Whether a workflow execution still runs (`None`: it does not exist).
     pub async fn execution_running(&self, arn: &str) -> Result<Option<bool>, Error> {
         Ok(self

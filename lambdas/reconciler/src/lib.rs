@@ -32,6 +32,7 @@ use studio_core::records::{
 };
 use studio_core::resolve::{Domain, Home, Studio};
 use studio_core::retry::RetryPolicy;
+use studio_core::slots::Slots;
 use studio_core::sweep::{Scope, SweepReport, Sweeper};
 use studio_core::workflow::{
     self, RestoreOptions, RestorePlan, RestoreRequest, RetrySchedule, Started,
@@ -562,18 +563,14 @@ async fn free_stale_slots<B: Backend + Sync>(
     Ok(())
 }
 
-/// The slot semaphore's item (see modules/restore-workflow).
-const SLOTS_ITEM: &str = "datasync-tasks";
-
 /// The real backend.
 pub struct AwsBackend {
     clients: studio_core::aws::Clients,
     studio: Studio,
     mapping: MappingTable,
     history: HistoryTable,
-    dynamodb: aws_sdk_dynamodb::Client,
     sfn: aws_sdk_sfn::Client,
-    slots_table: Option<String>,
+    slots: Option<Slots>,
     state_machine_arn: Option<String>,
     policy: RetryPolicy,
     cancel: CancellationToken,
@@ -588,9 +585,11 @@ impl AwsBackend {
             studio: Studio::new(clients.sagemaker.clone(), cancel.clone()),
             mapping: MappingTable::new(clients.dynamodb.clone(), settings.mapping_table.clone()),
             history: HistoryTable::new(clients.dynamodb.clone(), settings.history_table.clone()),
-            dynamodb: clients.dynamodb.clone(),
             sfn: clients.sfn.clone(),
-            slots_table: settings.slots_table.clone(),
+            slots: settings
+                .slots_table
+                .clone()
+                .map(|table| Slots::new(clients.dynamodb.clone(), table)),
             state_machine_arn: settings.state_machine_arn.clone(),
             policy: RetryPolicy::default(),
             cancel,
@@ -689,91 +688,31 @@ impl Backend for AwsBackend {
     }
 
     async fn slot_holders(&self) -> Result<Vec<String>, Error> {
-        let Some(table) = &self.slots_table else {
-            return Ok(Vec::new());
-        };
-        let out = self
-            .dynamodb
-            .get_item()
-            .table_name(table)
-            .key(
-                "id",
-                aws_sdk_dynamodb::types::AttributeValue::S(SLOTS_ITEM.into()),
-            )
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| Error::aws(format!("reading the DataSync slots in table {table}"), &e))?;
-        Ok(out
-            .item()
-            .map(|item| {
-                item.keys()
-                    .filter(|k| k.as_str() != "id" && k.as_str() != "running")
-                    .cloned()
-                    .collect()
-            })
-            .unwrap_or_default())
-    }
-
-    async fn is_running(&self, execution_name: &str) -> Result<bool, Error> {
-        let arn = workflow::execution_arn(self.state_machine_arn()?, execution_name)
-            .ok_or_else(|| Error::Invalid("STATE_MACHINE_ARN is not a state machine ARN".into()))?;
-        match self
-            .sfn
-            .describe_execution()
-            .execution_arn(&arn)
-            .send()
-            .await
-        {
-            Ok(out) => Ok(out.status().as_str() == "RUNNING"),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_execution_does_not_exist()) =>
-            {
-                Ok(false)
-            }
-            Err(e) => Err(Error::aws(
-                format!("describing restore execution {arn}"),
-                &e,
-            )),
+        match &self.slots {
+            Some(slots) => slots.holders().await,
+            None => Ok(Vec::new()),
         }
     }
 
-    async fn free_slot(&self, execution_name: &str) -> Result<(), Error> {
-        let Some(table) = &self.slots_table else {
-            return Ok(());
-        };
-        let res = self
-            .dynamodb
-            .update_item()
-            .table_name(table)
-            .key(
-                "id",
-                aws_sdk_dynamodb::types::AttributeValue::S(SLOTS_ITEM.into()),
-            )
-            .update_expression("REMOVE #holder ADD #running :minus_one")
-            .condition_expression("attribute_exists(#holder)")
-            .expression_attribute_names("#holder", execution_name)
-            .expression_attribute_names("#running", "running")
-            .expression_attribute_values(
-                ":minus_one",
-                aws_sdk_dynamodb::types::AttributeValue::N("-1".into()),
-            )
-            .send()
-            .await;
-        match res {
-            Ok(_) => Ok(()),
-            // Released meanwhile by the execution itself.
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
-            {
-                Ok(())
-            }
-            Err(e) => Err(Error::aws(
-                format!("freeing the DataSync slot of {execution_name} in table {table}"),
-                &e,
-            )),
+    /// A slot's holder: a workflow execution (by name) or a provider run (its owner value).
+    async fn is_running(&self, holder: &str) -> Result<bool, Error> {
+        let sweeper = Sweeper::new(&self.clients);
+        if holder.starts_with("provider/") {
+            // A provider run that cannot be told dead keeps its slot.
+            return Ok(sweeper
+                .provider_alive(holder, self.mapping.name())
+                .await?
+                .unwrap_or(true));
+        }
+        let arn = workflow::execution_arn(self.state_machine_arn()?, holder)
+            .ok_or_else(|| Error::Invalid("STATE_MACHINE_ARN is not a state machine ARN".into()))?;
+        Ok(sweeper.execution_running(&arn).await?.unwrap_or(false))
+    }
+
+    async fn free_slot(&self, holder: &str) -> Result<(), Error> {
+        match &self.slots {
+            Some(slots) => slots.free(holder).await,
+            None => Ok(()),
         }
     }
 }

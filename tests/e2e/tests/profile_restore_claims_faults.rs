@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use aws_sdk_datasync::error::DisplayErrorContext;
 use claims_support::*;
 use serde_json::json;
-use studio_e2e::{Studio, Terraform, hand_to_owner, open_studio, write_file};
+use studio_e2e::{LeakScope, Studio, Terraform, hand_to_owner, open_studio, write_file};
 
 /// Safety rules: "DataSync logging is off (`LogLevel = OFF`)". How a restore runs, 3: "two
 /// DataSync EFS locations (TLS in transit) and a task", everything (the access point and the
@@ -591,4 +591,137 @@ resource "studio_profile_restore" "bob" {{
         !f.restored(),
         "alice's copy never completed, and destroy copies nothing"
     );
+}
+
+/// Issue 11: "Ctrl-C at each step of a restore (before the access point, between locations,
+/// before start, during the copy): nothing is left behind and apply reports the step." Each call
+/// of the step's action is made slow (the emulator's `latency`), and Ctrl-C arrives while the
+/// provider waits for it: the call completes, nothing after it starts, and what was created is
+/// deleted.
+#[tokio::test]
+#[ignore = "needs the emulator: scripts/test runs it"]
+async fn ctrl_c_at_each_step_leaves_nothing_and_names_the_step() {
+    let f = Fixture::new("claims-ctrl-c-steps").await;
+    let switches = Switches::take(&f.emulator).await;
+    let tf = f.terraform("");
+    let home = format!("{}/user/alice", f.domain_name);
+    // (the slow action, what must exist before Ctrl-C, the step the diagnostic names)
+    let steps: [(&str, usize, &str); 4] = [
+        (
+            "efs:DescribeFileSystems",
+            0,
+            "before creating the target's EFS access point",
+        ),
+        (
+            "datasync:CreateLocationEfs",
+            1,
+            "before creating the DataSync target location",
+        ),
+        (
+            "datasync:CreateTask",
+            3,
+            "before starting the DataSync task",
+        ),
+        ("", 4, "while DataSync task execution"),
+    ];
+    for (slow, objects_before, step) in steps {
+        if slow.is_empty() {
+            switches.set(json!({"datasync_hold_executions": true}));
+        } else {
+            switches.set(json!({"latency": {slow: 4}}));
+        }
+        let mut apply = BackgroundApply::start(&tf, &f.emulator);
+        // The provider holds the lease from before its first create call on.
+        let started = Instant::now();
+        loop {
+            let objects = f.access_points().await.len()
+                + f.locations_on_fs().await.len()
+                + usize::from(f.live_task().await.is_some());
+            if lease(&f, &home).await.0.is_some() && objects >= objects_before {
+                if slow.is_empty() {
+                    copy_in_flight(&f, &mut apply).await;
+                } else {
+                    // Inside the slow call (4 s long), not before it.
+                    tokio::time::sleep(Duration::from_millis(1500)).await;
+                }
+                break;
+            }
+            apply.assert_running(step);
+            assert!(
+                started.elapsed() < Duration::from_secs(90),
+                "{step}: never got there"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        apply.signal("-INT");
+        let (ok, out, err) = apply.finish(Duration::from_secs(120)).await;
+        switches.set(default_switches());
+        assert!(!ok, "{step}: an interrupted apply fails\n{out}\n{err}");
+        let text = flat(&out, &err);
+        assert!(
+            text.contains(&format!("Terraform was interrupted {step}")),
+            "the diagnostic names the step ({step}):\n{text}"
+        );
+        assert!(
+            f.access_points().await.is_empty() && f.locations_on_fs().await.is_empty(),
+            "{step}: nothing is left:\n{text}"
+        );
+        LeakScope::file_system(&f.fs).assert_none_left(&f.aws).await;
+        assert_eq!(
+            lease(&f, &home).await,
+            (None, None),
+            "{step}: the lease is given back"
+        );
+    }
+    // The next apply restores.
+    tf.apply();
+    assert!(f.restored());
+}
+
+/// Issue 11: "injected ambiguous failures on each create call leave no duplicate object". Each
+/// create call takes effect and then answers with a server error, as a lost response would: the
+/// provider finds what its call made by its owner tag instead of creating a second one. Counted
+/// while the copy is held in flight: one access point, two locations, one task.
+#[tokio::test]
+#[ignore = "needs the emulator: scripts/test runs it"]
+async fn ambiguous_create_failures_leave_no_duplicate() {
+    let f = Fixture::new("claims-ambiguous").await;
+    let switches = Switches::take(&f.emulator).await;
+    let tf = f.terraform("");
+    switches.set(json!({
+        "datasync_hold_executions": true,
+        "fail": {
+            "efs:CreateAccessPoint": {"code": "InternalServerError", "count": 1, "after": true},
+            "datasync:CreateLocationEfs": {"code": "InternalException", "count": 2, "after": true},
+            "datasync:CreateTask": {"code": "InternalException", "count": 1, "after": true},
+        },
+    }));
+    let mut apply = BackgroundApply::start(&tf, &f.emulator);
+    let (task, locations, _) = copy_in_flight(&f, &mut apply).await;
+    let fail = switches.set(json!({}))["fail"].clone();
+    for action in [
+        "efs:CreateAccessPoint",
+        "datasync:CreateLocationEfs",
+        "datasync:CreateTask",
+    ] {
+        assert_eq!(
+            fail[action]["count"], 0,
+            "every ambiguous failure happened: {fail}"
+        );
+    }
+    assert_eq!(f.access_points().await.len(), 1, "one access point");
+    let mut on_fs = f.locations_on_fs().await;
+    on_fs.sort();
+    let mut used = locations.clone();
+    used.sort();
+    assert_eq!(on_fs, used, "two locations, both the task's");
+    let tasks = LeakScope::file_system(&f.fs).leftovers(&f.aws).await.tasks;
+    assert_eq!(tasks, vec![task], "one task");
+    switches.set(json!({"datasync_hold_executions": false}));
+    let (ok, out, err) = apply.finish(Duration::from_secs(120)).await;
+    assert!(ok, "{out}\n{err}");
+    assert!(f.restored());
+    let id = restore_id(&tf, ALICE);
+    f.assert_nothing_leaked(&id).await;
+    LeakScope::file_system(&f.fs).assert_none_left(&f.aws).await;
 }

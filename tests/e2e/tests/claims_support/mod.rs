@@ -49,6 +49,14 @@ pub fn default_switches() -> Value {
         "datasync_hold_executions": false,
         "throttle": {"DeleteLocation": 0, "CreateLocationEfs": 0},
         "delays": {"datasync_file": 0},
+        "latency": {
+            "efs:DescribeFileSystems": 0, "efs:CreateAccessPoint": 0,
+            "datasync:CreateLocationEfs": 0, "datasync:CreateTask": 0,
+        },
+        "fail": {
+            "efs:CreateAccessPoint": {"count": 0}, "datasync:CreateLocationEfs": {"count": 0},
+            "datasync:CreateTask": {"count": 0},
+        },
     })
 }
 
