@@ -127,6 +127,18 @@ resource "aws_dynamodb_table" "slots" {
   tags = var.tags
 }
 
+# The cap of the DataSync slots (studio_core::slots::LIMIT_ITEM), for the provider's DataSync
+# engine, which shares the budget (its `slots_table`); the workflow's AcquireSlot gets the same
+# variable.
+resource "aws_dynamodb_table_item" "slots_limit" {
+  table_name = aws_dynamodb_table.slots.name
+  hash_key   = aws_dynamodb_table.slots.hash_key
+  item = jsonencode({
+    id    = { S = "datasync-limit" }
+    limit = { N = tostring(var.max_concurrent_restores) }
+  })
+}
+
 resource "aws_security_group" "datasync" {
   name        = "${var.name_prefix}-datasync"
   description = "DataSync network interfaces of studio-restore; the efs-access module opens NFS from here to each domain's EFS."

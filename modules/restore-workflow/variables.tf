@@ -30,13 +30,13 @@ variable "subnet_id" {
 }
 
 variable "max_concurrent_restores" {
-  description = "How many restores may run DataSync at the same time. Keep it below the account's DataSync task quota (100 by default): more restores wait in the workflow instead of failing."
+  description = "How many restores may hold DataSync tasks at the same time: the workflow's and, when the provider's `slots_table` names this module's table, the provider's (one budget). The account's DataSync task quota (100 per Region by default) is shared with every other DataSync user of the account, so at most 90: at least 10 tasks stay for others. More restores wait for a slot instead of failing."
   type        = number
-  default     = 50
+  default     = 20
 
   validation {
-    condition     = var.max_concurrent_restores >= 1 && var.max_concurrent_restores < 100 && floor(var.max_concurrent_restores) == var.max_concurrent_restores
-    error_message = "The max_concurrent_restores must be a whole number from 1 to 99 (below the default DataSync task quota of 100)."
+    condition     = var.max_concurrent_restores >= 1 && var.max_concurrent_restores <= 90 && floor(var.max_concurrent_restores) == var.max_concurrent_restores
+    error_message = "The max_concurrent_restores must be a whole number from 1 to 90: the account's DataSync task quota (100 by default) is shared with every other DataSync user, and at least 10 tasks stay for them."
   }
 }
 

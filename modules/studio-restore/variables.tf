@@ -52,7 +52,7 @@ variable "history_table_name" {
 variable "max_concurrent_restores" {
   description = "Restores that may run DataSync at the same time (below the DataSync task quota); more wait."
   type        = number
-  default     = 50
+  default     = 20
 }
 
 variable "restore_excludes" {
