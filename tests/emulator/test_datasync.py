@@ -640,6 +640,10 @@ def test_datasync_task_peak(emulator, ds, two_fs):
     assert counts() == {"tasks": 3, "tasks_peak": 3}
     assert len(ds.list_tasks()["Tasks"]) == 3
     ds.delete_task(TaskArn=third)
+    # `POST /studio-emulator/datasync` starts a new peak from what exists now
+    assert counts() == {"tasks": 2, "tasks_peak": 3}
+    assert emulator.request("POST", "/studio-emulator/datasync") == {"tasks": 2, "tasks_peak": 2}
+    assert counts() == {"tasks": 2, "tasks_peak": 2}
     emulator.reset()
     assert counts() == {"tasks": 0, "tasks_peak": 0}
 

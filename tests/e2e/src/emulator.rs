@@ -220,6 +220,21 @@ impl Emulator {
     /// them. They are global to the emulator, and test binaries' tests run in parallel: a test
     /// that changes them belongs in a test file of its own (cargo runs test binaries one after
     /// another) and must restore them before it ends.
+    /// DataSync tasks: `{"tasks": <existing now>, "tasks_peak": <most at once since the peak
+    /// was restarted>}`.
+    pub fn datasync_tasks(&self) -> Value {
+        self.json("GET", "/studio-emulator/datasync", None)
+    }
+
+    /// Restarts the DataSync task peak from the tasks that exist now.
+    pub fn restart_datasync_peak(&self) -> Value {
+        self.json(
+            "POST",
+            "/studio-emulator/datasync",
+            Some(&serde_json::json!({})),
+        )
+    }
+
     pub fn configure(&self, update: &Value) -> Value {
         self.json("POST", "/studio-emulator/config", Some(update))
     }

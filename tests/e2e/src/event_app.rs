@@ -17,6 +17,23 @@ use crate::{
 /// Event delivery, a cold start of a dev binary, and a workflow polling every second.
 pub const PATIENCE: Duration = Duration::from_secs(120);
 
+/// What a test changes in the deployment.
+pub struct Options<'a> {
+    /// The restore workflow's DataSync cap.
+    pub max_concurrent_restores: u32,
+    /// Lines of HCL added to `module.event_app`.
+    pub event_app: &'a str,
+}
+
+impl Default for Options<'_> {
+    fn default() -> Self {
+        Options {
+            max_concurrent_restores: 2,
+            event_app: "",
+        }
+    }
+}
+
 /// The event path deployed into the emulator for one domain: `modules/restore-workflow` and
 /// `modules/event-app` applied with real Terraform, the three Lambdas built from this workspace
 /// and running in the emulator, a failure topic delivered to an SQS queue.
@@ -44,11 +61,19 @@ impl EventPath {
 
     /// The event path for `domain_id`, an existing domain.
     pub async fn deploy_on(emulator: Emulator, domain_id: String) -> EventPath {
-        EventPath::deploy_with(emulator, domain_id, "").await
+        EventPath::deploy_with(emulator, domain_id, &Options::default()).await
     }
 
-    /// [`EventPath::deploy_on`], with `event_app` (lines of HCL) added to `module.event_app`.
-    pub async fn deploy_with(emulator: Emulator, domain_id: String, event_app: &str) -> EventPath {
+    /// [`EventPath::deploy_on`], with `options`.
+    pub async fn deploy_with(
+        emulator: Emulator,
+        domain_id: String,
+        options: &Options<'_>,
+    ) -> EventPath {
+        let Options {
+            max_concurrent_restores,
+            event_app,
+        } = options;
         let aws = emulator.clients().await;
         let file_system_id = aws
             .sagemaker
@@ -112,7 +137,7 @@ module "restore_workflow" {{
   mapping_table_arn            = module.event_app.mapping_table_arn
   vpc_id                       = aws_vpc.v.id
   subnet_id                    = aws_subnet.s.id
-  max_concurrent_restores      = 2
+  max_concurrent_restores      = {max_concurrent_restores}
   queue_wait_max_delay_seconds = 2
   create_notification_topic    = false
   notification_topic_arn       = aws_sns_topic.failures.arn

@@ -47,7 +47,7 @@ mod wait;
 
 pub use diff::{assert_json_eq, assert_text_eq, line_diff};
 pub use emulator::{ACCOUNT_ID, Clients, Emulator, REGION};
-pub use event_app::{EventPath, PATIENCE, dynamodb_json};
+pub use event_app::{EventPath, Options as EventPathOptions, PATIENCE, dynamodb_json};
 pub use files::{hand_to_owner, read_file, tree, write_file};
 pub use fixtures::{
     TEST_SECURITY_GROUP, TEST_SUBNET, TEST_VPC, create_domain, create_profile, create_table,

@@ -10,9 +10,9 @@
 use aws_sdk_sagemaker::types::AuthMode;
 use serde_json::{Value, json};
 use studio_e2e::{
-    Clients, Emulator, EventPath, LeakScope, PATIENCE, Studio, close_studio, create_domain,
-    create_profile, delete_and_wait, eventually, hand_to_owner, open_studio, unique_name,
-    write_file,
+    Clients, Emulator, EventPath, EventPathOptions, LeakScope, PATIENCE, Studio, close_studio,
+    create_domain, create_profile, delete_and_wait, eventually, hand_to_owner, open_studio,
+    unique_name, write_file,
 };
 
 /// The DataSync task execution of the task tagged `owner`, once it is TRANSFERRING.
@@ -75,7 +75,10 @@ async fn a_stopped_workflow_is_swept_recorded_failed_and_retried_by_one_reconcil
     let path = EventPath::deploy_with(
         Emulator::from_env(),
         domain_id.clone(),
-        "  restore_retry_backoff_seconds = 0",
+        &EventPathOptions {
+            event_app: "  restore_retry_backoff_seconds = 0",
+            ..EventPathOptions::default()
+        },
     )
     .await;
     let home = format!("{}/user/alice", path.domain_name().await);

@@ -1,0 +1,224 @@
+//! Issue 11: one DataSync budget for the account. 150 restores are requested at once, 40 through
+//! the provider (`engine = "datasync"`, its `slots_table` set to the workflow's) and 110 through
+//! the restore workflow, with the emulator's DataSync task quota on: at no moment do more
+//! DataSync tasks exist than the cap (`max_concurrent_restores`), and every restore finishes.
+//!
+//! It reads the emulator's task peak, a global measure, so it runs in the exclusive lane of
+//! `scripts/test`.
+
+use std::time::Duration;
+
+use aws_sdk_sagemaker::types::AuthMode;
+use futures::future::join_all;
+use serde_json::json;
+use studio_core::home::{HomeDirectory, Uid};
+use studio_core::workflow::{Directory, RestoreOptions, RestoreRequest};
+use studio_core::{HomeKey, HomeKind};
+use studio_e2e::{
+    Emulator, EventPath, EventPathOptions, PATIENCE, Provider, Terraform, create_domain,
+    create_profile, eventually, hand_to_owner, unique_name, write_file,
+};
+
+const CAP: u32 = 6;
+const THROUGH_PROVIDER: usize = 40;
+const THROUGH_WORKFLOW: usize = 110;
+
+/// A detached old home directory `/<uid>` with one file, owned by `uid` as Studio leaves it.
+fn old_home(path: &EventPath, uid: u32, name: &str) {
+    let dir = path.home_dir(&uid.to_string());
+    write_file(&dir.join(format!("{name}.txt")), &format!("{name}\n"));
+    hand_to_owner(&dir);
+}
+
+#[tokio::test]
+#[ignore = "needs the emulator: scripts/test runs it"]
+async fn restores_of_both_engines_share_one_datasync_budget() {
+    let emulator = Emulator::from_env();
+    emulator.configure(&json!({"datasync_task_quota": 100, "datasync_hold_executions": false}));
+    let aws = emulator.clients().await;
+    let (domain_id, fs) = create_domain(&aws, &unique_name("budget"), AuthMode::Iam).await;
+    let path = EventPath::deploy_with(
+        Emulator::from_env(),
+        domain_id.clone(),
+        &EventPathOptions {
+            max_concurrent_restores: CAP,
+            ..EventPathOptions::default()
+        },
+    )
+    .await;
+    let slots_table = path.tf.show_json()["values"]["root_module"]["child_modules"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|m| m["resources"].as_array().cloned().unwrap_or_default())
+        .find(|r| r["address"] == "module.restore_workflow.aws_dynamodb_table.slots")
+        .and_then(|r| r["values"]["name"].as_str().map(str::to_owned))
+        .expect("the slots table in the state");
+
+    // 150 new profiles, each with an old home directory to restore.
+    let names: Vec<String> = (0..THROUGH_PROVIDER + THROUGH_WORKFLOW)
+        .map(|i| format!("u{i}"))
+        .collect();
+    let mut uids = Vec::new();
+    for chunk in names.chunks(25) {
+        uids.extend(
+            join_all(
+                chunk
+                    .iter()
+                    .map(|name| create_profile(&aws, &domain_id, name)),
+            )
+            .await,
+        );
+    }
+    let old_uid = |i: usize| 400_000 + i as u32;
+    for (i, name) in names.iter().enumerate() {
+        old_home(&path, old_uid(i), name);
+    }
+
+    // The provider's share, in one apply with enough parallelism to want them all at once.
+    let tf = Terraform::new(&emulator);
+    tf.write_providers(&[Provider::Studio]);
+    tf.write(
+        "tables_override.tf",
+        &format!(
+            "provider \"studio\" {{\n  user_table    = \"{}\"\n  history_table = \"{}\"\n  slots_table   = \"{slots_table}\"\n}}\n",
+            path.mapping_table, path.history_table
+        ),
+    );
+    let mut main = String::new();
+    for (i, name) in names.iter().enumerate().take(THROUGH_PROVIDER) {
+        main.push_str(&format!(
+            r#"
+resource "studio_profile_restore" "{name}" {{
+  source = {{
+    domain_id         = "{domain_id}"
+    user_profile_name = "{name}"
+    file_system_id    = "{fs}"
+    uid               = {uid}
+  }}
+  target = {{
+    domain_id         = "{domain_id}"
+    user_profile_name = "{name}"
+  }}
+}}
+"#,
+            uid = old_uid(i)
+        ));
+    }
+    tf.write("main.tf", &main);
+    tf.init();
+
+    emulator.restart_datasync_peak();
+    let provider = tokio::task::spawn_blocking(move || {
+        let out = tf.try_run(&[
+            "apply",
+            "-auto-approve",
+            "-input=false",
+            "-no-color",
+            "-parallelism=40",
+        ]);
+        (tf, out)
+    });
+    // The workflow's share, started all at once.
+    let domain_name = path.domain_name().await;
+    let requests: Vec<RestoreRequest> = (THROUGH_PROVIDER..names.len())
+        .map(|i| {
+            let home = HomeKey::new(&domain_name, HomeKind::User, &names[i]).unwrap();
+            let source = HomeDirectory::new(&fs, Uid::new(old_uid(i).into()).unwrap()).unwrap();
+            let target = HomeDirectory::new(&fs, uids[i].parse().unwrap()).unwrap();
+            RestoreRequest::new(
+                &Directory {
+                    home: &home,
+                    domain_id: &domain_id,
+                    directory: &source,
+                },
+                &Directory {
+                    home: &home,
+                    domain_id: &domain_id,
+                    directory: &target,
+                },
+                RestoreOptions {
+                    requested_by: "budget test".into(),
+                    target_ready_interval_seconds: 1,
+                    transfer_poll_seconds: 1,
+                    ..RestoreOptions::default()
+                },
+            )
+            .unwrap()
+        })
+        .collect();
+    let started = join_all(requests.iter().map(|request| {
+        aws.sfn
+            .start_execution()
+            .state_machine_arn(&path.state_machine_arn)
+            .name(request.execution_name())
+            .input(request.to_json())
+            .send()
+    }))
+    .await;
+    let executions: Vec<String> = started
+        .into_iter()
+        .map(|r| r.expect("starting a restore").execution_arn().to_owned())
+        .collect();
+
+    // Every workflow restore ends, successfully.
+    let budget = Duration::from_secs(600).max(PATIENCE);
+    for execution in &executions {
+        let status = eventually("the workflow's restores to end", budget, || async {
+            let status = aws
+                .sfn
+                .describe_execution()
+                .execution_arn(execution)
+                .send()
+                .await
+                .ok()?
+                .status()
+                .as_str()
+                .to_owned();
+            (status != "RUNNING").then_some(status)
+        })
+        .await;
+        assert_eq!(status, "SUCCEEDED", "{execution}");
+    }
+    let (_tf, out) = provider.await.expect("the provider's apply");
+    assert!(out.success(), "the provider's restores all finish\n{out}");
+
+    let counts = emulator.datasync_tasks();
+    let peak = counts["tasks_peak"].as_u64().expect("a peak");
+    assert!(
+        peak <= u64::from(CAP),
+        "at most {CAP} DataSync tasks existed at once, not {peak}"
+    );
+    assert!(peak >= 2, "the restores did run side by side: {counts}");
+    assert_eq!(counts["tasks"], 0, "every task was deleted: {counts}");
+    for (i, name) in names.iter().enumerate() {
+        let restored = path.home_dir(&uids[i]).join(format!("{name}.txt"));
+        assert!(
+            restored.is_file(),
+            "{name}'s file is back ({})",
+            restored.display()
+        );
+    }
+    // Every slot was given back.
+    let slots = aws
+        .dynamodb
+        .get_item()
+        .table_name(&slots_table)
+        .key(
+            "id",
+            aws_sdk_dynamodb::types::AttributeValue::S(studio_core::slots::SLOTS_ITEM.into()),
+        )
+        .consistent_read(true)
+        .send()
+        .await
+        .expect("reading the slots");
+    let item = slots.item().cloned().unwrap_or_default();
+    assert_eq!(
+        item.get("running")
+            .and_then(|v| v.as_n().ok())
+            .map(String::as_str),
+        Some("0"),
+        "{item:?}"
+    );
+    assert_eq!(item.len(), 2, "no holder is left: {item:?}");
+}
