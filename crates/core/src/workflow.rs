@@ -1279,4 +1279,21 @@ mod tests {
             RestorePlan::Nothing
         );
     }
+
+    #[test]
+    fn the_event_app_readme_states_the_retry_defaults_of_the_schedule() {
+        let readme = include_str!("../../../modules/event-app/README.md");
+        let d = RetrySchedule::default();
+        assert!(
+            readme.contains(&format!("null: the reconciler's default ({})", d.attempts)),
+            "restore_attempts"
+        );
+        assert!(
+            readme.contains(&format!(
+                "null: the reconciler's default ({})",
+                d.backoff.as_secs()
+            )),
+            "restore_retry_backoff_seconds"
+        );
+    }
 }

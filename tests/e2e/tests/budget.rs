@@ -139,6 +139,8 @@ resource "studio_profile_restore" "{name}" {{
                 },
                 RestoreOptions {
                     requested_by: "budget test".into(),
+                    // Nobody opens Studio here: the profile being InService is enough.
+                    wait_for_app: false,
                     target_ready_interval_seconds: 1,
                     transfer_poll_seconds: 1,
                     ..RestoreOptions::default()

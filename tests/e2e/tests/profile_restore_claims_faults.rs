@@ -725,3 +725,24 @@ async fn ambiguous_create_failures_leave_no_duplicate() {
     f.assert_nothing_leaked(&id).await;
     LeakScope::file_system(&f.fs).assert_none_left(&f.aws).await;
 }
+
+/// Issue 11: "Injected `CreateTask` quota errors are waited out": the provider's DataSync engine
+/// waits for a free task (capped backoff) within the create timeout, and the restore succeeds.
+#[tokio::test]
+#[ignore = "needs the emulator: scripts/test runs it"]
+async fn the_provider_waits_out_a_full_task_quota() {
+    let f = Fixture::new("claims-quota").await;
+    let switches = Switches::take(&f.emulator).await;
+    let tf = f.terraform("");
+    switches.set(json!({"fail": {"datasync:CreateTask": {
+        "code": "InvalidRequestException",
+        "message": "You have reached the maximum number of tasks you can create (100).",
+        "count": 2,
+    }}}));
+    tf.apply();
+    let left = switches.set(json!({}))["fail"]["datasync:CreateTask"]["count"].clone();
+    switches.set(default_switches());
+    assert_eq!(left, 0, "both quota errors were answered");
+    assert!(f.restored());
+    f.assert_nothing_leaked(&restore_id(&tf, ALICE)).await;
+}

@@ -14,7 +14,7 @@ use std::time::Duration;
 use aws_sdk_dynamodb::types::AttributeValue;
 use claims_support::*;
 use serde_json::json;
-use studio_e2e::{ACCOUNT_ID, Provider, Terraform, repo_root, unique_name};
+use studio_e2e::{ACCOUNT_ID, LeakScope, Provider, Terraform, repo_root, unique_name};
 
 /// A working directory with the restore workflow and `studio_profile_restore.alice` on the
 /// state_machine engine (plus `extra`); initialised.
@@ -369,4 +369,32 @@ async fn ctrl_c_stops_the_workflow_execution() {
     );
     let copied = datasync_status(&f, &datasync_execution).await;
     assert_stopped(&f, &tf, &sm, &text, Some(copied)).await;
+}
+
+/// What DataSync answers CreateTask while the account's task quota is full (the emulator's
+/// quota check says the same), injected so that it does not depend on other tests' tasks.
+fn task_quota_errors(count: u32) -> serde_json::Value {
+    json!({"fail": {"datasync:CreateTask": {
+        "code": "InvalidRequestException",
+        "message": "You have reached the maximum number of tasks you can create (100).",
+        "count": count,
+    }}})
+}
+
+/// Issue 11: "Injected `CreateTask` quota errors are waited out" by the restore workflow
+/// (`IsTaskQuotaFull`: it waits a poll interval and tries again), not failed.
+#[tokio::test]
+#[ignore = "needs the emulator: scripts/test runs it"]
+async fn the_workflow_waits_out_a_full_task_quota() {
+    let f = Fixture::new("claims-sfn-quota").await;
+    let tf = workflow_terraform(&f, &unique_name("sfnquota"), "");
+    let switches = Switches::take(&f.emulator).await;
+    switches.set(task_quota_errors(2));
+    tf.apply();
+    let left = switches.set(json!({}))["fail"]["datasync:CreateTask"]["count"].clone();
+    switches.set(default_switches());
+    assert_eq!(left, 0, "both quota errors were answered");
+    assert_eq!(tf.attribute(ALICE, "status"), "SUCCESS");
+    assert!(f.restored());
+    LeakScope::file_system(&f.fs).assert_none_left(&f.aws).await;
 }
