@@ -552,14 +552,53 @@ const CONCURRENT_DESCRIBES: usize = 8;
 
 /// The live profiles and spaces whose current home directory is `directory`, in every domain
 /// whose home file system is `directory`'s.
+///
+/// A plan or apply of many restores asks this once per restore; the answer comes from one
+/// listing of the file system's domains and homes per [`LIVE_INDEX_TTL`] in this process (and
+/// concurrent callers wait for the same listing), so that 50 restores into one domain of 150
+/// profiles describe each profile once, not 50 times. A home created within that time cannot
+/// have an older directory as its own: SageMaker assigns every new home a new uid.
 pub async fn live_holders(
     studio: &Studio,
     directory: &HomeDirectory,
 ) -> Result<Vec<HomeKey>, Error> {
+    let index = live_index(studio, &directory.file_system_id).await?;
+    let mut holders = index.get(directory).cloned().unwrap_or_default();
+    holders.sort();
+    Ok(holders)
+}
+
+/// How long this process reuses one listing of a file system's live homes.
+pub const LIVE_INDEX_TTL: std::time::Duration = std::time::Duration::from_secs(15);
+
+type LiveIndex = std::collections::HashMap<HomeDirectory, Vec<HomeKey>>;
+
+/// Listings by file system: when each was made, and what it found.
+static LIVE_INDEXES: std::sync::LazyLock<
+    tokio::sync::Mutex<std::collections::HashMap<String, (tokio::time::Instant, Arc<LiveIndex>)>>,
+> = std::sync::LazyLock::new(Default::default);
+
+async fn live_index(studio: &Studio, file_system_id: &str) -> Result<Arc<LiveIndex>, Error> {
+    // Held while listing: concurrent callers wait for this listing instead of making their own.
+    let mut indexes = LIVE_INDEXES.lock().await;
+    if let Some((at, index)) = indexes.get(file_system_id) {
+        if at.elapsed() < LIVE_INDEX_TTL {
+            return Ok(Arc::clone(index));
+        }
+    }
+    let index = Arc::new(list_live_homes(studio, file_system_id).await?);
+    indexes.insert(
+        file_system_id.to_owned(),
+        (tokio::time::Instant::now(), Arc::clone(&index)),
+    );
+    Ok(index)
+}
+
+async fn list_live_homes(studio: &Studio, file_system_id: &str) -> Result<LiveIndex, Error> {
     let mut domains = Vec::new();
     for id in studio.domain_ids().await? {
         match studio.domain(&id).await {
-            Ok(d) if d.home_efs_file_system_id.as_deref() == Some(&directory.file_system_id) => {
+            Ok(d) if d.home_efs_file_system_id.as_deref() == Some(file_system_id) => {
                 domains.push(d)
             }
             Ok(_) | Err(Error::NotFound(_)) => {}
@@ -577,20 +616,20 @@ pub async fn live_holders(
             });
         }
     }
-    let mut holders = Vec::new();
+    let mut index = LiveIndex::new();
     while let Some(joined) = lookups.join_next().await {
         let home = joined.map_err(|e| {
             Error::Invalid(format!(
-                "looking up the homes of {} stopped unexpectedly: {e}",
-                directory.file_system_id
+                "looking up the homes of {file_system_id} stopped unexpectedly: {e}"
             ))
         })??;
-        if let Some(home) = home.filter(|h| h.directory.as_ref() == Some(directory)) {
-            holders.push(home.key);
+        if let Some(home) = home {
+            if let Some(directory) = home.directory {
+                index.entry(directory).or_default().push(home.key);
+            }
         }
     }
-    holders.sort();
-    Ok(holders)
+    Ok(index)
 }
 
 /// Where the files of `home` (by domain name) are, for a declared restore target: its current
