@@ -164,7 +164,9 @@ impl Slots {
                     return Err(Error::Cancelled("while waiting for a free DataSync slot".into()));
                 }
             }
-            wait = (wait * 2).min(Duration::from_secs(10));
+            // Short enough that a restore waiting here is not overtaken forever by workflow
+            // executions, which try again every few seconds too.
+            wait = (wait * 2).min(Duration::from_secs(3));
         }
     }
 

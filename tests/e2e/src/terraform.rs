@@ -214,6 +214,12 @@ impl Terraform {
     }
 
     /// Sets an environment variable for every later command (`TF_LOG`, `TF_VAR_…`).
+    /// How long one command may run before it is killed (a test that applies many restores).
+    pub fn set_timeout(&mut self, timeout: Duration) -> &mut Terraform {
+        self.timeout = timeout;
+        self
+    }
+
     pub fn set_env(&mut self, name: &str, value: &str) -> &mut Terraform {
         self.env.retain(|(n, _)| n != name);
         self.env.push((name.to_string(), value.to_string()));

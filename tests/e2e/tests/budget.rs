@@ -19,7 +19,7 @@ use studio_e2e::{
     create_profile, eventually, hand_to_owner, unique_name, write_file,
 };
 
-const CAP: u32 = 6;
+const CAP: u32 = 12;
 const THROUGH_PROVIDER: usize = 40;
 const THROUGH_WORKFLOW: usize = 110;
 
@@ -60,7 +60,7 @@ async fn restores_of_both_engines_share_one_datasync_budget() {
         .map(|i| format!("u{i}"))
         .collect();
     let mut uids = Vec::new();
-    for chunk in names.chunks(25) {
+    for chunk in names.chunks(50) {
         uids.extend(
             join_all(
                 chunk
@@ -76,7 +76,9 @@ async fn restores_of_both_engines_share_one_datasync_budget() {
     }
 
     // The provider's share, in one apply with enough parallelism to want them all at once.
-    let tf = Terraform::new(&emulator);
+    let mut tf = Terraform::new(&emulator);
+    // 40 restores that queue for a few slots behind 110 others.
+    tf.set_timeout(Duration::from_secs(600));
     tf.write_providers(&[Provider::Studio]);
     tf.write(
         "tables_override.tf",
