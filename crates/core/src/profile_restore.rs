@@ -343,16 +343,6 @@ impl<'a> ProfileRestore<'a> {
             Some(_) => datasync_plan.map(RestorePlan::after_interrupted_attempt),
             None => datasync_plan,
         };
-        self.record(
-            &target_key,
-            "restore_started",
-            &resolved_target,
-            &source_dir,
-            None,
-            &mut warnings,
-        )
-        .await;
-
         // The DataSync engine takes a slot of the account's DataSync budget (shared with the
         // restore workflow) before it creates anything, and gives it back after everything it
         // created is deleted.
@@ -378,6 +368,16 @@ impl<'a> ProfileRestore<'a> {
             }
             _ => None,
         };
+        self.record(
+            &target_key,
+            "restore_started",
+            &resolved_target,
+            &source_dir,
+            None,
+            &mut warnings,
+        )
+        .await;
+
         let result = match (engine, &datasync_plan) {
             (Engine::DataSync, Some(plan)) => {
                 DataSyncRestore::new(self.clients, self.cancel.clone())

@@ -574,9 +574,10 @@ pub const LIVE_INDEX_TTL: std::time::Duration = std::time::Duration::from_secs(1
 type LiveIndex = std::collections::HashMap<HomeDirectory, Vec<HomeKey>>;
 
 /// Listings by file system: when each was made, and what it found.
-static LIVE_INDEXES: std::sync::LazyLock<
-    tokio::sync::Mutex<std::collections::HashMap<String, (tokio::time::Instant, Arc<LiveIndex>)>>,
-> = std::sync::LazyLock::new(Default::default);
+type LiveIndexes =
+    tokio::sync::Mutex<std::collections::HashMap<String, (tokio::time::Instant, Arc<LiveIndex>)>>;
+
+static LIVE_INDEXES: std::sync::LazyLock<LiveIndexes> = std::sync::LazyLock::new(Default::default);
 
 async fn live_index(studio: &Studio, file_system_id: &str) -> Result<Arc<LiveIndex>, Error> {
     // Held while listing: concurrent callers wait for this listing instead of making their own.
