@@ -73,6 +73,13 @@ locals {
     retry_throttling_datasync = jsonencode(merge(local.throttle_retry, {
       ErrorEquals = ["DataSync.DataSyncException", "DataSync.ThrottlingException", "DataSync.InternalException"]
     }))
+    # Creates are retried on throttling only: after a server error (InternalException) the
+    # location or task may exist already, and a second call would make a second one. The
+    # execution fails instead; what the first call made carries the owner tag, and the
+    # reconciler's sweep removes it and its retry schedule tries the restore again.
+    retry_throttling_datasync_create = jsonencode(merge(local.throttle_retry, {
+      ErrorEquals = ["DataSync.ThrottlingException"]
+    }))
     studio_gid = var.studio_gid
     # aws-sdk:efs errors are `Efs.<Error>Exception`: the SDK's service name and error name in
     # PascalCase, with the Exception suffix always added (Step Functions developer guide, "AWS

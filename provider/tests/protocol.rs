@@ -72,7 +72,13 @@ async fn mtls_handshake_serves_the_provider_schema() {
     attributes.sort_unstable();
     assert_eq!(
         attributes,
-        ["history_table", "profile", "region", "user_table"]
+        [
+            "history_table",
+            "profile",
+            "region",
+            "slots_table",
+            "user_table"
+        ]
     );
     let mut blocks: Vec<_> = block
         .block_types

@@ -398,3 +398,49 @@ async fn the_workflow_waits_out_a_full_task_quota() {
     assert!(f.restored());
     LeakScope::file_system(&f.fs).assert_none_left(&f.aws).await;
 }
+
+/// Issue 11: "injected ambiguous failures on each create call leave no duplicate object", for the
+/// workflow: a DataSync create that fails with a server error after taking effect is not
+/// repeated (that would make a second location); the execution fails, and what the first call
+/// made (tagged with the execution's ARN) is removed by the next sweep, here the provider's
+/// before the next attempt, which then restores.
+#[tokio::test]
+#[ignore = "needs the emulator: scripts/test runs it"]
+async fn an_ambiguous_create_failure_in_the_workflow_makes_no_second_object() {
+    let f = Fixture::new("claims-sfn-ambiguous").await;
+    let tf = workflow_terraform(&f, &unique_name("sfnamb"), "");
+    tf.run(&[
+        "apply",
+        "-auto-approve",
+        "-input=false",
+        "-no-color",
+        "-target=module.restore_workflow",
+    ]);
+    let switches = Switches::take(&f.emulator).await;
+    switches.set(json!({"fail": {"datasync:CreateLocationEfs": {
+        "code": "InternalException", "count": 1, "after": true,
+    }}}));
+    let out = tf.apply_fails();
+    switches.set(default_switches());
+    let state = state_entry(&tf, ALICE).expect("the failed restore is saved tainted");
+    let execution = state["values"]["execution_arn"]
+        .as_str()
+        .expect("the execution is recorded")
+        .to_owned();
+    let orphans = f.locations_on_fs().await;
+    assert_eq!(
+        orphans.len(),
+        1,
+        "the location the failed call made, and no second one: {orphans:?}\n{out}"
+    );
+    assert_eq!(
+        tagged_datasync(&f.aws, &execution).await,
+        orphans,
+        "it carries the execution's owner tag"
+    );
+    // The next apply sweeps it (its owner ended FAILED) and restores.
+    tf.apply();
+    assert!(f.restored());
+    assert_eq!(tf.attribute(ALICE, "status"), "SUCCESS");
+    LeakScope::file_system(&f.fs).assert_none_left(&f.aws).await;
+}
