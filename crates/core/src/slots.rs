@@ -202,6 +202,70 @@ impl Slots {
             .unwrap_or_default())
     }
 
+    /// Makes the counter agree with the holders again, should it ever have drifted (an edit by
+    /// hand, a writer outside this code): every take and give-back changes both together, so
+    /// the holders are the truth. Conditional on the counter not having moved since it was
+    /// read (any take or release in between keeps the drift as it was, and the next run fixes
+    /// it). Returns the counter before and after, when it changed it.
+    pub async fn recount(&self) -> Result<Option<(i64, usize)>, Error> {
+        let table = &self.table;
+        let cancel = CancellationToken::new();
+        let out = retry(&self.policy, &cancel, is_transient, || async {
+            self.dynamodb
+                .get_item()
+                .table_name(table)
+                .key("id", AttributeValue::S(SLOTS_ITEM.into()))
+                .consistent_read(true)
+                .send()
+                .await
+                .map_err(|e| Error::aws(format!("reading the DataSync slots in table {table}"), &e))
+        })
+        .await?;
+        let Some(item) = out.item() else {
+            return Ok(None);
+        };
+        let holders = item
+            .keys()
+            .filter(|k| !NOT_HOLDERS.contains(&k.as_str()))
+            .count();
+        let running = item.get("running").and_then(|v| v.as_n().ok()).cloned();
+        let counted = running.as_deref().and_then(|n| n.parse::<i64>().ok());
+        if counted == Some(holders as i64) || (counted.is_none() && holders == 0) {
+            return Ok(None);
+        }
+        let res = retry(&self.policy, &cancel, is_transient, || async {
+            let mut update = self
+                .dynamodb
+                .update_item()
+                .table_name(table)
+                .key("id", AttributeValue::S(SLOTS_ITEM.into()))
+                .update_expression("SET #running = :holders")
+                .expression_attribute_names("#running", "running")
+                .expression_attribute_values(":holders", AttributeValue::N(holders.to_string()));
+            update = match &running {
+                Some(n) => update
+                    .condition_expression("#running = :read")
+                    .expression_attribute_values(":read", AttributeValue::N(n.clone())),
+                None => update.condition_expression("attribute_not_exists(#running)"),
+            };
+            match update.send().await {
+                Ok(_) => Ok(true),
+                Err(e)
+                    if e.as_service_error()
+                        .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+                {
+                    Ok(false)
+                }
+                Err(e) => Err(Error::aws(
+                    format!("recounting the DataSync slots in table {table}"),
+                    &e,
+                )),
+            }
+        })
+        .await?;
+        Ok(res.then(|| (counted.unwrap_or(0), holders)))
+    }
+
     /// Gives `holder`'s slot back, if it holds one (a second release frees nothing).
     pub async fn free(&self, holder: &str) -> Result<(), Error> {
         let table = &self.table;

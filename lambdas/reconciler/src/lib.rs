@@ -184,6 +184,8 @@ pub struct Report {
     pub objects_swept: usize,
     /// Failed automatic restores started again.
     pub restores_retried: usize,
+    /// Whether the slot counter had drifted from its holders and was set right.
+    pub slots_recounted: bool,
     pub errors: Vec<String>,
 }
 
@@ -223,6 +225,9 @@ pub trait Backend {
     fn slot_holders(&self) -> impl Future<Output = Result<Vec<String>, Error>> + Send;
     fn is_running(&self, execution_name: &str) -> impl Future<Output = Result<bool, Error>> + Send;
     fn free_slot(&self, execution_name: &str) -> impl Future<Output = Result<(), Error>> + Send;
+    /// Sets the slot counter to the number of holders if it drifted; the counter before and
+    /// after, when it did.
+    fn recount_slots(&self) -> impl Future<Output = Result<Option<(i64, usize)>, Error>> + Send;
     /// Whether a workflow execution (by ARN) still runs; `None`: it does not exist.
     fn execution_running(
         &self,
@@ -560,6 +565,15 @@ async fn free_stale_slots<B: Backend + Sync>(
             Err(e) => report.errors.push(e.to_string()),
         }
     }
+    // The holders are the truth: a counter that drifted from them is set right.
+    if let Some((before, after)) = backend.recount_slots().await? {
+        tracing::warn!(
+            before,
+            after,
+            "the DataSync slot counter had drifted from its holders; set right"
+        );
+        report.slots_recounted = true;
+    }
     Ok(())
 }
 
@@ -713,6 +727,13 @@ impl Backend for AwsBackend {
         match &self.slots {
             Some(slots) => slots.free(holder).await,
             None => Ok(()),
+        }
+    }
+
+    async fn recount_slots(&self) -> Result<Option<(i64, usize)>, Error> {
+        match &self.slots {
+            Some(slots) => slots.recount().await,
+            None => Ok(None),
         }
     }
 }

@@ -183,6 +183,10 @@ impl Backend for Fake {
     async fn sweep(&self, _file_systems: Vec<String>) -> Result<SweepReport, Error> {
         Ok(SweepReport::default())
     }
+
+    async fn recount_slots(&self) -> Result<Option<(i64, usize)>, Error> {
+        Ok(None)
+    }
 }
 
 fn settings(max_starts: usize) -> Settings {

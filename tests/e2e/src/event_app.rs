@@ -46,6 +46,8 @@ pub struct EventPath {
     pub mapping_table: String,
     pub history_table: String,
     pub state_machine_arn: String,
+    /// The restore workflow's DataSync slots table (`studio_core::slots`).
+    pub slots_table: String,
     pub notifications: String,
     pub prefix: String,
 }
@@ -165,6 +167,10 @@ output "state_machine_arn" {{
   value = module.restore_workflow.state_machine_arn
 }}
 
+output "slots_table" {{
+  value = module.restore_workflow.slots_table_name
+}}
+
 output "notified_queue" {{
   value = aws_sqs_queue.failures.id
 }}
@@ -186,6 +192,7 @@ output "notified_queue" {{
         };
         EventPath {
             state_machine_arn: output("state_machine_arn"),
+            slots_table: output("slots_table"),
             notifications: output("notified_queue"),
             aws,
             emulator,

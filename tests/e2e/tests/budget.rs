@@ -46,14 +46,7 @@ async fn restores_of_both_engines_share_one_datasync_budget() {
         },
     )
     .await;
-    let slots_table = path.tf.show_json()["values"]["root_module"]["child_modules"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .flat_map(|m| m["resources"].as_array().cloned().unwrap_or_default())
-        .find(|r| r["address"] == "module.restore_workflow.aws_dynamodb_table.slots")
-        .and_then(|r| r["values"]["name"].as_str().map(str::to_owned))
-        .expect("the slots table in the state");
+    let slots_table = path.slots_table.clone();
 
     // 150 new profiles, each with an old home directory to restore.
     let names: Vec<String> = (0..THROUGH_PROVIDER + THROUGH_WORKFLOW)
