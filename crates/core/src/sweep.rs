@@ -322,6 +322,11 @@ impl<'a> Sweeper<'a> {
         scope: &Scope,
     ) -> Result<Verdict, Error> {
         match Owner::parse(owner) {
+            // The caller ended it itself (it stopped the execution): Step Functions may still
+            // say RUNNING for a moment after StopExecution.
+            Some(Owner::Execution(_)) if scope.only_owner.as_deref() == Some(owner) => {
+                Ok(Verdict::Ended("it was stopped".into()))
+            }
             Some(Owner::Execution(arn)) => match self.execution_status(&arn).await? {
                 Some(status) if status == "RUNNING" => Ok(Verdict::Alive),
                 Some(status) => Ok(Verdict::Ended(format!(
