@@ -21,6 +21,8 @@ pub const PATIENCE: Duration = Duration::from_secs(120);
 pub struct Options<'a> {
     /// The restore workflow's DataSync cap.
     pub max_concurrent_restores: u32,
+    /// The restore workflow's `queue_wait_max_attempts`; `None` keeps the module's default.
+    pub queue_wait_max_attempts: Option<u32>,
     /// Lines of HCL added to `module.event_app`.
     pub event_app: &'a str,
 }
@@ -29,6 +31,7 @@ impl Default for Options<'_> {
     fn default() -> Self {
         Options {
             max_concurrent_restores: 2,
+            queue_wait_max_attempts: None,
             event_app: "",
         }
     }
@@ -74,8 +77,12 @@ impl EventPath {
     ) -> EventPath {
         let Options {
             max_concurrent_restores,
+            queue_wait_max_attempts,
             event_app,
         } = options;
+        let queue_wait_max_attempts = queue_wait_max_attempts
+            .map(|n| format!("  queue_wait_max_attempts      = {n}\n"))
+            .unwrap_or_default();
         let aws = emulator.clients().await;
         let file_system_id = aws
             .sagemaker
@@ -141,7 +148,7 @@ module "restore_workflow" {{
   subnet_id                    = aws_subnet.s.id
   max_concurrent_restores      = {max_concurrent_restores}
   queue_wait_max_delay_seconds = 2
-  create_notification_topic    = false
+{queue_wait_max_attempts}  create_notification_topic    = false
   notification_topic_arn       = aws_sns_topic.failures.arn
 }}
 

@@ -42,6 +42,11 @@ async fn restores_of_both_engines_share_one_datasync_budget() {
         domain_id.clone(),
         &EventPathOptions {
             max_concurrent_restores: CAP,
+            // 110 executions queue behind 12 slots (and 40 provider restores), each try about a
+            // second apart (`queue_wait_max_delay_seconds = 2`, full jitter): the module's 300
+            // tries ran out on a slow CI machine before the queue did. AWS would wait as long as
+            // the module lets it; this test is about the cap, not about giving up.
+            queue_wait_max_attempts: Some(5000),
             ..EventPathOptions::default()
         },
     )
@@ -180,7 +185,20 @@ resource "studio_profile_restore" "{name}" {{
             (status != "RUNNING").then_some(status)
         })
         .await;
-        assert_eq!(status, "SUCCEEDED", "{execution}");
+        if status != "SUCCEEDED" {
+            let described = aws
+                .sfn
+                .describe_execution()
+                .execution_arn(execution)
+                .send()
+                .await
+                .expect("describing the failed execution");
+            panic!(
+                "{execution} ended {status}: {} {}",
+                described.error().unwrap_or("-"),
+                described.cause().unwrap_or("-")
+            );
+        }
     }
     let (_tf, out) = provider.await.expect("the provider's apply");
     assert!(out.success(), "the provider's restores all finish\n{out}");
