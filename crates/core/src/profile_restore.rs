@@ -673,17 +673,22 @@ impl NetworkSpec {
         region: &str,
         target: &HomeDirectory,
     ) -> Result<Network, Error> {
-        let account = domain
-            .arn
-            .split(':')
-            .nth(4)
-            .filter(|a| a.len() == 12)
-            .ok_or_else(|| {
-                Error::Invalid(format!(
-                    "cannot tell the account of domain {} from its ARN {:?}",
+        // arn:<partition>:sagemaker:<region>:<account>:domain/<id>: the network's ARNs are in
+        // the domain's partition and account (aws, aws-us-gov, aws-cn, ...).
+        let parts: Vec<&str> = domain.arn.split(':').collect();
+        let (partition, account) = match parts.as_slice() {
+            ["arn", partition, _, _, account, ..]
+                if !partition.is_empty() && account.len() == 12 =>
+            {
+                (*partition, *account)
+            }
+            _ => {
+                return Err(Error::Invalid(format!(
+                    "cannot tell the partition and account of domain {} from its ARN {:?}",
                     domain.id, domain.arn
-                ))
-            })?;
+                )));
+            }
+        };
         let subnet_arn = match &self.subnet_arn {
             Some(s) => s.clone(),
             None => {
@@ -693,7 +698,7 @@ impl NetworkSpec {
                         domain.id, target.file_system_id
                     ))
                 })?;
-                format!("arn:aws:ec2:{region}:{account}:subnet/{subnet}")
+                format!("arn:{partition}:ec2:{region}:{account}:subnet/{subnet}")
             }
         };
         let security_group_arns = match &self.security_group_arns {
@@ -708,7 +713,7 @@ impl NetworkSpec {
                 domain
                     .security_group_ids
                     .iter()
-                    .map(|sg| format!("arn:aws:ec2:{region}:{account}:security-group/{sg}"))
+                    .map(|sg| format!("arn:{partition}:ec2:{region}:{account}:security-group/{sg}"))
                     .collect()
             }
         };
@@ -791,6 +796,45 @@ mod tests {
 
     fn dir(uid: i64) -> HomeDirectory {
         HomeDirectory::new(FS, Uid::new(uid).unwrap()).unwrap()
+    }
+
+    fn domain(arn: &str) -> Domain {
+        Domain {
+            id: "d-1".into(),
+            arn: arn.into(),
+            name: "studio".into(),
+            status: "InService".into(),
+            auth_mode: "IAM".into(),
+            home_efs_file_system_id: Some(FS.into()),
+            vpc_id: Some("vpc-1".into()),
+            subnet_ids: vec!["subnet-1".into()],
+            security_group_ids: vec!["sg-1".into()],
+            execution_role: None,
+            url: None,
+        }
+    }
+
+    #[test]
+    fn the_default_network_is_in_the_domains_partition_and_account() {
+        let network = NetworkSpec::default()
+            .resolve(
+                &domain("arn:aws-us-gov:sagemaker:us-gov-west-1:123456789012:domain/d-1"),
+                "us-gov-west-1",
+                &dir(200001),
+            )
+            .unwrap();
+        assert_eq!(
+            network.subnet_arn,
+            "arn:aws-us-gov:ec2:us-gov-west-1:123456789012:subnet/subnet-1"
+        );
+        assert_eq!(
+            network.security_group_arns,
+            ["arn:aws-us-gov:ec2:us-gov-west-1:123456789012:security-group/sg-1"]
+        );
+        let err = NetworkSpec::default()
+            .resolve(&domain("d-1"), "us-east-1", &dir(200001))
+            .unwrap_err();
+        assert!(matches!(err, Error::Invalid(_)), "{err}");
     }
 
     /// A history row of the copy 200000 -> `target`.

@@ -35,24 +35,13 @@ pub async fn run(
     let mut attempt = 0;
     let mut request = request.clone();
     let execution_arn = loop {
-        let name = request.execution_name_for_attempt(attempt);
-        let started = retry(&policy, cancel, is_transient, || async {
-            clients
-                .sfn
-                .start_execution()
-                .state_machine_arn(arn)
-                .name(&name)
-                .input(request.to_json())
-                .send()
-                .await
-                .map_err(|e| Error::aws(format!("starting the restore workflow {arn}"), &e))
-        })
-        .await;
-        let existing = match started {
-            Ok(out) => break out.execution_arn().to_owned(),
-            Err(e) if e.code() == Some("ExecutionAlreadyExists") => execution_arn_of(arn, &name),
-            Err(e) => return Err(failure(e, None)),
-        };
+        // The one StartExecution (crate::workflow::start_attempt): an execution of this name
+        // that exists already is joined below, whatever its state.
+        let existing = execution_arn(arn, &request.execution_name_for_attempt(attempt))
+            .map_err(|e| failure(e, None))?;
+        crate::workflow::start_attempt(&clients.sfn, arn, &request, attempt, &policy, cancel)
+            .await
+            .map_err(|e| failure(e, None))?;
         let status = retry(&policy, cancel, is_transient, || async {
             clients
                 .sfn
@@ -84,7 +73,8 @@ pub async fn run(
         after_interrupted_attempt: (attempt > 0).then(|| {
             format!(
                 "execution {} ended without success",
-                execution_arn_of(arn, &request.execution_name_for_attempt(attempt - 1))
+                crate::workflow::execution_arn(arn, &request.execution_name_for_attempt(attempt - 1))
+                    .unwrap_or_default()
             )
         }),
         ..RestoreExecution::default()
@@ -224,12 +214,13 @@ async fn stop(
     }
 }
 
-/// `arn:aws:states:<region>:<account>:stateMachine:<name>` → `...:execution:<name>:<execution>`.
-fn execution_arn_of(state_machine_arn: &str, execution: &str) -> String {
-    format!(
-        "{}:{execution}",
-        state_machine_arn.replacen(":stateMachine:", ":execution:", 1)
-    )
+/// The ARN of execution `name` of state machine `arn`, or an error naming the malformed ARN.
+fn execution_arn(arn: &str, name: &str) -> Result<String, Error> {
+    crate::workflow::execution_arn(arn, name).ok_or_else(|| {
+        Error::Invalid(format!(
+            "{arn:?} is not the ARN of a Step Functions state machine (arn:<partition>:states:<region>:<account>:stateMachine:<name>)"
+        ))
+    })
 }
 
 /// Reads the DataSync counts from the workflow's output, wherever the workflow put them.
@@ -269,17 +260,6 @@ fn read_counts(output: &str, exec: &mut RestoreExecution) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn execution_arns_follow_the_state_machine_arn() {
-        assert_eq!(
-            execution_arn_of(
-                "arn:aws:states:us-east-1:123456789012:stateMachine:restore",
-                "abc"
-            ),
-            "arn:aws:states:us-east-1:123456789012:execution:restore:abc"
-        );
-    }
 
     #[test]
     fn counts_are_found_wherever_the_workflow_put_them() {

@@ -821,6 +821,15 @@ mod tests {
             .as_deref(),
             Some("arn:aws:states:us-east-1:123456789012:execution:restore:x")
         );
+        // Every partition: GovCloud and China ARNs keep theirs.
+        assert_eq!(
+            execution_arn(
+                "arn:aws-cn:states:cn-north-1:123456789012:stateMachine:restore",
+                "x"
+            )
+            .as_deref(),
+            Some("arn:aws-cn:states:cn-north-1:123456789012:execution:restore:x")
+        );
         assert_eq!(execution_arn("nonsense", "x"), None);
     }
 
