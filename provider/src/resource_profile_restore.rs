@@ -23,12 +23,23 @@ use tfplugin::value::Value;
 
 use crate::provider::{StudioClients, clients as connection};
 
-/// The attribute a core error is about: the side it names as its subject, else `fallback`.
+/// The attribute a core error is about: the part it names as its subject (data, never its
+/// words), else `fallback`.
 fn path_of(err: &Error, fallback: Option<AttributePath>) -> Option<AttributePath> {
     match err.subject() {
         Some(Subject::Source) => Some(AttributePath::attribute("source")),
         Some(Subject::Target) => Some(AttributePath::attribute("target")),
+        Some(Subject::Network) => Some(AttributePath::attribute("network")),
         None => fallback,
+    }
+}
+
+/// A core error in Terraform's words: core says a restore was interrupted; here that is
+/// Terraform's doing (Ctrl-C, StopProvider).
+fn detail(err: &Error) -> String {
+    match err.inner() {
+        Error::Cancelled(what) => format!("Terraform was {what}"),
+        _ => err.to_string(),
     }
 }
 
@@ -46,7 +57,7 @@ fn consent(config: &Value) -> Consent {
 
 /// An error diagnostic from a core error, at `path` when it concerns one attribute.
 fn error_at(summary: &str, err: &Error, path: Option<AttributePath>) -> Diagnostic {
-    let d = Diagnostic::error(summary, err.to_string());
+    let d = Diagnostic::error(summary, detail(err));
     match path {
         Some(p) => d.at(p),
         None => d,
@@ -827,20 +838,8 @@ impl Resource for ProfileRestoreResource {
                 for w in warnings {
                     diags.warning("Restore cleanup", w);
                 }
-                let path = match &error {
-                    e if e.subject().is_some() => path_of(e, None),
-                    Error::NotFound(m) if m.contains("source") => {
-                        Some(AttributePath::attribute("source"))
-                    }
-                    Error::NotFound(m) if m.contains("target") => {
-                        Some(AttributePath::attribute("target"))
-                    }
-                    Error::Refused(m) if m.contains("source") => {
-                        Some(AttributePath::attribute("source"))
-                    }
-                    _ => None,
-                };
-                let mut detail = error.to_string();
+                let path = path_of(&error, None);
+                let mut detail = detail(&error);
                 if let Some(exec) = execution.as_ref().filter(|e| !e.execution_arn.is_empty()) {
                     detail.push_str(&format!("\n\nExecution: {}", exec.execution_arn));
                 }
@@ -1079,6 +1078,56 @@ impl Resource for ProfileRestoreResource {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_core_errors_subject_not_its_words_picks_the_attribute() {
+        // Pinned: each subject's attribute, whatever the message says (here, words that name
+        // another part), and the attribute exists in the schema.
+        let schema = ProfileRestoreResource::default().schema();
+        let names: Vec<&str> = schema
+            .block
+            .attributes
+            .iter()
+            .map(|a| a.name.as_str())
+            .chain(schema.block.blocks.iter().map(|b| b.type_name.as_str()))
+            .collect();
+        for (subject, attribute) in [
+            (Subject::Source, "source"),
+            (Subject::Target, "target"),
+            (Subject::Network, "network"),
+        ] {
+            assert!(names.contains(&attribute), "{attribute} is in the schema");
+            for words in ["the source is missing", "the target is missing", "anything"] {
+                for err in [
+                    Error::NotFound(words.into()),
+                    Error::Refused(words.into()),
+                    Error::Invalid(words.into()),
+                    Error::Timeout(words.into()),
+                ] {
+                    assert_eq!(
+                        path_of(&err.about(subject), None),
+                        Some(AttributePath::attribute(attribute)),
+                        "{subject:?}: {words}"
+                    );
+                }
+            }
+        }
+        // Without a subject, words never pick an attribute.
+        assert_eq!(
+            path_of(&Error::NotFound("the source is missing".into()), None),
+            None
+        );
+    }
+
+    #[test]
+    fn an_interruption_is_said_in_terraforms_words() {
+        let err = Error::Cancelled("interrupted before starting the copy".into());
+        assert_eq!(
+            detail(&err),
+            "Terraform was interrupted before starting the copy"
+        );
+        assert_eq!(detail(&Error::NotFound("x".into())), "x");
+    }
 
     #[test]
     fn durations_parse_like_terraform() {

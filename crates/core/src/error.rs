@@ -32,16 +32,24 @@ pub enum Error {
     /// The operation did not finish within its deadline.
     #[error("timed out: {0}")]
     Timeout(String),
-    /// The operation was cancelled (Terraform was interrupted).
+    /// The operation was cancelled: its caller asked it to stop.
     #[error("cancelled: {0}")]
     Cancelled(String),
+    /// An error about one part of a restore's declaration, as data: a caller points at that
+    /// part (the provider at an attribute) without reading the message. See [`Error::about`].
+    #[error("{error}")]
+    About { subject: Subject, error: Box<Error> },
 }
 
-/// Which side of a restore an error is about.
+/// Which part of a restore's declaration an error is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Subject {
+    /// The home directory copied from.
     Source,
+    /// The profile or space restored into.
     Target,
+    /// The subnet and security groups DataSync reaches the file system through.
+    Network,
 }
 
 /// Why the source resolver refused a restore.
@@ -75,17 +83,38 @@ pub struct Refusal {
 }
 
 impl Error {
-    /// Which side of a restore the error is about, when it says.
+    /// Which part of a restore the error is about, when it says.
     pub fn subject(&self) -> Option<Subject> {
         match self {
             Error::RefusedRestore(r) => Some(r.subject),
+            Error::About { subject, .. } => Some(*subject),
             _ => None,
+        }
+    }
+
+    /// This error, about `subject`. An error that already names its subject keeps it, and an
+    /// interruption is about no part of the declaration.
+    pub fn about(self, subject: Subject) -> Error {
+        match self {
+            Error::RefusedRestore(_) | Error::About { .. } | Error::Cancelled(_) => self,
+            error => Error::About {
+                subject,
+                error: Box::new(error),
+            },
+        }
+    }
+
+    /// The error itself, without the subject [`Error::about`] gave it.
+    pub fn inner(&self) -> &Error {
+        match self {
+            Error::About { error, .. } => error.inner(),
+            e => e,
         }
     }
 
     /// The refusal, if the source resolver refused.
     pub fn refusal(&self) -> Option<&Refusal> {
-        match self {
+        match self.inner() {
             Error::RefusedRestore(r) => Some(r),
             _ => None,
         }
@@ -93,7 +122,7 @@ impl Error {
 
     /// The AWS error code, if this is an AWS error that carried one.
     pub fn code(&self) -> Option<&str> {
-        match self {
+        match self.inner() {
             Error::Aws { code, .. } => code.as_deref(),
             _ => None,
         }
@@ -120,5 +149,37 @@ impl Error {
             code,
             message,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_subject_is_data_and_leaves_the_message_alone() {
+        let err = Error::NotFound("whatever the words".into()).about(Subject::Target);
+        assert_eq!(err.subject(), Some(Subject::Target));
+        assert_eq!(err.to_string(), "whatever the words");
+        assert!(matches!(err.inner(), Error::NotFound(_)));
+        // The first subject stays: a caller further out knows less.
+        assert_eq!(err.about(Subject::Source).subject(), Some(Subject::Target));
+    }
+
+    #[test]
+    fn codes_are_read_through_the_subject_and_interruptions_have_none() {
+        let err = Error::Aws {
+            action: "creating".into(),
+            code: Some("Throttling".into()),
+            message: "slow down".into(),
+        }
+        .about(Subject::Network);
+        assert_eq!(err.code(), Some("Throttling"));
+        assert_eq!(
+            Error::Cancelled("interrupted".into())
+                .about(Subject::Source)
+                .subject(),
+            None
+        );
     }
 }

@@ -192,7 +192,7 @@ impl Leases {
                 _ = tokio::time::sleep(wait.min(deadline - now)) => {}
                 _ = cancel.cancelled() => {
                     return Err(Error::Cancelled(format!(
-                        "Terraform was interrupted while waiting for the lease on {home}, held by {}",
+                        "interrupted while waiting for the lease on {home}, held by {}",
                         blocker.holder
                     )));
                 }

@@ -11,6 +11,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::Error;
 use crate::aws::Clients;
+use crate::error::Subject;
 use crate::home::{HomeDirectory, HomeKey};
 use crate::records::{HistoryEntry, HistoryTable, MappingTable};
 use crate::resolve::{Domain, Home, Studio};
@@ -262,14 +263,14 @@ impl<'a> ProfileRestore<'a> {
         let resolved_target = self
             .wait_for_target(target, readiness, deadline)
             .await
-            .map_err(Failure::before_copy)?;
+            .map_err(|e| Failure::before_copy(e.about(Subject::Target)))?;
         let target_dir = resolved_target.directory.clone();
         let resolved_source = self
             .resolve_source(source, Some(&resolved_target.home), consent)
             .await
             .map_err(|e| Failure {
                 target: Some(target_dir.clone()),
-                ..Failure::before_copy(e)
+                ..Failure::before_copy(e.about(Subject::Source))
             })?;
         let source_dir = resolved_source.directory.clone();
         let fail = |error: Error| Failure {
@@ -294,7 +295,7 @@ impl<'a> ProfileRestore<'a> {
             Engine::DataSync => {
                 let network = network
                     .resolve(&resolved_target.domain, &self.clients.region, &target_dir)
-                    .map_err(fail)?;
+                    .map_err(|e| fail(e.about(Subject::Network)))?;
                 Some(
                     RestorePlan::new(
                         &restore_id,
@@ -694,7 +695,7 @@ impl NetworkSpec {
             None => {
                 let subnet = domain.subnet_ids.first().ok_or_else(|| {
                     Error::Invalid(format!(
-                        "domain {} has no subnets to reach {} from: set network.subnet_arn",
+                        "domain {} has no subnets to reach {} from: declare the subnet DataSync uses",
                         domain.id, target.file_system_id
                     ))
                 })?;
@@ -706,7 +707,7 @@ impl NetworkSpec {
             _ => {
                 if domain.security_group_ids.is_empty() {
                     return Err(Error::Invalid(format!(
-                        "domain {} has no default security groups for DataSync to reach {} with: set network.security_group_arns",
+                        "domain {} has no default security groups for DataSync to reach {} with: declare the security groups DataSync uses",
                         domain.id, target.file_system_id
                     )));
                 }

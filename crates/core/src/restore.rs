@@ -11,6 +11,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::Error;
 use crate::aws::Clients;
+use crate::error::Subject;
 use crate::home::{HomeDirectory, Uid};
 use crate::retry::{RetryPolicy, is_transient, retry};
 use crate::sweep::{OWNER_TAG, Owned, Scope, Sweeper};
@@ -198,12 +199,14 @@ impl RestorePlan {
         if source == target {
             return Err(Error::Refused(format!(
                 "the source and the target are the same directory ({source}): restoring a home into itself would do nothing but risk it"
-            )));
+            ))
+            .about(Subject::Source));
         }
         if network.security_group_arns.is_empty() {
             return Err(Error::Invalid(
                 "DataSync needs at least one security group to reach EFS".into(),
-            ));
+            )
+            .about(Subject::Network));
         }
         Ok(RestorePlan {
             id: id.to_owned(),
@@ -492,9 +495,9 @@ impl<'a> DataSyncRestore<'a> {
             tokio::select! {
                 _ = tokio::time::sleep(sleep) => {}
                 _ = self.cancel.cancelled() => {
-                    self.cancel_execution(&execution_arn, execution, "Terraform was interrupted").await;
+                    self.cancel_execution(&execution_arn, execution, "the restore was interrupted").await;
                     return Err(Error::Cancelled(format!(
-                        "Terraform was interrupted while DataSync task execution {execution_arn} was {status}; the execution was cancelled"
+                        "interrupted while DataSync task execution {execution_arn} was {status}; the execution was cancelled"
                     )));
                 }
             }
@@ -502,12 +505,12 @@ impl<'a> DataSyncRestore<'a> {
         }
     }
 
-    /// Fails when Terraform was interrupted, naming the step that would have come next: no
+    /// Fails when the restore was interrupted (its cancellation token), naming the step that would have come next: no
     /// create call starts after a Ctrl-C.
     fn step(&self, what: &str) -> Result<(), Error> {
         if self.cancel.is_cancelled() {
             return Err(Error::Cancelled(format!(
-                "Terraform was interrupted before {what}; nothing more was created, and what the restore had created was deleted"
+                "interrupted before {what}; nothing more was created, and what the restore had created was deleted"
             )));
         }
         Ok(())
@@ -903,7 +906,7 @@ impl<'a> DataSyncRestore<'a> {
         execution: &mut Option<RestoreExecution>,
         why: &str,
     ) {
-        // Runs after Terraform's cancellation too: its own budget, not the cancelled token.
+        // Runs after the caller's cancellation (the provider's Ctrl-C) too: its own budget, not the cancelled token.
         let cancel = CancellationToken::new();
         let cancelled = retry(&self.policy, &cancel, is_transient, || async {
             self.clients
@@ -1182,7 +1185,10 @@ mod tests {
             TransferOptions::default(),
         )
         .unwrap_err();
-        assert!(matches!(err, Error::Refused(_)), "{err}");
+        assert!(
+            matches!(err.inner(), Error::Refused(_)) && err.subject() == Some(Subject::Source),
+            "{err}"
+        );
         assert!(
             RestorePlan::new(
                 "r",

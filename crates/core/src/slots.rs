@@ -310,7 +310,7 @@ impl Slot {
         &self.holder
     }
 
-    /// Gives the slot back. Runs after Terraform's cancellation too (its own retry budget).
+    /// Gives the slot back. Runs after the caller's cancellation (the provider's Ctrl-C) too (its own retry budget).
     pub async fn release(self) -> Result<(), Error> {
         self.slots.free(&self.holder).await
     }

@@ -73,8 +73,11 @@ pub async fn run(
         after_interrupted_attempt: (attempt > 0).then(|| {
             format!(
                 "execution {} ended without success",
-                crate::workflow::execution_arn(arn, &request.execution_name_for_attempt(attempt - 1))
-                    .unwrap_or_default()
+                crate::workflow::execution_arn(
+                    arn,
+                    &request.execution_name_for_attempt(attempt - 1)
+                )
+                .unwrap_or_default()
             )
         }),
         ..RestoreExecution::default()
@@ -153,11 +156,11 @@ pub async fn run(
         tokio::select! {
             _ = tokio::time::sleep(wait.min(deadline - now)) => {}
             _ = cancel.cancelled() => {
-                let left = stop(clients, &mut current, &request, "Terraform was interrupted").await;
+                let left = stop(clients, &mut current, &request, "the restore was interrupted").await;
                 return Err(RestoreFailure {
                     cleanup_failures: left,
                     ..failure(
-                        Error::Cancelled(format!("Terraform was interrupted while restore workflow execution {execution_arn} was running; it was stopped, and what it had created was removed")),
+                        Error::Cancelled(format!("interrupted while restore workflow execution {execution_arn} was running; it was stopped, and what it had created was removed")),
                         Some(current),
                     )
                 });

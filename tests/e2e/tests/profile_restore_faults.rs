@@ -418,7 +418,7 @@ async fn ctrl_c_during_the_copy_cancels_it_and_cleans_up() {
     let text = flat(&stdout, &stderr);
     assert!(!status.success(), "an interrupted apply fails:\n{out}");
     assert!(
-        text.contains("cancelled: Terraform was interrupted while DataSync task execution")
+        text.contains("Terraform was interrupted while DataSync task execution")
             && text.contains(&execution)
             && text.contains("the execution was cancelled"),
         "the diagnostic says the copy was cancelled, and which:\n{out}"
