@@ -111,6 +111,49 @@ impl Default for RestoreOptions {
     }
 }
 
+impl RestoreOptions {
+    /// The options of the automatic restores a function starts, from its configuration: `var`
+    /// reads one setting (a Lambda's environment, as `modules/event-app` sets it; `None` when
+    /// unset). `RESTORE_EXCLUDES` (set and empty: nothing excluded), `RESTORE_WAIT_FOR_APP`
+    /// (`true`/`false`), `RESTORE_POLL_SECONDS` (how often the workflow looks at the target and
+    /// at the transfer; the total waits stay an hour and a day).
+    pub fn from_settings(
+        requested_by: &str,
+        var: impl Fn(&str) -> Option<String>,
+    ) -> Result<RestoreOptions, Error> {
+        let mut options = RestoreOptions {
+            requested_by: requested_by.to_owned(),
+            ..RestoreOptions::default()
+        };
+        if let Some(excludes) = var("RESTORE_EXCLUDES") {
+            options.excludes = excludes;
+        }
+        if let Some(wait) = var("RESTORE_WAIT_FOR_APP").filter(|v| !v.is_empty()) {
+            options.wait_for_app = match wait.as_str() {
+                "true" => true,
+                "false" => false,
+                _ => {
+                    return Err(Error::Invalid(format!(
+                        "RESTORE_WAIT_FOR_APP={wait:?} is neither true nor false"
+                    )));
+                }
+            };
+        }
+        if let Some(seconds) = var("RESTORE_POLL_SECONDS").filter(|v| !v.is_empty()) {
+            let seconds: u32 = seconds.parse().ok().filter(|s| *s > 0).ok_or_else(|| {
+                Error::Invalid(format!(
+                    "RESTORE_POLL_SECONDS={seconds:?} is not a positive number"
+                ))
+            })?;
+            options.target_ready_checks = (3600 / seconds).max(1);
+            options.target_ready_interval_seconds = seconds;
+            options.transfer_polls = (86400 / seconds).max(1);
+            options.transfer_poll_seconds = seconds;
+        }
+        Ok(options)
+    }
+}
+
 /// The input of one restore workflow execution: copy `source` into `target`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RestoreRequest {
@@ -749,6 +792,49 @@ mod tests {
                 json["options"].get(field).is_some(),
                 "options.{field} missing"
             );
+        }
+    }
+
+    #[test]
+    fn a_functions_settings_give_its_restore_options() {
+        let settings = |pairs: &'static [(&'static str, &'static str)]| {
+            move |name: &str| {
+                pairs
+                    .iter()
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| (*v).to_owned())
+            }
+        };
+        let defaults = RestoreOptions::from_settings("reconciler", settings(&[])).unwrap();
+        assert_eq!(
+            defaults,
+            RestoreOptions {
+                requested_by: "reconciler".into(),
+                ..RestoreOptions::default()
+            }
+        );
+        let set = RestoreOptions::from_settings(
+            "stream-processor",
+            settings(&[
+                ("RESTORE_EXCLUDES", ""),
+                ("RESTORE_WAIT_FOR_APP", "false"),
+                ("RESTORE_POLL_SECONDS", "5"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(set.excludes, "");
+        assert!(!set.wait_for_app);
+        assert_eq!(
+            (set.target_ready_checks, set.target_ready_interval_seconds),
+            (720, 5)
+        );
+        assert_eq!((set.transfer_polls, set.transfer_poll_seconds), (17280, 5));
+        for bad in [
+            &[("RESTORE_POLL_SECONDS", "0")][..],
+            &[("RESTORE_POLL_SECONDS", "soon")],
+            &[("RESTORE_WAIT_FOR_APP", "yes")],
+        ] {
+            assert!(RestoreOptions::from_settings("x", settings(bad)).is_err());
         }
     }
 

@@ -89,29 +89,8 @@ impl Settings {
                 "STATE_MACHINE_ARN is not set: the function cannot start restores".into(),
             )
         })?;
-        let mut options = RestoreOptions {
-            requested_by: "stream-processor".into(),
-            ..RestoreOptions::default()
-        };
-        if let Ok(excludes) = std::env::var("RESTORE_EXCLUDES") {
-            options.excludes = excludes;
-        }
-        if let Some(wait) = var("RESTORE_WAIT_FOR_APP") {
-            options.wait_for_app = wait == "true";
-        }
-        // How often the workflow looks at the target and at the transfer, in seconds.
-        if let Some(seconds) = var("RESTORE_POLL_SECONDS") {
-            let seconds: u32 = seconds.parse().ok().filter(|s| *s > 0).ok_or_else(|| {
-                Error::Invalid(format!(
-                    "RESTORE_POLL_SECONDS={seconds:?} is not a positive number"
-                ))
-            })?;
-            // Keep the same total wait: an hour for the target, a day for the transfer.
-            options.target_ready_checks = (3600 / seconds).max(1);
-            options.target_ready_interval_seconds = seconds;
-            options.transfer_polls = (86400 / seconds).max(1);
-            options.transfer_poll_seconds = seconds;
-        }
+        let options =
+            RestoreOptions::from_settings("stream-processor", |name| std::env::var(name).ok())?;
         Ok(Settings {
             mapping_table: var("MAPPING_TABLE")
                 .unwrap_or_else(|| studio_core::records::DEFAULT_USER_TABLE.into()),
