@@ -3,6 +3,7 @@
 //! The protocol lives in `tfplugin`, the AWS logic in `studio-core`; this crate is the provider
 //! configuration plus one file per resource and data source, registered in [`registry`].
 
+pub mod clients;
 pub mod config;
 pub mod data_source_domain;
 pub mod data_source_home_directories;
@@ -17,4 +18,5 @@ pub mod resource_replication;
 pub mod resource_restore_target;
 pub mod test_hooks;
 
-pub use provider::{ADDRESS, StudioClients, StudioProvider, clients};
+pub use clients::{StudioClients, clients};
+pub use provider::{ADDRESS, StudioProvider};

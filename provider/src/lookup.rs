@@ -14,7 +14,7 @@ use tfplugin::schema::Attribute;
 use tfplugin::validators::{self, Validator};
 use tfplugin::value::Value;
 
-use crate::provider::{StudioClients, clients};
+use crate::clients::{StudioClients, clients};
 
 /// SageMaker's rule for domain, user profile and space names.
 pub fn sagemaker_name() -> Arc<dyn Validator> {

@@ -21,7 +21,7 @@ use tfplugin::types::Type;
 use tfplugin::validators;
 use tfplugin::value::Value;
 
-use crate::provider::{StudioClients, clients as connection};
+use crate::clients::{StudioClients, clients as connection};
 
 /// The attribute a core error is about: the side it names as its subject, else `fallback`.
 fn path_of(err: &Error, fallback: Option<AttributePath>) -> Option<AttributePath> {
