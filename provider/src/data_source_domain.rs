@@ -8,7 +8,9 @@ use tfplugin::validators;
 use tfplugin::value::Value;
 use tfplugin::{Context, DataSource};
 
-use crate::lookup;
+use crate::attrs;
+use crate::clients;
+use crate::finders;
 
 pub struct DomainDataSource;
 
@@ -33,12 +35,12 @@ impl DataSource for DomainDataSource {
                     Attribute::string("domain_id")
                         .optional()
                         .computed()
-                        .validate(lookup::domain_id())
+                        .validate(attrs::domain_id())
                         .description("The domain id, e.g. `d-0123456789ab`. Exactly one of `domain_id` and `name`; computed when looked up by name."),
                     Attribute::string("name")
                         .optional()
                         .computed()
-                        .validate(lookup::sagemaker_name())
+                        .validate(attrs::sagemaker_name())
                         .description("The domain name. Exactly one of `domain_id` and `name`; computed when looked up by id."),
                     Attribute::string("id")
                         .computed()
@@ -75,15 +77,15 @@ impl DataSource for DomainDataSource {
     }
 
     async fn read(&self, config: &Value, ctx: &Context) -> (Option<Value>, Diagnostics) {
-        let clients = match lookup::connect(ctx) {
+        let clients = match clients::connect(ctx) {
             Ok(c) => c,
             Err(d) => return (None, d),
         };
-        let studio = lookup::studio(&clients, ctx);
-        let domain = lookup::find_domain(
+        let studio = clients::studio(&clients, ctx);
+        let domain = finders::find_domain(
             &studio,
-            lookup::known_str(config, "domain_id"),
-            lookup::known_str(config, "name"),
+            finders::known_str(config, "domain_id"),
+            finders::known_str(config, "name"),
             "domain_id",
             "name",
         )

@@ -12,7 +12,11 @@ use tfplugin::validators;
 use tfplugin::value::Value;
 use tfplugin::{Context, DataSource};
 
-use crate::lookup;
+use crate::attrs::{self, Field};
+use crate::clients;
+use crate::errors;
+use crate::finders;
+use crate::home_attrs;
 
 pub struct HomeDirectoriesDataSource;
 
@@ -36,7 +40,7 @@ impl DataSource for HomeDirectoriesDataSource {
                 .attributes([
                     Attribute::string("domain_name")
                         .optional()
-                        .validate(lookup::sagemaker_name())
+                        .validate(attrs::sagemaker_name())
                         .description("Only homes of the domain with this name (homes are keyed by domain name, so this includes the homes of earlier domains of that name)."),
                     Attribute::string("kind")
                         .optional()
@@ -48,7 +52,7 @@ impl DataSource for HomeDirectoriesDataSource {
                     Attribute::string("id")
                         .computed()
                         .description("The filter, as `<domain name or *>/<kind or *>/<attached, detached or *>`."),
-                    Attribute::nested_list("homes", home_attributes())
+                    Attribute::nested_list("homes", attrs::field_attributes(&home_fields()))
                         .computed()
                         .description("The homes, ordered by home key."),
                 ]),
@@ -56,13 +60,13 @@ impl DataSource for HomeDirectoriesDataSource {
     }
 
     async fn read(&self, config: &Value, ctx: &Context) -> (Option<Value>, Diagnostics) {
-        let clients = match lookup::connect(ctx) {
+        let clients = match clients::connect(ctx) {
             Ok(c) => c,
             Err(d) => return (None, d),
         };
         let filter = HomeFilter {
-            domain_name: lookup::known_str(config, "domain_name").map(str::to_owned),
-            kind: match lookup::known_str(config, "kind") {
+            domain_name: finders::known_str(config, "domain_name").map(str::to_owned),
+            kind: match finders::known_str(config, "kind") {
                 Some("user") => Some(HomeKind::User),
                 Some("space") => Some(HomeKind::Space),
                 _ => None,
@@ -75,17 +79,18 @@ impl DataSource for HomeDirectoriesDataSource {
                 }
             }),
         };
-        let studio = lookup::studio(&clients, ctx);
-        let mapping = lookup::mapping_table(&clients);
+        let studio = clients::studio(&clients, ctx);
+        let mapping = clients::mapping_table(&clients);
         let homes = match tracked_homes(&mapping, &studio, &filter).await {
             Ok(homes) => homes,
             Err(e) => {
                 return (
                     None,
-                    lookup::core_error("Could not list the home directories", &e, None),
+                    errors::core_error("Could not list the home directories", &e, None),
                 );
             }
         };
+        let fields = home_fields();
         let id = format!(
             "{}/{}/{}",
             filter.domain_name.as_deref().unwrap_or("*"),
@@ -96,167 +101,140 @@ impl DataSource for HomeDirectoriesDataSource {
                 None => "*",
             }
         );
-        let value = config
-            .clone()
-            .with_attr("id", Value::string(id))
-            .with_attr("homes", Value::list(homes.iter().map(home_value)));
+        let value = config.clone().with_attr("id", Value::string(id)).with_attr(
+            "homes",
+            Value::list(homes.iter().map(|h| attrs::field_values(&fields, h))),
+        );
         (Some(value), Diagnostics::new())
     }
 }
 
-fn home_attributes() -> Vec<Attribute> {
-    let computed =
-        |attribute: Attribute, description: &str| attribute.computed().description(description);
+/// The fields of a home of `homes`.
+fn home_fields() -> Vec<Field<TrackedHome>> {
     vec![
-        computed(
+        Field::new(
             Attribute::string("home"),
             "The home key, `<domain name>/user/<name>` or `<domain name>/space/<name>`.",
+            |t| Value::string(t.record.home.to_string()),
         ),
-        computed(
+        Field::new(
             Attribute::string("domain_name"),
             "The name of the home's domain.",
+            |t| Value::string(&t.record.home.domain_name),
         ),
-        computed(
+        Field::new(
             Attribute::string("domain_id"),
             "The id of the domain the home is in now; for a detached home, the last one recorded.",
+            |t| Value::opt_string(t.domain_id()),
         ),
-        computed(Attribute::string("kind"), "`user` or `space`."),
-        computed(
+        Field::new(Attribute::string("kind"), "`user` or `space`.", |t| {
+            Value::string(t.record.home.kind.as_str())
+        }),
+        Field::new(
             Attribute::string("user_profile_name"),
             "The user profile's name; null for a space.",
+            |t| home_attrs::user_profile_name(&t.record.home),
         ),
-        computed(
+        Field::new(
             Attribute::string("space_name"),
             "The space's name; null for a user profile.",
+            |t| home_attrs::space_name(&t.record.home),
         ),
-        computed(
+        Field::new(
             Attribute::bool("attached"),
             "Whether the profile or space exists now with a home directory. `false`: it is gone, and its files are orphaned at `file_system_id`:`/<uid>`.",
+            |t| Value::bool(t.is_attached()),
         ),
-        computed(
+        Field::new(
             Attribute::string("file_system_id"),
             "The EFS file system of the home directory: SageMaker's current one when attached, else the last one recorded.",
+            |t| Value::opt_string(t.directory().map(|d| d.file_system_id.as_str())),
         ),
-        computed(
+        Field::new(
             Attribute::string("uid"),
             "The home directory's uid (`/<uid>`): SageMaker's current one when attached, else the last one recorded (where the orphaned files are).",
+            |t| Value::opt_string(t.directory().map(|d| d.uid.to_string())),
         ),
-        computed(
+        Field::new(
             Attribute::string("recorded_file_system_id"),
             "The file system the mapping table records for the home.",
+            |t| {
+                Value::opt_string(
+                    t.record
+                        .directory
+                        .as_ref()
+                        .map(|d| d.file_system_id.as_str()),
+                )
+            },
         ),
-        computed(
+        Field::new(
             Attribute::string("recorded_uid"),
             "The uid the mapping table records. It differs from `uid` while the table has not caught up with a recreation: then the recorded directory is orphaned too.",
+            |t| Value::opt_string(t.record.directory.as_ref().map(|d| d.uid.to_string())),
         ),
-        computed(
+        Field::new(
             Attribute::string("previous_file_system_id"),
             "The file system of the directory the home had before its latest recreation (the automatic restore's source).",
+            |t| {
+                Value::opt_string(
+                    t.record
+                        .previous
+                        .as_ref()
+                        .map(|p| p.directory.file_system_id.as_str()),
+                )
+            },
         ),
-        computed(
+        Field::new(
             Attribute::string("previous_uid"),
             "The uid of the directory the home had before its latest recreation.",
+            |t| {
+                Value::opt_string(
+                    t.record
+                        .previous
+                        .as_ref()
+                        .map(|p| p.directory.uid.to_string()),
+                )
+            },
         ),
-        computed(
+        Field::new(
             Attribute::bool("replication"),
             "Whether the home is restored automatically when it is recreated (see `studio_replication`).",
+            |t| Value::bool(t.record.replication),
         ),
-        computed(
+        Field::new(
             Attribute::string("restore_from"),
             "The home key of a declared restore source (see `studio_restore_target`), if one is pending.",
+            |t| Value::opt_string(t.record.restore_from.as_ref().map(|r| r.home.to_string())),
         ),
-        computed(
+        Field::new(
             Attribute::string("last_restore_status"),
             "The status of the last restore into the home (e.g. `SUCCEEDED`, `FAILED`); null when there was none.",
+            |t| Value::opt_string(t.record.last_restore.as_ref().map(|r| r.status.as_str())),
         ),
-        computed(
+        Field::new(
             Attribute::string("last_restore_time"),
             "When the last restore into the home finished (RFC 3339).",
+            |t| {
+                Value::opt_string(
+                    t.record
+                        .last_restore
+                        .as_ref()
+                        .and_then(|r| r.restored_at.as_deref()),
+                )
+            },
         ),
-        computed(
+        Field::new(
             Attribute::string("last_restore_failure"),
             "Why the last attempt of the restore into the home failed, while it is `FAILED` or being tried again (`RUNNING` after a failure); null once it succeeded.",
+            |t| {
+                Value::opt_string(
+                    t.record
+                        .other
+                        .get(RESTORE_DETAIL)
+                        .and_then(|v| v.as_s().ok())
+                        .map(String::as_str),
+                )
+            },
         ),
     ]
-}
-
-fn home_value(tracked: &TrackedHome) -> Value {
-    let record = &tracked.record;
-    let key = &record.home;
-    let (user, space) = match key.kind {
-        HomeKind::User => (Value::string(&key.name), Value::Null),
-        HomeKind::Space => (Value::Null, Value::string(&key.name)),
-    };
-    let directory = tracked.directory();
-    Value::object([
-        ("home", Value::string(key.to_string())),
-        ("domain_name", Value::string(&key.domain_name)),
-        ("domain_id", Value::opt_string(tracked.domain_id())),
-        ("kind", Value::string(key.kind.as_str())),
-        ("user_profile_name", user),
-        ("space_name", space),
-        ("attached", Value::bool(tracked.is_attached())),
-        (
-            "file_system_id",
-            Value::opt_string(directory.map(|d| d.file_system_id.as_str())),
-        ),
-        (
-            "uid",
-            Value::opt_string(directory.map(|d| d.uid.to_string())),
-        ),
-        (
-            "recorded_file_system_id",
-            Value::opt_string(record.directory.as_ref().map(|d| d.file_system_id.as_str())),
-        ),
-        (
-            "recorded_uid",
-            Value::opt_string(record.directory.as_ref().map(|d| d.uid.to_string())),
-        ),
-        (
-            "previous_file_system_id",
-            Value::opt_string(
-                record
-                    .previous
-                    .as_ref()
-                    .map(|p| p.directory.file_system_id.as_str()),
-            ),
-        ),
-        (
-            "previous_uid",
-            Value::opt_string(
-                record
-                    .previous
-                    .as_ref()
-                    .map(|p| p.directory.uid.to_string()),
-            ),
-        ),
-        ("replication", Value::bool(record.replication)),
-        (
-            "restore_from",
-            Value::opt_string(record.restore_from.as_ref().map(|r| r.home.to_string())),
-        ),
-        (
-            "last_restore_status",
-            Value::opt_string(record.last_restore.as_ref().map(|r| r.status.as_str())),
-        ),
-        (
-            "last_restore_time",
-            Value::opt_string(
-                record
-                    .last_restore
-                    .as_ref()
-                    .and_then(|r| r.restored_at.as_deref()),
-            ),
-        ),
-        (
-            "last_restore_failure",
-            Value::opt_string(
-                record
-                    .other
-                    .get(RESTORE_DETAIL)
-                    .and_then(|v| v.as_s().ok())
-                    .map(String::as_str),
-            ),
-        ),
-    ])
 }

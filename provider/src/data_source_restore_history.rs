@@ -8,7 +8,10 @@ use tfplugin::validators;
 use tfplugin::value::Value;
 use tfplugin::{Context, DataSource};
 
-use crate::lookup;
+use crate::attrs::{self, Field};
+use crate::clients;
+use crate::errors;
+use crate::home_attrs::{self, DomainBy};
 
 pub struct RestoreHistoryDataSource;
 
@@ -28,8 +31,8 @@ impl DataSource for RestoreHistoryDataSource {
                      targets and replication settings were made for it. A home without history gives an \
                      empty list.",
                 )
-                .validate(lookup::one_home_kind())
-                .attributes(lookup::home_attributes("the home"))
+                .validate(home_attrs::one_home_kind())
+                .attributes(home_attrs::home_attributes(DomainBy::Name, "home"))
                 .attributes([
                     Attribute::int64("limit")
                         .optional()
@@ -38,7 +41,7 @@ impl DataSource for RestoreHistoryDataSource {
                     Attribute::string("id")
                         .computed()
                         .description("The home key, `<domain name>/user/<name>` or `<domain name>/space/<name>`."),
-                    Attribute::nested_list("entries", entry_attributes())
+                    Attribute::nested_list("entries", attrs::field_attributes(&entry_fields()))
                         .computed()
                         .description("The history entries, newest first."),
                 ]),
@@ -46,7 +49,7 @@ impl DataSource for RestoreHistoryDataSource {
     }
 
     async fn read(&self, config: &Value, ctx: &Context) -> (Option<Value>, Diagnostics) {
-        let home = match lookup::home_key(config, &AttributePath::root()) {
+        let home = match home_attrs::home_key(config, &AttributePath::root()) {
             Ok(Some(home)) => home,
             Ok(None) => {
                 let mut diags = Diagnostics::new();
@@ -58,7 +61,7 @@ impl DataSource for RestoreHistoryDataSource {
             }
             Err(d) => return (None, d),
         };
-        let clients = match lookup::connect(ctx) {
+        let clients = match clients::connect(ctx) {
             Ok(c) => c,
             Err(d) => return (None, d),
         };
@@ -66,112 +69,105 @@ impl DataSource for RestoreHistoryDataSource {
             .get("limit")
             .as_u64()
             .and_then(|l| usize::try_from(l).ok());
-        let history = lookup::history_table(&clients);
+        let history = clients::history_table(&clients);
         match history.list(&home, limit).await {
             Ok(entries) => {
+                let fields = entry_fields();
                 let value = config
                     .clone()
                     .with_attr("id", Value::string(home.to_string()))
-                    .with_attr("entries", Value::list(entries.iter().map(entry_value)));
+                    .with_attr(
+                        "entries",
+                        Value::list(entries.iter().map(|e| attrs::field_values(&fields, e))),
+                    );
                 (Some(value), Diagnostics::new())
             }
             Err(e) => (
                 None,
-                lookup::core_error(&format!("Could not read the history of {home}"), &e, None),
+                errors::core_error(&format!("Could not read the history of {home}"), &e, None),
             ),
         }
     }
 }
 
-fn entry_attributes() -> Vec<Attribute> {
-    let computed =
-        |attribute: Attribute, description: &str| attribute.computed().description(description);
+/// The fields of an entry of `entries`.
+fn entry_fields() -> Vec<Field<HistoryEntry>> {
     vec![
-        computed(
+        Field::new(
             Attribute::int64("at"),
             "When it happened, in epoch milliseconds (unique per home).",
+            |e| Value::int(e.at),
         ),
-        computed(
+        Field::new(
             Attribute::string("time"),
             "When it happened (RFC 3339, UTC).",
+            |e| Value::opt_string(rfc3339(e.at)),
         ),
-        computed(
+        Field::new(
             Attribute::string("event"),
             "What happened: `created`, `seen`, `restore_started`, `restore_succeeded`, `restore_failed`, \
              `restore_refused`, `target_set` or `replication_set`.",
+            |e| Value::string(&e.event),
         ),
-        computed(
+        Field::new(
             Attribute::string("domain_id"),
             "The domain id of the home at the time.",
+            |e| Value::opt_string(e.domain_id.as_deref()),
         ),
-        computed(
+        Field::new(
             Attribute::string("file_system_id"),
             "The file system of the home directory at the time.",
+            |e| Value::opt_string(e.file_system_id.as_deref()),
         ),
-        computed(
+        Field::new(
             Attribute::string("uid"),
             "The uid of the home directory at the time.",
+            |e| Value::opt_string(e.uid.map(|u| u.to_string())),
         ),
-        computed(
+        Field::new(
             Attribute::string("source_file_system_id"),
             "For restores and restore targets: the source directory's file system.",
+            |e| Value::opt_string(e.source_file_system_id.as_deref()),
         ),
-        computed(
+        Field::new(
             Attribute::string("source_uid"),
             "For restores and restore targets: the source directory's uid.",
+            |e| Value::opt_string(e.source_uid.map(|u| u.to_string())),
         ),
-        computed(
+        Field::new(
             Attribute::string("status"),
             "A status: of the restore, or `enabled`/`disabled` for `replication_set`.",
+            |e| Value::opt_string(e.status.as_deref()),
         ),
-        computed(
+        Field::new(
             Attribute::string("execution"),
             "The restore workflow execution (ARN), for restores.",
+            |e| Value::opt_string(e.execution.as_deref()),
         ),
-        computed(
+        Field::new(
             Attribute::int64("files_transferred"),
             "Files copied by the restore.",
+            |e| Value::opt_int(e.files_transferred),
         ),
-        computed(
+        Field::new(
             Attribute::int64("bytes_written"),
             "Bytes written by the restore.",
+            |e| Value::opt_int(e.bytes_written),
         ),
-        computed(
+        Field::new(
             Attribute::string("detail"),
             "A sentence about what happened, or why a restore failed or was refused.",
+            |e| Value::opt_string(e.detail.as_deref()),
         ),
     ]
 }
 
-fn entry_value(entry: &HistoryEntry) -> Value {
-    let time = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(entry.at) * 1_000_000)
+/// Epoch milliseconds as RFC 3339.
+fn rfc3339(at: i64) -> Option<String> {
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(at) * 1_000_000)
         .ok()
         .and_then(|t| {
             t.format(&time::format_description::well_known::Rfc3339)
                 .ok()
-        });
-    Value::object([
-        ("at", Value::int(entry.at)),
-        ("time", Value::opt_string(time)),
-        ("event", Value::string(&entry.event)),
-        ("domain_id", Value::opt_string(entry.domain_id.as_deref())),
-        (
-            "file_system_id",
-            Value::opt_string(entry.file_system_id.as_deref()),
-        ),
-        ("uid", Value::opt_string(entry.uid.map(|u| u.to_string()))),
-        (
-            "source_file_system_id",
-            Value::opt_string(entry.source_file_system_id.as_deref()),
-        ),
-        (
-            "source_uid",
-            Value::opt_string(entry.source_uid.map(|u| u.to_string())),
-        ),
-        ("status", Value::opt_string(entry.status.as_deref())),
-        ("execution", Value::opt_string(entry.execution.as_deref())),
-        ("files_transferred", Value::opt_int(entry.files_transferred)),
-        ("bytes_written", Value::opt_int(entry.bytes_written)),
-        ("detail", Value::opt_string(entry.detail.as_deref())),
-    ])
+        })
 }

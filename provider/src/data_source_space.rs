@@ -8,7 +8,9 @@ use tfplugin::validators;
 use tfplugin::value::Value;
 use tfplugin::{Context, DataSource};
 
-use crate::lookup;
+use crate::attrs;
+use crate::finders;
+use crate::home_results;
 
 pub struct SpaceDataSource;
 
@@ -28,21 +30,21 @@ impl DataSource for SpaceDataSource {
                      space's uid, the directory `/<uid>`. Fails when the space does not exist.",
                 )
                 .validate(validators::exactly_one_of(["domain_id", "domain_name"]))
-                .attributes(lookup::domain_arguments("the space"))
+                .attributes(home_results::domain_arguments("the space"))
                 .attribute(
                     Attribute::string("space_name")
                         .required()
-                        .validate(lookup::sagemaker_name())
+                        .validate(attrs::sagemaker_name())
                         .description("The name of the space."),
                 )
-                .attributes(lookup::home_results("space")),
+                .attributes(home_results::home_results("space")),
         )
     }
 
     async fn read(&self, config: &Value, ctx: &Context) -> (Option<Value>, Diagnostics) {
-        match lookup::find_home(config, ctx, HomeKind::Space, "space_name").await {
+        match finders::find_home(config, ctx, HomeKind::Space, "space_name").await {
             Ok((domain, home)) => {
-                let value = lookup::home_result_values(&domain, &home)
+                let value = home_results::home_result_values(&domain, &home)
                     .with_attr("space_name", Value::string(&home.key.name));
                 (Some(value), Diagnostics::new())
             }

@@ -8,7 +8,9 @@ use tfplugin::validators;
 use tfplugin::value::Value;
 use tfplugin::{Context, DataSource};
 
-use crate::lookup;
+use crate::attrs;
+use crate::finders;
+use crate::home_results;
 
 pub struct UserProfileDataSource;
 
@@ -28,14 +30,14 @@ impl DataSource for UserProfileDataSource {
                      profile's uid, the directory `/<uid>`. Fails when the profile does not exist.",
                 )
                 .validate(validators::exactly_one_of(["domain_id", "domain_name"]))
-                .attributes(lookup::domain_arguments("the user profile"))
+                .attributes(home_results::domain_arguments("the user profile"))
                 .attribute(
                     Attribute::string("user_profile_name")
                         .required()
-                        .validate(lookup::sagemaker_name())
+                        .validate(attrs::sagemaker_name())
                         .description("The name of the user profile."),
                 )
-                .attributes(lookup::home_results("user profile"))
+                .attributes(home_results::home_results("user profile"))
                 .attributes([
                     Attribute::string("execution_role")
                         .computed()
@@ -48,9 +50,9 @@ impl DataSource for UserProfileDataSource {
     }
 
     async fn read(&self, config: &Value, ctx: &Context) -> (Option<Value>, Diagnostics) {
-        match lookup::find_home(config, ctx, HomeKind::User, "user_profile_name").await {
+        match finders::find_home(config, ctx, HomeKind::User, "user_profile_name").await {
             Ok((domain, home)) => {
-                let value = lookup::home_result_values(&domain, &home)
+                let value = home_results::home_result_values(&domain, &home)
                     .with_attr("user_profile_name", Value::string(&home.key.name))
                     .with_attr(
                         "execution_role",

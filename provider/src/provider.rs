@@ -1,47 +1,20 @@
-//! The `studio` provider: its configuration, and the AWS clients it hands to resources.
+//! The `studio` provider: its schema and configuration, and the registry of its resources and
+//! data sources. It sits on top: nothing in the crate uses this module (resources and data
+//! sources get their AWS clients from [`crate::clients`]).
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use studio_core::aws::Clients;
 use tfplugin::diagnostics::{Diagnostic, Diagnostics};
 use tfplugin::schema::Schema;
 use tfplugin::value::Value;
 use tfplugin::{Context, DataSource, Provider, ProviderData, Resource};
 
+use crate::clients::StudioClients;
 use crate::config::{self, ProviderConfig};
 
 /// The provider's source address, as `required_providers` names it.
 pub const ADDRESS: &str = "registry.terraform.io/studio-restore/studio";
-
-/// What resources and data sources get from the configured provider.
-#[derive(Debug, Clone)]
-pub struct StudioClients {
-    /// The AWS clients.
-    pub aws: Clients,
-    /// The mapping table's name.
-    pub user_table: String,
-    /// The history table's name.
-    pub history_table: String,
-    /// The DataSync slots table shared with the restore workflow, if configured.
-    pub slots_table: Option<String>,
-}
-
-/// The configured provider's clients, or the error to show when a call needs AWS before the
-/// provider could be configured (its configuration depends on values unknown until apply).
-pub fn clients(ctx: &Context) -> Result<Arc<StudioClients>, Diagnostic> {
-    ctx.provider_data::<StudioClients>().ok_or_else(|| {
-        Diagnostic::error(
-            "The studio provider is not configured yet",
-            format!(
-                "{} needs AWS, but the provider block still has values that are known only after \
-                 apply. Apply the resources the provider block depends on first (terraform apply \
-                 -target=...), then run this again.",
-                ctx.type_name()
-            ),
-        )
-    })
-}
 
 /// The `studio` provider.
 #[derive(Default)]
@@ -92,19 +65,14 @@ impl Provider for StudioProvider {
         _ctx: &Context,
     ) -> (Option<ProviderData>, Diagnostics) {
         let Some(settings) = ProviderConfig::from_value(config) else {
-            // Plan goes on; a call that really needs AWS reports it (see `clients`).
+            // Plan goes on; a call that really needs AWS reports it (see `crate::clients::clients`).
             tracing::info!("provider configuration has unknown values: not connecting yet");
             return (None, Diagnostics::new());
         };
-        match Clients::connect(&settings.aws).await {
-            Ok(aws) => {
-                tracing::info!(region = %aws.region, user_table = %settings.user_table, "provider configured");
-                let data: ProviderData = Arc::new(StudioClients {
-                    aws,
-                    user_table: settings.user_table,
-                    history_table: settings.history_table,
-                    slots_table: settings.slots_table,
-                });
+        match StudioClients::connect(settings).await {
+            Ok(clients) => {
+                tracing::info!(region = %clients.aws.region, user_table = %clients.user_table, "provider configured");
+                let data: ProviderData = Arc::new(clients);
                 (Some(data), Diagnostics::new())
             }
             Err(error) => (

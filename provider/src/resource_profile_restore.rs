@@ -21,7 +21,9 @@ use tfplugin::types::Type;
 use tfplugin::validators;
 use tfplugin::value::Value;
 
-use crate::provider::{StudioClients, clients as connection};
+use crate::attrs;
+use crate::clients::{StudioClients, clients as connection};
+use crate::home_attrs::{self, DomainBy};
 
 /// The attribute a core error is about: the part it names as its subject (data, never its
 /// words), else `fallback`.
@@ -77,47 +79,23 @@ pub struct ProfileRestoreResource {
     interrupted: std::sync::Mutex<std::collections::HashSet<String>>,
 }
 
+/// The `source` or `target` object: a home by domain id ([`home_attrs::home_attributes`]), the
+/// source with its directory.
 fn home_attributes(side: &str, with_directory: bool) -> Vec<Attribute> {
-    let mut attributes = vec![
-        Attribute::string("domain_id")
-            .required()
-            .description(format!(
-                "The id (`d-...`) of the {side}'s SageMaker domain.{}",
-                if with_directory {
-                    " The domain may have been deleted."
-                } else {
-                    ""
-                }
-            ))
-            .validate(validators::regex(
-                "^d-[a-z0-9]{1,63}$",
-                "a SageMaker domain id such as \"d-abc123xyz\"",
-            )),
-        Attribute::string("user_profile_name")
-            .optional()
-            .description(format!(
-                "The {side} user profile. Exactly one of `user_profile_name` and `space_name`."
-            ))
-            .validate(validators::regex(
-                "^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$",
-                "a SageMaker name: letters, digits and hyphens",
-            )),
-        Attribute::string("space_name")
-            .optional()
-            .description(format!(
-                "The {side} shared space. Exactly one of `user_profile_name` and `space_name`."
-            ))
-            .validate(validators::regex(
-                "^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$",
-                "a SageMaker name: letters, digits and hyphens",
-            )),
-    ];
+    let mut attributes = home_attrs::home_attributes(DomainBy::Id, side);
     if with_directory {
+        for attribute in &mut attributes {
+            if attribute.name == "domain_id" {
+                attribute
+                    .description
+                    .push_str(" The domain may have been deleted.");
+            }
+        }
         attributes.push(
             Attribute::string("file_system_id")
                 .optional()
                 .description("The EFS file system that holds the old home directory. Optional: looked up in SageMaker while the profile exists, else in the mapping table.")
-                .validate(validators::regex("^fs-[0-9a-f]{8,40}$", "an EFS file system id such as \"fs-0123456789abcdef0\"")),
+                .validate(attrs::file_system_id()),
         );
         attributes.push(
             Attribute::int64("uid")
@@ -437,7 +415,6 @@ impl Resource for ProfileRestoreResource {
     }
 
     fn schema(&self) -> Schema {
-        let exactly_one = || validators::exactly_one_of(["user_profile_name", "space_name"]);
         let block = Block::new()
             .description("Restores the home directory of an old SageMaker Studio user profile or space (`/<uid>` on the domain's EFS) into the home directory of a new one, with AWS DataSync. The restore runs on create; a later plan shows the resource for replacement when the target was recreated (it has a new uid and an empty home), and shows it for creation when the target is gone. Deleting the resource never touches anyone's files.\n\nThe files end up owned by the target's uid (`ownership = \"target\"`), with their modes, timestamps and symlinks preserved; links are copied as links and never followed.")
             .attribute(computed(Attribute::string("id"), "The restore's id: `<target domain id>/<user|space>/<target name>`. Use it with `terraform import`."))
@@ -445,14 +422,14 @@ impl Resource for ProfileRestoreResource {
                 Attribute::nested_single("source", home_attributes("source", true))
                     .required()
                     .requires_replace()
-                    .validate_object(exactly_one())
+                    .validate_object(home_attrs::one_home_kind())
                     .description("The old home directory: a user profile or space of a domain (which may be deleted), optionally with its file system and uid."),
             )
             .attribute(
                 Attribute::nested_single("target", home_attributes("target", false))
                     .required()
                     .requires_replace()
-                    .validate_object(exactly_one())
+                    .validate_object(home_attrs::one_home_kind())
                     .description("The profile or space whose home directory receives the files. It must exist; the restore waits until its home directory is ready."),
             )
             .attribute(

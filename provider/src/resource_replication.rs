@@ -12,7 +12,9 @@ use tfplugin::schema::{Attribute, Block, Schema};
 use tfplugin::value::Value;
 use tfplugin::{Context, Resource};
 
-use crate::lookup;
+use crate::clients;
+use crate::errors;
+use crate::home_attrs::{self, DomainBy};
 
 pub struct ReplicationResource;
 
@@ -37,9 +39,9 @@ impl Resource for ReplicationResource {
                      resource turns automatic restore back on (the default). Import with the home key: \
                      `<domain name>/user/<profile name>` or `<domain name>/space/<space name>`.",
                 )
-                .validate(lookup::one_home_kind())
+                .validate(home_attrs::one_home_kind())
                 .attributes(
-                    lookup::home_attributes("the home")
+                    home_attrs::home_attributes(DomainBy::Name, "home")
                         .into_iter()
                         .map(Attribute::requires_replace),
                 )
@@ -72,16 +74,16 @@ impl Resource for ReplicationResource {
             Ok(h) => h,
             Err(d) => return (Some(state.clone()), d),
         };
-        let clients = match lookup::connect(ctx) {
+        let clients = match clients::connect(ctx) {
             Ok(c) => c,
             Err(d) => return (Some(state.clone()), d),
         };
-        match lookup::mapping_table(&clients).get(&home).await {
+        match clients::mapping_table(&clients).get(&home).await {
             // No row: the default, on.
             Ok(row) => {
                 let enabled = row.is_none_or(|r| r.replication);
                 let mut state = state.clone();
-                for (name, value) in lookup::home_values(&home) {
+                for (name, value) in home_attrs::home_values(&home) {
                     state.set_attr(name, value);
                 }
                 (
@@ -95,7 +97,7 @@ impl Resource for ReplicationResource {
             }
             Err(e) => (
                 Some(state.clone()),
-                lookup::core_error(
+                errors::core_error(
                     &format!("Could not read the replication setting of {home}"),
                     &e,
                     None,
@@ -122,15 +124,15 @@ impl Resource for ReplicationResource {
             Ok(h) => h,
             Err(d) => return d,
         };
-        let clients = match lookup::connect(ctx) {
+        let clients = match clients::connect(ctx) {
             Ok(c) => c,
             Err(d) => return d,
         };
-        let mapping = lookup::mapping_table(&clients);
-        let history = lookup::history_table(&clients);
+        let mapping = clients::mapping_table(&clients);
+        let history = clients::history_table(&clients);
         match homes::set_replication(&mapping, &history, &home, true).await {
             Ok(_) => Diagnostics::new(),
-            Err(e) => lookup::core_error(
+            Err(e) => errors::core_error(
                 &format!("Could not turn automatic restore of {home} back on"),
                 &e,
                 None,
@@ -139,10 +141,10 @@ impl Resource for ReplicationResource {
     }
 
     async fn import(&self, id: &str, _ctx: &Context) -> (Option<Value>, Diagnostics) {
-        match lookup::parse_import_id(id, TYPE_NAME) {
+        match home_attrs::parse_import_id(id, TYPE_NAME) {
             Ok(home) => (
                 Some(
-                    Value::object(lookup::home_values(&home))
+                    Value::object(home_attrs::home_values(&home))
                         .with_attr("id", Value::string(home.to_string())),
                 ),
                 Diagnostics::new(),
@@ -160,13 +162,13 @@ async fn write(planned: &Value, ctx: &Context) -> Result<Value, Diagnostics> {
                 .at(AttributePath::attribute("enabled")),
         )
     })?;
-    let clients = lookup::connect(ctx)?;
-    let mapping = lookup::mapping_table(&clients);
-    let history = lookup::history_table(&clients);
+    let clients = clients::connect(ctx)?;
+    let mapping = clients::mapping_table(&clients);
+    let history = clients::history_table(&clients);
     homes::set_replication(&mapping, &history, &home, enabled)
         .await
         .map_err(|e| {
-            lookup::core_error(
+            errors::core_error(
                 &format!(
                     "Could not turn automatic restore of {home} {}",
                     if enabled { "on" } else { "off" }
@@ -181,6 +183,6 @@ async fn write(planned: &Value, ctx: &Context) -> Result<Value, Diagnostics> {
 }
 
 fn home_of(state: &Value) -> Result<HomeKey, Diagnostics> {
-    lookup::home_key(state, &AttributePath::root())?
+    home_attrs::home_key(state, &AttributePath::root())?
         .ok_or_else(|| Diagnostic::error("Unknown home", "The home's names are not known.").into())
 }

@@ -17,7 +17,10 @@ use tfplugin::validators;
 use tfplugin::value::Value;
 use tfplugin::{Context, Resource};
 
-use crate::lookup;
+use crate::attrs;
+use crate::clients;
+use crate::errors;
+use crate::home_attrs::{self, DomainBy};
 
 pub struct RestoreTargetResource;
 
@@ -35,16 +38,16 @@ impl Resource for RestoreTargetResource {
     }
 
     fn schema(&self) -> Schema {
-        let target = lookup::home_attributes("the target")
+        let target = home_attrs::home_attributes(DomainBy::Name, "target")
             .into_iter()
             .map(Attribute::requires_replace)
             .collect();
-        let mut source = lookup::home_attributes("the source");
+        let mut source = home_attrs::home_attributes(DomainBy::Name, "source");
         source.extend([
             Attribute::string("file_system_id")
                 .optional()
                 .computed()
-                .validate(lookup::file_system_id())
+                .validate(attrs::file_system_id())
                 .description(
                     "The EFS file system of the source's home directory. Computed when not set: the source's \
                      current home directory when the profile or space exists, else the last one the mapping \
@@ -54,7 +57,7 @@ impl Resource for RestoreTargetResource {
             Attribute::string("uid")
                 .optional()
                 .computed()
-                .validate(lookup::uid())
+                .validate(attrs::uid())
                 .description(
                     "The uid of the source's home directory (`/<uid>` on `file_system_id`). Computed like \
                      `file_system_id`; set both or neither.",
@@ -81,11 +84,11 @@ impl Resource for RestoreTargetResource {
                         .description("The target's home key, `<domain name>/user/<name>` or `<domain name>/space/<name>`."),
                     Attribute::nested_single("target", target)
                         .required()
-                        .validate_object(lookup::one_home_kind())
+                        .validate_object(home_attrs::one_home_kind())
                         .description("The home to restore into: `domain_name` and exactly one of `user_profile_name` and `space_name`. It need not exist yet. Changing it replaces the resource."),
                     Attribute::nested_single("source", source)
                         .required()
-                        .validate_object(lookup::one_home_kind())
+                        .validate_object(home_attrs::one_home_kind())
                         .validate_object(validators::from_fn(
                             "file_system_id and uid together",
                             both_or_neither,
@@ -102,8 +105,10 @@ impl Resource for RestoreTargetResource {
     }
 
     async fn validate(&self, config: &Value, _ctx: &Context) -> Diagnostics {
-        let target = lookup::home_key(config.get("target"), &AttributePath::attribute("target"));
-        let source = lookup::home_key(config.get("source"), &AttributePath::attribute("source"));
+        let target =
+            home_attrs::home_key(config.get("target"), &AttributePath::attribute("target"));
+        let source =
+            home_attrs::home_key(config.get("source"), &AttributePath::attribute("source"));
         match (target, source) {
             (Ok(Some(target)), Ok(Some(source))) if target == source => same_home(&target),
             _ => Diagnostics::new(),
@@ -121,7 +126,7 @@ impl Resource for RestoreTargetResource {
         let fs_path = source_path.clone().attr("file_system_id");
         let uid_path = source_path.clone().attr("uid");
         let explicit = !config.get("source").get("file_system_id").is_null();
-        if let Ok(Some(target)) = lookup::home_key(
+        if let Ok(Some(target)) = home_attrs::home_key(
             plan.get(&AttributePath::attribute("target")),
             &AttributePath::root(),
         ) {
@@ -131,15 +136,15 @@ impl Resource for RestoreTargetResource {
             );
         }
         if !explicit {
-            let resolved = match lookup::home_key(config.get("source"), &source_path) {
-                Ok(Some(source)) => match lookup::connect(ctx) {
+            let resolved = match home_attrs::home_key(config.get("source"), &source_path) {
+                Ok(Some(source)) => match clients::connect(ctx) {
                     Ok(clients) => {
-                        let studio = lookup::studio(&clients, ctx);
-                        let mapping = lookup::mapping_table(&clients);
+                        let studio = clients::studio(&clients, ctx);
+                        let mapping = clients::mapping_table(&clients);
                         match resolve_home(&mapping, &studio, &source).await {
                             Ok(resolved) => Some(resolved),
                             Err(e) => {
-                                return lookup::core_error(
+                                return errors::core_error(
                                     "The restore source has no home directory",
                                     &e,
                                     Some(source_path),
@@ -190,17 +195,17 @@ impl Resource for RestoreTargetResource {
             Ok(t) => t,
             Err(d) => return (Some(state.clone()), d),
         };
-        let clients = match lookup::connect(ctx) {
+        let clients = match clients::connect(ctx) {
             Ok(c) => c,
             Err(d) => return (Some(state.clone()), d),
         };
-        let mapping = lookup::mapping_table(&clients);
+        let mapping = clients::mapping_table(&clients);
         let row = match mapping.get(&target).await {
             Ok(row) => row,
             Err(e) => {
                 return (
                     Some(state.clone()),
-                    lookup::core_error(
+                    errors::core_error(
                         &format!("Could not read the restore target of {target}"),
                         &e,
                         None,
@@ -249,15 +254,15 @@ impl Resource for RestoreTargetResource {
             Ok(t) => t,
             Err(d) => return d,
         };
-        let clients = match lookup::connect(ctx) {
+        let clients = match clients::connect(ctx) {
             Ok(c) => c,
             Err(d) => return d,
         };
-        let mapping = lookup::mapping_table(&clients);
-        let history = lookup::history_table(&clients);
+        let mapping = clients::mapping_table(&clients);
+        let history = clients::history_table(&clients);
         match homes::clear_restore_target(&mapping, &history, &target).await {
             Ok(()) => Diagnostics::new(),
-            Err(e) => lookup::core_error(
+            Err(e) => errors::core_error(
                 &format!("Could not remove the restore target of {target}"),
                 &e,
                 None,
@@ -266,15 +271,15 @@ impl Resource for RestoreTargetResource {
     }
 
     async fn import(&self, id: &str, ctx: &Context) -> (Option<Value>, Diagnostics) {
-        let target = match lookup::parse_import_id(id, TYPE_NAME) {
+        let target = match home_attrs::parse_import_id(id, TYPE_NAME) {
             Ok(t) => t,
             Err(d) => return (None, d),
         };
-        let clients = match lookup::connect(ctx) {
+        let clients = match clients::connect(ctx) {
             Ok(c) => c,
             Err(d) => return (None, d),
         };
-        let mapping = lookup::mapping_table(&clients);
+        let mapping = clients::mapping_table(&clients);
         match mapping.get(&target).await {
             Ok(Some(row @ MappingRecord {
                 restore_from: Some(_),
@@ -283,7 +288,7 @@ impl Resource for RestoreTargetResource {
                 let from = row.restore_from.as_ref().expect("matched above");
                 let state = Value::object([
                     ("id", Value::string(target.to_string())),
-                    ("target", Value::object(lookup::home_values(&target))),
+                    ("target", Value::object(home_attrs::home_values(&target))),
                     ("source", source_value(from)),
                     ("status", Value::string(PENDING)),
                     (
@@ -306,7 +311,7 @@ impl Resource for RestoreTargetResource {
             ),
             Err(e) => (
                 None,
-                lookup::core_error(&format!("Could not read {target}"), &e, None),
+                errors::core_error(&format!("Could not read {target}"), &e, None),
             ),
         }
     }
@@ -316,7 +321,7 @@ impl Resource for RestoreTargetResource {
 async fn write(planned: &Value, ctx: &Context) -> Result<Value, Diagnostics> {
     let target = target_of(planned)?;
     let source_path = AttributePath::attribute("source");
-    let source = lookup::home_key(planned.get("source"), &source_path)?.ok_or_else(|| {
+    let source = home_attrs::home_key(planned.get("source"), &source_path)?.ok_or_else(|| {
         Diagnostics::from(Diagnostic::error(
             "Unknown source",
             "The source is not known.",
@@ -325,9 +330,9 @@ async fn write(planned: &Value, ctx: &Context) -> Result<Value, Diagnostics> {
     if source == target {
         return Err(same_home(&target));
     }
-    let clients = lookup::connect(ctx)?;
-    let mapping = lookup::mapping_table(&clients);
-    let history = lookup::history_table(&clients);
+    let clients = clients::connect(ctx)?;
+    let mapping = clients::mapping_table(&clients);
+    let history = clients::history_table(&clients);
     let planned_source = planned.get("source");
     let resolved = match (
         planned_source.get("file_system_id").as_str(),
@@ -336,15 +341,15 @@ async fn write(planned: &Value, ctx: &Context) -> Result<Value, Diagnostics> {
         (Some(fs), Some(uid)) => RestoreSource {
             home: source.clone(),
             directory: directory(fs, uid).map_err(|e| {
-                lookup::core_error("Invalid source directory", &e, Some(source_path.clone()))
+                errors::core_error("Invalid source directory", &e, Some(source_path.clone()))
             })?,
         },
         _ => {
-            let studio = lookup::studio(&clients, ctx);
+            let studio = clients::studio(&clients, ctx);
             let found = resolve_home(&mapping, &studio, &source)
                 .await
                 .map_err(|e| {
-                    lookup::core_error(
+                    errors::core_error(
                         "The restore source has no home directory",
                         &e,
                         Some(source_path.clone()),
@@ -359,7 +364,7 @@ async fn write(planned: &Value, ctx: &Context) -> Result<Value, Diagnostics> {
     homes::set_restore_target(&mapping, &history, &target, &resolved)
         .await
         .map_err(|e| {
-            lookup::core_error(
+            errors::core_error(
                 &format!("Could not set the restore target of {target}"),
                 &e,
                 None,
@@ -379,7 +384,7 @@ fn directory(file_system_id: &str, uid: &str) -> Result<HomeDirectory, studio_co
 
 fn target_of(state: &Value) -> Result<HomeKey, Diagnostics> {
     let path = AttributePath::attribute("target");
-    lookup::home_key(state.get("target"), &path)?.ok_or_else(|| {
+    home_attrs::home_key(state.get("target"), &path)?.ok_or_else(|| {
         Diagnostic::error("Unknown target", "The target home is not known.")
             .at(path)
             .into()
@@ -387,7 +392,7 @@ fn target_of(state: &Value) -> Result<HomeKey, Diagnostics> {
 }
 
 fn source_value(from: &RestoreSource) -> Value {
-    Value::object(lookup::home_values(&from.home))
+    Value::object(home_attrs::home_values(&from.home))
         .with_attr(
             "file_system_id",
             Value::string(&from.directory.file_system_id),

@@ -1,0 +1,73 @@
+//! Building blocks of the provider's schemas: the rules for the identifiers users type
+//! (SageMaker names and domain ids, EFS file system ids, uids) and the computed fields of the
+//! rows a data source lists.
+
+use std::sync::Arc;
+
+use tfplugin::schema::Attribute;
+use tfplugin::validators::{self, Validator};
+use tfplugin::value::Value;
+
+/// SageMaker's rule for domain, user profile and space names.
+pub fn sagemaker_name() -> Arc<dyn Validator> {
+    validators::regex(
+        r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$",
+        "a SageMaker name: 1 to 63 letters, digits and hyphens, starting and ending with a letter or digit",
+    )
+}
+
+/// A SageMaker domain id, wherever one is typed: `studio_domain`, the `domain_id` of the user
+/// profile and space data sources, and the source and target of `studio_profile_restore`.
+pub fn domain_id() -> Arc<dyn Validator> {
+    validators::regex(
+        r"^d-[a-z0-9]{1,62}$",
+        "a SageMaker domain id such as d-0123456789ab",
+    )
+}
+
+/// An EFS file system id.
+pub fn file_system_id() -> Arc<dyn Validator> {
+    validators::regex(
+        r"^fs-[0-9a-f]{8,40}$",
+        "an EFS file system id such as fs-0123456789abcdef0",
+    )
+}
+
+/// A home directory uid: a positive decimal number.
+pub fn uid() -> Arc<dyn Validator> {
+    validators::regex(
+        r"^[1-9][0-9]{0,9}$",
+        "a positive number such as 200005 (the profile's HomeEfsFileSystemUid)",
+    )
+}
+
+/// One computed field of the rows a data source lists (`homes`, `entries`): its attribute and
+/// how to read its value from a row, side by side so that the schema and the values cannot drift.
+pub struct Field<T> {
+    attribute: Attribute,
+    value: fn(&T) -> Value,
+}
+
+impl<T> Field<T> {
+    /// A computed `attribute` with its `description`, read from a row by `value`.
+    pub fn new(attribute: Attribute, description: &str, value: fn(&T) -> Value) -> Field<T> {
+        Field {
+            attribute: attribute.computed().description(description),
+            value,
+        }
+    }
+}
+
+/// The attributes of `fields`, for the schema of the nested list.
+pub fn field_attributes<T>(fields: &[Field<T>]) -> Vec<Attribute> {
+    fields.iter().map(|f| f.attribute.clone()).collect()
+}
+
+/// The object `fields` make of `row`.
+pub fn field_values<T>(fields: &[Field<T>], row: &T) -> Value {
+    Value::object(
+        fields
+            .iter()
+            .map(|f| (f.attribute.name.clone(), (f.value)(row))),
+    )
+}
