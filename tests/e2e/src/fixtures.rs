@@ -183,3 +183,115 @@ pub async fn put_mapping_row(
             )
         });
 }
+
+/// `modules/restore-workflow` on a VPC and subnet of its own, for the mapping table `table`
+/// (which the test creates), with short slot waits; outputs `state_machine_arn`, `slots_table`
+/// and `datasync_security_group_id`. HCL for a test's working directory (with the aws provider).
+pub fn restore_workflow_hcl(prefix: &str, table: &str) -> String {
+    format!(
+        r#"
+resource "aws_vpc" "v" {{
+  cidr_block = "10.44.0.0/16"
+}}
+
+resource "aws_subnet" "s" {{
+  vpc_id     = aws_vpc.v.id
+  cidr_block = "10.44.1.0/24"
+}}
+
+module "restore_workflow" {{
+  source                       = "{modules}/restore-workflow"
+  name_prefix                  = "{prefix}"
+  mapping_table_name           = "{table}"
+  mapping_table_arn            = "arn:aws:dynamodb:us-east-1:{ACCOUNT_ID}:table/{table}"
+  vpc_id                       = aws_vpc.v.id
+  subnet_id                    = aws_subnet.s.id
+  queue_wait_max_delay_seconds = 2
+}}
+
+output "state_machine_arn" {{
+  value = module.restore_workflow.state_machine_arn
+}}
+
+output "slots_table" {{
+  value = module.restore_workflow.slots_table_name
+}}
+
+output "datasync_security_group_id" {{
+  value = module.restore_workflow.datasync_security_group_id
+}}
+"#,
+        modules = crate::repo_root().join("modules").display(),
+    )
+}
+
+/// One EC2 Query call; returns the text of the first `<tag>` in the answer.
+fn ec2(emulator: &crate::Emulator, params: &[(&str, &str)], tag: &str) -> String {
+    let xml = emulator.query("ec2", params);
+    let open = format!("<{tag}>");
+    let start = xml
+        .find(&open)
+        .unwrap_or_else(|| panic!("no <{tag}> in the answer to {params:?}:\n{xml}"))
+        + open.len();
+    let end = xml[start..].find('<').expect("a closing tag") + start;
+    xml[start..end].to_owned()
+}
+
+/// `examples/complete` in a working directory of its own, initialised, on a new VPC
+/// `10.<octet>.0.0/16` with one subnet (the example creates security groups in it), every name
+/// under a new prefix made from `word`, the Lambdas from `target/lambda` on `provided.al2`
+/// (hashicorp/aws 3.39.0 does not know the module's default, provided.al2023). Returns the
+/// working directory and the prefix.
+pub fn complete_example(
+    emulator: &crate::Emulator,
+    word: &str,
+    octet: u8,
+) -> (crate::Terraform, String) {
+    let root = crate::repo_root();
+    let vpc = ec2(
+        emulator,
+        &[
+            ("Action", "CreateVpc"),
+            ("Version", "2016-11-15"),
+            ("CidrBlock", &format!("10.{octet}.0.0/16")),
+        ],
+        "vpcId",
+    );
+    let subnet = ec2(
+        emulator,
+        &[
+            ("Action", "CreateSubnet"),
+            ("Version", "2016-11-15"),
+            ("VpcId", &vpc),
+            ("CidrBlock", &format!("10.{octet}.1.0/24")),
+        ],
+        "subnetId",
+    );
+    let mut tf = crate::Terraform::new(emulator);
+    let example = root.join("examples/complete");
+    for entry in std::fs::read_dir(&example).expect("reading examples/complete") {
+        let path = entry.expect("a directory entry").path();
+        if path.extension().is_some_and(|e| e == "tf") {
+            let text = std::fs::read_to_string(&path).expect("reading a .tf file");
+            // The example names the modules relative to itself; the copy reaches them through
+            // a link in its own directory (an absolute path would make them remote packages).
+            let text = text.replace("\"../../modules/", "\"./modules/");
+            tf.write(path.file_name().unwrap().to_str().unwrap(), &text);
+        }
+    }
+    std::os::unix::fs::symlink(root.join("modules"), tf.dir().join("modules"))
+        .expect("linking the modules into the working directory");
+    tf.write_provider_override(&[crate::Provider::Aws]);
+    let prefix = unique_name(word);
+    tf.set_var("name_prefix", &prefix)
+        .set_var("domain_name", &unique_name(word))
+        .set_var("vpc_id", &vpc)
+        .set_var("subnet_ids", &format!("[\"{subnet}\"]"))
+        .set_var(
+            "lambda_dir",
+            &root.join("target/lambda").display().to_string(),
+        )
+        .set_var("lambda_runtime", "provided.al2");
+    tf.init();
+    (tf, prefix)
+}

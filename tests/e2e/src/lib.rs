@@ -50,8 +50,9 @@ pub use emulator::{ACCOUNT_ID, Clients, Emulator, REGION};
 pub use event_app::{EventPath, Options as EventPathOptions, PATIENCE, dynamodb_json};
 pub use files::{hand_to_owner, read_file, tree, write_file};
 pub use fixtures::{
-    TEST_SECURITY_GROUP, TEST_SUBNET, TEST_VPC, create_domain, create_profile, create_table,
-    create_tables, delete_profile, put_mapping_row, recreate_profile,
+    TEST_SECURITY_GROUP, TEST_SUBNET, TEST_VPC, complete_example, create_domain, create_profile,
+    create_table, create_tables, delete_profile, put_mapping_row, recreate_profile,
+    restore_workflow_hcl,
 };
 pub use lambda::{LambdaZip, lambda_zip};
 pub use leftovers::{LeakScope, Leftovers, task_of_execution};

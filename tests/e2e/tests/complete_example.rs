@@ -2,19 +2,7 @@
 //! applies against the emulator with the real hashicorp/aws provider, plans empty afterwards,
 //! and destroys.
 
-use studio_e2e::{Emulator, Provider, Terraform, repo_root, unique_name};
-
-/// One EC2 Query call; returns the text of the first `<tag>` in the answer.
-fn ec2(emulator: &Emulator, params: &[(&str, &str)], tag: &str) -> String {
-    let xml = emulator.query("ec2", params);
-    let open = format!("<{tag}>");
-    let start = xml
-        .find(&open)
-        .unwrap_or_else(|| panic!("no <{tag}> in the answer to {params:?}:\n{xml}"))
-        + open.len();
-    let end = xml[start..].find('<').expect("a closing tag") + start;
-    xml[start..end].to_owned()
-}
+use studio_e2e::{Emulator, complete_example, repo_root};
 
 #[tokio::test]
 #[ignore = "needs the emulator: scripts/test runs it"]
@@ -34,51 +22,7 @@ async fn the_complete_example_applies_plans_empty_and_destroys() {
             zip.display()
         );
     }
-    // The example needs a real VPC and subnet: security groups are created in it.
-    let vpc = ec2(
-        &emulator,
-        &[
-            ("Action", "CreateVpc"),
-            ("Version", "2016-11-15"),
-            ("CidrBlock", "10.20.0.0/16"),
-        ],
-        "vpcId",
-    );
-    let subnet = ec2(
-        &emulator,
-        &[
-            ("Action", "CreateSubnet"),
-            ("Version", "2016-11-15"),
-            ("VpcId", &vpc),
-            ("CidrBlock", "10.20.1.0/24"),
-        ],
-        "subnetId",
-    );
-
-    let mut tf = Terraform::new(&emulator);
-    let example = root.join("examples/complete");
-    for entry in std::fs::read_dir(&example).expect("reading examples/complete") {
-        let path = entry.expect("a directory entry").path();
-        if path.extension().is_some_and(|e| e == "tf") {
-            let text = std::fs::read_to_string(&path).expect("reading a .tf file");
-            // The example names the modules relative to itself; the copy reaches them through
-            // a link in its own directory (an absolute path would make them remote packages).
-            let text = text.replace("\"../../modules/", "\"./modules/");
-            tf.write(path.file_name().unwrap().to_str().unwrap(), &text);
-        }
-    }
-    std::os::unix::fs::symlink(root.join("modules"), tf.dir().join("modules"))
-        .expect("linking the modules into the working directory");
-    tf.write_provider_override(&[Provider::Aws]);
-    let prefix = unique_name("complete");
-    tf.set_var("name_prefix", &prefix)
-        .set_var("domain_name", &unique_name("complete"))
-        .set_var("vpc_id", &vpc)
-        .set_var("subnet_ids", &format!("[\"{subnet}\"]"))
-        .set_var("lambda_dir", &lambdas.display().to_string())
-        // hashicorp/aws 3.39.0 does not know provided.al2023 (the module's default).
-        .set_var("lambda_runtime", "provided.al2");
-    tf.init();
+    let (tf, _) = complete_example(&emulator, "complete", 20);
     tf.apply();
     assert!(
         !tf.output("domain_id")

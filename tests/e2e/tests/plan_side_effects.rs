@@ -5,19 +5,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use studio_e2e::{Emulator, Provider, Terraform, eventually, repo_root, unique_name};
-
-/// One EC2 Query call; returns the text of the first `<tag>` in the answer.
-fn ec2(emulator: &Emulator, params: &[(&str, &str)], tag: &str) -> String {
-    let xml = emulator.query("ec2", params);
-    let open = format!("<{tag}>");
-    let start = xml
-        .find(&open)
-        .unwrap_or_else(|| panic!("no <{tag}> in the answer to {params:?}:\n{xml}"))
-        + open.len();
-    let end = xml[start..].find('<').expect("a closing tag") + start;
-    xml[start..end].to_owned()
-}
+use studio_e2e::{Emulator, complete_example, eventually};
 
 /// How many times each function of this deployment ran.
 fn counts(emulator: &Emulator, prefix: &str) -> BTreeMap<String, u64> {
@@ -35,49 +23,7 @@ fn counts(emulator: &Emulator, prefix: &str) -> BTreeMap<String, u64> {
 #[ignore = "needs the emulator: scripts/test runs it"]
 async fn planning_the_complete_example_invokes_no_function() {
     let emulator = Emulator::from_env();
-    let root = repo_root();
-    let lambdas = root.join("target/lambda");
-    let vpc = ec2(
-        &emulator,
-        &[
-            ("Action", "CreateVpc"),
-            ("Version", "2016-11-15"),
-            ("CidrBlock", "10.30.0.0/16"),
-        ],
-        "vpcId",
-    );
-    let subnet = ec2(
-        &emulator,
-        &[
-            ("Action", "CreateSubnet"),
-            ("Version", "2016-11-15"),
-            ("VpcId", &vpc),
-            ("CidrBlock", "10.30.1.0/24"),
-        ],
-        "subnetId",
-    );
-
-    let mut tf = Terraform::new(&emulator);
-    let example = root.join("examples/complete");
-    for entry in std::fs::read_dir(&example).expect("reading examples/complete") {
-        let path = entry.expect("a directory entry").path();
-        if path.extension().is_some_and(|e| e == "tf") {
-            let text = std::fs::read_to_string(&path).expect("reading a .tf file");
-            let text = text.replace("\"../../modules/", "\"./modules/");
-            tf.write(path.file_name().unwrap().to_str().unwrap(), &text);
-        }
-    }
-    std::os::unix::fs::symlink(root.join("modules"), tf.dir().join("modules"))
-        .expect("linking the modules into the working directory");
-    tf.write_provider_override(&[Provider::Aws]);
-    let prefix = unique_name("plan");
-    tf.set_var("name_prefix", &prefix)
-        .set_var("domain_name", &unique_name("plan"))
-        .set_var("vpc_id", &vpc)
-        .set_var("subnet_ids", &format!("[\"{subnet}\"]"))
-        .set_var("lambda_dir", &lambdas.display().to_string())
-        .set_var("lambda_runtime", "provided.al2");
-    tf.init();
+    let (tf, prefix) = complete_example(&emulator, "plan", 30);
 
     // Before anything exists.
     tf.plan();

@@ -14,7 +14,7 @@ use std::time::Duration;
 use aws_sdk_dynamodb::types::AttributeValue;
 use claims_support::*;
 use serde_json::json;
-use studio_e2e::{ACCOUNT_ID, LeakScope, Provider, Terraform, repo_root, unique_name};
+use studio_e2e::{LeakScope, Provider, Terraform, restore_workflow_hcl, unique_name};
 
 /// A working directory with the restore workflow and `studio_profile_restore.alice` on the
 /// state_machine engine (plus `extra`); initialised.
@@ -23,41 +23,7 @@ fn workflow_terraform(f: &Fixture, prefix: &str, extra: &str) -> Terraform {
     tf.write_providers(&[Provider::Aws, Provider::Studio]);
     tf.write("tables_override.tf", &f.tables_override());
     tf.write("main.tf", &alice_on_workflow(f, extra));
-    tf.write(
-        "workflow.tf",
-        &format!(
-            r#"
-resource "aws_vpc" "v" {{
-  cidr_block = "10.44.0.0/16"
-}}
-
-resource "aws_subnet" "s" {{
-  vpc_id     = aws_vpc.v.id
-  cidr_block = "10.44.1.0/24"
-}}
-
-module "restore_workflow" {{
-  source                       = "{modules}/restore-workflow"
-  name_prefix                  = "{prefix}"
-  mapping_table_name           = "{table}"
-  mapping_table_arn            = "arn:aws:dynamodb:us-east-1:{ACCOUNT_ID}:table/{table}"
-  vpc_id                       = aws_vpc.v.id
-  subnet_id                    = aws_subnet.s.id
-  queue_wait_max_delay_seconds = 2
-}}
-
-output "state_machine_arn" {{
-  value = module.restore_workflow.state_machine_arn
-}}
-
-output "datasync_security_group_id" {{
-  value = module.restore_workflow.datasync_security_group_id
-}}
-"#,
-            modules = repo_root().join("modules").display(),
-            table = f.tables.0,
-        ),
-    );
+    tf.write("workflow.tf", &restore_workflow_hcl(prefix, &f.tables.0));
     tf.init();
     tf
 }

@@ -10,32 +10,14 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use aws_sdk_sagemaker::error::DisplayErrorContext;
-use aws_sdk_sagemaker::types::{AppType, AuthMode, UserSettings};
+use aws_sdk_sagemaker::types::AuthMode;
 use serde_json::json;
 use studio_e2e::{
-    ACCOUNT_ID, Clients, Emulator, Provider, Terraform, cli_config, create_table, eventually,
-    repo_root, unique_name, write_file,
+    Clients, Emulator, Provider, Studio, Terraform, cli_config, create_domain, create_profile,
+    create_table, eventually, open_studio, repo_root, unique_name, write_file,
 };
 
 const PATIENCE: Duration = Duration::from_secs(120);
-
-async fn profile_uid(aws: &Clients, domain_id: &str, name: &str) -> String {
-    eventually("the profile to be InService", PATIENCE, || async {
-        let p = aws
-            .sagemaker
-            .describe_user_profile()
-            .domain_id(domain_id)
-            .user_profile_name(name)
-            .send()
-            .await
-            .ok()?;
-        (p.status().map(|s| s.as_str()) == Some("InService"))
-            .then(|| p.home_efs_file_system_uid().map(str::to_owned))
-            .flatten()
-    })
-    .await
-}
 
 struct Fixture {
     emulator: Emulator,
@@ -54,72 +36,13 @@ impl Fixture {
         let emulator = Emulator::from_env();
         let aws = emulator.clients().await;
         let name = unique_name("lease");
-        let domain_id = aws
-            .sagemaker
-            .create_domain()
-            .domain_name(&name)
-            .auth_mode(AuthMode::Iam)
-            .default_user_settings(
-                UserSettings::builder()
-                    .execution_role(format!("arn:aws:iam::{ACCOUNT_ID}:role/studio-execution"))
-                    .security_groups("sg-0e2e0000")
-                    .build(),
-            )
-            .subnet_ids("subnet-0e2e0000")
-            .vpc_id("vpc-0e2e0000")
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("creating domain {name}: {}", DisplayErrorContext(e)))
-            .domain_id
-            .expect("a domain id");
-        let fs = eventually("the domain to be InService", PATIENCE, || async {
-            let d = aws
-                .sagemaker
-                .describe_domain()
-                .domain_id(&domain_id)
-                .send()
-                .await
-                .ok()?;
-            (d.status().map(|s| s.as_str()) == Some("InService"))
-                .then(|| d.home_efs_file_system_id().map(str::to_owned))
-                .flatten()
-        })
-        .await;
+        let (domain_id, fs) = create_domain(&aws, &name, AuthMode::Iam).await;
         let tables = (unique_name("users"), unique_name("history"));
         create_table(&aws, &tables.0, None).await;
         create_table(&aws, &tables.1, Some("at")).await;
-        aws.sagemaker
-            .create_user_profile()
-            .domain_id(&domain_id)
-            .user_profile_name("alice")
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("creating alice: {}", DisplayErrorContext(e)));
-        let new_uid = profile_uid(&aws, &domain_id, "alice").await;
+        let new_uid = create_profile(&aws, &domain_id, "alice").await;
         // Studio creates the home directory when the first app mounts it.
-        aws.sagemaker
-            .create_app()
-            .domain_id(&domain_id)
-            .user_profile_name("alice")
-            .app_type(AppType::JupyterLab)
-            .app_name("default")
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("creating alice's app: {}", DisplayErrorContext(e)));
-        eventually("alice's app to be InService", PATIENCE, || async {
-            let app = aws
-                .sagemaker
-                .describe_app()
-                .domain_id(&domain_id)
-                .user_profile_name("alice")
-                .app_type(AppType::JupyterLab)
-                .app_name("default")
-                .send()
-                .await
-                .ok()?;
-            (app.status().map(|s| s.as_str()) == Some("InService")).then_some(())
-        })
-        .await;
+        open_studio(&aws.sagemaker, Studio::user_profile(&domain_id, "alice")).await;
         let base: u64 = new_uid.parse().unwrap();
         let sources = [(base + 1000).to_string(), (base + 2000).to_string()];
         for (i, uid) in sources.iter().enumerate() {

@@ -14,8 +14,8 @@ use aws_sdk_dynamodb::types::{
 use aws_sdk_sagemaker::types::AuthMode;
 use serde_json::{Value, json};
 use studio_e2e::{
-    ACCOUNT_ID, Clients, Emulator, Provider, Terraform, create_domain, create_profile,
-    delete_profile, eventually, repo_root, unique_name,
+    Clients, Emulator, Provider, Terraform, create_domain, create_profile, delete_profile,
+    eventually, restore_workflow_hcl, unique_name,
 };
 use tokio::sync::{Mutex, MutexGuard};
 
@@ -521,40 +521,7 @@ async fn a_workflow_whose_datasync_execution_ends_in_error_deletes_everything_it
         .expect("creating the mapping table");
     let tf = Terraform::new(&f.emulator);
     tf.write_providers(&[Provider::Aws]);
-    tf.write(
-        "main.tf",
-        &format!(
-            r#"
-resource "aws_vpc" "v" {{
-  cidr_block = "10.44.0.0/16"
-}}
-
-resource "aws_subnet" "s" {{
-  vpc_id     = aws_vpc.v.id
-  cidr_block = "10.44.1.0/24"
-}}
-
-module "restore_workflow" {{
-  source                       = "{modules}/restore-workflow"
-  name_prefix                  = "{prefix}"
-  mapping_table_name           = "{table}"
-  mapping_table_arn            = "arn:aws:dynamodb:us-east-1:{ACCOUNT_ID}:table/{table}"
-  vpc_id                       = aws_vpc.v.id
-  subnet_id                    = aws_subnet.s.id
-  queue_wait_max_delay_seconds = 2
-}}
-
-output "state_machine_arn" {{
-  value = module.restore_workflow.state_machine_arn
-}}
-
-output "slots_table" {{
-  value = module.restore_workflow.slots_table_name
-}}
-"#,
-            modules = repo_root().join("modules").display(),
-        ),
-    );
+    tf.write("main.tf", &restore_workflow_hcl(&prefix, &table));
     tf.init();
     tf.apply();
     let state_machine = tf.output("state_machine_arn").as_str().unwrap().to_owned();

@@ -6,11 +6,11 @@ use std::path::Path;
 use std::time::Duration;
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use aws_sdk_sagemaker::error::DisplayErrorContext;
-use aws_sdk_sagemaker::types::{AppType, AuthMode, UserSettings};
+use aws_sdk_sagemaker::types::AuthMode;
 use serde_json::{Value, json};
 use studio_e2e::{
-    ACCOUNT_ID, Clients, Emulator, Provider, Terraform, eventually, repo_root, unique_name,
+    Clients, Emulator, Provider, Studio, Terraform, create_domain, create_profile, eventually,
+    open_studio, repo_root, unique_name,
 };
 
 const PATIENCE: Duration = Duration::from_secs(120);
@@ -159,87 +159,12 @@ output "state_machine_arn" {{
 /// A domain with one profile; returns (domain id, domain name, file system, uid).
 async fn domain_with_profile(aws: &Clients, profile: &str) -> (String, String, String, String) {
     let name = unique_name("wg-domain");
-    let id = aws
-        .sagemaker
-        .create_domain()
-        .domain_name(&name)
-        .auth_mode(AuthMode::Iam)
-        .default_user_settings(
-            UserSettings::builder()
-                .execution_role(format!("arn:aws:iam::{ACCOUNT_ID}:role/studio-execution"))
-                .build(),
-        )
-        .subnet_ids("subnet-0e2e0000")
-        .vpc_id("vpc-0e2e0000")
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("creating domain {name}: {}", DisplayErrorContext(e)))
-        .domain_id
-        .expect("a DomainId");
-    let fs = eventually("the domain to be InService", PATIENCE, || async {
-        let d = aws
-            .sagemaker
-            .describe_domain()
-            .domain_id(&id)
-            .send()
-            .await
-            .ok()?;
-        (d.status().map(|s| s.as_str()) == Some("InService"))
-            .then(|| d.home_efs_file_system_id().map(str::to_owned))
-            .flatten()
-    })
-    .await;
-    aws.sagemaker
-        .create_user_profile()
-        .domain_id(&id)
-        .user_profile_name(profile)
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("creating profile {profile}: {}", DisplayErrorContext(e)));
-    let uid = eventually("the profile to be InService", PATIENCE, || async {
-        let p = aws
-            .sagemaker
-            .describe_user_profile()
-            .domain_id(&id)
-            .user_profile_name(profile)
-            .send()
-            .await
-            .ok()?;
-        (p.status().map(|s| s.as_str()) == Some("InService"))
-            .then(|| p.home_efs_file_system_uid().map(str::to_owned))
-            .flatten()
-    })
-    .await;
-    open_studio(aws, &id, profile).await;
+    let (id, fs) = create_domain(aws, &name, AuthMode::Iam).await;
+    let uid = create_profile(aws, &id, profile).await;
+    // Studio mounts (and so creates) the home directory at its first app, and a restore copies
+    // only into a home that exists.
+    open_studio(&aws.sagemaker, Studio::user_profile(&id, profile)).await;
     (id, name, fs, uid)
-}
-
-/// Starts an app for the profile and waits until it is InService: Studio mounts (and so
-/// creates) the home directory then, and a restore copies only into a home that exists.
-async fn open_studio(aws: &Clients, domain_id: &str, profile: &str) {
-    aws.sagemaker
-        .create_app()
-        .domain_id(domain_id)
-        .user_profile_name(profile)
-        .app_type(AppType::JupyterLab)
-        .app_name("default")
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("creating an app for {profile}: {}", DisplayErrorContext(e)));
-    eventually("the app to be InService", PATIENCE, || async {
-        let app = aws
-            .sagemaker
-            .describe_app()
-            .domain_id(domain_id)
-            .user_profile_name(profile)
-            .app_type(AppType::JupyterLab)
-            .app_name("default")
-            .send()
-            .await
-            .ok()?;
-        (app.status().map(|s| s.as_str()) == Some("InService")).then_some(())
-    })
-    .await;
 }
 
 #[allow(clippy::too_many_arguments)]
