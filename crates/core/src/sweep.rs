@@ -508,15 +508,14 @@ impl<'a> Sweeper<'a> {
     /// until DataSync has ended them: a task whose execution is still `CANCELLING` cannot be
     /// deleted.
     async fn cancel_running(&self, task: &str) -> Result<Vec<String>, Error> {
-        let mut running = Vec::new();
-        let mut token = None;
-        loop {
-            let out = retry(&self.policy, &self.cancel, is_transient, || async {
-                self.clients
+        let executions = self
+            .paged(|token| async {
+                let out = self
+                    .clients
                     .datasync
                     .list_task_executions()
                     .task_arn(task)
-                    .set_next_token(token.clone())
+                    .set_next_token(token)
                     .send()
                     .await
                     .map_err(|e| {
@@ -524,27 +523,24 @@ impl<'a> Sweeper<'a> {
                             format!("listing the executions of DataSync task {task}"),
                             &e,
                         )
-                    })
+                    })?;
+                Ok((
+                    out.task_executions().to_vec(),
+                    out.next_token().map(str::to_owned),
+                ))
             })
             .await;
-            let out = match out {
-                Ok(out) => out,
-                Err(e) if e.code() == Some("InvalidRequestException") => return Ok(running),
-                Err(e) => return Err(e),
-            };
-            for ex in out.task_executions() {
-                let status = ex.status().map(|s| s.as_str()).unwrap_or_default();
-                if let Some(arn) = ex.task_execution_arn() {
-                    if !ENDED.contains(&status) {
-                        running.push(arn.to_owned());
-                    }
-                }
-            }
-            match out.next_token() {
-                Some(t) if !t.is_empty() => token = Some(t.to_owned()),
-                _ => break,
-            }
-        }
+        let executions = match executions {
+            Ok(executions) => executions,
+            // The task is gone, and its executions with it.
+            Err(e) if e.code() == Some("InvalidRequestException") => return Ok(Vec::new()),
+            Err(e) => return Err(e),
+        };
+        let running: Vec<String> = executions
+            .iter()
+            .filter(|ex| !ENDED.contains(&ex.status().map(|s| s.as_str()).unwrap_or_default()))
+            .filter_map(|ex| ex.task_execution_arn().map(str::to_owned))
+            .collect();
         let mut cancelled = Vec::new();
         for arn in &running {
             let res = retry(&self.policy, &self.cancel, is_transient, || async {
@@ -592,44 +588,55 @@ impl<'a> Sweeper<'a> {
     async fn list_locations(
         &self,
     ) -> Result<Vec<aws_sdk_datasync::types::LocationListEntry>, Error> {
-        let mut all = Vec::new();
-        let mut token = None;
-        loop {
-            let out = retry(&self.policy, &self.cancel, is_transient, || async {
-                self.clients
-                    .datasync
-                    .list_locations()
-                    .set_next_token(token.clone())
-                    .send()
-                    .await
-                    .map_err(|e| Error::aws("listing DataSync locations", &e))
-            })
-            .await?;
-            all.extend(out.locations().iter().cloned());
-            match out.next_token() {
-                Some(t) if !t.is_empty() => token = Some(t.to_owned()),
-                _ => return Ok(all),
-            }
-        }
+        self.paged(|token| async {
+            let out = self
+                .clients
+                .datasync
+                .list_locations()
+                .set_next_token(token)
+                .send()
+                .await
+                .map_err(|e| Error::aws("listing DataSync locations", &e))?;
+            Ok((
+                out.locations().to_vec(),
+                out.next_token().map(str::to_owned),
+            ))
+        })
+        .await
     }
 
     async fn list_tasks(&self) -> Result<Vec<aws_sdk_datasync::types::TaskListEntry>, Error> {
+        self.paged(|token| async {
+            let out = self
+                .clients
+                .datasync
+                .list_tasks()
+                .set_next_token(token)
+                .send()
+                .await
+                .map_err(|e| Error::aws("listing DataSync tasks", &e))?;
+            Ok((out.tasks().to_vec(), out.next_token().map(str::to_owned)))
+        })
+        .await
+    }
+
+    /// Every item of a paged list: `page(token)` asks for one page (retried here when the
+    /// error is transient) and returns its items and the next page's token.
+    async fn paged<T, F, Fut>(&self, mut page: F) -> Result<Vec<T>, Error>
+    where
+        F: FnMut(Option<String>) -> Fut,
+        Fut: std::future::Future<Output = Result<(Vec<T>, Option<String>), Error>>,
+    {
         let mut all = Vec::new();
-        let mut token = None;
+        let mut token: Option<String> = None;
         loop {
-            let out = retry(&self.policy, &self.cancel, is_transient, || async {
-                self.clients
-                    .datasync
-                    .list_tasks()
-                    .set_next_token(token.clone())
-                    .send()
-                    .await
-                    .map_err(|e| Error::aws("listing DataSync tasks", &e))
+            let (items, next) = retry(&self.policy, &self.cancel, is_transient, || {
+                page(token.clone())
             })
             .await?;
-            all.extend(out.tasks().iter().cloned());
-            match out.next_token() {
-                Some(t) if !t.is_empty() => token = Some(t.to_owned()),
+            all.extend(items);
+            match next {
+                Some(t) if !t.is_empty() => token = Some(t),
                 _ => return Ok(all),
             }
         }
@@ -685,15 +692,14 @@ impl<'a> Sweeper<'a> {
 
     /// The access points of `file_system` that carry an owner tag: (id, owner).
     pub async fn access_points(&self, file_system: &str) -> Result<Vec<(String, String)>, Error> {
-        let mut found = Vec::new();
-        let mut token = None;
-        loop {
-            let out = retry(&self.policy, &self.cancel, is_transient, || async {
-                self.clients
+        let access_points = self
+            .paged(|token| async {
+                let out = self
+                    .clients
                     .efs
                     .describe_access_points()
                     .file_system_id(file_system)
-                    .set_next_token(token.clone())
+                    .set_next_token(token)
                     .send()
                     .await
                     .map_err(|e| {
@@ -701,29 +707,25 @@ impl<'a> Sweeper<'a> {
                             format!("listing the EFS access points of {file_system}"),
                             &e,
                         )
-                    })
+                    })?;
+                Ok((
+                    out.access_points().to_vec(),
+                    out.next_token().map(str::to_owned),
+                ))
             })
             .await;
-            let out = match out {
-                Ok(out) => out,
-                Err(e) if e.code() == Some("FileSystemNotFound") => return Ok(found),
-                Err(e) => return Err(e),
-            };
-            for ap in out.access_points() {
-                let owner = ap
-                    .tags()
-                    .iter()
-                    .find(|t| t.key() == OWNER_TAG)
-                    .map(|t| t.value().to_owned());
-                if let (Some(id), Some(owner)) = (ap.access_point_id(), owner) {
-                    found.push((id.to_owned(), owner));
-                }
-            }
-            match out.next_token() {
-                Some(t) if !t.is_empty() => token = Some(t.to_owned()),
-                _ => return Ok(found),
-            }
-        }
+        let access_points = match access_points {
+            Ok(access_points) => access_points,
+            Err(e) if e.code() == Some("FileSystemNotFound") => return Ok(Vec::new()),
+            Err(e) => return Err(e),
+        };
+        Ok(access_points
+            .iter()
+            .filter_map(|ap| {
+                let owner = ap.tags().iter().find(|t| t.key() == OWNER_TAG)?;
+                Some((ap.access_point_id()?.to_owned(), owner.value().to_owned()))
+            })
+            .collect())
     }
 
     /// Records on `home`'s row that the restore `execution_arn` recorded as running ended
