@@ -8,11 +8,11 @@ use std::sync::{Arc, Mutex, OnceLock};
 use studio_core::records::{HistoryTable, MappingTable};
 use studio_core::resolve::{Domain, Home, Studio};
 use studio_core::{Error, HomeKey, HomeKind};
-use tfplugin::Context;
-use tfplugin::diagnostics::{AttributePath, Diagnostic, Diagnostics};
-use tfplugin::schema::Attribute;
-use tfplugin::validators::{self, Validator};
-use tfplugin::value::Value;
+use tfplugin::framework::diagnostics::{AttributePath, Diagnostic, Diagnostics};
+use tfplugin::framework::provider::Context;
+use tfplugin::framework::schema::Attribute;
+use tfplugin::framework::validators::{self, Validator};
+use tfplugin::values::value::Value;
 
 use crate::provider::{StudioClients, clients};
 
@@ -424,7 +424,7 @@ mod tests {
 
     #[test]
     fn every_attribute_is_described_for_users() {
-        use tfplugin::{DataSource, Resource};
+        use tfplugin::framework::provider::{DataSource, Resource};
         fn check(owner: &str, attributes: &[Attribute]) {
             for a in attributes {
                 assert!(

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use tfplugin::{DataSource, Resource};
+use tfplugin::framework::provider::{DataSource, Resource};
 
 /// The managed resource types.
 pub fn resources() -> Vec<Arc<dyn Resource>> {

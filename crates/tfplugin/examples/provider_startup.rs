@@ -7,9 +7,9 @@
 
 use std::time::{Duration, Instant};
 
-use tfplugin::proto::tfplugin5_probe;
-use tfplugin::proto::tfplugin6 as pb;
 use tfplugin::testing::{LaunchOptions, ProviderProcess};
+use tfplugin::wire::proto::tfplugin5_probe;
+use tfplugin::wire::proto::tfplugin6 as pb;
 
 struct Sample {
     handshake_line: Duration,

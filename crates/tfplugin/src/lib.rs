@@ -1,26 +1,16 @@
-//! A Terraform plugin protocol 6 server: the go-plugin handshake with AutoMTLS, our own
-//! wire-identical protocol definitions, a typed value layer, schemas, planning and diagnostics,
-//! and the traits a provider, its resources and data sources implement.
+//! A Terraform plugin protocol 6 server, in three layers:
 //!
-//! A provider binary's `main` initialises [`logging`] and calls [`serve`].
+//! - [`values`]: Terraform types and values, and their msgpack and JSON encodings.
+//! - [`framework`]: schemas, validators, diagnostics, planning, and the traits a provider, its
+//!   resources and data sources implement. Uses `values`.
+//! - [`wire`]: our wire-identical protocol definitions, the go-plugin handshake with AutoMTLS,
+//!   the gRPC service, serving and logging. Uses `values` and dispatches to `framework`.
+//!
+//! Dependencies point downwards only: `wire` → `framework` → `values`.
+//!
+//! A provider binary's `main` initialises [`wire::logging`] and calls [`wire::serve::serve`].
 
-pub mod diagnostics;
-pub mod handshake;
-pub mod json;
-pub mod logging;
-pub mod msgpack;
-pub mod plan;
-pub mod proto;
-pub mod provider;
-pub mod schema;
-pub mod serve;
-pub mod server;
+pub mod framework;
 pub mod testing;
-pub mod tls;
-pub mod types;
-pub mod validators;
-pub mod value;
-
-pub use handshake::Mode;
-pub use provider::{ClientCapabilities, Context, DataSource, Provider, ProviderData, Resource};
-pub use serve::{ServeError, ServeOptions, serve};
+pub mod values;
+pub mod wire;
