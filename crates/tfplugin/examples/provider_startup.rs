@@ -3,7 +3,7 @@
 //! providers get `GetProviderSchema`; protocol-5 providers `GetSchema`, whose response is read
 //! and skipped. Medians over the iterations; all binaries are measured in the same run.
 //!
-//! `cargo run -p tfplugin --example provider_startup -- [--iterations N] BINARY...`
+//! `cargo run -p tfplugin --features testing --example provider_startup -- [--iterations N] BINARY...`
 
 use std::time::{Duration, Instant};
 

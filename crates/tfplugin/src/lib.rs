@@ -9,8 +9,13 @@
 //! Dependencies point downwards only: `wire` → `framework` → `values`.
 //!
 //! A provider binary's `main` initialises [`wire::logging`] and calls [`wire::serve::serve`].
+//!
+//! The `testing` feature (off by default) adds the `testing` module, a client that launches a provider
+//! binary as Terraform does; enable it only from `[dev-dependencies]`.
 
 pub mod framework;
-pub mod testing;
 pub mod values;
 pub mod wire;
+
+#[cfg(feature = "testing")]
+pub mod testing;
