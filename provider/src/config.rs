@@ -4,9 +4,10 @@
 use std::sync::Arc;
 
 use studio_core::aws::{AssumeRole, AwsSettings, Endpoints};
-use tfplugin::framework::diagnostics::{AttributePath, Diagnostics};
+use tfplugin::framework::diagnostics::Diagnostics;
 use tfplugin::framework::schema::{Attribute, Block, NestedBlock, Schema};
 use tfplugin::framework::validators::{self, Validator};
+use tfplugin::values::path::AttributePath;
 use tfplugin::values::value::Value;
 
 /// The mapping table's name when the configuration leaves it out.
@@ -206,7 +207,8 @@ impl ProviderConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tfplugin::framework::diagnostics::{PathStep, Severity};
+    use tfplugin::framework::diagnostics::Severity;
+    use tfplugin::values::path::PathStep;
 
     fn config(pairs: &[(&str, Value)]) -> Value {
         let mut object = Value::object([

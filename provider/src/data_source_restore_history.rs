@@ -2,10 +2,11 @@
 
 use async_trait::async_trait;
 use studio_core::records::HistoryEntry;
-use tfplugin::framework::diagnostics::{AttributePath, Diagnostics};
+use tfplugin::framework::diagnostics::Diagnostics;
 use tfplugin::framework::provider::{Context, DataSource};
 use tfplugin::framework::schema::{Attribute, Block, Schema};
 use tfplugin::framework::validators;
+use tfplugin::values::path::AttributePath;
 use tfplugin::values::value::Value;
 
 use crate::lookup;

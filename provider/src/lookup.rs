@@ -8,10 +8,11 @@ use std::sync::{Arc, Mutex, OnceLock};
 use studio_core::records::{HistoryTable, MappingTable};
 use studio_core::resolve::{Domain, Home, Studio};
 use studio_core::{Error, HomeKey, HomeKind};
-use tfplugin::framework::diagnostics::{AttributePath, Diagnostic, Diagnostics};
+use tfplugin::framework::diagnostics::{Diagnostic, Diagnostics};
 use tfplugin::framework::provider::Context;
 use tfplugin::framework::schema::Attribute;
 use tfplugin::framework::validators::{self, Validator};
+use tfplugin::values::path::AttributePath;
 use tfplugin::values::value::Value;
 
 use crate::provider::{StudioClients, clients};

@@ -13,11 +13,12 @@ use studio_core::profile_restore::{
 use studio_core::restore::{OverwriteMode, Ownership, TransferMode, TransferOptions, VerifyMode};
 use studio_core::sweep::{OWNER_TAG, Scope, Sweeper};
 use studio_core::{Error, Uid};
-use tfplugin::framework::diagnostics::{AttributePath, Diagnostic, Diagnostics};
+use tfplugin::framework::diagnostics::{Diagnostic, Diagnostics};
 use tfplugin::framework::plan::PlannedChange;
 use tfplugin::framework::provider::{Context, Resource};
 use tfplugin::framework::schema::{Attribute, Block, NestedBlock, Schema};
 use tfplugin::framework::validators;
+use tfplugin::values::path::AttributePath;
 use tfplugin::values::types::Type;
 use tfplugin::values::value::Value;
 

@@ -7,9 +7,10 @@
 use async_trait::async_trait;
 use studio_core::HomeKey;
 use studio_core::homes;
-use tfplugin::framework::diagnostics::{AttributePath, Diagnostic, Diagnostics};
+use tfplugin::framework::diagnostics::{Diagnostic, Diagnostics};
 use tfplugin::framework::provider::{Context, Resource};
 use tfplugin::framework::schema::{Attribute, Block, Schema};
+use tfplugin::values::path::AttributePath;
 use tfplugin::values::value::Value;
 
 use crate::lookup;

@@ -10,11 +10,12 @@ use studio_core::homes;
 use studio_core::records::{MappingRecord, RestoreSource, now_rfc3339};
 use studio_core::source::resolve_home;
 use studio_core::{HomeKey, Uid};
-use tfplugin::framework::diagnostics::{AttributePath, Diagnostic, Diagnostics};
+use tfplugin::framework::diagnostics::{Diagnostic, Diagnostics};
 use tfplugin::framework::plan::PlannedChange;
 use tfplugin::framework::provider::{Context, Resource};
 use tfplugin::framework::schema::{Attribute, Block, Schema};
 use tfplugin::framework::validators;
+use tfplugin::values::path::AttributePath;
 use tfplugin::values::value::Value;
 
 use crate::lookup;

@@ -3,8 +3,10 @@
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use tfplugin::framework::diagnostics::{Diagnostics, PathStep, Severity};
+use tfplugin::framework::diagnostics::{Diagnostics, Severity};
+
 use tfplugin::testing::{ClientCertificate, LaunchOptions, ProviderProcess, Transport};
+use tfplugin::values::path::PathStep;
 use tfplugin::values::value::Value;
 use tfplugin::wire::proto::health::HealthCheckRequest;
 use tfplugin::wire::proto::health::health_check_response::ServingStatus;

@@ -658,7 +658,7 @@ pub struct PlanResult {
     /// The planned state (null for destroy).
     pub planned_state: Value,
     /// Paths that force replacement.
-    pub requires_replace: Vec<crate::framework::diagnostics::AttributePath>,
+    pub requires_replace: Vec<crate::values::path::AttributePath>,
     /// Private state for apply.
     pub planned_private: Vec<u8>,
     /// Errors and warnings.

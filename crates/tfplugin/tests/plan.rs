@@ -1,9 +1,9 @@
 //! The planning contract: create, no-op, update, use_state_for_unknown, defaults,
 //! requires_replace (also inside nested attributes and blocks) and destroy.
 
-use tfplugin::framework::diagnostics::AttributePath;
 use tfplugin::framework::plan::plan_resource_change;
 use tfplugin::framework::schema::{Attribute, Block, NestedBlock, Schema};
+use tfplugin::values::path::AttributePath;
 use tfplugin::values::value::Value;
 
 fn schema() -> Schema {

@@ -4,11 +4,12 @@
 use std::collections::BTreeMap;
 
 use proptest::prelude::*;
-use tfplugin::framework::diagnostics::{AttributePath, Severity};
+use tfplugin::framework::diagnostics::Severity;
 use tfplugin::framework::schema::{Attribute, Block, NestedBlock, Schema, validate_config};
 use tfplugin::framework::validators::{self, Pattern};
 use tfplugin::values::json::{decode_json, encode_json};
 use tfplugin::values::msgpack::{decode_msgpack, encode_msgpack};
+use tfplugin::values::path::AttributePath;
 use tfplugin::values::types::Type;
 use tfplugin::values::value::{Number, Value};
 

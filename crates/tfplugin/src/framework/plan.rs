@@ -13,10 +13,10 @@
 //! A resource's own plan logic then adjusts the result with [`PlannedChange::set`],
 //! [`PlannedChange::mark_unknown`] and [`PlannedChange::require_replace`].
 
-use crate::framework::diagnostics::{AttributePath, PathStep};
 use crate::framework::schema::{
     AttrType, Attribute, Block, BlockNesting, NestedBlock, ObjectNesting, Schema,
 };
+use crate::values::path::{AttributePath, PathStep};
 use crate::values::value::{PathError, Value};
 use std::collections::BTreeMap;
 

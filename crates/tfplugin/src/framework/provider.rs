@@ -146,7 +146,7 @@ pub trait Resource: Send + Sync + 'static {
             )
             .into());
         }
-        let mut path = crate::framework::diagnostics::AttributePath::root();
+        let mut path = crate::values::path::AttributePath::root();
         crate::values::json::from_json(state, &schema.value_type(), &mut path).map_err(|e| {
             Diagnostic::error(
                 "Unreadable state",

@@ -20,8 +20,10 @@
 use std::fmt;
 use std::sync::Arc;
 
-use crate::framework::diagnostics::{AttributePath, Diagnostics, PathStep};
+use crate::framework::diagnostics::Diagnostics;
+
 use crate::framework::validators::{self, Validator};
+use crate::values::path::{AttributePath, PathStep};
 use crate::values::types::Type;
 use crate::values::value::Value;
 

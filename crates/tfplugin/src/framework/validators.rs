@@ -5,7 +5,9 @@
 
 use std::sync::Arc;
 
-use crate::framework::diagnostics::{AttributePath, Diagnostics, PathStep};
+use crate::framework::diagnostics::Diagnostics;
+
+use crate::values::path::{AttributePath, PathStep};
 use crate::values::value::Value;
 
 pub use pattern::{Pattern, PatternError};

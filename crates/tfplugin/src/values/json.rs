@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 
 use serde_json::Value as Json;
 
-use crate::framework::diagnostics::{AttributePath, PathStep};
+use crate::values::path::{AttributePath, PathStep};
 use crate::values::types::Type;
 use crate::values::value::{CodecError, Number, Value, infer_type};
 

@@ -6,5 +6,6 @@
 
 pub mod json;
 pub mod msgpack;
+pub mod path;
 pub mod types;
 pub mod value;

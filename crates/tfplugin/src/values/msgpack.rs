@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::framework::diagnostics::{AttributePath, PathStep};
+use crate::values::path::{AttributePath, PathStep};
 use crate::values::types::Type;
 use crate::values::value::{CodecError, Number, Value, infer_type};
 

@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::hash::{Hash, Hasher};
 
-use crate::framework::diagnostics::{AttributePath, PathStep};
+use crate::values::path::{AttributePath, PathStep};
 
 /// A Terraform value. Nulls and unknowns are untyped here; the schema gives them their type.
 #[derive(Debug, Clone, Default)]

@@ -12,11 +12,13 @@ use tokio_util::sync::CancellationToken;
 use tonic::{Request, Response, Status};
 use tracing::Instrument;
 
-use crate::framework::diagnostics::{AttributePath, Diagnostic, Diagnostics, PathStep, Severity};
+use crate::framework::diagnostics::{Diagnostic, Diagnostics, Severity};
+
 use crate::framework::provider::{
     ClientCapabilities, Context, DataSource, Provider, ProviderData, Resource,
 };
 use crate::framework::schema::{AttrType, Attribute, Block, BlockNesting, ObjectNesting, Schema};
+use crate::values::path::{AttributePath, PathStep};
 use crate::values::types::Type;
 use crate::values::value::Value;
 use crate::wire::proto::tfplugin6 as pb;
