@@ -1,6 +1,7 @@
 //! A Terraform plugin protocol 6 server, in three layers:
 //!
-//! - [`values`]: Terraform types and values, and their msgpack and JSON encodings.
+//! - [`values`]: Terraform types, values and attribute paths, and the msgpack and JSON
+//!   encodings.
 //! - [`framework`]: schemas, validators, diagnostics, planning, and the traits a provider, its
 //!   resources and data sources implement. Uses `values`.
 //! - [`wire`]: our wire-identical protocol definitions, the go-plugin handshake with AutoMTLS,
@@ -10,8 +11,9 @@
 //!
 //! A provider binary's `main` initialises [`wire::logging`] and calls [`wire::serve::serve`].
 //!
-//! The `testing` feature (off by default) adds the `testing` module, a client that launches a provider
-//! binary as Terraform does; enable it only from `[dev-dependencies]`.
+//! The cargo feature `testing` (off by default) adds the `testing` module: a client that
+//! launches a provider binary as Terraform does. Tests, examples and benchmarks enable it
+//! (`[dev-dependencies]`, `required-features`); a release binary never contains it.
 
 pub mod framework;
 pub mod values;

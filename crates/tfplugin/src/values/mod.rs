@@ -1,5 +1,5 @@
-//! Terraform values without a schema: their types, the values themselves, and the two
-//! encodings Terraform sends them in (msgpack and JSON).
+//! Terraform values without a schema: their types, the values themselves, paths into them,
+//! and the two encodings Terraform sends them in (msgpack and JSON).
 //!
 //! This layer knows nothing of the [`framework`](crate::framework) or the
 //! [`wire`](crate::wire).
