@@ -4,9 +4,9 @@
 
 use std::sync::Arc;
 
-use tfplugin::schema::Attribute;
-use tfplugin::validators::{self, Validator};
-use tfplugin::value::Value;
+use tfplugin::framework::schema::Attribute;
+use tfplugin::framework::validators::{self, Validator};
+use tfplugin::values::value::Value;
 
 /// SageMaker's rule for domain, user profile and space names.
 pub fn sagemaker_name() -> Arc<dyn Validator> {

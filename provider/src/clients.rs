@@ -10,8 +10,8 @@ use std::sync::Arc;
 use studio_core::aws::Clients;
 use studio_core::records::{HistoryTable, MappingTable};
 use studio_core::resolve::Studio;
-use tfplugin::Context;
-use tfplugin::diagnostics::{Diagnostic, Diagnostics};
+use tfplugin::framework::diagnostics::{Diagnostic, Diagnostics};
+use tfplugin::framework::provider::Context;
 
 use crate::config::ProviderConfig;
 

@@ -4,10 +4,11 @@
 use std::sync::Arc;
 
 use studio_core::aws::{AssumeRole, AwsSettings, Endpoints};
-use tfplugin::diagnostics::{AttributePath, Diagnostics};
-use tfplugin::schema::{Attribute, Block, NestedBlock, Schema};
-use tfplugin::validators::{self, Validator};
-use tfplugin::value::Value;
+use tfplugin::framework::diagnostics::Diagnostics;
+use tfplugin::framework::schema::{Attribute, Block, NestedBlock, Schema};
+use tfplugin::framework::validators::{self, Validator};
+use tfplugin::values::path::AttributePath;
+use tfplugin::values::value::Value;
 
 /// The mapping table's name when the configuration leaves it out.
 pub const DEFAULT_USER_TABLE: &str = "studioUser";
@@ -206,7 +207,8 @@ impl ProviderConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tfplugin::diagnostics::{PathStep, Severity};
+    use tfplugin::framework::diagnostics::Severity;
+    use tfplugin::values::path::PathStep;
 
     fn config(pairs: &[(&str, Value)]) -> Value {
         let mut object = Value::object([
@@ -233,7 +235,7 @@ mod tests {
     }
 
     fn errors_at(config: &Value) -> Vec<String> {
-        let mut diags = tfplugin::schema::validate_config(&schema(), config);
+        let mut diags = tfplugin::framework::schema::validate_config(&schema(), config);
         diags.extend(validate(config));
         diags
             .iter()

@@ -2,11 +2,12 @@
 
 use async_trait::async_trait;
 use studio_core::records::HistoryEntry;
-use tfplugin::diagnostics::{AttributePath, Diagnostics};
-use tfplugin::schema::{Attribute, Block, Schema};
-use tfplugin::validators;
-use tfplugin::value::Value;
-use tfplugin::{Context, DataSource};
+use tfplugin::framework::diagnostics::Diagnostics;
+use tfplugin::framework::provider::{Context, DataSource};
+use tfplugin::framework::schema::{Attribute, Block, Schema};
+use tfplugin::framework::validators;
+use tfplugin::values::path::AttributePath;
+use tfplugin::values::value::Value;
 
 use crate::attrs::{self, Field};
 use crate::clients;

@@ -2,11 +2,11 @@
 
 use async_trait::async_trait;
 use studio_core::HomeKind;
-use tfplugin::diagnostics::Diagnostics;
-use tfplugin::schema::{Attribute, Block, Schema};
-use tfplugin::validators;
-use tfplugin::value::Value;
-use tfplugin::{Context, DataSource};
+use tfplugin::framework::diagnostics::Diagnostics;
+use tfplugin::framework::provider::{Context, DataSource};
+use tfplugin::framework::schema::{Attribute, Block, Schema};
+use tfplugin::framework::validators;
+use tfplugin::values::value::Value;
 
 use crate::attrs;
 use crate::finders;

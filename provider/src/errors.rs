@@ -1,7 +1,8 @@
 //! Core errors as diagnostics, at the attribute they concern.
 
 use studio_core::Error;
-use tfplugin::diagnostics::{AttributePath, Diagnostic, Diagnostics};
+use tfplugin::framework::diagnostics::{Diagnostic, Diagnostics};
+use tfplugin::values::path::AttributePath;
 
 /// A diagnostic from a core error; at `path` when it is about one attribute.
 pub fn core_error(summary: &str, err: &Error, path: Option<AttributePath>) -> Diagnostics {

@@ -6,9 +6,10 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use studio_core::HomeKind;
 use studio_core::resolve::{Domain, Home, Studio};
-use tfplugin::Context;
-use tfplugin::diagnostics::{AttributePath, Diagnostic, Diagnostics};
-use tfplugin::value::Value;
+use tfplugin::framework::diagnostics::{Diagnostic, Diagnostics};
+use tfplugin::framework::provider::Context;
+use tfplugin::values::path::AttributePath;
+use tfplugin::values::value::Value;
 
 use crate::clients::{connect, studio};
 use crate::errors::{core_error, summary};

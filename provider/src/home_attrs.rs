@@ -5,10 +5,11 @@
 use std::sync::Arc;
 
 use studio_core::{HomeKey, HomeKind};
-use tfplugin::diagnostics::{AttributePath, Diagnostic, Diagnostics};
-use tfplugin::schema::Attribute;
-use tfplugin::validators::{self, Validator};
-use tfplugin::value::Value;
+use tfplugin::framework::diagnostics::{Diagnostic, Diagnostics};
+use tfplugin::framework::schema::Attribute;
+use tfplugin::framework::validators::{self, Validator};
+use tfplugin::values::path::AttributePath;
+use tfplugin::values::value::Value;
 
 use crate::attrs::{domain_id, sagemaker_name};
 

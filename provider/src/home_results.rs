@@ -2,8 +2,8 @@
 //! arguments (`domain_id` or `domain_name`), the computed results about the home, and their values.
 
 use studio_core::resolve::{Domain, Home};
-use tfplugin::schema::Attribute;
-use tfplugin::value::Value;
+use tfplugin::framework::schema::Attribute;
+use tfplugin::values::value::Value;
 
 use crate::attrs::{domain_id, sagemaker_name};
 

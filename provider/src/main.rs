@@ -4,16 +4,17 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use terraform_provider_studio::{ADDRESS, StudioProvider};
-use tfplugin::{Mode, ServeOptions};
+use tfplugin::wire::handshake::Mode;
+use tfplugin::wire::serve::{ServeOptions, serve};
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    tfplugin::logging::init();
+    tfplugin::wire::logging::init();
     let options = ServeOptions {
         address: ADDRESS.to_owned(),
         mode: Mode::from_args(std::env::args().skip(1)),
     };
-    let result = tfplugin::serve(Arc::new(StudioProvider::new()), options).await;
+    let result = serve(Arc::new(StudioProvider::new()), options).await;
     let code = match result {
         Ok(()) => 0,
         Err(error) => {

@@ -5,10 +5,10 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use tfplugin::diagnostics::{Diagnostic, Diagnostics};
-use tfplugin::schema::Schema;
-use tfplugin::value::Value;
-use tfplugin::{Context, DataSource, Provider, ProviderData, Resource};
+use tfplugin::framework::diagnostics::{Diagnostic, Diagnostics};
+use tfplugin::framework::provider::{Context, DataSource, Provider, ProviderData, Resource};
+use tfplugin::framework::schema::Schema;
+use tfplugin::values::value::Value;
 
 use crate::clients::StudioClients;
 use crate::config::{self, ProviderConfig};

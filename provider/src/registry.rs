@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use tfplugin::{DataSource, Resource};
+use tfplugin::framework::provider::{DataSource, Resource};
 
 /// The managed resource types.
 pub fn resources() -> Vec<Arc<dyn Resource>> {
@@ -26,13 +26,14 @@ pub fn data_sources() -> Vec<Arc<dyn DataSource>> {
 
 #[cfg(test)]
 mod tests {
-    use tfplugin::diagnostics::{AttributePath, Diagnostics};
-    use tfplugin::schema::Attribute;
-    use tfplugin::value::Value;
+    use tfplugin::framework::diagnostics::Diagnostics;
+    use tfplugin::framework::schema::Attribute;
+    use tfplugin::values::path::AttributePath;
+    use tfplugin::values::value::Value;
 
     #[test]
     fn every_attribute_is_described_for_users() {
-        use tfplugin::{DataSource, Resource};
+        use tfplugin::framework::provider::{DataSource, Resource};
         fn check(owner: &str, attributes: &[Attribute]) {
             for a in attributes {
                 assert!(

@@ -13,13 +13,14 @@ use studio_core::profile_restore::{
 use studio_core::restore::{OverwriteMode, Ownership, TransferMode, TransferOptions, VerifyMode};
 use studio_core::sweep::{OWNER_TAG, Scope, Sweeper};
 use studio_core::{Error, Uid};
-use tfplugin::diagnostics::{AttributePath, Diagnostic, Diagnostics};
-use tfplugin::plan::PlannedChange;
-use tfplugin::provider::{Context, Resource};
-use tfplugin::schema::{Attribute, Block, NestedBlock, Schema};
-use tfplugin::types::Type;
-use tfplugin::validators;
-use tfplugin::value::Value;
+use tfplugin::framework::diagnostics::{Diagnostic, Diagnostics};
+use tfplugin::framework::plan::PlannedChange;
+use tfplugin::framework::provider::{Context, Resource};
+use tfplugin::framework::schema::{Attribute, Block, NestedBlock, Schema};
+use tfplugin::framework::validators;
+use tfplugin::values::path::AttributePath;
+use tfplugin::values::types::Type;
+use tfplugin::values::value::Value;
 
 use crate::attrs;
 use crate::clients::{StudioClients, clients as connection};
@@ -312,7 +313,7 @@ fn request_json(config: &Value, ty: &Type) -> String {
         };
         attrs
             .get(name)
-            .and_then(|t| tfplugin::json::encode_json(config.get(name), t).ok())
+            .and_then(|t| tfplugin::values::json::encode_json(config.get(name), t).ok())
             .and_then(|bytes| serde_json::from_slice(&bytes).ok())
             .unwrap_or(serde_json::Value::Null)
     };
@@ -1010,7 +1011,7 @@ impl Resource for ProfileRestoreResource {
         for (name, value) in request.as_object().into_iter().flatten() {
             if let Some(t) = attrs.get(name) {
                 let mut path = AttributePath::attribute(name.clone());
-                if let Ok(v) = tfplugin::json::from_json(value, t, &mut path) {
+                if let Ok(v) = tfplugin::values::json::from_json(value, t, &mut path) {
                     state.set_attr(name.clone(), v);
                 }
             }

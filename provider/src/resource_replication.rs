@@ -7,10 +7,11 @@
 use async_trait::async_trait;
 use studio_core::HomeKey;
 use studio_core::homes;
-use tfplugin::diagnostics::{AttributePath, Diagnostic, Diagnostics};
-use tfplugin::schema::{Attribute, Block, Schema};
-use tfplugin::value::Value;
-use tfplugin::{Context, Resource};
+use tfplugin::framework::diagnostics::{Diagnostic, Diagnostics};
+use tfplugin::framework::provider::{Context, Resource};
+use tfplugin::framework::schema::{Attribute, Block, Schema};
+use tfplugin::values::path::AttributePath;
+use tfplugin::values::value::Value;
 
 use crate::clients;
 use crate::errors;

@@ -2,10 +2,10 @@
 //! a data source that waits until the call is cancelled, to test `StopProvider` end to end.
 
 use async_trait::async_trait;
-use tfplugin::diagnostics::{Diagnostic, Diagnostics};
-use tfplugin::schema::{Attribute, Block, Schema};
-use tfplugin::value::Value;
-use tfplugin::{Context, DataSource};
+use tfplugin::framework::diagnostics::{Diagnostic, Diagnostics};
+use tfplugin::framework::provider::{Context, DataSource};
+use tfplugin::framework::schema::{Attribute, Block, Schema};
+use tfplugin::values::value::Value;
 
 /// The variable that enables the hooks.
 pub const ENV: &str = "STUDIO_PROVIDER_TEST_HOOKS";

@@ -3,12 +3,14 @@
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use tfplugin::diagnostics::{Diagnostics, PathStep, Severity};
-use tfplugin::proto::health::HealthCheckRequest;
-use tfplugin::proto::health::health_check_response::ServingStatus;
-use tfplugin::proto::tfplugin6 as pb;
+use tfplugin::framework::diagnostics::{Diagnostics, Severity};
+
 use tfplugin::testing::{ClientCertificate, LaunchOptions, ProviderProcess, Transport};
-use tfplugin::value::Value;
+use tfplugin::values::path::PathStep;
+use tfplugin::values::value::Value;
+use tfplugin::wire::proto::health::HealthCheckRequest;
+use tfplugin::wire::proto::health::health_check_response::ServingStatus;
+use tfplugin::wire::proto::tfplugin6 as pb;
 
 const BINARY: &str = env!("CARGO_BIN_EXE_terraform-provider-studio");
 
@@ -222,7 +224,7 @@ async fn stop_provider_cancels_a_running_call_and_returns_at_once() {
     let type_name = "studio_test_wait_for_cancellation";
     let ty = provider.data_source_type(type_name).await.unwrap();
     let config = Value::object([("seconds", Value::int(60))]);
-    let msgpack = tfplugin::msgpack::encode_msgpack(&config, &ty).unwrap();
+    let msgpack = tfplugin::values::msgpack::encode_msgpack(&config, &ty).unwrap();
     let mut client = provider.provider.clone();
     let started = Instant::now();
     let waiting = tokio::spawn(async move {

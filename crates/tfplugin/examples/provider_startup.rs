@@ -3,13 +3,13 @@
 //! providers get `GetProviderSchema`; protocol-5 providers `GetSchema`, whose response is read
 //! and skipped. Medians over the iterations; all binaries are measured in the same run.
 //!
-//! `cargo run -p tfplugin --example provider_startup -- [--iterations N] BINARY...`
+//! `cargo run -p tfplugin --features testing --example provider_startup -- [--iterations N] BINARY...`
 
 use std::time::{Duration, Instant};
 
-use tfplugin::proto::tfplugin5_probe;
-use tfplugin::proto::tfplugin6 as pb;
 use tfplugin::testing::{LaunchOptions, ProviderProcess};
+use tfplugin::wire::proto::tfplugin5_probe;
+use tfplugin::wire::proto::tfplugin6 as pb;
 
 struct Sample {
     handshake_line: Duration,

@@ -22,16 +22,16 @@ use tokio::net::UnixStream;
 use tokio::process::{Child, Command};
 use tonic::transport::{Channel, Endpoint, Uri};
 
-use crate::diagnostics::{Diagnostic, Diagnostics, Severity};
-use crate::handshake::{MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE};
-use crate::proto::plugin::grpc_controller_client::GrpcControllerClient;
-use crate::proto::tfplugin6 as pb;
-use crate::proto::tfplugin6::provider_client::ProviderClient;
-use crate::proto::{health, plugin};
-use crate::server::{decode_value, path_from_proto};
-use crate::tls::{Curve, Identity};
-use crate::types::Type;
-use crate::value::Value;
+use crate::framework::diagnostics::{Diagnostic, Diagnostics, Severity};
+use crate::values::types::Type;
+use crate::values::value::Value;
+use crate::wire::handshake::{MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE};
+use crate::wire::proto::plugin::grpc_controller_client::GrpcControllerClient;
+use crate::wire::proto::tfplugin6 as pb;
+use crate::wire::proto::tfplugin6::provider_client::ProviderClient;
+use crate::wire::proto::{health, plugin};
+use crate::wire::server::{decode_value, path_from_proto};
+use crate::wire::tls::{Curve, Identity};
 
 /// How the launched provider is asked to secure its socket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -86,7 +86,7 @@ pub enum HarnessError {
     Handshake(String),
     /// TLS setup failed.
     #[error(transparent)]
-    Tls(#[from] crate::tls::TlsError),
+    Tls(#[from] crate::wire::tls::TlsError),
     /// Connecting failed.
     #[error("could not connect: {0}")]
     Connect(#[from] tonic::transport::Error),
@@ -297,7 +297,7 @@ async fn connect(
 trait IoStream: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send {}
 impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send> IoStream for T {}
 
-const MAX_MESSAGE_SIZE: usize = crate::serve::MAX_MESSAGE_SIZE;
+const MAX_MESSAGE_SIZE: usize = crate::wire::serve::MAX_MESSAGE_SIZE;
 
 impl ProviderProcess {
     /// Launches `binary` as Terraform does and connects to it.
@@ -325,7 +325,7 @@ impl ProviderProcess {
                     ClientCertificate::Announced => None,
                     ClientCertificate::Impostor => Some(Identity::generate(Curve::P521)?),
                 };
-                Some(crate::tls::client_config(
+                Some(crate::wire::tls::client_config(
                     presented.as_ref().unwrap_or(announced),
                     CertificateDer::from(server_cert.clone()),
                 )?)
@@ -658,7 +658,7 @@ pub struct PlanResult {
     /// The planned state (null for destroy).
     pub planned_state: Value,
     /// Paths that force replacement.
-    pub requires_replace: Vec<crate::diagnostics::AttributePath>,
+    pub requires_replace: Vec<crate::values::path::AttributePath>,
     /// Private state for apply.
     pub planned_private: Vec<u8>,
     /// Errors and warnings.
@@ -699,7 +699,7 @@ pub fn proposed_new_state(prior: &Value, config: &Value) -> Value {
 }
 
 fn encode(value: &Value, ty: &Type) -> Result<pb::DynamicValue, HarnessError> {
-    crate::msgpack::encode_msgpack(value, ty)
+    crate::values::msgpack::encode_msgpack(value, ty)
         .map(|msgpack| pb::DynamicValue {
             msgpack,
             json: Vec::new(),

@@ -3,8 +3,8 @@
 
 use std::path::Path;
 
-use tfplugin::proto::tfplugin5_probe;
 use tfplugin::testing::{LaunchOptions, ProviderProcess};
+use tfplugin::wire::proto::tfplugin5_probe;
 
 #[tokio::test]
 async fn the_harness_speaks_automtls_with_a_go_plugin_provider() {

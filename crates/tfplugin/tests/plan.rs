@@ -1,10 +1,10 @@
 //! The planning contract: create, no-op, update, use_state_for_unknown, defaults,
 //! requires_replace (also inside nested attributes and blocks) and destroy.
 
-use tfplugin::diagnostics::AttributePath;
-use tfplugin::plan::plan_resource_change;
-use tfplugin::schema::{Attribute, Block, NestedBlock, Schema};
-use tfplugin::value::Value;
+use tfplugin::framework::plan::plan_resource_change;
+use tfplugin::framework::schema::{Attribute, Block, NestedBlock, Schema};
+use tfplugin::values::path::AttributePath;
+use tfplugin::values::value::Value;
 
 fn schema() -> Schema {
     Schema::new(
@@ -116,7 +116,7 @@ fn proposed(prior: &Value, config: &Value) -> Value {
     merge(prior, config)
 }
 
-fn plan(prior: &Value, config: &Value) -> tfplugin::plan::PlannedChange {
+fn plan(prior: &Value, config: &Value) -> tfplugin::framework::plan::PlannedChange {
     plan_resource_change(&schema(), prior, &proposed(prior, config), config)
 }
 

@@ -4,15 +4,15 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use async_trait::async_trait;
-use tfplugin::diagnostics::{Diagnostic, Diagnostics};
-use tfplugin::proto::tfplugin6 as pb;
-use tfplugin::proto::tfplugin6::provider_server::Provider as _;
-use tfplugin::schema::{Attribute, Block, Schema};
-use tfplugin::server::ProviderService;
+use tfplugin::framework::diagnostics::{Diagnostic, Diagnostics};
+use tfplugin::framework::provider::{Context, DataSource, Provider, ProviderData, Resource};
+use tfplugin::framework::schema::{Attribute, Block, Schema};
 use tfplugin::testing::diagnostics_from_proto;
-use tfplugin::types::Type;
-use tfplugin::value::Value;
-use tfplugin::{Context, DataSource, Provider, ProviderData, Resource};
+use tfplugin::values::types::Type;
+use tfplugin::values::value::Value;
+use tfplugin::wire::proto::tfplugin6 as pb;
+use tfplugin::wire::proto::tfplugin6::provider_server::Provider as _;
+use tfplugin::wire::server::ProviderService;
 use tokio_util::sync::CancellationToken;
 use tonic::Request;
 
@@ -135,13 +135,13 @@ fn ty() -> Type {
 
 fn dv(value: &Value) -> Option<pb::DynamicValue> {
     Some(pb::DynamicValue {
-        msgpack: tfplugin::msgpack::encode_msgpack(value, &ty()).unwrap(),
+        msgpack: tfplugin::values::msgpack::encode_msgpack(value, &ty()).unwrap(),
         json: Vec::new(),
     })
 }
 
 fn decode(value: Option<&pb::DynamicValue>) -> Value {
-    tfplugin::server::decode_value(value, &ty(), "test").unwrap()
+    tfplugin::wire::server::decode_value(value, &ty(), "test").unwrap()
 }
 
 fn thing(id: Option<&str>, name: &str) -> Value {
@@ -200,7 +200,7 @@ async fn create_plans_unknown_ids_and_applies_with_provider_data() {
         .configure_provider(Request::new(pb::configure_provider::Request {
             terraform_version: "1.0.3".into(),
             config: Some(pb::DynamicValue {
-                msgpack: tfplugin::msgpack::encode_msgpack(
+                msgpack: tfplugin::values::msgpack::encode_msgpack(
                     &Value::object([("prefix", Value::string("p-"))]),
                     &Type::object([("prefix", Type::String)]),
                 )
@@ -242,7 +242,7 @@ async fn unchanged_config_plans_no_change_and_a_new_name_replaces() {
     let paths: Vec<String> = renamed
         .requires_replace
         .iter()
-        .map(|p| tfplugin::server::path_from_proto(p).to_string())
+        .map(|p| tfplugin::wire::server::path_from_proto(p).to_string())
         .collect();
     assert_eq!(paths, ["name"]);
 }

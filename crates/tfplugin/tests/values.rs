@@ -4,13 +4,14 @@
 use std::collections::BTreeMap;
 
 use proptest::prelude::*;
-use tfplugin::diagnostics::{AttributePath, Severity};
-use tfplugin::json::{decode_json, encode_json};
-use tfplugin::msgpack::{decode_msgpack, encode_msgpack};
-use tfplugin::schema::{Attribute, Block, NestedBlock, Schema, validate_config};
-use tfplugin::types::Type;
-use tfplugin::validators::{self, Pattern};
-use tfplugin::value::{Number, Value};
+use tfplugin::framework::diagnostics::Severity;
+use tfplugin::framework::schema::{Attribute, Block, NestedBlock, Schema, validate_config};
+use tfplugin::framework::validators::{self, Pattern};
+use tfplugin::values::json::{decode_json, encode_json};
+use tfplugin::values::msgpack::{decode_msgpack, encode_msgpack};
+use tfplugin::values::path::AttributePath;
+use tfplugin::values::types::Type;
+use tfplugin::values::value::{Number, Value};
 
 fn obj_ab() -> Type {
     Type::object([("a", Type::String), ("b", Type::String)])
@@ -624,7 +625,7 @@ fn valid_config() -> Value {
     ])
 }
 
-fn paths(diags: &tfplugin::diagnostics::Diagnostics) -> Vec<String> {
+fn paths(diags: &tfplugin::framework::diagnostics::Diagnostics) -> Vec<String> {
     diags
         .iter()
         .map(|d| {
@@ -775,7 +776,7 @@ fn patterns() {
 
 #[test]
 fn built_in_validators() {
-    use tfplugin::diagnostics::Diagnostics;
+    use tfplugin::framework::diagnostics::Diagnostics;
     let check = |v: &std::sync::Arc<dyn validators::Validator>, value: Value| {
         let mut diags = Diagnostics::new();
         v.validate(&value, &AttributePath::attribute("x"), &mut diags);
@@ -827,7 +828,7 @@ fn built_in_validators() {
 
 #[test]
 fn diagnostics_collect() {
-    use tfplugin::diagnostics::Diagnostics;
+    use tfplugin::framework::diagnostics::Diagnostics;
     let mut diags = Diagnostics::new();
     diags.warning("w", "");
     assert!(!diags.has_errors());

@@ -5,8 +5,10 @@
 
 use std::sync::Arc;
 
-use crate::diagnostics::{AttributePath, Diagnostics, PathStep};
-use crate::value::Value;
+use crate::framework::diagnostics::Diagnostics;
+
+use crate::values::path::{AttributePath, PathStep};
+use crate::values::value::Value;
 
 pub use pattern::{Pattern, PatternError};
 
@@ -122,7 +124,7 @@ pub fn one_of<S: Into<String>>(allowed: impl IntoIterator<Item = S>) -> Arc<dyn 
     })
 }
 
-/// Whole numbers that fit 64 bits (what [`Attribute::int64`](crate::schema::Attribute::int64)
+/// Whole numbers that fit 64 bits (what [`Attribute::int64`](crate::framework::schema::Attribute::int64)
 /// adds by itself).
 pub fn whole_number() -> Arc<dyn Validator> {
     from_fn("a whole number", |value, path, diags| {

@@ -16,11 +16,11 @@ use tokio_util::sync::CancellationToken;
 use tonic::transport::server::Connected;
 use tonic::{Request, Response, Status};
 
-use crate::handshake::{self, HandshakeError, Mode, SocketDir};
-use crate::proto::{health, plugin, tfplugin6};
-use crate::provider::Provider;
-use crate::server::ProviderService;
-use crate::tls::{self, Curve, Identity, TlsError};
+use crate::framework::provider::Provider;
+use crate::wire::handshake::{self, HandshakeError, Mode, SocketDir};
+use crate::wire::proto::{health, plugin, tfplugin6};
+use crate::wire::server::ProviderService;
+use crate::wire::tls::{self, Curve, Identity, TlsError};
 
 /// Terraform sends whole configurations and states; go providers accept 256 MiB.
 pub const MAX_MESSAGE_SIZE: usize = 256 * 1024 * 1024;
@@ -54,7 +54,7 @@ pub enum ServeError {
 }
 
 /// Serves `provider` until Terraform shuts it down. Call with logging already on stderr
-/// ([`crate::logging::init`]); on `Err`, print the error on stderr and exit 1.
+/// ([`crate::wire::logging::init`]); on `Err`, print the error on stderr and exit 1.
 pub async fn serve(provider: Arc<dyn Provider>, options: ServeOptions) -> Result<(), ServeError> {
     let client_cert_pem = match options.mode {
         Mode::Managed => handshake::check_environment(|k| std::env::var(k).ok())?.client_cert_pem,

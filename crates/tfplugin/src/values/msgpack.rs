@@ -4,9 +4,9 @@
 
 use std::collections::BTreeMap;
 
-use crate::diagnostics::{AttributePath, PathStep};
-use crate::types::Type;
-use crate::value::{CodecError, Number, Value, infer_type};
+use crate::values::path::{AttributePath, PathStep};
+use crate::values::types::Type;
+use crate::values::value::{CodecError, Number, Value, infer_type};
 
 /// What cty writes for a wholly unknown value: fixext1, extension type 0, one zero byte.
 pub const UNKNOWN: [u8; 3] = [0xd4, 0x00, 0x00];

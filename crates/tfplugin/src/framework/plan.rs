@@ -13,9 +13,11 @@
 //! A resource's own plan logic then adjusts the result with [`PlannedChange::set`],
 //! [`PlannedChange::mark_unknown`] and [`PlannedChange::require_replace`].
 
-use crate::diagnostics::{AttributePath, PathStep};
-use crate::schema::{AttrType, Attribute, Block, BlockNesting, NestedBlock, ObjectNesting, Schema};
-use crate::value::{PathError, Value};
+use crate::framework::schema::{
+    AttrType, Attribute, Block, BlockNesting, NestedBlock, ObjectNesting, Schema,
+};
+use crate::values::path::{AttributePath, PathStep};
+use crate::values::value::{PathError, Value};
 use std::collections::BTreeMap;
 
 /// The planned new state and what in it forces replacement.

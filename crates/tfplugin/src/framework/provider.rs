@@ -21,10 +21,10 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use tokio_util::sync::CancellationToken;
 
-use crate::diagnostics::{Diagnostic, Diagnostics};
-use crate::plan::PlannedChange;
-use crate::schema::Schema;
-use crate::value::Value;
+use crate::framework::diagnostics::{Diagnostic, Diagnostics};
+use crate::framework::plan::PlannedChange;
+use crate::framework::schema::Schema;
+use crate::values::value::Value;
 
 /// What a provider hands its resources after `configure` (its API clients, say). Resources get
 /// it back, typed, with [`Context::provider_data`].
@@ -72,7 +72,7 @@ pub trait Resource: Send + Sync + 'static {
         Diagnostics::new()
     }
 
-    /// Adjusts the plan the generic planner made (see [`crate::plan`]): predict values, mark
+    /// Adjusts the plan the generic planner made (see [`crate::framework::plan`]): predict values, mark
     /// values unknown, add replacement paths. `prior` is null on create; never called for
     /// destroy plans. The plan must be deterministic: Terraform plans twice and compares.
     async fn modify_plan(
@@ -146,8 +146,8 @@ pub trait Resource: Send + Sync + 'static {
             )
             .into());
         }
-        let mut path = crate::diagnostics::AttributePath::root();
-        crate::json::from_json(state, &schema.value_type(), &mut path).map_err(|e| {
+        let mut path = crate::values::path::AttributePath::root();
+        crate::values::json::from_json(state, &schema.value_type(), &mut path).map_err(|e| {
             Diagnostic::error(
                 "Unreadable state",
                 format!(

@@ -1,11 +1,11 @@
-//! Terraform values, schema-less: the schema's [`Type`](crate::types::Type) says how to
+//! Terraform values, schema-less: the schema's [`Type`](crate::values::types::Type) says how to
 //! encode them.
 //!
 //! A resource reads its configuration with [`Value::get`] and the `as_*` accessors, and builds
 //! state with [`Value::object`] and [`Value::set_attr`]:
 //!
 //! ```
-//! use tfplugin::value::Value;
+//! use tfplugin::values::value::Value;
 //! let config = Value::object([("name", Value::string("alice")), ("uid", Value::int(200001))]);
 //! assert_eq!(config.get("name").as_str(), Some("alice"));
 //! assert!(config.get("missing").is_null());
@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::hash::{Hash, Hasher};
 
-use crate::diagnostics::{AttributePath, PathStep};
+use crate::values::path::{AttributePath, PathStep};
 
 /// A Terraform value. Nulls and unknowns are untyped here; the schema gives them their type.
 #[derive(Debug, Clone, Default)]
@@ -689,8 +689,8 @@ impl fmt::Display for CodecError {
 /// Nulls and unknowns have no type of their own and become `dynamic`; collection element types
 /// are unified so that, say, objects with a null attribute in one element and a string in
 /// another get a string attribute.
-pub fn infer_type(value: &Value) -> crate::types::Type {
-    use crate::types::Type;
+pub fn infer_type(value: &Value) -> crate::values::types::Type {
+    use crate::values::types::Type;
     fn unify_all<'a>(values: impl Iterator<Item = &'a Value>) -> Type {
         values.fold(Type::Dynamic, |t, v| unify(t, infer_type(v)))
     }
@@ -711,8 +711,11 @@ pub fn infer_type(value: &Value) -> crate::types::Type {
 
 /// The more specific of two types that describe values of one collection; `dynamic` when they
 /// disagree.
-fn unify(a: crate::types::Type, b: crate::types::Type) -> crate::types::Type {
-    use crate::types::Type;
+fn unify(
+    a: crate::values::types::Type,
+    b: crate::values::types::Type,
+) -> crate::values::types::Type {
+    use crate::values::types::Type;
     match (a, b) {
         (a, b) if a == b => a,
         (Type::Dynamic, t) | (t, Type::Dynamic) => t,

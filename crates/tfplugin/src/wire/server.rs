@@ -12,12 +12,16 @@ use tokio_util::sync::CancellationToken;
 use tonic::{Request, Response, Status};
 use tracing::Instrument;
 
-use crate::diagnostics::{AttributePath, Diagnostic, Diagnostics, PathStep, Severity};
-use crate::proto::tfplugin6 as pb;
-use crate::provider::{ClientCapabilities, Context, DataSource, Provider, ProviderData, Resource};
-use crate::schema::{AttrType, Attribute, Block, BlockNesting, ObjectNesting, Schema};
-use crate::types::Type;
-use crate::value::Value;
+use crate::framework::diagnostics::{Diagnostic, Diagnostics, Severity};
+
+use crate::framework::provider::{
+    ClientCapabilities, Context, DataSource, Provider, ProviderData, Resource,
+};
+use crate::framework::schema::{AttrType, Attribute, Block, BlockNesting, ObjectNesting, Schema};
+use crate::values::path::{AttributePath, PathStep};
+use crate::values::types::Type;
+use crate::values::value::Value;
+use crate::wire::proto::tfplugin6 as pb;
 
 /// A resource or data source type with its schema, computed once.
 struct Typed<T: ?Sized> {
@@ -283,9 +287,9 @@ pub fn decode_value(
         return Ok(Value::Null);
     };
     let decoded = if !value.msgpack.is_empty() {
-        crate::msgpack::decode_msgpack(&value.msgpack, ty)
+        crate::values::msgpack::decode_msgpack(&value.msgpack, ty)
     } else if !value.json.is_empty() {
-        crate::json::decode_json(&value.json, ty)
+        crate::values::json::decode_json(&value.json, ty)
     } else {
         return Ok(Value::Null);
     };
@@ -300,7 +304,7 @@ pub fn decode_value(
 
 /// Encodes a value as msgpack, the encoding Terraform reads in every response.
 pub fn encode_value(value: &Value, ty: &Type, what: &str) -> Result<pb::DynamicValue, Diagnostics> {
-    crate::msgpack::encode_msgpack(value, ty)
+    crate::values::msgpack::encode_msgpack(value, ty)
         .map(|msgpack| pb::DynamicValue {
             msgpack,
             json: Vec::new(),
@@ -453,7 +457,8 @@ impl pb::provider_server::Provider for ProviderService {
                 "provider configuration",
             ) {
                 Ok(config) => {
-                    let mut diags = crate::schema::validate_config(&self.provider_schema, &config);
+                    let mut diags =
+                        crate::framework::schema::validate_config(&self.provider_schema, &config);
                     diags.extend(self.provider.validate_config(&config).await);
                     diags
                 }
@@ -488,7 +493,8 @@ impl pb::provider_server::Provider for ProviderService {
                 let ctx = self
                     .context(&request.type_name)
                     .with_client_capabilities(capabilities(request.client_capabilities.as_ref()));
-                let mut diags = crate::schema::validate_config(&resource.schema, &config);
+                let mut diags =
+                    crate::framework::schema::validate_config(&resource.schema, &config);
                 diags.extend(resource.implementation.validate(&config, &ctx).await);
                 Ok::<_, Diagnostics>(diags)
             }
@@ -519,7 +525,8 @@ impl pb::provider_server::Provider for ProviderService {
                     "data source configuration",
                 )?;
                 let ctx = self.context(&request.type_name);
-                let mut diags = crate::schema::validate_config(&data_source.schema, &config);
+                let mut diags =
+                    crate::framework::schema::validate_config(&data_source.schema, &config);
                 diags.extend(data_source.implementation.validate(&config, &ctx).await);
                 Ok::<_, Diagnostics>(diags)
             }
@@ -710,8 +717,12 @@ impl pb::provider_server::Provider for ProviderService {
                     decode_value(request.proposed_new_state.as_ref(), ty, "proposed state")?;
                 let config = decode_value(request.config.as_ref(), ty, "configuration")?;
                 tracing::Span::current().record("tf_resource_id", instance_id(&prior));
-                let mut plan =
-                    crate::plan::plan_resource_change(&resource.schema, &prior, &proposed, &config);
+                let mut plan = crate::framework::plan::plan_resource_change(
+                    &resource.schema,
+                    &prior,
+                    &proposed,
+                    &config,
+                );
                 let ctx = self
                     .context(&request.type_name)
                     .with_private(request.prior_private.clone())

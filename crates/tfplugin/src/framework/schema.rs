@@ -1,8 +1,8 @@
 //! Schemas: what a provider, resource or data source accepts and stores, built fluently.
 //!
 //! ```
-//! use tfplugin::schema::{Attribute, Block, NestedBlock, Schema};
-//! use tfplugin::validators;
+//! use tfplugin::framework::schema::{Attribute, Block, NestedBlock, Schema};
+//! use tfplugin::framework::validators;
 //!
 //! let schema = Schema::new(0, Block::new()
 //!     .description("Restores a home directory.")
@@ -20,10 +20,12 @@
 use std::fmt;
 use std::sync::Arc;
 
-use crate::diagnostics::{AttributePath, Diagnostics, PathStep};
-use crate::types::Type;
-use crate::validators::{self, Validator};
-use crate::value::Value;
+use crate::framework::diagnostics::Diagnostics;
+
+use crate::framework::validators::{self, Validator};
+use crate::values::path::{AttributePath, PathStep};
+use crate::values::types::Type;
+use crate::values::value::Value;
 
 /// A versioned schema for a provider, resource or data source.
 #[derive(Debug, Clone, Default)]

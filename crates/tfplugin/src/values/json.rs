@@ -9,9 +9,9 @@ use std::fmt::Write as _;
 
 use serde_json::Value as Json;
 
-use crate::diagnostics::{AttributePath, PathStep};
-use crate::types::Type;
-use crate::value::{CodecError, Number, Value, infer_type};
+use crate::values::path::{AttributePath, PathStep};
+use crate::values::types::Type;
+use crate::values::value::{CodecError, Number, Value, infer_type};
 
 /// Decodes JSON of type `ty`. Object attributes missing from the JSON decode as null and
 /// attributes the type does not have are ignored (state written by another schema version).
