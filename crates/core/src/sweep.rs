@@ -508,34 +508,20 @@ impl<'a> Sweeper<'a> {
     /// until DataSync has ended them: a task whose execution is still `CANCELLING` cannot be
     /// deleted.
     async fn cancel_running(&self, task: &str) -> Result<Vec<String>, Error> {
+        let action = format!("listing the executions of DataSync task {task}");
+        // InvalidRequestException: the task is gone, and its executions with it.
         let executions = self
-            .paged(|token| async {
-                let out = self
-                    .clients
-                    .datasync
-                    .list_task_executions()
+            .paged(Some("InvalidRequestException"), |token| async {
+                let out = (self.clients.datasync.list_task_executions())
                     .task_arn(task)
                     .set_next_token(token)
                     .send()
                     .await
-                    .map_err(|e| {
-                        Error::aws(
-                            format!("listing the executions of DataSync task {task}"),
-                            &e,
-                        )
-                    })?;
-                Ok((
-                    out.task_executions().to_vec(),
-                    out.next_token().map(str::to_owned),
-                ))
+                    .map_err(|e| Error::aws(&action, &e))?;
+                let next = out.next_token().map(str::to_owned);
+                Ok((out.task_executions().to_vec(), next))
             })
-            .await;
-        let executions = match executions {
-            Ok(executions) => executions,
-            // The task is gone, and its executions with it.
-            Err(e) if e.code() == Some("InvalidRequestException") => return Ok(Vec::new()),
-            Err(e) => return Err(e),
-        };
+            .await?;
         let running: Vec<String> = executions
             .iter()
             .filter(|ex| !ENDED.contains(&ex.status().map(|s| s.as_str()).unwrap_or_default()))
@@ -588,7 +574,7 @@ impl<'a> Sweeper<'a> {
     async fn list_locations(
         &self,
     ) -> Result<Vec<aws_sdk_datasync::types::LocationListEntry>, Error> {
-        self.paged(|token| async {
+        self.paged(None, |token| async {
             let out = self
                 .clients
                 .datasync
@@ -606,7 +592,7 @@ impl<'a> Sweeper<'a> {
     }
 
     async fn list_tasks(&self) -> Result<Vec<aws_sdk_datasync::types::TaskListEntry>, Error> {
-        self.paged(|token| async {
+        self.paged(None, |token| async {
             let out = self
                 .clients
                 .datasync
@@ -621,8 +607,10 @@ impl<'a> Sweeper<'a> {
     }
 
     /// Every item of a paged list: `page(token)` asks for one page (retried here when the
-    /// error is transient) and returns its items and the next page's token.
-    async fn paged<T, F, Fut>(&self, mut page: F) -> Result<Vec<T>, Error>
+    /// error is transient) and returns its items and the next page's token. The error code
+    /// `gone` (what the service answers when the listed container no longer exists) is an
+    /// empty list.
+    async fn paged<T, F, Fut>(&self, gone: Option<&str>, mut page: F) -> Result<Vec<T>, Error>
     where
         F: FnMut(Option<String>) -> Fut,
         Fut: std::future::Future<Output = Result<(Vec<T>, Option<String>), Error>>,
@@ -630,10 +618,15 @@ impl<'a> Sweeper<'a> {
         let mut all = Vec::new();
         let mut token: Option<String> = None;
         loop {
-            let (items, next) = retry(&self.policy, &self.cancel, is_transient, || {
+            let listed = retry(&self.policy, &self.cancel, is_transient, || {
                 page(token.clone())
             })
-            .await?;
+            .await;
+            let (items, next) = match listed {
+                Ok(listed) => listed,
+                Err(e) if gone.is_some() && e.code() == gone => return Ok(Vec::new()),
+                Err(e) => return Err(e),
+            };
             all.extend(items);
             match next {
                 Some(t) if !t.is_empty() => token = Some(t),
@@ -692,33 +685,19 @@ impl<'a> Sweeper<'a> {
 
     /// The access points of `file_system` that carry an owner tag: (id, owner).
     pub async fn access_points(&self, file_system: &str) -> Result<Vec<(String, String)>, Error> {
+        let action = format!("listing the EFS access points of {file_system}");
         let access_points = self
-            .paged(|token| async {
-                let out = self
-                    .clients
-                    .efs
-                    .describe_access_points()
+            .paged(Some("FileSystemNotFound"), |token| async {
+                let out = (self.clients.efs.describe_access_points())
                     .file_system_id(file_system)
                     .set_next_token(token)
                     .send()
                     .await
-                    .map_err(|e| {
-                        Error::aws(
-                            format!("listing the EFS access points of {file_system}"),
-                            &e,
-                        )
-                    })?;
-                Ok((
-                    out.access_points().to_vec(),
-                    out.next_token().map(str::to_owned),
-                ))
+                    .map_err(|e| Error::aws(&action, &e))?;
+                let next = out.next_token().map(str::to_owned);
+                Ok((out.access_points().to_vec(), next))
             })
-            .await;
-        let access_points = match access_points {
-            Ok(access_points) => access_points,
-            Err(e) if e.code() == Some("FileSystemNotFound") => return Ok(Vec::new()),
-            Err(e) => return Err(e),
-        };
+            .await?;
         Ok(access_points
             .iter()
             .filter_map(|ap| {
