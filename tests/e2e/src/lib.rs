@@ -32,7 +32,6 @@
 //! # }
 //! ```
 
-mod diff;
 mod emulator;
 mod event_app;
 mod files;
@@ -45,7 +44,6 @@ mod studio;
 mod terraform;
 mod wait;
 
-pub use diff::{assert_json_eq, assert_text_eq, line_diff};
 pub use emulator::{ACCOUNT_ID, Clients, Emulator, REGION};
 pub use event_app::{EventPath, Options as EventPathOptions, PATIENCE, dynamodb_json};
 pub use files::{hand_to_owner, read_file, tree, write_file};
