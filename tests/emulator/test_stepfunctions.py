@@ -61,3 +61,55 @@ def test_states_all_still_catches_task_errors(emulator):
     result = run(emulator, definition)
     assert result["status"] == "SUCCEEDED", result
     assert json.loads(result["output"])["caught"]["Error"] == "SageMaker.ResourceNotFoundException"
+
+
+def test_every_error_answer_carries_a_request_id_so_a_task_fails_with_the_services_error(emulator):
+    # AWS answers every call, a failed one too, with a request id (x-amzn-RequestId: what the
+    # SDKs' RequestId reads, https://docs.rs/aws-sdk-dynamodb/latest/aws_sdk_dynamodb/operation/trait.RequestId.html);
+    # moto's interpreter reads it from every failed task, and without it ends the execution in
+    # States.Runtime instead of the service's error, which no Retry or Catch handles.
+    datasync = emulator.client("datasync")
+    missing = "arn:aws:datasync:us-east-1:123456789012:task/task-00000000000000000"
+    with pytest.raises(datasync.exceptions.InvalidRequestException) as info:
+        datasync.describe_task(TaskArn=missing)
+    assert info.value.response["ResponseMetadata"].get("RequestId"), info.value.response
+    definition = {"StartAt": "S", "States": {
+        "S": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:datasync:describeTask",
+              "Parameters": {"TaskArn": missing},
+              "Catch": [{"ErrorEquals": ["DataSync.InvalidRequestException"], "ResultPath": "$.caught",
+                         "Next": "Done"}],
+              "Next": "Done"},
+        "Done": {"Type": "Succeed"}}}
+    result = run(emulator, definition)
+    assert result["status"] == "SUCCEEDED", result
+    assert json.loads(result["output"])["caught"]["Error"] == "DataSync.InvalidRequestException"
+
+
+ACCOUNT_ID = "123456789012"
+ERROR_CALLS = [
+    ("datasync", "create_location_efs", dict(
+        EfsFilesystemArn=f"arn:aws:elasticfilesystem:us-east-1:{ACCOUNT_ID}:file-system/fs-00000000",
+        Ec2Config={"SubnetArn": f"arn:aws:ec2:us-east-1:{ACCOUNT_ID}:subnet/subnet-0",
+                   "SecurityGroupArns": [f"arn:aws:ec2:us-east-1:{ACCOUNT_ID}:security-group/sg-0"]})),
+    ("datasync", "start_task_execution", dict(
+        TaskArn=f"arn:aws:datasync:us-east-1:{ACCOUNT_ID}:task/task-00000000000000000")),
+    ("datasync", "delete_location", dict(
+        LocationArn=f"arn:aws:datasync:us-east-1:{ACCOUNT_ID}:location/loc-00000000000000000")),
+    ("efs", "describe_file_systems", dict(FileSystemId="fs-00000000")),
+    ("sagemaker", "describe_user_profile", dict(DomainId="d-000000000000", UserProfileName="nobody")),
+    ("sagemaker", "describe_domain", dict(DomainId="d-000000000000")),
+    ("stepfunctions", "describe_execution", dict(
+        executionArn=f"arn:aws:states:us-east-1:{ACCOUNT_ID}:execution:none:none")),
+    ("dynamodb", "update_item", dict(TableName="missing", Key={"id": {"S": "x"}},
+                                     UpdateExpression="SET a = :a",
+                                     ExpressionAttributeValues={":a": {"S": "b"}})),
+    ("sns", "publish", dict(TopicArn=f"arn:aws:sns:us-east-1:{ACCOUNT_ID}:missing", Message="m")),
+]
+
+
+@pytest.mark.parametrize("service,call,kwargs", ERROR_CALLS, ids=[f"{s}.{c}" for s, c, _ in ERROR_CALLS])
+def test_the_workflows_services_answer_errors_with_a_request_id(emulator, service, call, kwargs):
+    from botocore.exceptions import ClientError
+    with pytest.raises(ClientError) as info:
+        getattr(emulator.client(service), call)(**kwargs)
+    assert info.value.response["ResponseMetadata"].get("RequestId"), info.value.response

@@ -193,8 +193,19 @@ resource "studio_profile_restore" "{name}" {{
                 .send()
                 .await
                 .expect("describing the failed execution");
+            // The last events say which state failed and how.
+            let history = aws
+                .sfn
+                .get_execution_history()
+                .execution_arn(execution)
+                .reverse_order(true)
+                .max_results(8)
+                .send()
+                .await
+                .map(|h| format!("{:#?}", h.events()))
+                .unwrap_or_else(|e| format!("(no history: {e})"));
             panic!(
-                "{execution} ended {status}: {} {}",
+                "{execution} ended {status}: {} {}\nlast events, newest first:\n{history}",
                 described.error().unwrap_or("-"),
                 described.cause().unwrap_or("-")
             );
