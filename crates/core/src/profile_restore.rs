@@ -20,6 +20,7 @@ use crate::restore::{
 };
 use crate::source::{self as resolver, Target};
 pub use crate::source::{Consent, HomeRef, ResolvedSource, SourceOrigin, SourceSpec};
+use crate::wait::{Backoff, Stop, Waiter};
 use crate::workflow::{Directory, RestoreOptions, RestoreRequest};
 
 /// How the copy runs.
@@ -195,55 +196,51 @@ impl<'a> ProfileRestore<'a> {
                 )),
                 e => e,
             })?;
-        let mut wait = Duration::from_millis(500);
-        let mut last;
+        let backoff = Backoff::new(Duration::from_millis(500), 2.0, Duration::from_secs(15));
+        let mut waiter = Waiter::new(backoff, deadline, &self.cancel);
         loop {
-            match studio.home(&domain, target.kind, &target.name).await? {
-                None => {
-                    return Err(Error::NotFound(format!(
-                        "the target {target} does not exist: create it first (restores only go into an existing profile or space)"
+            let Some(home) = studio.home(&domain, target.kind, &target.name).await? else {
+                return Err(Error::NotFound(format!(
+                    "the target {target} does not exist: create it first (restores only go into an existing profile or space)"
+                )));
+            };
+            let in_service = home.status == "InService";
+            let last = match (&home.directory, in_service) {
+                (Some(dir), true) => {
+                    let ready = match readiness {
+                        Readiness::Profile => true,
+                        Readiness::App => {
+                            studio
+                                .has_app_in_service(&domain.id, target.kind, &target.name)
+                                .await?
+                        }
+                    };
+                    if ready {
+                        let directory = dir.clone();
+                        return Ok(ResolvedTarget {
+                            domain,
+                            home,
+                            directory,
+                        });
+                    }
+                    "no app of it is InService yet".to_owned()
+                }
+                (None, _) => "SageMaker has not assigned it a home directory uid yet".to_owned(),
+                (_, false) => format!("its status is {}", home.status),
+            };
+            match waiter.pause().await {
+                Ok(()) => {}
+                Err(Stop::Deadline) => {
+                    return Err(Error::Timeout(format!(
+                        "the target {target} was not ready when the create timeout ran out: {last}"
                     )));
                 }
-                Some(home) => {
-                    let in_service = home.status == "InService";
-                    match (&home.directory, in_service) {
-                        (Some(dir), true) => {
-                            let ready = match readiness {
-                                Readiness::Profile => true,
-                                Readiness::App => {
-                                    studio
-                                        .has_app_in_service(&domain.id, target.kind, &target.name)
-                                        .await?
-                                }
-                            };
-                            if ready {
-                                let directory = dir.clone();
-                                return Ok(ResolvedTarget {
-                                    domain,
-                                    home,
-                                    directory,
-                                });
-                            }
-                            last = "no app of it is InService yet".into();
-                        }
-                        (None, _) => {
-                            last = "SageMaker has not assigned it a home directory uid yet".into()
-                        }
-                        (_, false) => last = format!("its status is {}", home.status),
-                    }
+                Err(Stop::Cancelled) => {
+                    return Err(Error::Cancelled(format!(
+                        "while waiting for the target {target}"
+                    )));
                 }
             }
-            let now = Instant::now();
-            if now >= deadline {
-                return Err(Error::Timeout(format!(
-                    "the target {target} was not ready when the create timeout ran out: {last}"
-                )));
-            }
-            tokio::select! {
-                _ = tokio::time::sleep(wait.min(deadline - now)) => {}
-                _ = self.cancel.cancelled() => return Err(Error::Cancelled(format!("while waiting for the target {target}"))),
-            }
-            wait = (wait * 2).min(Duration::from_secs(15));
         }
     }
 

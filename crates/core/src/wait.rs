@@ -1,12 +1,11 @@
-//! The one waiter: polls a check with capped exponential backoff until it yields a result, the
-//! deadline passes or the restore is interrupted. What happens then (an error message, cancelling
-//! a DataSync execution, stopping a workflow execution) stays with the caller, which gets the
-//! check's last answer to say it with.
+//! The one waiter: the pauses between the checks of something that takes time, with capped
+//! exponential backoff, until the check yields a result, the deadline passes or the restore is
+//! interrupted. What happens then (an error message, cancelling a DataSync execution, stopping a
+//! workflow execution) stays with the caller, which has the check's last answer to say it with.
 //!
 //! Not [`crate::retry`]: that repeats one AWS call that failed; this waits for something that
 //! takes time (a profile getting its home directory, a DataSync execution, a lease).
 
-use std::ops::ControlFlow;
 use std::time::Duration;
 
 use tokio::time::Instant;
@@ -44,42 +43,51 @@ impl Backoff {
     }
 }
 
-/// How a wait ended.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Waited<T, S> {
-    /// The check yielded a result.
-    Done(T),
-    /// The deadline passed; the check's last answer (taken at or after the deadline).
-    Deadline(S),
-    /// The cancellation token was cancelled while waiting; the check's last answer.
-    Cancelled(S),
+/// Why a wait stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stop {
+    /// The deadline has passed.
+    Deadline,
+    /// The cancellation token was cancelled.
+    Cancelled,
 }
 
-/// Runs `check` until it breaks with a result: after each `Continue(state)` it waits the next
-/// pause of `backoff`, but never past `deadline` (the last check runs at the deadline) and no
-/// longer than until `cancel` is cancelled. The first check runs at once. An error of the check
-/// ends the wait with that error.
-pub async fn poll<T, S, E>(
+/// The pauses of one wait: the caller checks, then [`Waiter::pause`]s, until its check yields a
+/// result or the pause says to stop. (A loop, not a helper taking the check as a closure: a
+/// closure that updates the caller's state would make the provider's futures unprovably
+/// `Send`.)
+#[derive(Debug)]
+pub struct Waiter<'c> {
     backoff: Backoff,
+    next: Duration,
     deadline: Instant,
-    cancel: &CancellationToken,
-    mut check: impl AsyncFnMut() -> Result<ControlFlow<T, S>, E>,
-) -> Result<Waited<T, S>, E> {
-    let mut pauses = backoff.pauses();
-    loop {
-        let state = match check().await? {
-            ControlFlow::Break(done) => return Ok(Waited::Done(done)),
-            ControlFlow::Continue(state) => state,
-        };
-        let now = Instant::now();
-        if now >= deadline {
-            return Ok(Waited::Deadline(state));
+    cancel: &'c CancellationToken,
+}
+
+impl<'c> Waiter<'c> {
+    pub fn new(backoff: Backoff, deadline: Instant, cancel: &'c CancellationToken) -> Waiter<'c> {
+        Waiter {
+            backoff,
+            next: backoff.first.min(backoff.cap),
+            deadline,
+            cancel,
         }
-        let pause = pauses.next().unwrap_or(backoff.cap);
+    }
+
+    /// Waits the next pause of the backoff, but never past the deadline, so the next check
+    /// runs at the deadline at the latest; `Err(Stop::Deadline)` once it has passed (the check
+    /// just made was the last), `Err(Stop::Cancelled)` as soon as the token is cancelled.
+    pub async fn pause(&mut self) -> Result<(), Stop> {
+        let now = Instant::now();
+        if now >= self.deadline {
+            return Err(Stop::Deadline);
+        }
+        let pause = self.next.min(self.deadline - now);
+        self.next = self.backoff.next(self.next);
         tokio::select! {
             biased;
-            _ = cancel.cancelled() => return Ok(Waited::Cancelled(state)),
-            _ = tokio::time::sleep(pause.min(deadline - now)) => {}
+            _ = self.cancel.cancelled() => Err(Stop::Cancelled),
+            _ = tokio::time::sleep(pause) => Ok(()),
         }
     }
 }
@@ -96,21 +104,23 @@ mod tests {
         Backoff::new(ms(first_ms), factor, ms(cap_ms))
     }
 
-    /// Checks that never finish, recording when each ran (relative to the start).
+    /// Checks that never finish, recording when each ran (relative to the start): the loop every
+    /// caller writes.
     async fn never_done(
         backoff: Backoff,
         deadline: Duration,
         cancel: &CancellationToken,
-    ) -> (Waited<(), usize>, Vec<Duration>, Duration) {
+    ) -> (Stop, Vec<Duration>, Duration) {
         let start = Instant::now();
+        let mut waiter = Waiter::new(backoff, start + deadline, cancel);
         let mut at = Vec::new();
-        let waited = poll(backoff, start + deadline, cancel, async || {
+        let stop = loop {
             at.push(start.elapsed());
-            Ok::<_, ()>(ControlFlow::Continue(at.len()))
-        })
-        .await
-        .unwrap();
-        (waited, at, start.elapsed())
+            if let Err(stop) = waiter.pause().await {
+                break stop;
+            }
+        };
+        (stop, at, start.elapsed())
     }
 
     #[test]
@@ -136,9 +146,9 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn checks_are_spaced_by_the_backoff() {
         let cancel = CancellationToken::new();
-        let (waited, at, _) =
+        let (stop, at, _) =
             never_done(backoff(500, 2.0, 2000), Duration::from_secs(60), &cancel).await;
-        assert_eq!(waited, Waited::Deadline(at.len()));
+        assert_eq!(stop, Stop::Deadline);
         let gaps: Vec<_> = at.windows(2).map(|w| w[1] - w[0]).take(6).collect();
         assert_eq!(gaps, [500, 1000, 2000, 2000, 2000, 2000].map(ms));
         assert_eq!(at[0], Duration::ZERO, "the first check runs at once");
@@ -149,22 +159,18 @@ mod tests {
         let cancel = CancellationToken::new();
         // Checks at 0, 1, 3, 7 s; the next pause (8 s) would end at 15 s: the last check runs
         // at the deadline, 10 s, and the wait ends there.
-        let (waited, at, took) =
+        let (stop, at, took) =
             never_done(backoff(1000, 2.0, 60_000), Duration::from_secs(10), &cancel).await;
         assert_eq!(at, [0, 1, 3, 7, 10].map(Duration::from_secs));
-        assert_eq!(waited, Waited::Deadline(5));
+        assert_eq!(stop, Stop::Deadline);
         assert_eq!(took, Duration::from_secs(10));
     }
 
     #[tokio::test(start_paused = true)]
     async fn a_deadline_already_passed_checks_once() {
         let cancel = CancellationToken::new();
-        let (waited, at, took) =
-            never_done(backoff(1000, 2.0, 1000), Duration::ZERO, &cancel).await;
-        assert_eq!(
-            (waited, at.len(), took),
-            (Waited::Deadline(1), 1, Duration::ZERO)
-        );
+        let (stop, at, took) = never_done(backoff(1000, 2.0, 1000), Duration::ZERO, &cancel).await;
+        assert_eq!((stop, at.len(), took), (Stop::Deadline, 1, Duration::ZERO));
     }
 
     #[tokio::test(start_paused = true)]
@@ -178,40 +184,15 @@ mod tests {
             })
         };
         // Checks at 0 and 2 s; cancelled at 2.5 s, in the middle of the 4 s pause.
-        let (waited, at, took) =
+        let (stop, at, took) =
             never_done(backoff(2000, 2.0, 60_000), Duration::from_secs(60), &cancel).await;
         canceller.await.unwrap();
-        assert_eq!(waited, Waited::Cancelled(2));
+        assert_eq!(stop, Stop::Cancelled);
         assert_eq!(at, [0, 2].map(Duration::from_secs));
         assert_eq!(took, Duration::from_millis(2500));
         // Already cancelled: one check, no pause.
-        let (waited, at, took) =
+        let (stop, at, took) =
             never_done(backoff(2000, 2.0, 60_000), Duration::from_secs(60), &cancel).await;
-        assert_eq!(
-            (waited, at.len(), took),
-            (Waited::Cancelled(1), 1, Duration::ZERO)
-        );
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn a_result_or_an_error_ends_the_wait() {
-        let cancel = CancellationToken::new();
-        let deadline = Instant::now() + Duration::from_secs(60);
-        let mut checks = 0;
-        let waited = poll(backoff(100, 2.0, 1000), deadline, &cancel, async || {
-            checks += 1;
-            Ok::<_, ()>(if checks == 3 {
-                ControlFlow::Break("ready")
-            } else {
-                ControlFlow::Continue(())
-            })
-        })
-        .await;
-        assert_eq!(waited, Ok(Waited::Done("ready")));
-        let failed = poll(backoff(100, 2.0, 1000), deadline, &cancel, async || {
-            Err::<ControlFlow<(), ()>, _>("gone")
-        })
-        .await;
-        assert_eq!(failed, Err("gone"));
+        assert_eq!((stop, at.len(), took), (Stop::Cancelled, 1, Duration::ZERO));
     }
 }
