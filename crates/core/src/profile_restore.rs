@@ -32,6 +32,24 @@ pub enum Engine {
     StateMachine { arn: String },
 }
 
+/// A declared restore: what the provider's `studio_profile_restore` asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Declaration {
+    /// Where the files come from.
+    pub source: SourceSpec,
+    /// What the declaration allowed (a source that belongs to someone else).
+    pub consent: Consent,
+    /// The profile or space the files go into.
+    pub target: HomeRef,
+    pub engine: Engine,
+    /// The subnet and security groups DataSync uses (defaults: the target domain's).
+    pub network: NetworkSpec,
+    /// How DataSync copies.
+    pub options: TransferOptions,
+    /// When the target's home directory counts as ready.
+    pub readiness: Readiness,
+}
+
 /// The mapping and history tables, when the modules are deployed.
 #[derive(Debug, Clone)]
 pub struct Tables {
@@ -145,26 +163,24 @@ impl<'a> ProfileRestore<'a> {
         Ok(source)
     }
 
-    /// Runs the whole restore.
-    #[allow(clippy::too_many_arguments)]
-    pub async fn run(
-        &self,
-        source: &SourceSpec,
-        consent: Consent,
-        target: &HomeRef,
-        engine: &Engine,
-        network: &NetworkSpec,
-        options: TransferOptions,
-        readiness: Readiness,
-        deadline: Instant,
-    ) -> Result<Outcome, Failure> {
+    /// Runs the whole restore of `declared`, until `deadline`.
+    pub async fn run(&self, declared: &Declaration, deadline: Instant) -> Result<Outcome, Failure> {
+        let Declaration {
+            source,
+            consent,
+            target,
+            engine,
+            network,
+            options,
+            readiness,
+        } = declared;
         let resolved_target = self
-            .wait_for_target(target, readiness, deadline)
+            .wait_for_target(target, *readiness, deadline)
             .await
             .map_err(|e| Failure::before_copy(e.about(Subject::Target)))?;
         let target_dir = resolved_target.directory.clone();
         let resolved_source = self
-            .resolve_source(source, Some(&resolved_target.home), consent)
+            .resolve_source(source, Some(&resolved_target.home), *consent)
             .await
             .map_err(|e| Failure {
                 target: Some(target_dir.clone()),
@@ -201,7 +217,7 @@ impl<'a> ProfileRestore<'a> {
                         source_dir.clone(),
                         target_dir.clone(),
                         network,
-                        options,
+                        *options,
                     )
                     .map_err(fail)?,
                 )
@@ -306,7 +322,7 @@ impl<'a> ProfileRestore<'a> {
                         directory: &target_dir,
                     },
                     RestoreOptions {
-                        wait_for_app: readiness == Readiness::App,
+                        wait_for_app: *readiness == Readiness::App,
                         requested_by: "provider".into(),
                         after_interrupted_attempt: interrupted.is_some(),
                         ..RestoreOptions::default()
