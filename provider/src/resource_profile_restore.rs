@@ -7,8 +7,8 @@ use async_trait::async_trait;
 use studio_core::error::{RefusalReason, Subject};
 use studio_core::home::HomeKind;
 use studio_core::profile_restore::{
-    Consent, Engine, Failure, HomeRef, NetworkSpec, Outcome, ProfileRestore, Readiness, SourceSpec,
-    Tables,
+    Consent, Declaration, Engine, Failure, HomeRef, NetworkSpec, Outcome, ProfileRestore,
+    Readiness, SourceSpec, Tables,
 };
 use studio_core::restore::{OverwriteMode, Ownership, TransferMode, TransferOptions, VerifyMode};
 use studio_core::sweep::{OWNER_TAG, Scope, Sweeper};
@@ -754,18 +754,16 @@ impl Resource for ProfileRestoreResource {
             interrupted: self.interrupted_restores(),
         };
         let deadline = tokio::time::Instant::now() + timeout;
-        let result = restore
-            .run(
-                &source,
-                consent(config),
-                &target,
-                &engine,
-                &network(config),
-                options,
-                readiness,
-                deadline,
-            )
-            .await;
+        let declared = Declaration {
+            source,
+            consent: consent(config),
+            target,
+            engine,
+            network: network(config),
+            options,
+            readiness,
+        };
+        let result = restore.run(&declared, deadline).await;
         match result {
             Ok(Outcome {
                 source,

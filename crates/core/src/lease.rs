@@ -30,6 +30,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::Error;
 use crate::home::HomeKey;
+use crate::wait::{Backoff, Stop, Waiter};
 
 /// The row attribute naming the lease's holder.
 pub const HOLDER: &str = "lease_holder";
@@ -163,7 +164,8 @@ impl Leases {
         deadline: Instant,
         cancel: &CancellationToken,
     ) -> Result<Lease, Error> {
-        let mut wait = Duration::from_millis(500);
+        let backoff = Backoff::new(Duration::from_millis(500), 2.0, Duration::from_secs(5));
+        let mut waiter = Waiter::new(backoff, deadline, cancel);
         loop {
             if let Some(created_row) = self.try_take(home, holder, None).await? {
                 return Ok(self.held(home, holder, created_row));
@@ -183,21 +185,19 @@ impl Leases {
                 }
                 continue;
             }
-            let now = Instant::now();
-            if now >= deadline {
-                return Err(Error::Conflict(held_message(home, &blocker)));
+            if Instant::now() < deadline {
+                tracing::info!(%home, holder = %blocker.holder, "waiting for the lease");
             }
-            tracing::info!(%home, holder = %blocker.holder, "waiting for the lease");
-            tokio::select! {
-                _ = tokio::time::sleep(wait.min(deadline - now)) => {}
-                _ = cancel.cancelled() => {
+            match waiter.pause().await {
+                Ok(()) => {}
+                Err(Stop::Deadline) => return Err(Error::Conflict(held_message(home, &blocker))),
+                Err(Stop::Cancelled) => {
                     return Err(Error::Cancelled(format!(
                         "interrupted while waiting for the lease on {home}, held by {}",
                         blocker.holder
                     )));
                 }
             }
-            wait = (wait * 2).min(Duration::from_secs(5));
         }
     }
 

@@ -18,6 +18,7 @@ pub mod slots;
 pub mod source;
 pub mod state_machine;
 pub mod sweep;
+pub mod wait;
 pub mod workflow;
 
 pub use error::Error;

@@ -3,8 +3,6 @@
 //! record the outcome. The provider's `studio_profile_restore` resource is a thin adapter over
 //! this module.
 
-use std::time::Duration;
-
 use sha2::{Digest, Sha256};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
@@ -21,6 +19,9 @@ use crate::restore::{
 use crate::source::{self as resolver, Target};
 pub use crate::source::{Consent, HomeRef, ResolvedSource, SourceOrigin, SourceSpec};
 use crate::workflow::{Directory, RestoreOptions, RestoreRequest};
+pub use find::{Readiness, ResolvedTarget};
+
+mod find;
 
 /// How the copy runs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,13 +32,22 @@ pub enum Engine {
     StateMachine { arn: String },
 }
 
-/// When the target's home directory counts as ready.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Readiness {
-    /// The profile or space is InService with a uid.
-    Profile,
-    /// Also one of its apps is InService (Studio Classic creates the directory with the first app).
-    App,
+/// A declared restore: what the provider's `studio_profile_restore` asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Declaration {
+    /// Where the files come from.
+    pub source: SourceSpec,
+    /// What the declaration allowed (a source that belongs to someone else).
+    pub consent: Consent,
+    /// The profile or space the files go into.
+    pub target: HomeRef,
+    pub engine: Engine,
+    /// The subnet and security groups DataSync uses (defaults: the target domain's).
+    pub network: NetworkSpec,
+    /// How DataSync copies.
+    pub options: TransferOptions,
+    /// When the target's home directory counts as ready.
+    pub readiness: Readiness,
 }
 
 /// The mapping and history tables, when the modules are deployed.
@@ -47,14 +57,6 @@ pub struct Tables {
     pub history: Option<String>,
     /// The DataSync slots table ([`crate::slots`]) whose budget the DataSync engine shares.
     pub slots: Option<String>,
-}
-
-/// A resolved, ready target.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ResolvedTarget {
-    pub domain: Domain,
-    pub home: Home,
-    pub directory: HomeDirectory,
 }
 
 /// Everything the resource records about a finished restore.
@@ -110,21 +112,6 @@ impl<'a> ProfileRestore<'a> {
         Studio::new(self.clients.sagemaker.clone(), self.cancel.clone())
     }
 
-    /// The target as SageMaker reports it now, or `None` if the profile or space is gone.
-    /// An error if its domain is gone too.
-    pub async fn current_target(&self, target: &HomeRef) -> Result<Option<(Domain, Home)>, Error> {
-        let studio = self.studio();
-        let domain = match studio.domain(&target.domain_id).await {
-            Ok(d) => d,
-            Err(Error::NotFound(_)) => return Ok(None),
-            Err(e) => return Err(e),
-        };
-        Ok(studio
-            .home(&domain, target.kind, &target.name)
-            .await?
-            .map(|home| (domain, home)))
-    }
-
     /// Resolves the source of a declared restore (the one resolver, [`crate::source`]) and
     /// checks it against the target: `target` is the target as SageMaker describes it now
     /// (`None`: it does not exist yet, so only the source can be resolved; without a directory
@@ -176,97 +163,24 @@ impl<'a> ProfileRestore<'a> {
         Ok(source)
     }
 
-    /// Waits until the target exists with a uid (and, with [`Readiness::App`], an app in
-    /// service), until `deadline`.
-    pub async fn wait_for_target(
-        &self,
-        target: &HomeRef,
-        readiness: Readiness,
-        deadline: Instant,
-    ) -> Result<ResolvedTarget, Error> {
-        let studio = self.studio();
-        let domain = studio
-            .domain(&target.domain_id)
-            .await
-            .map_err(|e| match e {
-                Error::NotFound(_) => Error::NotFound(format!(
-                    "the target domain {} does not exist in this account and region",
-                    target.domain_id
-                )),
-                e => e,
-            })?;
-        let mut wait = Duration::from_millis(500);
-        let mut last;
-        loop {
-            match studio.home(&domain, target.kind, &target.name).await? {
-                None => {
-                    return Err(Error::NotFound(format!(
-                        "the target {target} does not exist: create it first (restores only go into an existing profile or space)"
-                    )));
-                }
-                Some(home) => {
-                    let in_service = home.status == "InService";
-                    match (&home.directory, in_service) {
-                        (Some(dir), true) => {
-                            let ready = match readiness {
-                                Readiness::Profile => true,
-                                Readiness::App => {
-                                    studio
-                                        .has_app_in_service(&domain.id, target.kind, &target.name)
-                                        .await?
-                                }
-                            };
-                            if ready {
-                                let directory = dir.clone();
-                                return Ok(ResolvedTarget {
-                                    domain,
-                                    home,
-                                    directory,
-                                });
-                            }
-                            last = "no app of it is InService yet".into();
-                        }
-                        (None, _) => {
-                            last = "SageMaker has not assigned it a home directory uid yet".into()
-                        }
-                        (_, false) => last = format!("its status is {}", home.status),
-                    }
-                }
-            }
-            let now = Instant::now();
-            if now >= deadline {
-                return Err(Error::Timeout(format!(
-                    "the target {target} was not ready when the create timeout ran out: {last}"
-                )));
-            }
-            tokio::select! {
-                _ = tokio::time::sleep(wait.min(deadline - now)) => {}
-                _ = self.cancel.cancelled() => return Err(Error::Cancelled(format!("while waiting for the target {target}"))),
-            }
-            wait = (wait * 2).min(Duration::from_secs(15));
-        }
-    }
-
-    /// Runs the whole restore.
-    #[allow(clippy::too_many_arguments)]
-    pub async fn run(
-        &self,
-        source: &SourceSpec,
-        consent: Consent,
-        target: &HomeRef,
-        engine: &Engine,
-        network: &NetworkSpec,
-        options: TransferOptions,
-        readiness: Readiness,
-        deadline: Instant,
-    ) -> Result<Outcome, Failure> {
+    /// Runs the whole restore of `declared`, until `deadline`.
+    pub async fn run(&self, declared: &Declaration, deadline: Instant) -> Result<Outcome, Failure> {
+        let Declaration {
+            source,
+            consent,
+            target,
+            engine,
+            network,
+            options,
+            readiness,
+        } = declared;
         let resolved_target = self
-            .wait_for_target(target, readiness, deadline)
+            .wait_for_target(target, *readiness, deadline)
             .await
             .map_err(|e| Failure::before_copy(e.about(Subject::Target)))?;
         let target_dir = resolved_target.directory.clone();
         let resolved_source = self
-            .resolve_source(source, Some(&resolved_target.home), consent)
+            .resolve_source(source, Some(&resolved_target.home), *consent)
             .await
             .map_err(|e| Failure {
                 target: Some(target_dir.clone()),
@@ -303,7 +217,7 @@ impl<'a> ProfileRestore<'a> {
                         source_dir.clone(),
                         target_dir.clone(),
                         network,
-                        options,
+                        *options,
                     )
                     .map_err(fail)?,
                 )
@@ -408,7 +322,7 @@ impl<'a> ProfileRestore<'a> {
                         directory: &target_dir,
                     },
                     RestoreOptions {
-                        wait_for_app: readiness == Readiness::App,
+                        wait_for_app: *readiness == Readiness::App,
                         requested_by: "provider".into(),
                         after_interrupted_attempt: interrupted.is_some(),
                         ..RestoreOptions::default()
@@ -640,21 +554,6 @@ impl<'a> ProfileRestore<'a> {
         if let Err(e) = history.append(&entry).await {
             warnings.push(format!("the restore was not recorded in the history: {e}"));
         }
-    }
-
-    /// The latest successful restore into `target` from the history table (for import).
-    pub async fn latest_restore(&self, target: &HomeRef) -> Result<Option<HistoryEntry>, Error> {
-        let Some(table) = &self.tables.history else {
-            return Err(Error::Invalid(
-                "importing a restore needs the history table: set history_table in the provider"
-                    .into(),
-            ));
-        };
-        let domain = self.studio().domain(&target.domain_id).await?;
-        let key = HomeKey::new(&domain.name, target.kind, &target.name)?;
-        let history = HistoryTable::new(self.clients.dynamodb.clone(), table);
-        let entries = history.list(&key, None).await?;
-        Ok(entries.into_iter().find(|e| e.event == "restore_succeeded"))
     }
 }
 

@@ -15,6 +15,7 @@ use crate::error::Subject;
 use crate::home::{HomeDirectory, Uid};
 use crate::retry::{RetryPolicy, is_transient, retry};
 use crate::sweep::{OWNER_TAG, Owned, Scope, Sweeper};
+use crate::wait::{Backoff, Stop, Waiter};
 
 /// The POSIX group SageMaker Studio gives home directories on EFS.
 pub const STUDIO_GID: u32 = 1001;
@@ -296,6 +297,13 @@ impl Default for Polling {
     }
 }
 
+impl Polling {
+    /// From `first`, each pause `factor` times the one before, up to `max`.
+    fn backoff(&self, factor: f64) -> Backoff {
+        Backoff::new(self.first, factor, self.max)
+    }
+}
+
 /// Runs restores with DataSync.
 pub struct DataSyncRestore<'a> {
     clients: &'a Clients,
@@ -461,7 +469,7 @@ impl<'a> DataSyncRestore<'a> {
             ..RestoreExecution::default()
         });
 
-        let mut wait = self.polling.first;
+        let mut waiter = Waiter::new(self.polling.backoff(1.5), deadline, &self.cancel);
         loop {
             let current = self.describe_execution(&execution_arn).await?;
             let status = current.status.clone();
@@ -483,25 +491,23 @@ impl<'a> DataSyncRestore<'a> {
                 }
                 _ => {}
             }
-            let now = Instant::now();
-            if now >= deadline {
-                self.cancel_execution(&execution_arn, execution, "the create timeout ran out")
-                    .await;
-                return Err(Error::Timeout(format!(
-                    "DataSync task execution {execution_arn} was still {status} when the create timeout ran out; it was cancelled"
-                )));
-            }
-            let sleep = wait.min(deadline - now);
-            tokio::select! {
-                _ = tokio::time::sleep(sleep) => {}
-                _ = self.cancel.cancelled() => {
-                    self.cancel_execution(&execution_arn, execution, "the restore was interrupted").await;
+            match waiter.pause().await {
+                Ok(()) => {}
+                Err(Stop::Deadline) => {
+                    self.cancel_execution(&execution_arn, execution, "the create timeout ran out")
+                        .await;
+                    return Err(Error::Timeout(format!(
+                        "DataSync task execution {execution_arn} was still {status} when the create timeout ran out; it was cancelled"
+                    )));
+                }
+                Err(Stop::Cancelled) => {
+                    self.cancel_execution(&execution_arn, execution, "the restore was interrupted")
+                        .await;
                     return Err(Error::Cancelled(format!(
                         "interrupted while DataSync task execution {execution_arn} was {status}; the execution was cancelled"
                     )));
                 }
             }
-            wait = (wait * 3 / 2).min(self.polling.max);
         }
     }
 
@@ -570,7 +576,8 @@ impl<'a> DataSyncRestore<'a> {
         deadline: Instant,
     ) -> Result<String, Error> {
         let tags = owner_tags(plan)?;
-        let mut wait = Duration::from_secs(2);
+        let backoff = Backoff::new(Duration::from_secs(2), 2.0, Duration::from_secs(30));
+        let mut waiter = Waiter::new(backoff, deadline, &self.cancel);
         loop {
             let made = self
                 .create_or_adopt(
@@ -613,20 +620,22 @@ impl<'a> DataSyncRestore<'a> {
                 Err(e) if is_task_quota(&e) => e,
                 Err(e) => return Err(e),
             };
-            let now = Instant::now();
-            if now >= deadline {
-                return Err(Error::Timeout(format!(
-                    "the account's DataSync task quota stayed full until the create timeout ran out ({err}); delete unused DataSync tasks or ask for a higher quota, then apply again"
-                )));
+            if Instant::now() < deadline {
+                tracing::info!(restore = %plan.id, error = %err, "DataSync task quota full; waiting for a free task");
             }
-            tracing::info!(restore = %plan.id, error = %err, "DataSync task quota full; waiting for a free task");
-            tokio::select! {
-                _ = tokio::time::sleep(wait.min(deadline - now)) => {}
-                _ = self.cancel.cancelled() => {
-                    return Err(Error::Cancelled(format!("while waiting for a free DataSync task (quota full: {err})")));
+            match waiter.pause().await {
+                Ok(()) => {}
+                Err(Stop::Deadline) => {
+                    return Err(Error::Timeout(format!(
+                        "the account's DataSync task quota stayed full until the create timeout ran out ({err}); delete unused DataSync tasks or ask for a higher quota, then apply again"
+                    )));
+                }
+                Err(Stop::Cancelled) => {
+                    return Err(Error::Cancelled(format!(
+                        "while waiting for a free DataSync task (quota full: {err})"
+                    )));
                 }
             }
-            wait = (wait * 2).min(Duration::from_secs(30));
         }
     }
 
@@ -763,7 +772,7 @@ impl<'a> DataSyncRestore<'a> {
         mut state: Option<String>,
         deadline: Instant,
     ) -> Result<(), Error> {
-        let mut wait = self.polling.first;
+        let mut waiter = Waiter::new(self.polling.backoff(2.0), deadline, &self.cancel);
         loop {
             match state.as_deref() {
                 Some("available") => return Ok(()),
@@ -776,20 +785,20 @@ impl<'a> DataSyncRestore<'a> {
                 }
                 _ => {}
             }
-            let now = Instant::now();
-            if now >= deadline {
-                return Err(Error::Timeout(format!(
-                    "EFS access point {id} was still {} when the create timeout ran out",
-                    state.as_deref().unwrap_or("not reported")
-                )));
-            }
-            tokio::select! {
-                _ = tokio::time::sleep(wait.min(deadline - now)) => {}
-                _ = self.cancel.cancelled() => {
-                    return Err(Error::Cancelled(format!("while waiting for EFS access point {id}")));
+            match waiter.pause().await {
+                Ok(()) => {}
+                Err(Stop::Deadline) => {
+                    return Err(Error::Timeout(format!(
+                        "EFS access point {id} was still {} when the create timeout ran out",
+                        state.as_deref().unwrap_or("not reported")
+                    )));
+                }
+                Err(Stop::Cancelled) => {
+                    return Err(Error::Cancelled(format!(
+                        "while waiting for EFS access point {id}"
+                    )));
                 }
             }
-            wait = (wait * 2).min(self.polling.max);
             let out = retry(&self.policy, &self.cancel, is_transient, || async {
                 self.clients
                     .efs
@@ -927,8 +936,8 @@ impl<'a> DataSyncRestore<'a> {
             exec.error = Some(format!("Cancelled: {why}"));
         }
         let until = Instant::now() + CANCEL_WAIT;
-        let mut wait = self.polling.first;
-        while Instant::now() < until {
+        let mut waiter = Waiter::new(self.polling.backoff(2.0), until, &cancel);
+        loop {
             let status = retry(&self.policy, &cancel, is_transient, || async {
                 self.clients
                     .datasync
@@ -944,8 +953,9 @@ impl<'a> DataSyncRestore<'a> {
             if matches!(status.as_deref(), None | Some("ERROR" | "SUCCESS")) {
                 return;
             }
-            tokio::time::sleep(wait).await;
-            wait = (wait * 2).min(self.polling.max);
+            if waiter.pause().await.is_err() {
+                break;
+            }
         }
         tracing::warn!(execution = %arn, "the DataSync execution was still ending after the cancel");
     }

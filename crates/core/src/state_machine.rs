@@ -9,6 +9,7 @@ use crate::Error;
 use crate::aws::Clients;
 use crate::restore::{RestoreExecution, RestoreFailure};
 use crate::retry::{RetryPolicy, is_transient, retry};
+use crate::wait::{Backoff, Stop, Waiter};
 use crate::workflow::RestoreRequest;
 
 /// How many deliberate repeats of one copy (after failed executions) are started at most.
@@ -82,7 +83,8 @@ pub async fn run(
         }),
         ..RestoreExecution::default()
     };
-    let mut wait = Duration::from_millis(250);
+    let backoff = Backoff::new(Duration::from_millis(250), 1.5, Duration::from_secs(10));
+    let mut waiter = Waiter::new(backoff, deadline, cancel);
     loop {
         let out = retry(&policy, cancel, is_transient, || async {
             clients
@@ -134,39 +136,45 @@ pub async fn run(
                 ));
             }
         }
-        let now = Instant::now();
-        if now >= deadline {
-            let left = stop(
-                clients,
-                &mut current,
-                &request,
-                "the create timeout ran out",
-            )
-            .await;
-            return Err(RestoreFailure {
-                cleanup_failures: left,
-                ..failure(
-                    Error::Timeout(format!(
-                        "restore workflow execution {execution_arn} was still running when the create timeout ran out; it was stopped, and what it had created was removed"
-                    )),
-                    Some(current),
+        match waiter.pause().await {
+            Ok(()) => {}
+            Err(Stop::Deadline) => {
+                let left = stop(
+                    clients,
+                    &mut current,
+                    &request,
+                    "the create timeout ran out",
                 )
-            });
-        }
-        tokio::select! {
-            _ = tokio::time::sleep(wait.min(deadline - now)) => {}
-            _ = cancel.cancelled() => {
-                let left = stop(clients, &mut current, &request, "the restore was interrupted").await;
+                .await;
                 return Err(RestoreFailure {
                     cleanup_failures: left,
                     ..failure(
-                        Error::Cancelled(format!("interrupted while restore workflow execution {execution_arn} was running; it was stopped, and what it had created was removed")),
+                        Error::Timeout(format!(
+                            "restore workflow execution {execution_arn} was still running when the create timeout ran out; it was stopped, and what it had created was removed"
+                        )),
+                        Some(current),
+                    )
+                });
+            }
+            Err(Stop::Cancelled) => {
+                let left = stop(
+                    clients,
+                    &mut current,
+                    &request,
+                    "the restore was interrupted",
+                )
+                .await;
+                return Err(RestoreFailure {
+                    cleanup_failures: left,
+                    ..failure(
+                        Error::Cancelled(format!(
+                            "interrupted while restore workflow execution {execution_arn} was running; it was stopped, and what it had created was removed"
+                        )),
                         Some(current),
                     )
                 });
             }
         }
-        wait = (wait * 3 / 2).min(Duration::from_secs(10));
     }
 }
 

@@ -25,6 +25,7 @@ use crate::aws::Clients;
 use crate::lease;
 use crate::records::restore_status;
 use crate::retry::{RetryPolicy, is_transient, retry};
+use crate::wait::{Backoff, Waiter};
 
 /// The owner value of a provider restore: `provider/<restore id>/<table>/<run>`, where `<run>`
 /// names the lease holder of this run (so that the lease proves it alive) and `<table>` the
@@ -549,8 +550,11 @@ impl<'a> Sweeper<'a> {
             }
         }
         let until = Instant::now() + CANCEL_WAIT;
+        // Nothing interrupts this wait but its own deadline.
+        let uninterrupted = CancellationToken::new();
         for arn in &cancelled {
-            let mut wait = Duration::from_millis(200);
+            let backoff = Backoff::new(Duration::from_millis(200), 2.0, Duration::from_secs(5));
+            let mut waiter = Waiter::new(backoff, until, &uninterrupted);
             while Instant::now() < until {
                 let status = self
                     .clients
@@ -561,11 +565,11 @@ impl<'a> Sweeper<'a> {
                     .await
                     .ok()
                     .and_then(|o| o.status().map(|s| s.as_str().to_owned()));
-                if status.as_deref().is_none_or(|s| ENDED.contains(&s)) {
+                if status.as_deref().is_none_or(|s| ENDED.contains(&s))
+                    || waiter.pause().await.is_err()
+                {
                     break;
                 }
-                tokio::time::sleep(wait).await;
-                wait = (wait * 2).min(Duration::from_secs(5));
             }
         }
         Ok(cancelled)
