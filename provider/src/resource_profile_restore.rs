@@ -10,7 +10,9 @@ use studio_core::profile_restore::{
     Consent, Declaration, Engine, Failure, HomeRef, NetworkSpec, Outcome, ProfileRestore,
     Readiness, SourceSpec, Tables,
 };
-use studio_core::restore::{OverwriteMode, Ownership, TransferMode, TransferOptions, VerifyMode};
+use studio_core::restore::{
+    OverwriteMode, Ownership, TransferMode, TransferOptions, VerifyMode, outcome,
+};
 use studio_core::sweep::{OWNER_TAG, Scope, Sweeper};
 use studio_core::{Error, Uid};
 use tfplugin::framework::diagnostics::{Diagnostic, Diagnostics};
@@ -65,6 +67,21 @@ fn error_at(summary: &str, err: &Error, path: Option<AttributePath>) -> Diagnost
         Some(p) => d.at(p),
         None => d,
     }
+}
+
+/// The `status` attribute's description, from core's one list of how a copy ends.
+fn status_description() -> String {
+    let others: Vec<String> = outcome::ALL
+        .iter()
+        .filter(|s| **s != outcome::SUCCESS)
+        .map(|s| format!("`{s}`"))
+        .collect();
+    format!(
+        "How the copy ended: `{}`, or for a failed copy (the resource is then tainted) {} (`{}` from DataSync; the others from the restore workflow with `engine = \"state_machine\"`).",
+        outcome::SUCCESS,
+        others.join(", "),
+        outcome::ERROR
+    )
 }
 
 pub const TYPE_NAME: &str = "studio_profile_restore";
@@ -379,7 +396,7 @@ fn state_of(
     state.set_attr(
         "status",
         Value::string(if exec.status.is_empty() {
-            "FAILED".to_owned()
+            outcome::FAILED.to_owned()
         } else {
             exec.status
         }),
@@ -511,7 +528,7 @@ impl Resource for ProfileRestoreResource {
             .attribute(computed(Attribute::string("target_file_system_id"), "The target's file system."))
             .attribute(computed(Attribute::int64("target_uid"), "The target's uid when it was restored. When the target is recreated, SageMaker gives it a new uid and the next plan replaces this resource."))
             .attribute(computed(Attribute::string("execution_arn"), "The DataSync task execution (or Step Functions execution) that copied the files."))
-            .attribute(computed(Attribute::string("status"), "How the copy ended: `SUCCESS`, or `ERROR` for a failed copy (the resource is then tainted)."))
+            .attribute(computed(Attribute::string("status"), &status_description()))
             .attribute(computed(Attribute::int64("files_transferred"), "Files, directories and links DataSync transferred."))
             .attribute(computed(Attribute::int64("bytes_transferred"), "Bytes DataSync transferred."))
             .attribute(computed(Attribute::int64("bytes_written"), "Bytes DataSync wrote to the target."))
@@ -894,7 +911,7 @@ impl Resource for ProfileRestoreResource {
         // later in this apply (the replacement of a tainted object) replaces them. Terraform
         // hands a tainted object's delete no private state, so the copy is known by its
         // directories.
-        if state.get("status").as_str() != Some("SUCCESS") {
+        if state.get("status").as_str() != Some(outcome::SUCCESS) {
             let directory = |fs: &str, uid: &str| {
                 let fs = state.get(fs).as_str()?;
                 let uid = Uid::new(state.get(uid).as_i64()?).ok()?;
@@ -1093,6 +1110,17 @@ mod tests {
             path_of(&Error::NotFound("the source is missing".into()), None),
             None
         );
+    }
+
+    #[test]
+    fn the_status_description_names_every_end_core_reports() {
+        let description = status_description();
+        for status in outcome::ALL {
+            assert!(
+                description.contains(&format!("`{status}`")),
+                "{status}: {description}"
+            );
+        }
     }
 
     #[test]

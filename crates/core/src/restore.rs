@@ -243,6 +243,24 @@ impl RestorePlan {
     }
 }
 
+/// How a restore's copy ended, as [`RestoreExecution::status`] says once it has ended: one
+/// vocabulary for both engines (DataSync's own end states, and the workflow's execution
+/// states for the `state_machine` engine, its success said as DataSync says it).
+pub mod outcome {
+    /// The copy succeeded (either engine).
+    pub const SUCCESS: &str = "SUCCESS";
+    /// The DataSync execution failed, or was cancelled (timeout, interruption).
+    pub const ERROR: &str = "ERROR";
+    /// The workflow execution failed, or the copy never reported an end.
+    pub const FAILED: &str = "FAILED";
+    /// The workflow execution ran past its own timeout.
+    pub const TIMED_OUT: &str = "TIMED_OUT";
+    /// The workflow execution was stopped (the provider's timeout or an interruption).
+    pub const ABORTED: &str = "ABORTED";
+    /// Every end a copy can report.
+    pub const ALL: &[&str] = &[SUCCESS, ERROR, FAILED, TIMED_OUT, ABORTED];
+}
+
 /// What a DataSync task execution did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RestoreExecution {
@@ -932,7 +950,7 @@ impl<'a> DataSyncRestore<'a> {
             return;
         }
         if let Some(exec) = execution.as_mut() {
-            exec.status = "ERROR".into();
+            exec.status = outcome::ERROR.into();
             exec.error = Some(format!("Cancelled: {why}"));
         }
         let until = Instant::now() + CANCEL_WAIT;

@@ -7,7 +7,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::Error;
 use crate::aws::Clients;
-use crate::restore::{RestoreExecution, RestoreFailure};
+use crate::restore::{RestoreExecution, RestoreFailure, outcome};
 use crate::retry::{RetryPolicy, is_transient, retry};
 use crate::wait::{Backoff, Stop, Waiter};
 use crate::workflow::RestoreRequest;
@@ -115,7 +115,7 @@ pub async fn run(
         }
         match current.status.as_str() {
             "SUCCEEDED" => {
-                current.status = "SUCCESS".into();
+                current.status = outcome::SUCCESS.into();
                 return Ok(current);
             }
             "RUNNING" | "PENDING_REDRIVE" => {}
@@ -198,7 +198,7 @@ async fn stop(
         .await
     {
         Ok(_) => {
-            current.status = "ABORTED".into();
+            current.status = outcome::ABORTED.into();
             current.error = Some(why.to_owned());
         }
         Err(e) => {
