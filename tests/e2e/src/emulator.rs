@@ -26,6 +26,11 @@ const NEEDED_EXTENSIONS: &[&str] = &[
     "lambdas",
 ];
 
+/// How long a control request may wait for the emulator's answer. One Python process serves a
+/// lane's every AWS call, Lambda and copy; on a loaded 2-core CI machine (three lanes side by
+/// side, one of them running 150 restores) a trivial control request once waited over 60 s.
+const CONTROL_ANSWER_TIMEOUT: Duration = Duration::from_secs(300);
+
 const HOW_TO_START: &str = "the end-to-end tests need the emulator: run them with scripts/test \
      (it starts one), or start one yourself with \
      `scripts/emulator start && eval \"$(scripts/emulator env)\"` and run \
@@ -315,11 +320,20 @@ impl Emulator {
         body: &[u8],
     ) -> (u16, String) {
         let fail = |e: std::io::Error| -> ! {
+            if matches!(
+                e.kind(),
+                std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+            ) {
+                panic!(
+                    "{method} {}{path}: no answer within {CONTROL_ANSWER_TIMEOUT:?} ({e})",
+                    self.endpoint
+                )
+            }
             panic!("{method} {}{path}: {e}: {HOW_TO_START}", self.endpoint)
         };
         let mut stream = TcpStream::connect(&self.address).unwrap_or_else(|e| fail(e));
         stream
-            .set_read_timeout(Some(Duration::from_secs(60)))
+            .set_read_timeout(Some(CONTROL_ANSWER_TIMEOUT))
             .unwrap_or_else(|e| fail(e));
         let mut head = format!(
             "{method} {path} HTTP/1.0\r\nHost: {}\r\nContent-Length: {}\r\n",
