@@ -13,9 +13,9 @@ use aws_sdk_sagemaker::error::DisplayErrorContext;
 use aws_sdk_sagemaker::types::AuthMode;
 use serde_json::{Value, json};
 use studio_e2e::{
-    ACCOUNT_ID, Clients, Emulator, LeakScope, Provider, Studio, Terraform, cli_config,
-    close_studio, create_domain, create_table, delete_and_wait, eventually, hand_to_owner,
-    open_studio, repo_root, task_of_execution, unique_name, write_file,
+    Clients, Emulator, LeakScope, Provider, Studio, Terraform, cli_config, close_studio,
+    create_domain, create_table, delete_and_wait, eventually, hand_to_owner, open_studio,
+    repo_root, restore_workflow_hcl, task_of_execution, unique_name, write_file,
 };
 use tokio::sync::{Mutex, MutexGuard};
 
@@ -477,7 +477,6 @@ async fn the_state_machine_engine_runs_the_restore_workflow() {
     let f = Fixture::new("fault-sfn").await;
     let switches = Switches::take(&f.emulator).await;
     let prefix = unique_name("sfn");
-    let modules = repo_root().join("modules");
     let tf = Terraform::new(&f.emulator);
     tf.write_providers(&[Provider::Aws, Provider::Studio]);
     tf.write("tables_override.tf", &f.tables_override());
@@ -491,33 +490,7 @@ async fn the_state_machine_engine_runs_the_restore_workflow() {
   }"#,
         ),
     );
-    tf.write(
-        "workflow.tf",
-        &format!(
-            r#"
-resource "aws_vpc" "v" {{
-  cidr_block = "10.43.0.0/16"
-}}
-
-resource "aws_subnet" "s" {{
-  vpc_id     = aws_vpc.v.id
-  cidr_block = "10.43.1.0/24"
-}}
-
-module "restore_workflow" {{
-  source                       = "{modules}/restore-workflow"
-  name_prefix                  = "{prefix}"
-  mapping_table_name           = "{table}"
-  mapping_table_arn            = "arn:aws:dynamodb:us-east-1:{ACCOUNT_ID}:table/{table}"
-  vpc_id                       = aws_vpc.v.id
-  subnet_id                    = aws_subnet.s.id
-  queue_wait_max_delay_seconds = 2
-}}
-"#,
-            modules = modules.display(),
-            table = f.tables.0,
-        ),
-    );
+    tf.write("workflow.tf", &restore_workflow_hcl(&prefix, &f.tables.0));
     tf.init();
 
     // The workflow's copy fails: the diagnostic names its execution, the resource is tainted,
