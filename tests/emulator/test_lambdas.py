@@ -47,6 +47,8 @@ while True:
         sys.exit(int(ev["exit"]))
     if ev.get("sleep"):
         time.sleep(ev["sleep"])
+    while ev.get("gate") and not os.path.exists(ev["gate"]):  # held until the test opens the gate
+        time.sleep(0.05)
     if ev.get("fail"):
         post("/invocation/" + rid + "/error", {{"errorType": "Boom", "errorMessage": "asked to fail"}},
              {{"Lambda-Runtime-Function-Error-Type": "Boom"}})
@@ -206,12 +208,13 @@ def test_lambdas_timeout_and_restart(lam, make_function):
     make_function(timeout=1)
     _, first = invoke(lam, "fn", {})
     t0 = time.monotonic()
-    r, out = invoke(lam, "fn", {"sleep": 5})
-    took = time.monotonic() - t0
+    # Held until a gate that never opens: only the timeout can answer this call (the client's own
+    # read timeout, 60 s, would end it with an exception instead).
+    r, out = invoke(lam, "fn", {"gate": "/nonexistent/never-opened"})
     assert r["FunctionError"] == "Unhandled"
     assert out["errorType"] == "Sandbox.Timedout"
     assert "Task timed out after 1.00 seconds" in out["errorMessage"]
-    assert 0.9 < took < 3
+    assert time.monotonic() - t0 >= 0.9  # not before the function's timeout
     assert not alive(first["pid"])  # a timed-out sandbox is not reused
     r, out = invoke(lam, "fn", {})
     assert "FunctionError" not in r and out["pid"] != first["pid"]
@@ -235,11 +238,16 @@ def test_lambdas_process_exit_and_init_error(lam, make_function):
 
 def test_lambdas_event_invocation_is_asynchronous(lam, make_function):
     _, out_dir = make_function()
-    t0 = time.monotonic()
-    r = lam.invoke(FunctionName="fn", Payload=json.dumps({"sleep": 1, "async": 1}), InvocationType="Event")
+    gate = out_dir / "gate"
+    # The function cannot finish before the gate opens, and the gate opens only after the call
+    # answered: a synchronous invocation would never answer (the client gives up after 60 s).
+    event = {"gate": str(gate), "async": 1}
+    r = lam.invoke(FunctionName="fn", Payload=json.dumps(event), InvocationType="Event")
     assert r["StatusCode"] == 202
-    assert time.monotonic() - t0 < 1
-    assert events(out_dir, 1)[0] == {"sleep": 1, "async": 1}
+    gate.touch()
+    assert events(out_dir, 1)[0] == event
+    r, out = invoke(lam, "fn", {})  # the held invocation finished, so the sandbox takes the next
+    assert "FunctionError" not in r
 
 
 def test_lambdas_eventbridge_target(emulator, make_function):

@@ -3,7 +3,6 @@ import os
 import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
@@ -39,10 +38,8 @@ def launcher(tmp_path):
 def test_start_status_env_stop(launcher):
     leftover = launcher.state / "efs" / "fs-0123abcd" / "200000"
     leftover.mkdir(parents=True)  # a file system of an earlier process: gone with that process
-    started = time.monotonic()
     result = launcher("start")
     assert result.returncode == 0, result.stderr
-    assert time.monotonic() - started < 20
     pid = int((launcher.state / "emulator.pid").read_text())
     assert list((launcher.state / "efs").iterdir()) == []
 
@@ -85,11 +82,11 @@ def test_start_fails_clearly_when_the_port_is_taken(launcher):
     with socket.socket() as squatter:
         squatter.bind(("127.0.0.1", int(launcher.env["STUDIO_EMULATOR_PORT"])))
         squatter.listen()
-        started = time.monotonic()
-        result = launcher("start", timeout=15)
+        # It must notice the squatter, not wait out its start timeout: that is made far longer
+        # than the call may take (subprocess.TimeoutExpired otherwise).
+        result = launcher("start", timeout=60, STUDIO_EMULATOR_START_TIMEOUT="600")
         assert result.returncode == 1
         assert "already in use" in result.stderr and launcher.env["STUDIO_EMULATOR_PORT"] in result.stderr
-        assert time.monotonic() - started < 5
     assert not (launcher.state / "emulator.pid").exists()
 
 
@@ -105,11 +102,10 @@ def test_start_reports_an_emulator_that_dies_during_startup(launcher, tmp_path):
     (venv / "bin").mkdir(parents=True)
     (venv / "bin" / "python").write_text("#!/bin/sh\necho 'ImportError: moto is broken' >&2\nexit 1\n")
     (venv / "bin" / "python").chmod(0o755)
-    started = time.monotonic()
-    result = launcher("start", timeout=30, STUDIO_VENV=str(venv))
+    # Noticed when the process exits, not when the start timeout (made far longer) runs out.
+    result = launcher("start", timeout=60, STUDIO_VENV=str(venv), STUDIO_EMULATOR_START_TIMEOUT="600")
     assert result.returncode == 1
     assert "exited during startup" in result.stderr and "moto is broken" in result.stderr
-    assert time.monotonic() - started < 10
     assert not (launcher.state / "emulator.pid").exists()
 
 

@@ -14,7 +14,8 @@ back over HTTP):
 
 - `latency: {"Action": seconds}`: every call of that action takes this much longer before it is
   answered (a slow or distant endpoint), so a test can interrupt a client in the middle of one
-  call. It stays until set to 0.
+  call. It stays until set to 0. A delayed answer carries the header `x-studio-emulator-latency`
+  (the seconds added), so a test can tell which calls were slowed without timing the others.
 
 An action is named `Action` (any service) or `service:Action`, the service by its SDK name or its
 signing name (`efs` or `elasticfilesystem`, `stepfunctions` or `states`, `dynamodb`, ...). The
@@ -238,6 +239,18 @@ def latency(service: str | None, action: str) -> float:
     return 0.0
 
 
+def _marked_late(start_response, delay: float):
+    """`start_response` that adds the `x-studio-emulator-latency` header to the answer."""
+
+    def marked(status, headers, *args):
+        return start_response(status, [*headers, (LATENCY_HEADER, f"{delay:g}")], *args)
+
+    return marked
+
+
+LATENCY_HEADER = "x-studio-emulator-latency"
+
+
 class FaultMiddleware:
     """Answers a call with an injected error when `throttle` or `fail` names its action, and
     late when `latency` does."""
@@ -252,10 +265,10 @@ class FaultMiddleware:
         if not armed or environ.get("PATH_INFO", "").startswith(("/moto-api", "/studio-emulator")):
             return self.app(environ, start_response)
         service, action, protocol = identify(environ)
-        if action:
-            delay = latency(service, action)
-            if delay:
-                time.sleep(delay)
+        delay = latency(service, action) if action else 0.0
+        if delay:
+            time.sleep(delay)
+            start_response = _marked_late(start_response, delay)
         fault = take(service, action) if action else None
         if fault is None:
             return self.app(environ, start_response)

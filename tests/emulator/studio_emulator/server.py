@@ -10,6 +10,7 @@ from moto.moto_server.werkzeug_app import (DomainDispatcherApplication, MotoRequ
                                            create_backend_app)
 from werkzeug.serving import make_server
 
+from . import iam
 from .control import ControlMiddleware
 from .faults import FaultMiddleware
 from .settings import SETTINGS
@@ -35,6 +36,7 @@ def configure_moto() -> None:
     # AWS-managed policies (AmazonSageMakerFullAccess, ...) exist in every account, and modules
     # attach them.
     default_user_config["iam"] = {"load_aws_managed_policies": True}
+    iam.install()  # built once per account, not at every reset
     aws_sdk._SERVICE_ERROR_NAMES.update(SFN_SERVICE_ERROR_NAMES)
 
 
