@@ -1,4 +1,5 @@
-"""EFS access points: CreateAccessPoint's ClientToken (studio_emulator/efs.py).
+"""EFS access points: CreateAccessPoint's ClientToken, and the errors for things that do not
+exist (studio_emulator/efs.py).
 
 EFS API Reference, CreateAccessPoint: ClientToken is "a string of up to 64 ASCII characters that
 Amazon EFS uses to ensure idempotent creation" (required, 1-64); a token already used gives
@@ -114,3 +115,32 @@ def test_efs_access_point_client_token_validation(emulator, efs, fs):
     assert access_points(efs, fs) == []
     efs.create_access_point(ClientToken="x" * 64, FileSystemId=fs, PosixUser=POSIX)
     assert len(access_points(efs, fs)) == 1
+
+
+def error_of(call, **kwargs):
+    with pytest.raises(ClientError) as e:
+        call(**kwargs)
+    return e.value.response["Error"]["Code"], e.value.response["ResponseMetadata"]["HTTPStatusCode"]
+
+
+def test_efs_access_points_of_a_missing_file_system_are_refused(efs, fs):
+    # EFS API Reference, CreateAccessPoint and DescribeAccessPoints, Errors: FileSystemNotFound,
+    # 404, "Returned if the specified FileSystemId value doesn't exist in the requester's account".
+    missing = "fs-0123456789abcdef0"
+    assert error_of(efs.create_access_point, ClientToken="t", FileSystemId=missing,
+                    PosixUser=POSIX) == ("FileSystemNotFound", 404)
+    assert error_of(efs.describe_access_points, FileSystemId=missing) == ("FileSystemNotFound", 404)
+    assert access_points(efs, fs) == []  # an existing file system without access points: empty
+    # The refused call used no token: the same token still creates on a real file system.
+    assert efs.create_access_point(ClientToken="t", FileSystemId=fs, PosixUser=POSIX)["AccessPointId"]
+
+
+def test_efs_delete_access_point_of_a_missing_one_is_not_found(efs, fs):
+    # EFS API Reference, DeleteAccessPoint, Errors: AccessPointNotFound, 404.
+    made = efs.create_access_point(ClientToken="del", FileSystemId=fs, PosixUser=POSIX)
+    efs.delete_access_point(AccessPointId=made["AccessPointId"])
+    assert access_points(efs, fs) == []
+    assert error_of(efs.delete_access_point, AccessPointId=made["AccessPointId"]) == (
+        "AccessPointNotFound", 404)
+    assert error_of(efs.delete_access_point, AccessPointId="fsap-0123456789abcdef0") == (
+        "AccessPointNotFound", 404)

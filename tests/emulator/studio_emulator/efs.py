@@ -5,6 +5,9 @@ SageMaker CreateDomain) is the directory `SETTINGS.efs_dir(fs_id)`, created with
 removes the directory; a domain deleted with `RetentionPolicy=Retain` keeps both.
 
 CreateAccessPoint honours its `ClientToken` (moto ignores it): see `create_access_point` below.
+Access points answer for missing things as the EFS API Reference says: CreateAccessPoint and
+DescribeAccessPoints with an unknown FileSystemId fail with FileSystemNotFound, DeleteAccessPoint
+of an unknown access point with AccessPointNotFound (moto succeeds in all three).
 """
 import json
 import os
@@ -12,7 +15,7 @@ import shutil
 import threading
 from pathlib import Path
 
-from moto.efs.exceptions import BadRequest, EFSError
+from moto.efs.exceptions import AccessPointNotFound, BadRequest, EFSError, FileSystemNotFound
 from moto.efs.models import EFSBackend, efs_backends
 
 from .settings import SETTINGS
@@ -115,6 +118,8 @@ def install() -> None:
     original_create = EFSBackend.create_file_system
     original_delete = EFSBackend.delete_file_system
     original_create_access_point = EFSBackend.create_access_point
+    original_describe_access_points = EFSBackend.describe_access_points
+    original_delete_access_point = EFSBackend.delete_access_point
 
     def create(self, *args, **kwargs):
         fs = original_create(self, *args, **kwargs)
@@ -144,6 +149,11 @@ def install() -> None:
           then names the deleted access point), so a client must not count on reusing a token.
         """
         _validate_client_token(client_token)
+        file_system_id = kwargs.get("file_system_id", args[1] if len(args) > 1 else None)
+        # Errors: FileSystemNotFound (404), "Returned if the specified FileSystemId value doesn't
+        # exist in the requester's AWS account" (moto creates the access point anyway).
+        if file_system_id not in self.file_systems_by_id:
+            raise FileSystemNotFound(file_system_id)
         with _TOKENS_LOCK:
             used = self.__dict__.setdefault("_studio_access_point_tokens", {})
             if client_token in used:
@@ -152,6 +162,23 @@ def install() -> None:
             used[client_token] = access_point.access_point_id
             return access_point
 
+    def describe_access_points(self, access_point_id, file_system_id):
+        """EFS API Reference, DescribeAccessPoints, Errors: FileSystemNotFound (404) for a
+        FileSystemId that does not exist (moto lists nothing instead)."""
+        if file_system_id and not access_point_id and file_system_id not in self.file_systems_by_id:
+            raise FileSystemNotFound(file_system_id)
+        return original_describe_access_points(self, access_point_id, file_system_id)
+
+    def delete_access_point(self, access_point_id: str) -> None:
+        """EFS API Reference, DeleteAccessPoint, Errors: AccessPointNotFound (404), "Returned if
+        the specified AccessPointId value doesn't exist in the requester's AWS account" (moto
+        answers 204 for any id), so a repeated delete is an error the caller must expect."""
+        if access_point_id not in self.access_points:
+            raise AccessPointNotFound(access_point_id)
+        original_delete_access_point(self, access_point_id)
+
     EFSBackend.create_file_system = create
+    EFSBackend.describe_access_points = describe_access_points
+    EFSBackend.delete_access_point = delete_access_point
     EFSBackend.delete_file_system = delete
     EFSBackend.create_access_point = create_access_point
