@@ -22,3 +22,8 @@ output "failure_queue_url" {
   description = "Events and stream records that failed after their retries."
   value       = module.studio_restore.failure_queue_url
 }
+
+output "home_efs_file_system_id" {
+  description = "The demo domain's home EFS file system (kept when the domain is destroyed or replaced)."
+  value       = module.studio_domain.home_efs_file_system_id
+}

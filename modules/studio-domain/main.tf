@@ -1,11 +1,13 @@
 # A demo SageMaker Studio domain with users, to try studio-restore end to end.
 #
-# Home EFS retention: SageMaker keeps the home EFS when a domain is deleted unless the domain's
-# RetentionPolicy says Delete, and Retain is the default. hashicorp/aws 3.x has no
-# `retention_policy` block; on newer providers add
-#   retention_policy { home_efs_file_system = "Retain" }
-# to make the choice explicit. Spaces: hashicorp/aws 3.39 has no `aws_sagemaker_space`; create
-# spaces with a newer provider, the console or the API. The event path handles them.
+# Home EFS retention: DeleteDomain's RetentionPolicy decides whether the domain's home EFS file
+# system (every user's home directory) survives, and hashicorp/aws 3.x always sends Delete, when
+# the domain is destroyed and when it is replaced (a new KMS key, a new name, a new VPC).
+# studio_home_retention sits between the domain and its profiles: Terraform destroys it after the
+# profiles and before the domain, and it deletes the domain with Retain first, so the file system
+# and its /<uid> directories stay (see the module README). Spaces: hashicorp/aws 3.39 has no
+# `aws_sagemaker_space`; create spaces with a newer provider, the console or the API. The event
+# path handles them.
 
 locals {
   execution_role_arn = var.execution_role_arn != null ? var.execution_role_arn : aws_iam_role.execution[0].arn
@@ -52,9 +54,15 @@ resource "aws_sagemaker_domain" "this" {
   tags = var.tags
 }
 
+# Keeps the home file system when the domain is destroyed or replaced. The profiles take their
+# domain_id from it, so Terraform destroys it between them and the domain.
+resource "studio_home_retention" "this" {
+  domain_id = aws_sagemaker_domain.this.id
+}
+
 resource "aws_sagemaker_user_profile" "this" {
   for_each          = var.user_profiles
-  domain_id         = aws_sagemaker_domain.this.id
+  domain_id         = studio_home_retention.this.domain_id
   user_profile_name = each.value
   tags              = var.tags
 }

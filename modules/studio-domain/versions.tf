@@ -6,5 +6,8 @@ terraform {
       source  = "hashicorp/aws"
       version = ">= 3.39"
     }
+    studio = {
+      source = "studio-restore/studio"
+    }
   }
 }

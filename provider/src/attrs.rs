@@ -3,6 +3,7 @@
 //! rows a data source lists.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use tfplugin::framework::schema::Attribute;
 use tfplugin::framework::validators::{self, Validator};
@@ -70,4 +71,49 @@ pub fn field_values<T>(fields: &[Field<T>], row: &T) -> Value {
             .iter()
             .map(|f| (f.attribute.name.clone(), (f.value)(row))),
     )
+}
+
+/// `"60m"`, `"1h30m"`, `"90s"`: Terraform's duration strings (Go's `time.ParseDuration`
+/// without fractions).
+pub fn parse_duration(text: &str) -> Option<Duration> {
+    let mut total = 0u64;
+    let mut digits = String::new();
+    let mut any = false;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c.is_ascii_digit() {
+            digits.push(c);
+            continue;
+        }
+        let n: u64 = digits.parse().ok()?;
+        digits.clear();
+        let unit = match c {
+            'h' => 3600,
+            'm' if chars.peek() == Some(&'s') => {
+                chars.next();
+                if n > 0 { 1 } else { 0 }
+            }
+            'm' => 60,
+            's' => 1,
+            _ => return None,
+        };
+        total = total.checked_add(n.checked_mul(unit)?)?;
+        any = true;
+    }
+    (digits.is_empty() && any).then(|| Duration::from_secs(total))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_parse_like_terraform() {
+        assert_eq!(parse_duration("60m"), Some(Duration::from_secs(3600)));
+        assert_eq!(parse_duration("1h30m"), Some(Duration::from_secs(5400)));
+        assert_eq!(parse_duration("90s"), Some(Duration::from_secs(90)));
+        for bad in ["", "m", "10", "1x", "1.5h"] {
+            assert_eq!(parse_duration(bad), None, "{bad}");
+        }
+    }
 }

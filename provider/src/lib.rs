@@ -24,6 +24,7 @@ pub mod home_attrs;
 pub mod home_results;
 pub mod provider;
 pub mod registry;
+pub mod resource_home_retention;
 pub mod resource_profile_restore;
 pub mod resource_replication;
 pub mod resource_restore_target;

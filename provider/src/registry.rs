@@ -10,6 +10,7 @@ pub fn resources() -> Vec<Arc<dyn Resource>> {
         Arc::new(crate::resource_profile_restore::ProfileRestoreResource::default()),
         Arc::new(crate::resource_restore_target::RestoreTargetResource),
         Arc::new(crate::resource_replication::ReplicationResource),
+        Arc::new(crate::resource_home_retention::HomeRetentionResource),
     ]
 }
 
@@ -61,6 +62,7 @@ mod tests {
         let resources: Vec<Box<dyn Resource>> = vec![
             Box::new(crate::resource_restore_target::RestoreTargetResource),
             Box::new(crate::resource_replication::ReplicationResource),
+            Box::new(crate::resource_home_retention::HomeRetentionResource),
         ];
         for r in &resources {
             let schema = r.schema();

@@ -13,6 +13,7 @@ pub mod profile_restore;
 pub mod records;
 pub mod resolve;
 pub mod restore;
+pub mod retention;
 pub mod retry;
 pub mod slots;
 pub mod source;

@@ -287,6 +287,16 @@ impl Studio {
 
     /// Every user profile and space name in a domain.
     pub async fn homes_in(&self, domain_id: &str) -> Result<Vec<(HomeKind, String)>, Error> {
+        Ok(self
+            .members(domain_id)
+            .await?
+            .into_iter()
+            .map(|(kind, name, _)| (kind, name))
+            .collect())
+    }
+
+    /// Every user profile and space in a domain, with its status (`InService`, `Deleting`, ...).
+    pub async fn members(&self, domain_id: &str) -> Result<Vec<(HomeKind, String, String)>, Error> {
         let mut homes = Vec::new();
         let mut token: Option<String> = None;
         loop {
@@ -306,8 +316,12 @@ impl Studio {
             })
             .await?;
             homes.extend(out.user_profiles().iter().filter_map(|p| {
+                let status = p
+                    .status()
+                    .map(|s| s.as_str().to_owned())
+                    .unwrap_or_default();
                 p.user_profile_name()
-                    .map(|n| (HomeKind::User, n.to_owned()))
+                    .map(|n| (HomeKind::User, n.to_owned(), status))
             }));
             match out.next_token() {
                 Some(t) if !t.is_empty() => token = Some(t.to_owned()),
@@ -331,11 +345,14 @@ impl Studio {
                     })
             })
             .await?;
-            homes.extend(
-                out.spaces()
-                    .iter()
-                    .filter_map(|s| s.space_name().map(|n| (HomeKind::Space, n.to_owned()))),
-            );
+            homes.extend(out.spaces().iter().filter_map(|s| {
+                let status = s
+                    .status()
+                    .map(|s| s.as_str().to_owned())
+                    .unwrap_or_default();
+                s.space_name()
+                    .map(|n| (HomeKind::Space, n.to_owned(), status))
+            }));
             match out.next_token() {
                 Some(t) if !t.is_empty() => token = Some(t.to_owned()),
                 _ => return Ok(homes),

@@ -281,7 +281,7 @@ pub fn complete_example(
     }
     std::os::unix::fs::symlink(root.join("modules"), tf.dir().join("modules"))
         .expect("linking the modules into the working directory");
-    tf.write_provider_override(&[crate::Provider::Aws]);
+    tf.write_provider_override(&[crate::Provider::Aws, crate::Provider::Studio]);
     let prefix = unique_name(word);
     tf.set_var("name_prefix", &prefix)
         .set_var("domain_name", &unique_name(word))
