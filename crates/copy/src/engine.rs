@@ -51,11 +51,19 @@ pub(crate) fn run(
         root_error(Side::Target, target)(Errno::from_io_error(&e).unwrap_or(Errno::IO))
     })?;
 
+    let target_meta = fsops::fstat(&target_fd).map_err(root_error(Side::Target, target))?;
+    if (target_meta.dev, target_meta.ino) == (source_meta.dev, source_meta.ino) {
+        return Err(root_error(Side::Target, target)(Errno::INVAL));
+    }
+    raise_open_files_limit();
+    let before = progress.counts();
+
     let threads = options.threads.max(1);
     let ctx = Ctx {
         options,
         progress,
         target_root,
+        target_root_id: (target_meta.dev, target_meta.ino),
         stopped: AtomicBool::new(false),
         errors: Mutex::new(Vec::new()),
         links: Mutex::new(HashMap::new()),
@@ -101,7 +109,7 @@ pub(crate) fn run(
     } else {
         Outcome::Completed
     };
-    let counts: Counts = progress.counts();
+    let counts: Counts = progress.counts().since(&before);
     let errors = ctx.errors.into_inner().unwrap_or_else(|p| p.into_inner());
     Ok(Summary {
         outcome,
@@ -110,11 +118,27 @@ pub(crate) fn run(
     })
 }
 
+/// Open directories grow with the depth of the tree (two descriptors each): allow as many as
+/// the hard limit does.
+fn raise_open_files_limit() {
+    use rustix::process::{Resource, getrlimit, setrlimit};
+    let limit = getrlimit(Resource::Nofile);
+    if limit.current < limit.maximum {
+        let raised = rustix::process::Rlimit {
+            current: limit.maximum,
+            maximum: limit.maximum,
+        };
+        let _ = setrlimit(Resource::Nofile, raised);
+    }
+}
+
 /// What every worker shares. Holds no directory node, so nodes can borrow it.
 struct Ctx<'a> {
     options: &'a Options,
     progress: &'a Progress,
     target_root: OwnedFd,
+    /// A target inside the source is not copied into itself.
+    target_root_id: (u64, u64),
     stopped: AtomicBool,
     errors: Mutex<Vec<Error>>,
     /// Source inodes with more than one name: who copied them to which target name.
@@ -126,7 +150,13 @@ struct Ctx<'a> {
 
 enum LinkState {
     Copying,
-    Done { rel: RelPath, target_ino: u64 },
+    /// `names_left`: names not met yet; the entry is dropped when it reaches 0, so the map
+    /// holds only inodes with names still to come.
+    Done {
+        rel: RelPath,
+        target_ino: u64,
+        names_left: u64,
+    },
     Failed,
 }
 
@@ -373,6 +403,9 @@ impl<'a> Ctx<'a> {
         source: OwnedFd,
     ) -> Result<Arc<DirNode<'a>>, Error> {
         let meta = fsops::fstat(&source).map_err(Self::io(Operation::Stat, Side::Source, rel))?;
+        if (meta.dev, meta.ino) == self.target_root_id {
+            return Err(Error::TargetInsideSource { path: rel.clone() });
+        }
         let target_dir = parent.target.as_fd();
         let existing = fsops::lstat_if_exists(target_dir, name).map_err(Self::io(
             Operation::Stat,
@@ -526,7 +559,7 @@ impl<'a> Ctx<'a> {
         let key = (meta.dev, meta.ino);
         let mut links = self.links.lock().unwrap_or_else(|p| p.into_inner());
         loop {
-            match links.get(&key) {
+            match links.get_mut(&key) {
                 None | Some(LinkState::Failed) => {
                     links.insert(key, LinkState::Copying);
                     break;
@@ -540,8 +573,13 @@ impl<'a> Ctx<'a> {
                 Some(LinkState::Done {
                     rel: first,
                     target_ino,
+                    names_left,
                 }) => {
                     let (first, target_ino) = (first.clone(), *target_ino);
+                    *names_left = names_left.saturating_sub(1);
+                    if *names_left == 0 {
+                        links.remove(&key);
+                    }
                     drop(links);
                     return self.link_to_first(parent, name, &rel, &first, target_ino);
                 }
@@ -554,6 +592,7 @@ impl<'a> Ctx<'a> {
             Ok(target_ino) => LinkState::Done {
                 rel: rel.clone(),
                 target_ino: *target_ino,
+                names_left: meta.nlink - 1,
             },
             Err(_) => LinkState::Failed,
         };

@@ -167,6 +167,11 @@ pub enum Error {
          source directory was not copied"
     )]
     NotADirectory { path: RelPath },
+    /// The target root is inside the source tree: that directory is not copied into itself.
+    #[error(
+        "source {path} is the target root: the target is inside the source, so it is not copied"
+    )]
+    TargetInsideSource { path: RelPath },
     /// The target has a directory where the source has a file or a symlink; a directory is never
     /// removed to make room.
     #[error(
@@ -184,7 +189,23 @@ impl Error {
             | Self::Ownership { path, .. }
             | Self::Verify { path }
             | Self::NotADirectory { path }
+            | Self::TargetInsideSource { path }
             | Self::IsADirectory { path } => path.clone(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_display_on_one_line_with_odd_bytes_escaped() {
+        let path = RelPath::root()
+            .child(b"dir")
+            .child(b"new\nline \xff\xfe.txt");
+        assert_eq!(path.to_string(), "dir/new\\nline \\xff\\xfe.txt");
+        assert_eq!(path.as_bytes(), b"dir/new\nline \xff\xfe.txt");
+        assert_eq!(RelPath::root().to_string(), ".");
     }
 }

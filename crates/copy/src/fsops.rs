@@ -212,3 +212,70 @@ pub(crate) fn unlink_at(dir: BorrowedFd<'_>, name: &[u8]) -> Result<(), Errno> {
         Err(e) => Err(e),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::symlink;
+
+    #[test]
+    fn open_dir_beneath_refuses_symlinks_and_dotdot() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("root/a/b")).unwrap();
+        symlink("a", dir.path().join("root/link")).unwrap();
+        symlink("/", dir.path().join("root/a/abs")).unwrap();
+        let root = rustix::fs::open(
+            dir.path().join("root").as_path(),
+            OFlags::RDONLY | OFlags::DIRECTORY,
+            Mode::empty(),
+        )
+        .unwrap();
+        let root = root.as_fd();
+        assert!(open_dir_beneath(root, b"a/b").is_ok());
+        assert!(open_dir_beneath(root, b"").is_ok());
+        for bad in [
+            &b"link"[..],
+            b"link/b",
+            b"a/abs",
+            b"..",
+            b"a/../..",
+            b"a/b/../../..",
+        ] {
+            assert!(
+                open_dir_beneath(root, bad).is_err(),
+                "{:?}",
+                String::from_utf8_lossy(bad)
+            );
+        }
+        // The component walk (kernels without openat2) refuses the same paths.
+        NO_OPENAT2.store(true, Ordering::Relaxed);
+        assert!(open_dir_beneath(root, b"a/b").is_ok());
+        for bad in [&b"link"[..], b"link/b", b"a/abs", b"..", b"a/../.."] {
+            assert!(
+                open_dir_beneath(root, bad).is_err(),
+                "{:?}",
+                String::from_utf8_lossy(bad)
+            );
+        }
+        NO_OPENAT2.store(false, Ordering::Relaxed);
+    }
+
+    #[test]
+    fn copy_data_falls_back_to_read_and_write() {
+        let dir = tempfile::tempdir().unwrap();
+        let data: Vec<u8> = (0..700_000u32).map(|i| (i % 251) as u8).collect();
+        std::fs::write(dir.path().join("from"), &data).unwrap();
+        let from = std::fs::File::open(dir.path().join("from")).unwrap();
+        let to = std::fs::File::create(dir.path().join("to")).unwrap();
+        assert_eq!(
+            copy_data_by_reading(from.as_fd(), to.as_fd()).unwrap(),
+            data.len() as u64
+        );
+        assert_eq!(std::fs::read(dir.path().join("to")).unwrap(), data);
+        let to = std::fs::File::open(dir.path().join("to")).unwrap();
+        assert_eq!(
+            checksum(from.as_fd()).unwrap(),
+            checksum(to.as_fd()).unwrap()
+        );
+    }
+}

@@ -45,8 +45,11 @@
 //! [`Options::deadline`] stops the copy cleanly between entries, with [`Outcome::Stopped`]. A file
 //! is written under a temporary name in its target directory and renamed into place only once its
 //! data, owner, mode and times are complete, so a later run with [`Transfer::Changed`] never takes
-//! a partial file for a finished one, and continues without copying finished files again. A
-//! process killed mid-copy can leave a `.studio-copy-<pid>-<n>.tmp` file behind.
+//! a partial file for a finished one, and continues without copying finished files again. Two
+//! exceptions: a hard-linked file can be copied once more when the later run meets another of
+//! its names first (the name copied before then becomes a link to the new copy), and a process
+//! killed mid-copy (not stopped by the deadline) can leave a `.studio-copy-<pid>-<n>.tmp` file
+//! behind.
 //!
 //! # Parallel, bounded
 //!
@@ -180,6 +183,22 @@ pub struct Counts {
     pub errors: u64,
 }
 
+impl Counts {
+    /// What was counted after `before`.
+    pub fn since(&self, before: &Counts) -> Counts {
+        Counts {
+            files: self.files - before.files,
+            directories: self.directories - before.directories,
+            symlinks: self.symlinks - before.symlinks,
+            hard_links: self.hard_links - before.hard_links,
+            bytes: self.bytes - before.bytes,
+            unchanged: self.unchanged - before.unchanged,
+            special: self.special - before.special,
+            errors: self.errors - before.errors,
+        }
+    }
+}
+
 impl Progress {
     pub fn new() -> Self {
         Self::default()
@@ -225,12 +244,14 @@ impl Summary {
 }
 
 /// Copies the tree at `source` into the directory `target` (created if missing, its parent must
-/// exist). Neither root may be a symlink.
+/// exist). Neither root may be a symlink, and they may not be the same directory; a target
+/// inside the source is skipped in the source ([`Error::TargetInsideSource`]).
 pub fn copy(source: &Path, target: &Path, options: &Options) -> Result<Summary, Error> {
     copy_with_progress(source, target, options, &Progress::new())
 }
 
-/// [`copy`], updating `progress` as it goes (read it from another thread).
+/// [`copy`], updating `progress` as it goes (read it from another thread). A `Progress` may be
+/// shared by several copies; the summary counts this one only.
 pub fn copy_with_progress(
     source: &Path,
     target: &Path,

@@ -480,3 +480,40 @@ fn a_deadline_stops_between_entries_and_a_second_run_finishes_the_copy() {
         (Outcome::Completed, 0, 0)
     );
 }
+
+#[test]
+fn a_target_inside_the_source_is_not_copied_into_itself() {
+    let sb = Sandbox::new();
+    let s = sb.source();
+    write(&s.join("a/file"), b"a");
+    let target = s.join("a/target");
+    let summary = studio_copy::copy(&s, &target, &options()).unwrap();
+    assert_eq!(summary.counts.errors, 1, "{summary:?}");
+    assert!(
+        matches!(summary.errors[0], Error::TargetInsideSource { .. }),
+        "{summary:?}"
+    );
+    assert_eq!(fs::read(target.join("a/file")).unwrap(), b"a");
+    assert!(!target.join("a/target/a").exists());
+    let same = studio_copy::copy(&s, &s, &options()).unwrap_err();
+    assert!(matches!(same, Error::Root { .. }), "{same}");
+}
+
+#[test]
+fn progress_is_readable_while_copying_and_the_summary_counts_one_copy() {
+    let sb = Sandbox::new();
+    for i in 0..200 {
+        write(&sb.source().join(format!("d{}/f{i}", i % 7)), b"0123456789");
+    }
+    let progress = studio_copy::Progress::new();
+    let first =
+        studio_copy::copy_with_progress(&sb.source(), &sb.target(), &options(), &progress).unwrap();
+    assert_eq!((first.counts.files, first.counts.bytes), (200, 2000));
+    let second_target = sb.dir.path().join("target");
+    fs::remove_dir_all(&second_target).unwrap();
+    let second =
+        studio_copy::copy_with_progress(&sb.source(), &second_target, &options(), &progress)
+            .unwrap();
+    assert_eq!(second.counts, first.counts);
+    assert_eq!(progress.counts().files, 400);
+}
