@@ -19,6 +19,9 @@ use crate::{
     Verify,
 };
 
+/// Worker stacks: deep trees finish (drop) their directory nodes recursively.
+const WORKER_STACK: usize = 16 << 20;
+
 /// Entries waiting per worker before a directory reader copies them itself.
 const QUEUED_ENTRIES_PER_THREAD: usize = 64;
 
@@ -98,8 +101,20 @@ pub(crate) fn run(
         queue.push_dir(Job::Read(root));
     }
     std::thread::scope(|scope| {
+        let mut spawned = 0;
         for _ in 0..threads {
-            scope.spawn(|| worker(&ctx, &queue));
+            // Finishing a directory can finish its parents in a chain as deep as the tree.
+            let worker = std::thread::Builder::new()
+                .name("studio-copy".into())
+                .stack_size(WORKER_STACK)
+                .spawn_scoped(scope, || worker(&ctx, &queue));
+            if worker.is_ok() {
+                spawned += 1;
+            }
+        }
+        if spawned == 0 {
+            // No thread to be had: copy on the caller's.
+            worker(&ctx, &queue);
         }
     });
     drop(queue);

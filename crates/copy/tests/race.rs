@@ -101,3 +101,52 @@ fn a_directory_swapped_for_a_symlink_during_the_copy_is_never_followed() {
     }
     eprintln!("a swapped directory was copied as the symlink it had become {seen_as_link} times");
 }
+
+#[test]
+fn a_target_directory_swapped_for_a_symlink_during_the_copy_is_never_written_through() {
+    for round in 0..16 {
+        let sb = Sandbox::new();
+        let (s, t) = (sb.source(), sb.target());
+        populate(&s.join("swapped"));
+        populate(&s.join("other"));
+        fs::create_dir(&t).unwrap();
+        let outside_before = common::snapshot(&sb.outside());
+
+        let stop = Arc::new(AtomicBool::new(false));
+        let swapper = {
+            let (stop, t, outside) = (Arc::clone(&stop), t.clone(), sb.outside());
+            std::thread::spawn(move || {
+                let (dir, away) = (t.join("swapped"), t.join("swapped.away"));
+                let mut swaps = 0u64;
+                while !stop.load(Ordering::Relaxed) {
+                    // Before the engine made it, and after: a symlink to the outside in its place.
+                    let moved = fs::rename(&dir, &away).is_ok();
+                    if symlink(&outside, &dir).is_ok() {
+                        swaps += 1;
+                        std::thread::yield_now();
+                        let _ = fs::remove_file(&dir);
+                    }
+                    if moved {
+                        let _ = fs::rename(&away, &dir);
+                    }
+                }
+                swaps
+            })
+        };
+        let mut options = common::options();
+        options.threads = 1 + round % 4;
+        let _ = sb.copy(&options);
+        stop.store(true, Ordering::Relaxed);
+        assert!(swapper.join().unwrap() > 0, "the swapper never ran");
+        assert!(
+            common::snapshot(&sb.outside()) == outside_before,
+            "something was written outside the target"
+        );
+
+        // Undisturbed, a second run completes the copy.
+        let _ = fs::remove_dir_all(t.join("swapped.away"));
+        let summary = sb.copy(&options);
+        assert!(summary.succeeded(), "{summary:?}");
+        common::assert_same_tree(&s, &t);
+    }
+}
