@@ -555,12 +555,18 @@ impl<'a> Ctx<'a> {
     /// Copies the regular file open as `source` (if it still is one).
     fn copy_open_file(
         &self,
-        parent: &DirNode<'a>,
+        parent: &Arc<DirNode<'a>>,
         name: &[u8],
         source: OwnedFd,
     ) -> Result<(), Error> {
         let rel = parent.rel.child(name);
         let meta = fsops::fstat(&source).map_err(Self::io(Operation::Stat, Side::Source, &rel))?;
+        if meta.kind() == Kind::Dir {
+            // Replaced by a directory since readdir (O_NOFOLLOW: not a symlink to one): copy it.
+            let node = self.make_target_dir(parent, name, &rel, source)?;
+            self.read_dir_inline(node);
+            return Ok(());
+        }
         if meta.kind() != Kind::File {
             // Replaced by a FIFO or a device since readdir: skipped like one.
             Progress::add(&self.progress.special, 1);

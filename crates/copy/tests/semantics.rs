@@ -517,3 +517,49 @@ fn progress_is_readable_while_copying_and_the_summary_counts_one_copy() {
     assert_eq!(second.counts, first.counts);
     assert_eq!(progress.counts().files, 400);
 }
+
+#[test]
+fn a_very_deep_tree_is_copied() {
+    // Deeper than PATH_MAX allows as one path: only descriptor-relative calls reach the bottom.
+    let sb = Sandbox::new();
+    let mut dir = rustix::fs::open(
+        sb.source(),
+        rustix::fs::OFlags::RDONLY | rustix::fs::OFlags::DIRECTORY,
+        rustix::fs::Mode::empty(),
+    )
+    .unwrap();
+    let depth = 1500;
+    for level in 0..depth {
+        rustix::fs::mkdirat(
+            &dir,
+            "a-rather-long-directory-name",
+            rustix::fs::Mode::from_raw_mode(0o755),
+        )
+        .unwrap();
+        dir = rustix::fs::openat(
+            &dir,
+            "a-rather-long-directory-name",
+            rustix::fs::OFlags::RDONLY | rustix::fs::OFlags::DIRECTORY,
+            rustix::fs::Mode::empty(),
+        )
+        .unwrap();
+        if level % 100 == 0 {
+            let file = rustix::fs::openat(
+                &dir,
+                "file",
+                rustix::fs::OFlags::WRONLY | rustix::fs::OFlags::CREATE,
+                rustix::fs::Mode::from_raw_mode(0o644),
+            )
+            .unwrap();
+            rustix::io::write(&file, format!("level {level}").as_bytes()).unwrap();
+        }
+    }
+    let summary = sb.copy(&options());
+    assert!(
+        summary.succeeded(),
+        "{:?}",
+        &summary.errors[..summary.errors.len().min(3)]
+    );
+    assert_eq!(summary.counts.directories, depth + 1);
+    assert_eq!(summary.counts.files, depth / 100);
+}
