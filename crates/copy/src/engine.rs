@@ -474,19 +474,16 @@ impl<'a> Ctx<'a> {
         let parent = &entry.parent;
         let name = &entry.name[..];
         let result = match entry.hint {
-            FileType::RegularFile => {
-                let flags = OFlags::RDONLY | OFlags::NONBLOCK;
-                match fsops::open_at(parent.source.as_fd(), name, flags) {
-                    Ok(fd) => self.copy_open_file(parent, name, fd),
-                    Err(Errno::LOOP) => self.copy_by_stat(entry),
-                    Err(Errno::NOENT) => Ok(()),
-                    Err(e) => Err(Self::io(
-                        Operation::Open,
-                        Side::Source,
-                        &parent.rel.child(name),
-                    )(e)),
-                }
-            }
+            FileType::RegularFile => match fsops::open_source_file(parent.source.as_fd(), name) {
+                Ok(fd) => self.copy_open_file(parent, name, fd),
+                Err(Errno::LOOP) => self.copy_by_stat(entry),
+                Err(Errno::NOENT) => Ok(()),
+                Err(e) => Err(Self::io(
+                    Operation::Open,
+                    Side::Source,
+                    &parent.rel.child(name),
+                )(e)),
+            },
             _ => self.copy_by_stat(entry),
         };
         if let Err(e) = result {
@@ -510,14 +507,11 @@ impl<'a> Ctx<'a> {
                 Progress::add(&self.progress.special, 1);
                 Ok(())
             }
-            Kind::File => {
-                let flags = OFlags::RDONLY | OFlags::NONBLOCK;
-                match fsops::open_at(parent.source.as_fd(), name, flags) {
-                    Ok(fd) => self.copy_open_file(parent, name, fd),
-                    Err(Errno::NOENT) => Ok(()),
-                    Err(e) => Err(Self::io(Operation::Open, Side::Source, &rel())(e)),
-                }
-            }
+            Kind::File => match fsops::open_source_file(parent.source.as_fd(), name) {
+                Ok(fd) => self.copy_open_file(parent, name, fd),
+                Err(Errno::NOENT) => Ok(()),
+                Err(e) => Err(Self::io(Operation::Open, Side::Source, &rel())(e)),
+            },
             Kind::Dir => {
                 let source = match fsops::open_at(
                     parent.source.as_fd(),

@@ -92,6 +92,23 @@ pub(crate) fn open_at(dir: BorrowedFd<'_>, name: &[u8], flags: OFlags) -> Result
     )
 }
 
+/// Set when O_NOATIME was refused once (it needs to own the file or CAP_FOWNER).
+static NO_NOATIME: AtomicBool = AtomicBool::new(false);
+
+/// Opens a source file for reading: non-blocking (should it have become a FIFO since readdir)
+/// and, where permitted, without moving its access time (no metadata write per file read, and
+/// the source keeps the access times the copy preserves).
+pub(crate) fn open_source_file(dir: BorrowedFd<'_>, name: &[u8]) -> Result<OwnedFd, Errno> {
+    let flags = OFlags::RDONLY | OFlags::NONBLOCK;
+    if !NO_NOATIME.load(Ordering::Relaxed) {
+        match open_at(dir, name, flags | OFlags::NOATIME) {
+            Err(Errno::PERM) => NO_NOATIME.store(true, Ordering::Relaxed),
+            other => return other,
+        }
+    }
+    open_at(dir, name, flags)
+}
+
 /// Opens the directory at the relative `path` (`/`-separated components) beneath `root`: with
 /// `openat2(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS)` where the kernel has it, else one component
 /// at a time with O_NOFOLLOW | O_DIRECTORY. No symlink is followed and `..` cannot climb out.

@@ -193,6 +193,9 @@ fn modification_and_access_times_are_kept() {
     assert_eq!(times("d/link"), ((1_300_000_000, 5), (1_200_000_000, 7)));
     // The directory's times are set after its entries were written.
     assert_eq!(times("d"), ((1_100_000_000, 1), (1_000_000_000, 2)));
+    // As root (or the owner) the source files are read with O_NOATIME: their access times stay.
+    let source_atime = fs::metadata(s.join("d/file")).unwrap().atime();
+    assert_eq!(source_atime, 1_500_000_000);
 }
 
 #[test]
