@@ -1,0 +1,932 @@
+//! The walk and the copy: a pool of worker threads over two queues (directories to read, entries
+//! to copy), each directory a reference-counted node holding its two descriptors.
+
+use std::collections::HashMap;
+use std::collections::VecDeque;
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::Instant;
+
+use rustix::fs::{AtFlags, FileType, Gid, Mode, OFlags, Uid};
+use rustix::io::Errno;
+
+use crate::error::{Error, Operation, RelPath, Side};
+use crate::fsops::{self, Kind, Meta};
+use crate::{
+    Counts, MAX_KEPT_ERRORS, Options, Outcome, Overwrite, Ownership, Progress, Summary, Transfer,
+    Verify,
+};
+
+/// Worker stacks: deep trees finish (drop) their directory nodes recursively.
+const WORKER_STACK: usize = 16 << 20;
+
+/// Entries waiting per worker before a directory reader copies them itself.
+const QUEUED_ENTRIES_PER_THREAD: usize = 64;
+
+pub(crate) fn run(
+    source: &Path,
+    target: &Path,
+    options: &Options,
+    progress: &Progress,
+) -> Result<Summary, Error> {
+    let root_flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+    let root_error = |side, path: &Path| {
+        let path = path.to_path_buf();
+        move |e: Errno| Error::Root {
+            side,
+            path,
+            source: e.into(),
+        }
+    };
+    let source_fd = rustix::fs::open(source, root_flags, Mode::empty())
+        .map_err(root_error(Side::Source, source))?;
+    let source_meta = fsops::fstat(&source_fd).map_err(root_error(Side::Source, source))?;
+    let created = match rustix::fs::mkdir(target, Mode::from_raw_mode(0o700)) {
+        Ok(()) => true,
+        Err(Errno::EXIST) => false,
+        Err(e) => return Err(root_error(Side::Target, target)(e)),
+    };
+    let target_fd = rustix::fs::open(target, root_flags, Mode::empty())
+        .map_err(root_error(Side::Target, target))?;
+    let target_root = target_fd.try_clone().map_err(|e| {
+        root_error(Side::Target, target)(Errno::from_io_error(&e).unwrap_or(Errno::IO))
+    })?;
+
+    let target_meta = fsops::fstat(&target_fd).map_err(root_error(Side::Target, target))?;
+    if (target_meta.dev, target_meta.ino) == (source_meta.dev, source_meta.ino) {
+        return Err(root_error(Side::Target, target)(Errno::INVAL));
+    }
+    raise_open_files_limit();
+    let before = progress.counts();
+
+    let threads = options.threads.max(1);
+    let ctx = Ctx {
+        options,
+        progress,
+        target_root,
+        target_root_id: (target_meta.dev, target_meta.ino),
+        stopped: AtomicBool::new(false),
+        errors: Mutex::new(Vec::new()),
+        links: Mutex::new(HashMap::new()),
+        links_changed: Condvar::new(),
+        temp_counter: AtomicU64::new(0),
+        pid: std::process::id(),
+    };
+    let queue = Queue {
+        state: Mutex::new(QueueState {
+            entries: VecDeque::new(),
+            dirs: Vec::new(),
+            active: 0,
+        }),
+        changed: Condvar::new(),
+        capacity: threads * QUEUED_ENTRIES_PER_THREAD,
+    };
+    {
+        let root = Arc::new(DirNode {
+            ctx: &ctx,
+            _parent: None,
+            rel: RelPath::root(),
+            source: source_fd,
+            target: target_fd,
+            meta: source_meta,
+            finish: created || options.overwrite == Overwrite::Always,
+        });
+        if root.finish {
+            Progress::add(&progress.directories, 1);
+        } else {
+            Progress::add(&progress.unchanged, 1);
+        }
+        queue.push_dir(Job::Read(root));
+    }
+    std::thread::scope(|scope| {
+        let mut spawned = 0;
+        for _ in 0..threads {
+            // Finishing a directory can finish its parents in a chain as deep as the tree.
+            let worker = std::thread::Builder::new()
+                .name("studio-copy".into())
+                .stack_size(WORKER_STACK)
+                .spawn_scoped(scope, || worker(&ctx, &queue));
+            if worker.is_ok() {
+                spawned += 1;
+            }
+        }
+        if spawned == 0 {
+            // No thread to be had: copy on the caller's.
+            worker(&ctx, &queue);
+        }
+    });
+    drop(queue);
+
+    let outcome = if ctx.stopped.load(Ordering::Relaxed) {
+        Outcome::Stopped
+    } else {
+        Outcome::Completed
+    };
+    let counts: Counts = progress.counts().since(&before);
+    let errors = ctx.errors.into_inner().unwrap_or_else(|p| p.into_inner());
+    Ok(Summary {
+        outcome,
+        counts,
+        errors,
+    })
+}
+
+/// Open directories grow with the depth of the tree (two descriptors each): allow as many as
+/// the hard limit does.
+fn raise_open_files_limit() {
+    use rustix::process::{Resource, getrlimit, setrlimit};
+    let limit = getrlimit(Resource::Nofile);
+    if limit.current < limit.maximum {
+        let raised = rustix::process::Rlimit {
+            current: limit.maximum,
+            maximum: limit.maximum,
+        };
+        let _ = setrlimit(Resource::Nofile, raised);
+    }
+}
+
+/// What every worker shares. Holds no directory node, so nodes can borrow it.
+struct Ctx<'a> {
+    options: &'a Options,
+    progress: &'a Progress,
+    target_root: OwnedFd,
+    /// A target inside the source is not copied into itself.
+    target_root_id: (u64, u64),
+    stopped: AtomicBool,
+    errors: Mutex<Vec<Error>>,
+    /// Source inodes with more than one name: who copied them to which target name.
+    links: Mutex<HashMap<(u64, u64), LinkState>>,
+    links_changed: Condvar,
+    temp_counter: AtomicU64,
+    pid: u32,
+}
+
+enum LinkState {
+    Copying,
+    /// `names_left`: names not met yet; the entry is dropped when it reaches 0, so the map
+    /// holds only inodes with names still to come.
+    Done {
+        rel: RelPath,
+        target_ino: u64,
+        names_left: u64,
+    },
+    Failed,
+}
+
+/// A directory being copied: open in both trees. Its mode, owner and times are set when the last
+/// reference (its own reader, its entries' jobs, its subdirectories' nodes) is dropped.
+struct DirNode<'a> {
+    ctx: &'a Ctx<'a>,
+    /// Never read: holding it keeps the parent unfinished until this directory is.
+    _parent: Option<Arc<DirNode<'a>>>,
+    rel: RelPath,
+    source: OwnedFd,
+    target: OwnedFd,
+    meta: Meta,
+    finish: bool,
+}
+
+impl Drop for DirNode<'_> {
+    fn drop(&mut self) {
+        if self.finish
+            && let Err(e) = self.ctx.set_metadata(&self.target, &self.meta, &self.rel)
+        {
+            self.ctx.record(e);
+        }
+    }
+}
+
+struct Entry<'a> {
+    parent: Arc<DirNode<'a>>,
+    name: Box<[u8]>,
+    hint: FileType,
+}
+
+enum Job<'a> {
+    /// Read a directory whose node is open.
+    Read(Arc<DirNode<'a>>),
+    /// Open a subdirectory, then read it.
+    Dir(Entry<'a>),
+}
+
+struct Queue<'a> {
+    state: Mutex<QueueState<'a>>,
+    changed: Condvar,
+    capacity: usize,
+}
+
+struct QueueState<'a> {
+    entries: VecDeque<Entry<'a>>,
+    dirs: Vec<Job<'a>>,
+    active: usize,
+}
+
+enum Work<'a> {
+    Entry(Entry<'a>),
+    Dir(Job<'a>),
+}
+
+impl<'a> Queue<'a> {
+    fn lock(&self) -> MutexGuard<'_, QueueState<'a>> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn push_dir(&self, job: Job<'a>) {
+        self.lock().dirs.push(job);
+        self.changed.notify_one();
+    }
+
+    /// Queues an entry, or hands it back when the queue is full.
+    fn try_push_entry(&self, entry: Entry<'a>) -> Option<Entry<'a>> {
+        let mut state = self.lock();
+        if state.entries.len() >= self.capacity {
+            return Some(entry);
+        }
+        state.entries.push_back(entry);
+        drop(state);
+        self.changed.notify_one();
+        None
+    }
+
+    /// The next job, or `None` once every queue is empty and no worker is busy.
+    fn next(&self) -> Option<Work<'a>> {
+        let mut state = self.lock();
+        loop {
+            // Entries first, so that the bounded queue drains before more directories fill it.
+            if let Some(entry) = state.entries.pop_front() {
+                state.active += 1;
+                return Some(Work::Entry(entry));
+            }
+            if let Some(job) = state.dirs.pop() {
+                state.active += 1;
+                return Some(Work::Dir(job));
+            }
+            if state.active == 0 {
+                self.changed.notify_all();
+                return None;
+            }
+            state = self.changed.wait(state).unwrap_or_else(|p| p.into_inner());
+        }
+    }
+
+    fn done(&self) {
+        let mut state = self.lock();
+        state.active -= 1;
+        if state.active == 0 && state.entries.is_empty() && state.dirs.is_empty() {
+            self.changed.notify_all();
+        }
+    }
+}
+
+fn worker<'a>(ctx: &'a Ctx<'a>, queue: &Queue<'a>) {
+    while let Some(work) = queue.next() {
+        if !ctx.should_stop() {
+            match work {
+                Work::Entry(entry) => ctx.copy_entry(&entry),
+                Work::Dir(Job::Read(node)) => ctx.read_dir(queue, node),
+                Work::Dir(Job::Dir(entry)) => {
+                    if let Some(node) = ctx.open_dir(&entry) {
+                        ctx.read_dir(queue, node);
+                    }
+                }
+            }
+        }
+        // A dropped job (when stopped) drops its references, finishing directories as usual.
+        queue.done();
+    }
+}
+
+impl<'a> Ctx<'a> {
+    fn should_stop(&self) -> bool {
+        if self.stopped.load(Ordering::Relaxed) {
+            return true;
+        }
+        if self.options.deadline.is_some_and(|d| Instant::now() >= d) {
+            self.stopped.store(true, Ordering::Relaxed);
+            return true;
+        }
+        false
+    }
+
+    fn record(&self, error: Error) {
+        Progress::add(&self.progress.errors, 1);
+        let mut errors = self.errors.lock().unwrap_or_else(|p| p.into_inner());
+        if errors.len() < MAX_KEPT_ERRORS {
+            errors.push(error);
+        }
+    }
+
+    fn io(operation: Operation, side: Side, path: &RelPath) -> impl FnOnce(Errno) -> Error {
+        let path = path.clone();
+        move |e| Error::Io {
+            operation,
+            side,
+            path,
+            source: e.into(),
+        }
+    }
+
+    fn owner_of(&self, meta: &Meta) -> (u32, u32) {
+        match self.options.ownership {
+            Ownership::Preserve => (meta.uid, meta.gid),
+            Ownership::Set { uid, gid } => (uid, gid),
+        }
+    }
+
+    /// Reads `node`'s source directory: subdirectories go to the directory queue, other entries
+    /// to the entry queue or, when it is full, are copied right here.
+    fn read_dir(&self, queue: &Queue<'a>, node: Arc<DirNode<'a>>) {
+        let mut dir = match rustix::fs::Dir::read_from(&node.source) {
+            Ok(dir) => dir,
+            Err(e) => {
+                return self.record(Self::io(Operation::ReadDir, Side::Source, &node.rel)(e));
+            }
+        };
+        while let Some(item) = dir.read() {
+            if self.should_stop() {
+                return;
+            }
+            let item = match item {
+                Ok(item) => item,
+                Err(e) => {
+                    return self.record(Self::io(Operation::ReadDir, Side::Source, &node.rel)(e));
+                }
+            };
+            let name = item.file_name().to_bytes();
+            if name == b"." || name == b".." {
+                continue;
+            }
+            let entry = Entry {
+                parent: Arc::clone(&node),
+                name: name.into(),
+                hint: item.file_type(),
+            };
+            match entry.hint {
+                FileType::Directory => queue.push_dir(Job::Dir(entry)),
+                FileType::Fifo
+                | FileType::Socket
+                | FileType::CharacterDevice
+                | FileType::BlockDevice => Progress::add(&self.progress.special, 1),
+                _ => {
+                    if let Some(entry) = queue.try_push_entry(entry) {
+                        self.copy_entry(&entry);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Opens a source subdirectory and makes (or reuses) its target. `None` when it was not a
+    /// directory after all (then it was copied as what it is) or failed (then it was recorded).
+    fn open_dir(&self, entry: &Entry<'a>) -> Option<Arc<DirNode<'a>>> {
+        let parent = &entry.parent;
+        let rel = parent.rel.child(&entry.name);
+        let flags = OFlags::RDONLY | OFlags::DIRECTORY;
+        let source = match fsops::open_at(parent.source.as_fd(), &entry.name, flags) {
+            Ok(fd) => fd,
+            // It is no longer a directory (it was replaced since readdir): copy what it is now.
+            Err(Errno::LOOP | Errno::NOTDIR) => {
+                self.copy_entry(&Entry {
+                    parent: Arc::clone(parent),
+                    name: entry.name.clone(),
+                    hint: FileType::Unknown,
+                });
+                return None;
+            }
+            Err(Errno::NOENT) => return None,
+            Err(e) => {
+                self.record(Self::io(Operation::Open, Side::Source, &rel)(e));
+                return None;
+            }
+        };
+        match self.make_target_dir(parent, &entry.name, &rel, source) {
+            Ok(node) => Some(node),
+            Err(e) => {
+                self.record(e);
+                None
+            }
+        }
+    }
+
+    fn make_target_dir(
+        &self,
+        parent: &Arc<DirNode<'a>>,
+        name: &[u8],
+        rel: &RelPath,
+        source: OwnedFd,
+    ) -> Result<Arc<DirNode<'a>>, Error> {
+        let meta = fsops::fstat(&source).map_err(Self::io(Operation::Stat, Side::Source, rel))?;
+        if (meta.dev, meta.ino) == self.target_root_id {
+            return Err(Error::TargetInsideSource { path: rel.clone() });
+        }
+        let target_dir = parent.target.as_fd();
+        let existing = fsops::lstat_if_exists(target_dir, name).map_err(Self::io(
+            Operation::Stat,
+            Side::Target,
+            rel,
+        ))?;
+        let created = match existing {
+            Some(m) if m.kind() == Kind::Dir => false,
+            Some(_) if self.options.overwrite == Overwrite::Never => {
+                return Err(Error::NotADirectory { path: rel.clone() });
+            }
+            other => {
+                if other.is_some() {
+                    // A file or a symlink where the source has a directory: replace it, never
+                    // follow it.
+                    fsops::unlink_at(target_dir, name).map_err(Self::io(
+                        Operation::Unlink,
+                        Side::Target,
+                        rel,
+                    ))?;
+                }
+                rustix::fs::mkdirat(target_dir, name, Mode::from_raw_mode(0o700))
+                    .map_err(Self::io(Operation::Mkdir, Side::Target, rel))?;
+                true
+            }
+        };
+        let target = fsops::open_at(target_dir, name, OFlags::RDONLY | OFlags::DIRECTORY)
+            .map_err(Self::io(Operation::Open, Side::Target, rel))?;
+        let finish = created || self.options.overwrite == Overwrite::Always;
+        Progress::add(
+            if finish {
+                &self.progress.directories
+            } else {
+                &self.progress.unchanged
+            },
+            1,
+        );
+        Ok(Arc::new(DirNode {
+            ctx: parent.ctx,
+            _parent: Some(Arc::clone(parent)),
+            rel: rel.clone(),
+            source,
+            target,
+            meta,
+            finish,
+        }))
+    }
+
+    /// Copies one entry that is not known to be a directory.
+    fn copy_entry(&self, entry: &Entry<'a>) {
+        let parent = &entry.parent;
+        let name = &entry.name[..];
+        let result = match entry.hint {
+            FileType::RegularFile => match fsops::open_source_file(parent.source.as_fd(), name) {
+                Ok(fd) => self.copy_open_file(parent, name, fd),
+                Err(Errno::LOOP) => self.copy_by_stat(entry),
+                Err(Errno::NOENT) => Ok(()),
+                Err(e) => Err(Self::io(
+                    Operation::Open,
+                    Side::Source,
+                    &parent.rel.child(name),
+                )(e)),
+            },
+            _ => self.copy_by_stat(entry),
+        };
+        if let Err(e) = result {
+            self.record(e);
+        }
+    }
+
+    /// Copies an entry whose type is only known from `lstat`.
+    fn copy_by_stat(&self, entry: &Entry<'a>) -> Result<(), Error> {
+        let parent = &entry.parent;
+        let name = &entry.name[..];
+        let rel = || parent.rel.child(name);
+        let meta = match fsops::stat_at(parent.source.as_fd(), name) {
+            Ok(meta) => meta,
+            Err(Errno::NOENT) => return Ok(()),
+            Err(e) => return Err(Self::io(Operation::Stat, Side::Source, &rel())(e)),
+        };
+        match meta.kind() {
+            Kind::Symlink => self.copy_symlink(parent, name, &meta),
+            Kind::Special => {
+                Progress::add(&self.progress.special, 1);
+                Ok(())
+            }
+            Kind::File => match fsops::open_source_file(parent.source.as_fd(), name) {
+                Ok(fd) => self.copy_open_file(parent, name, fd),
+                Err(Errno::NOENT) => Ok(()),
+                Err(e) => Err(Self::io(Operation::Open, Side::Source, &rel())(e)),
+            },
+            Kind::Dir => {
+                let source = match fsops::open_at(
+                    parent.source.as_fd(),
+                    name,
+                    OFlags::RDONLY | OFlags::DIRECTORY,
+                ) {
+                    Ok(fd) => fd,
+                    Err(Errno::NOENT) => return Ok(()),
+                    Err(e) => return Err(Self::io(Operation::Open, Side::Source, &rel())(e)),
+                };
+                // Rare (a file system without d_type, or a race): read it here, not queued.
+                let node = self.make_target_dir(parent, name, &rel(), source)?;
+                self.read_dir_inline(node);
+                Ok(())
+            }
+        }
+    }
+
+    /// Reads a directory and copies everything in it on this thread.
+    fn read_dir_inline(&self, node: Arc<DirNode<'a>>) {
+        let queue = Queue {
+            state: Mutex::new(QueueState {
+                entries: VecDeque::new(),
+                dirs: Vec::new(),
+                active: 0,
+            }),
+            changed: Condvar::new(),
+            capacity: 0,
+        };
+        let ctx = node.ctx;
+        queue.push_dir(Job::Read(node));
+        worker(ctx, &queue);
+    }
+
+    /// Copies the regular file open as `source` (if it still is one).
+    fn copy_open_file(
+        &self,
+        parent: &Arc<DirNode<'a>>,
+        name: &[u8],
+        source: OwnedFd,
+    ) -> Result<(), Error> {
+        let rel = parent.rel.child(name);
+        let meta = fsops::fstat(&source).map_err(Self::io(Operation::Stat, Side::Source, &rel))?;
+        if meta.kind() == Kind::Dir {
+            // Replaced by a directory since readdir (O_NOFOLLOW: not a symlink to one): copy it.
+            let node = self.make_target_dir(parent, name, &rel, source)?;
+            self.read_dir_inline(node);
+            return Ok(());
+        }
+        if meta.kind() != Kind::File {
+            // Replaced by a FIFO or a device since readdir: skipped like one.
+            Progress::add(&self.progress.special, 1);
+            return Ok(());
+        }
+        if meta.nlink <= 1 {
+            return self
+                .copy_file(parent, name, &rel, &source, &meta)
+                .map(|_| ());
+        }
+        let key = (meta.dev, meta.ino);
+        let mut links = self.links.lock().unwrap_or_else(|p| p.into_inner());
+        loop {
+            match links.get_mut(&key) {
+                None | Some(LinkState::Failed) => {
+                    links.insert(key, LinkState::Copying);
+                    break;
+                }
+                Some(LinkState::Copying) => {
+                    links = self
+                        .links_changed
+                        .wait(links)
+                        .unwrap_or_else(|p| p.into_inner());
+                }
+                Some(LinkState::Done {
+                    rel: first,
+                    target_ino,
+                    names_left,
+                }) => {
+                    let (first, target_ino) = (first.clone(), *target_ino);
+                    *names_left = names_left.saturating_sub(1);
+                    if *names_left == 0 {
+                        links.remove(&key);
+                    }
+                    drop(links);
+                    return self.link_to_first(parent, name, &rel, &first, target_ino);
+                }
+            }
+        }
+        drop(links);
+        let result = self.copy_file(parent, name, &rel, &source, &meta);
+        let mut links = self.links.lock().unwrap_or_else(|p| p.into_inner());
+        let state = match &result {
+            Ok(target_ino) => LinkState::Done {
+                rel: rel.clone(),
+                target_ino: *target_ino,
+                names_left: meta.nlink - 1,
+            },
+            Err(_) => LinkState::Failed,
+        };
+        links.insert(key, state);
+        drop(links);
+        self.links_changed.notify_all();
+        result.map(|_| ())
+    }
+
+    /// Copies a regular file's data and metadata unless the options say to keep the target's.
+    /// Returns the target's inode number.
+    fn copy_file(
+        &self,
+        parent: &DirNode<'a>,
+        name: &[u8],
+        rel: &RelPath,
+        source: &OwnedFd,
+        meta: &Meta,
+    ) -> Result<u64, Error> {
+        let target_dir = parent.target.as_fd();
+        let existing = fsops::lstat_if_exists(target_dir, name).map_err(Self::io(
+            Operation::Stat,
+            Side::Target,
+            rel,
+        ))?;
+        if let Some(existing) = existing {
+            if existing.kind() == Kind::Dir {
+                return Err(Error::IsADirectory { path: rel.clone() });
+            }
+            if self.options.overwrite == Overwrite::Never {
+                Progress::add(&self.progress.unchanged, 1);
+                return Ok(existing.ino);
+            }
+            if self.options.transfer == Transfer::Changed
+                && existing.kind() == Kind::File
+                && existing.size == meta.size
+                && existing.mtime == meta.mtime
+            {
+                self.update_file_metadata(target_dir, name, rel, &existing, meta)?;
+                Progress::add(&self.progress.unchanged, 1);
+                return Ok(existing.ino);
+            }
+        }
+
+        let create = OFlags::RDWR | OFlags::CREATE | OFlags::EXCL;
+        let (temp, target) = self
+            .with_temp_name(|temp| {
+                fsops::open_at(target_dir, temp, create).map(|fd| (temp.to_vec(), fd))
+            })
+            .map_err(Self::io(Operation::Open, Side::Target, rel))?;
+        let written = self.fill_file(source, &target, rel, meta);
+        let renamed = written.and_then(|bytes| {
+            rustix::fs::renameat(target_dir, &temp[..], target_dir, name).map_err(Self::io(
+                Operation::Rename,
+                Side::Target,
+                rel,
+            ))?;
+            Ok(bytes)
+        });
+        match renamed {
+            Ok(bytes) => {
+                Progress::add(&self.progress.files, 1);
+                Progress::add(&self.progress.bytes, bytes);
+                fsops::fstat(&target).map(|m| m.ino).map_err(Self::io(
+                    Operation::Stat,
+                    Side::Target,
+                    rel,
+                ))
+            }
+            Err(e) => {
+                let _ = fsops::unlink_at(target_dir, &temp);
+                Err(e)
+            }
+        }
+    }
+
+    /// Writes the data into the new (temporary) target file, verifies it, then sets owner, mode
+    /// and times, in that order: reading it back may move its access time, and a chown clears
+    /// setuid and setgid bits.
+    fn fill_file(
+        &self,
+        source: &OwnedFd,
+        target: &OwnedFd,
+        rel: &RelPath,
+        meta: &Meta,
+    ) -> Result<u64, Error> {
+        let bytes = fsops::copy_data(source.as_fd(), target.as_fd()).map_err(Self::io(
+            Operation::CopyData,
+            Side::Target,
+            rel,
+        ))?;
+        if self.options.verify == Verify::OnlyFilesTransferred {
+            let want = fsops::checksum(source.as_fd()).map_err(Self::io(
+                Operation::Verify,
+                Side::Source,
+                rel,
+            ))?;
+            let got = fsops::checksum(target.as_fd()).map_err(Self::io(
+                Operation::Verify,
+                Side::Target,
+                rel,
+            ))?;
+            if want != got {
+                return Err(Error::Verify { path: rel.clone() });
+            }
+        }
+        self.set_metadata(target, meta, rel)?;
+        Ok(bytes)
+    }
+
+    /// Sets owner, mode and times of an open target entry from the source's `meta`.
+    fn set_metadata(&self, target: &OwnedFd, meta: &Meta, rel: &RelPath) -> Result<(), Error> {
+        let (uid, gid) = self.owner_of(meta);
+        let current = fsops::fstat(target).map_err(Self::io(Operation::Stat, Side::Target, rel))?;
+        if (current.uid, current.gid) != (uid, gid) {
+            // SAFETY-free: ids from the options or the source's stat.
+            let ids = (Some(Uid::from_raw(uid)), Some(Gid::from_raw(gid)));
+            rustix::fs::fchown(target, ids.0, ids.1)
+                .map_err(|e| self.chown_error(e, rel, uid, gid))?;
+        }
+        rustix::fs::fchmod(target, meta.permissions()).map_err(Self::io(
+            Operation::Chmod,
+            Side::Target,
+            rel,
+        ))?;
+        rustix::fs::futimens(target, &meta.timestamps()).map_err(Self::io(
+            Operation::SetTimes,
+            Side::Target,
+            rel,
+        ))
+    }
+
+    fn chown_error(&self, e: Errno, rel: &RelPath, uid: u32, gid: u32) -> Error {
+        if e == Errno::PERM {
+            Error::Ownership {
+                path: rel.clone(),
+                uid,
+                gid,
+                source: e.into(),
+            }
+        } else {
+            Self::io(Operation::Chown, Side::Target, rel)(e)
+        }
+    }
+
+    /// Brings an unchanged target file's owner and mode up to date (overwrite ALWAYS).
+    fn update_file_metadata(
+        &self,
+        target_dir: BorrowedFd<'_>,
+        name: &[u8],
+        rel: &RelPath,
+        existing: &Meta,
+        meta: &Meta,
+    ) -> Result<(), Error> {
+        let (uid, gid) = self.owner_of(meta);
+        if (existing.uid, existing.gid) == (uid, gid)
+            && existing.mode & 0o7777 == meta.mode & 0o7777
+        {
+            return Ok(());
+        }
+        let target = fsops::open_at(target_dir, name, OFlags::RDONLY | OFlags::NONBLOCK)
+            .map_err(Self::io(Operation::Open, Side::Target, rel))?;
+        let now = fsops::fstat(&target).map_err(Self::io(Operation::Stat, Side::Target, rel))?;
+        if now.ino != existing.ino || now.kind() != Kind::File {
+            return Err(Self::io(Operation::Open, Side::Target, rel)(Errno::AGAIN));
+        }
+        self.set_metadata(&target, meta, rel)
+    }
+
+    /// Makes `name` another name of the target file `first` (the first name of the same source
+    /// inode), unless it already is one.
+    fn link_to_first(
+        &self,
+        parent: &DirNode<'a>,
+        name: &[u8],
+        rel: &RelPath,
+        first: &RelPath,
+        first_ino: u64,
+    ) -> Result<(), Error> {
+        let target_dir = parent.target.as_fd();
+        let existing = fsops::lstat_if_exists(target_dir, name).map_err(Self::io(
+            Operation::Stat,
+            Side::Target,
+            rel,
+        ))?;
+        if let Some(existing) = existing {
+            if existing.kind() == Kind::Dir {
+                return Err(Error::IsADirectory { path: rel.clone() });
+            }
+            if self.options.overwrite == Overwrite::Never
+                || (existing.kind() == Kind::File && existing.ino == first_ino)
+            {
+                Progress::add(&self.progress.unchanged, 1);
+                return Ok(());
+            }
+        }
+        let bytes = first.as_bytes();
+        let (dir, first_name) = match bytes.iter().rposition(|b| *b == b'/') {
+            Some(i) => (&bytes[..i], &bytes[i + 1..]),
+            None => (&b""[..], bytes),
+        };
+        let first_dir = fsops::open_dir_beneath(self.target_root.as_fd(), dir)
+            .map_err(Self::io(Operation::Open, Side::Target, first))?;
+        let temp = self
+            .with_temp_name(|temp| {
+                rustix::fs::linkat(&first_dir, first_name, target_dir, temp, AtFlags::empty())
+                    .map(|()| temp.to_vec())
+            })
+            .map_err(Self::io(Operation::Link, Side::Target, rel))?;
+        if let Err(e) = rustix::fs::renameat(target_dir, &temp[..], target_dir, name) {
+            let _ = fsops::unlink_at(target_dir, &temp);
+            return Err(Self::io(Operation::Rename, Side::Target, rel)(e));
+        }
+        Progress::add(&self.progress.hard_links, 1);
+        Ok(())
+    }
+
+    /// Copies a symlink as a link: its text, never what it points to.
+    fn copy_symlink(&self, parent: &DirNode<'a>, name: &[u8], meta: &Meta) -> Result<(), Error> {
+        let rel = parent.rel.child(name);
+        let text = match rustix::fs::readlinkat(parent.source.as_fd(), name, Vec::new()) {
+            Ok(text) => text,
+            Err(Errno::NOENT) => return Ok(()),
+            Err(e) => return Err(Self::io(Operation::ReadLink, Side::Source, &rel)(e)),
+        };
+        let target_dir = parent.target.as_fd();
+        let existing = fsops::lstat_if_exists(target_dir, name).map_err(Self::io(
+            Operation::Stat,
+            Side::Target,
+            &rel,
+        ))?;
+        let (uid, gid) = self.owner_of(meta);
+        if let Some(existing) = existing {
+            if existing.kind() == Kind::Dir {
+                return Err(Error::IsADirectory { path: rel });
+            }
+            if self.options.overwrite == Overwrite::Never {
+                Progress::add(&self.progress.unchanged, 1);
+                return Ok(());
+            }
+            if existing.kind() == Kind::Symlink
+                && rustix::fs::readlinkat(target_dir, name, Vec::new()).is_ok_and(|t| t == text)
+            {
+                // The same link: bring its owner and times up to date in place. Its access time
+                // alone is not compared: reading the source link moved it (DataSync's Atime is
+                // best effort too).
+                self.update_symlink_metadata(target_dir, name, &rel, &existing, meta)?;
+                Progress::add(&self.progress.unchanged, 1);
+                return Ok(());
+            }
+        }
+        let temp = self
+            .with_temp_name(|temp| {
+                rustix::fs::symlinkat(&*text, target_dir, temp).map(|()| temp.to_vec())
+            })
+            .map_err(Self::io(Operation::Symlink, Side::Target, &rel))?;
+        let result = (|| {
+            let nofollow = AtFlags::SYMLINK_NOFOLLOW;
+            let ids = (Some(Uid::from_raw(uid)), Some(Gid::from_raw(gid)));
+            if let Err(e) = rustix::fs::chownat(target_dir, &temp[..], ids.0, ids.1, nofollow) {
+                let current = fsops::stat_at(target_dir, &temp).map(|m| (m.uid, m.gid));
+                if current != Ok((uid, gid)) {
+                    return Err(self.chown_error(e, &rel, uid, gid));
+                }
+            }
+            rustix::fs::utimensat(target_dir, &temp[..], &meta.timestamps(), nofollow)
+                .map_err(Self::io(Operation::SetTimes, Side::Target, &rel))?;
+            rustix::fs::renameat(target_dir, &temp[..], target_dir, name).map_err(Self::io(
+                Operation::Rename,
+                Side::Target,
+                &rel,
+            ))
+        })();
+        match result {
+            Ok(()) => {
+                Progress::add(&self.progress.symlinks, 1);
+                Ok(())
+            }
+            Err(e) => {
+                let _ = fsops::unlink_at(target_dir, &temp);
+                Err(e)
+            }
+        }
+    }
+
+    fn update_symlink_metadata(
+        &self,
+        target_dir: BorrowedFd<'_>,
+        name: &[u8],
+        rel: &RelPath,
+        existing: &Meta,
+        meta: &Meta,
+    ) -> Result<(), Error> {
+        let nofollow = AtFlags::SYMLINK_NOFOLLOW;
+        let (uid, gid) = self.owner_of(meta);
+        if (existing.uid, existing.gid) != (uid, gid) {
+            let ids = (Some(Uid::from_raw(uid)), Some(Gid::from_raw(gid)));
+            rustix::fs::chownat(target_dir, name, ids.0, ids.1, nofollow)
+                .map_err(|e| self.chown_error(e, rel, uid, gid))?;
+        }
+        if existing.mtime != meta.mtime {
+            rustix::fs::utimensat(target_dir, name, &meta.timestamps(), nofollow)
+                .map_err(Self::io(Operation::SetTimes, Side::Target, rel))?;
+        }
+        Ok(())
+    }
+
+    /// Runs `create` with fresh temporary names until one does not exist yet.
+    fn with_temp_name<T>(
+        &self,
+        mut create: impl FnMut(&[u8]) -> Result<T, Errno>,
+    ) -> Result<T, Errno> {
+        loop {
+            let n = self.temp_counter.fetch_add(1, Ordering::Relaxed);
+            let name = format!(".studio-copy-{}-{n}.tmp", self.pid);
+            match create(name.as_bytes()) {
+                Err(Errno::EXIST) => continue,
+                other => return other,
+            }
+        }
+    }
+}

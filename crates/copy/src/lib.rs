@@ -1,0 +1,262 @@
+//! `studio-copy`: a native restore engine. It copies one directory tree into another on the same
+//! machine (a Studio home directory into its successor, both on one mounted EFS file system) with
+//! the semantics DataSync documents for EFS-to-EFS transfers, so that it can stand in for a
+//! DataSync task. It knows nothing about AWS.
+//!
+//! # Semantics
+//!
+//! They follow the DataSync pages "How DataSync handles metadata and special files" and
+//! "Configuring how to handle files, objects, and metadata", and the `Options` of a
+//! `StartTaskExecution`:
+//!
+//! | DataSync option | here |
+//! |---|---|
+//! | `OverwriteMode` `ALWAYS` / `NEVER` | [`Overwrite::Always`] / [`Overwrite::Never`]: with NEVER an entry that exists in the target is not modified (neither data nor metadata) |
+//! | `TransferMode` `CHANGED` / `ALL` | [`Transfer::Changed`] / [`Transfer::All`]: CHANGED skips a file whose target has the same size and modification time (its metadata is still brought up to date) |
+//! | `VerifyMode` `ONLY_FILES_TRANSFERRED` / `NONE` | [`Verify::OnlyFilesTransferred`] / [`Verify::None`]: the SHA-256 of each transferred file is read back from the target and compared with the source's |
+//! | `PosixPermissions` `PRESERVE` | always: permission bits including setuid, setgid and sticky |
+//! | `Uid`/`Gid` `INT_VALUE` (or `BOTH`) | [`Ownership::Set`] (Studio: the profile's uid, gid 1001) or [`Ownership::Preserve`] |
+//! | `Atime` `BEST_EFFORT`, `Mtime` `PRESERVE` | always: access and modification times of files, directories and symlinks, as read before the copy |
+//! | `PreserveDevices` `NONE` | always: block and character devices, FIFOs and sockets are skipped and counted ([`Counts::special`]) |
+//! | `PreserveDeletedFiles` `PRESERVE` | always: nothing is ever deleted from the target, except a file or symlink that the source replaces with an entry of another type |
+//!
+//! Regular files, directories and symlinks are copied; a symlink is copied as a link (its text,
+//! never followed); hard links are preserved (the names of one source inode become names of one
+//! target inode). A directory in the target is never removed: a source file or symlink where the
+//! target has a directory is an error ([`Error::IsADirectory`]).
+//!
+//! # Safety is structural
+//!
+//! The source root and the target root are each opened once, without following a final symlink.
+//! Every later open, stat, mkdir, symlink, link, rename and unlink is relative to a directory file
+//! descriptor and names one component read from `readdir` (no `/`, never `.` or `..`), with
+//! `O_NOFOLLOW` (and `O_DIRECTORY` for directories). The only multi-component paths, the first
+//! name of a hard-linked file in the target, are opened with `openat2(RESOLVE_BENEATH |
+//! RESOLVE_NO_SYMLINKS)`, or component by component with `O_NOFOLLOW` on kernels without it. So
+//! no link text, `..`, loop, odd name (newlines, invalid UTF-8: names are bytes throughout) or
+//! concurrent rename in either tree makes the engine read or write outside its roots: a directory
+//! swapped for a symlink while the copy runs fails to open as a directory and is copied as the
+//! symlink it now is. Nothing is written through a symlink in the target: a target symlink where
+//! the source has a file, a symlink or a directory is replaced (renamed over or unlinked), never
+//! followed.
+//!
+//! # Resumable
+//!
+//! [`Options::deadline`] stops the copy cleanly between entries, with [`Outcome::Stopped`]. A file
+//! is written under a temporary name in its target directory and renamed into place only once its
+//! data, owner, mode and times are complete, so a later run with [`Transfer::Changed`] never takes
+//! a partial file for a finished one, and continues without copying finished files again. Two
+//! exceptions: a hard-linked file can be copied once more when the later run meets another of
+//! its names first (the name copied before then becomes a link to the new copy), and a process
+//! killed mid-copy (not stopped by the deadline) can leave a `.studio-copy-<pid>-<n>.tmp` file
+//! behind.
+//!
+//! # Parallel, bounded
+//!
+//! A small pool of std threads ([`Options::threads`]) reads directories and copies files
+//! concurrently. Files wait in a bounded queue; when it is full, the thread that read them copies
+//! them itself, so memory does not grow with the size of a directory. Directories waiting to be
+//! read are kept (one name each, and their parents open), so memory grows with the number of
+//! pending directories and open file descriptors with the depth of the tree, not with the number
+//! of files. Data moves with `copy_file_range` where the kernel supports it, else read and write.
+//! A directory's mode and times are set once all its entries are done (the last reference to it
+//! finishes it), so writing into it does not disturb them.
+//!
+//! # Errors
+//!
+//! A failure about one entry is counted, kept in [`Summary::errors`] (the first
+//! [`MAX_KEPT_ERRORS`]) and does not stop the copy, as DataSync reports per-file errors at the
+//! end; [`Error`] names the entry (relative path as bytes), the tree and the operation. Only
+//! failing to open a root fails [`copy`] itself.
+
+mod engine;
+mod error;
+mod fsops;
+
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+pub use error::{Error, Operation, RelPath, Side};
+
+/// Who owns the copied entries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ownership {
+    /// Keep the source's uid and gid (DataSync `Uid`/`Gid` `BOTH`).
+    Preserve,
+    /// Give every entry to `uid` and `gid` (DataSync `INT_VALUE` with the ids of the target home).
+    Set { uid: u32, gid: u32 },
+}
+
+/// DataSync's `OverwriteMode`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Overwrite {
+    Always,
+    /// Entries that exist in the target are not modified.
+    Never,
+}
+
+/// DataSync's `TransferMode`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Transfer {
+    /// Skip files whose target has the same size and modification time.
+    Changed,
+    All,
+}
+
+/// DataSync's `VerifyMode`, the two modes that apply to a copy between two local trees.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verify {
+    None,
+    /// Read back each transferred file and compare its SHA-256 with the source's.
+    OnlyFilesTransferred,
+}
+
+/// How to copy.
+#[derive(Clone, Debug)]
+pub struct Options {
+    pub ownership: Ownership,
+    pub overwrite: Overwrite,
+    pub transfer: Transfer,
+    pub verify: Verify,
+    /// Stop cleanly between entries once this instant has passed.
+    pub deadline: Option<Instant>,
+    /// Worker threads (at least 1).
+    pub threads: usize,
+}
+
+impl Options {
+    /// DataSync's defaults where they apply: overwrite ALWAYS, transfer CHANGED, verify
+    /// ONLY_FILES_TRANSFERRED, no deadline, 8 threads.
+    pub fn new(ownership: Ownership) -> Self {
+        Self {
+            ownership,
+            overwrite: Overwrite::Always,
+            transfer: Transfer::Changed,
+            verify: Verify::OnlyFilesTransferred,
+            deadline: None,
+            threads: 8,
+        }
+    }
+}
+
+/// How a copy ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Every entry was visited (some may have failed: see [`Counts::errors`]).
+    Completed,
+    /// The deadline passed; run again with [`Transfer::Changed`] to continue.
+    Stopped,
+}
+
+/// Counters of one copy, updated while it runs.
+#[derive(Debug, Default)]
+pub struct Progress {
+    files: AtomicU64,
+    directories: AtomicU64,
+    symlinks: AtomicU64,
+    hard_links: AtomicU64,
+    bytes: AtomicU64,
+    unchanged: AtomicU64,
+    special: AtomicU64,
+    errors: AtomicU64,
+}
+
+/// A snapshot of [`Progress`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// Regular files whose data was transferred.
+    pub files: u64,
+    /// Directories created or brought up to date (the root included).
+    pub directories: u64,
+    /// Symlinks created.
+    pub symlinks: u64,
+    /// Hard links created to a file transferred (or found) under another name.
+    pub hard_links: u64,
+    /// Bytes of file data transferred.
+    pub bytes: u64,
+    /// Entries left as they were: unchanged (CHANGED) or existing (NEVER).
+    pub unchanged: u64,
+    /// Devices, FIFOs and sockets skipped.
+    pub special: u64,
+    /// Entries that failed.
+    pub errors: u64,
+}
+
+impl Counts {
+    /// What was counted after `before`.
+    pub fn since(&self, before: &Counts) -> Counts {
+        Counts {
+            files: self.files - before.files,
+            directories: self.directories - before.directories,
+            symlinks: self.symlinks - before.symlinks,
+            hard_links: self.hard_links - before.hard_links,
+            bytes: self.bytes - before.bytes,
+            unchanged: self.unchanged - before.unchanged,
+            special: self.special - before.special,
+            errors: self.errors - before.errors,
+        }
+    }
+}
+
+impl Progress {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The counters now.
+    pub fn counts(&self) -> Counts {
+        let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        Counts {
+            files: get(&self.files),
+            directories: get(&self.directories),
+            symlinks: get(&self.symlinks),
+            hard_links: get(&self.hard_links),
+            bytes: get(&self.bytes),
+            unchanged: get(&self.unchanged),
+            special: get(&self.special),
+            errors: get(&self.errors),
+        }
+    }
+
+    fn add(counter: &AtomicU64, n: u64) {
+        counter.fetch_add(n, Ordering::Relaxed);
+    }
+}
+
+/// How many errors a [`Summary`] keeps; the rest are only counted.
+pub const MAX_KEPT_ERRORS: usize = 100;
+
+/// The result of one copy.
+#[derive(Debug)]
+pub struct Summary {
+    pub outcome: Outcome,
+    pub counts: Counts,
+    /// The first [`MAX_KEPT_ERRORS`] errors; `counts.errors` has them all.
+    pub errors: Vec<Error>,
+}
+
+impl Summary {
+    /// Completed without a single error.
+    pub fn succeeded(&self) -> bool {
+        self.outcome == Outcome::Completed && self.counts.errors == 0
+    }
+}
+
+/// Copies the tree at `source` into the directory `target` (created if missing, its parent must
+/// exist). Neither root may be a symlink, and they may not be the same directory; a target
+/// inside the source is skipped in the source ([`Error::TargetInsideSource`]).
+pub fn copy(source: &Path, target: &Path, options: &Options) -> Result<Summary, Error> {
+    copy_with_progress(source, target, options, &Progress::new())
+}
+
+/// [`copy`], updating `progress` as it goes (read it from another thread). A `Progress` may be
+/// shared by several copies; the summary counts this one only.
+pub fn copy_with_progress(
+    source: &Path,
+    target: &Path,
+    options: &Options,
+    progress: &Progress,
+) -> Result<Summary, Error> {
+    engine::run(source, target, options, progress)
+}
