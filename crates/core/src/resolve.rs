@@ -297,9 +297,7 @@ impl Studio {
 
     /// Every user profile and space in a domain, with its status (`InService`, `Deleting`, ...).
     pub async fn members(&self, domain_id: &str) -> Result<Vec<(HomeKind, String, String)>, Error> {
-        let mut homes = Vec::new();
-        let mut token: Option<String> = None;
-        loop {
+        let mut homes = all_pages(|token| async move {
             let out = retry(&self.policy, &self.cancel, is_transient, || async {
                 self.client
                     .list_user_profiles()
@@ -308,28 +306,23 @@ impl Studio {
                     .send()
                     .await
                     .map_err(|e| {
-                        Error::aws(
-                            format!("listing user profiles of SageMaker domain {domain_id}"),
-                            &e,
-                        )
+                        let what = format!("listing user profiles of SageMaker domain {domain_id}");
+                        Error::aws(what, &e)
                     })
             })
             .await?;
-            homes.extend(out.user_profiles().iter().filter_map(|p| {
-                let status = p
-                    .status()
-                    .map(|s| s.as_str().to_owned())
-                    .unwrap_or_default();
-                p.user_profile_name()
-                    .map(|n| (HomeKind::User, n.to_owned(), status))
-            }));
-            match out.next_token() {
-                Some(t) if !t.is_empty() => token = Some(t.to_owned()),
-                _ => break,
-            }
-        }
-        let mut token: Option<String> = None;
-        loop {
+            let page = out.user_profiles().iter().filter_map(|p| {
+                let status = p.status().map(|s| s.as_str().to_owned());
+                Some((
+                    HomeKind::User,
+                    p.user_profile_name()?.to_owned(),
+                    status.unwrap_or_default(),
+                ))
+            });
+            Ok((page.collect(), out.next_token().map(str::to_owned)))
+        })
+        .await?;
+        let spaces = all_pages(|token| async move {
             let out = retry(&self.policy, &self.cancel, is_transient, || async {
                 self.client
                     .list_spaces()
@@ -345,19 +338,19 @@ impl Studio {
                     })
             })
             .await?;
-            homes.extend(out.spaces().iter().filter_map(|s| {
-                let status = s
-                    .status()
-                    .map(|s| s.as_str().to_owned())
-                    .unwrap_or_default();
-                s.space_name()
-                    .map(|n| (HomeKind::Space, n.to_owned(), status))
-            }));
-            match out.next_token() {
-                Some(t) if !t.is_empty() => token = Some(t.to_owned()),
-                _ => return Ok(homes),
-            }
-        }
+            let page = out.spaces().iter().filter_map(|s| {
+                let status = s.status().map(|s| s.as_str().to_owned());
+                Some((
+                    HomeKind::Space,
+                    s.space_name()?.to_owned(),
+                    status.unwrap_or_default(),
+                ))
+            });
+            Ok((page.collect(), out.next_token().map(str::to_owned)))
+        })
+        .await?;
+        homes.extend(spaces);
+        Ok(homes)
     }
 
     /// True when an app of this profile or space is InService: in Studio Classic the first
@@ -417,4 +410,23 @@ struct RawHome {
 
 fn rfc3339(t: &DateTime) -> Option<String> {
     t.fmt(Format::DateTime).ok()
+}
+
+/// Every item of a paginated listing: `page(token)` fetches one page (the first with `None`) and
+/// returns its items and the next token; an absent or empty token ends the listing.
+async fn all_pages<T, F, Fut>(mut page: F) -> Result<Vec<T>, Error>
+where
+    F: FnMut(Option<String>) -> Fut,
+    Fut: std::future::Future<Output = Result<(Vec<T>, Option<String>), Error>>,
+{
+    let mut items = Vec::new();
+    let mut token = None;
+    loop {
+        let (got, next) = page(token.take()).await?;
+        items.extend(got);
+        match next {
+            Some(t) if !t.is_empty() => token = Some(t),
+            _ => return Ok(items),
+        }
+    }
 }
