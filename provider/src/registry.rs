@@ -82,7 +82,7 @@ mod tests {
     }
 
     /// Every `domain_id` a user types (`studio_domain`, the user profile and space data sources,
-    /// the source and target of `studio_profile_restore`) follows one rule, [`crate::attrs::domain_id`]:
+    /// the source and target of `studio_profile_restore`, `studio_home_retention`) follows one rule, [`crate::attrs::domain_id`]:
     /// `studio_profile_restore` once had a looser one of its own (`d-` and up to 63 characters).
     #[test]
     fn every_typed_domain_id_follows_one_rule() {
@@ -107,8 +107,8 @@ mod tests {
         }
         assert_eq!(
             found.len(),
-            5,
-            "studio_domain, user profile, space, source, target"
+            6,
+            "studio_domain, user profile, space, source, target, studio_home_retention"
         );
         let accepts = |a: &Attribute, id: &str| {
             let mut diags = Diagnostics::new();
