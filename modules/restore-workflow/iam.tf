@@ -58,7 +58,7 @@ data "aws_iam_policy_document" "state_machine" {
     condition {
       test     = "ForAllValues:StringEquals"
       variable = "aws:TagKeys"
-      values   = [local.owner_tag]
+      values   = local.execution_tag_keys
     }
   }
 
@@ -80,7 +80,7 @@ data "aws_iam_policy_document" "state_machine" {
     condition {
       test     = "ForAllValues:StringEquals"
       variable = "aws:TagKeys"
-      values   = [local.owner_tag]
+      values   = local.execution_tag_keys
     }
 
     condition {
@@ -112,7 +112,7 @@ data "aws_iam_policy_document" "state_machine" {
     condition {
       test     = "ForAllValues:StringEquals"
       variable = "aws:TagKeys"
-      values   = [local.owner_tag]
+      values   = local.execution_tag_keys
     }
   }
 
@@ -136,7 +136,7 @@ data "aws_iam_policy_document" "state_machine" {
     condition {
       test     = "ForAllValues:StringEquals"
       variable = "aws:TagKeys"
-      values   = [local.owner_tag]
+      values   = local.execution_tag_keys
     }
   }
 
@@ -246,7 +246,7 @@ data "aws_iam_policy_document" "state_machine" {
     condition {
       test     = "ForAllValues:StringEquals"
       variable = "aws:TagKeys"
-      values   = [local.owner_tag]
+      values   = local.execution_tag_keys
     }
   }
 
@@ -273,7 +273,7 @@ data "aws_iam_policy_document" "state_machine" {
     condition {
       test     = "ForAllValues:StringEquals"
       variable = "aws:TagKeys"
-      values   = [local.owner_tag]
+      values   = local.execution_tag_keys
     }
   }
 

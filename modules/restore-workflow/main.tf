@@ -14,6 +14,15 @@ locals {
   # creates is the execution's ARN, so IAM lets the role create, start and delete only objects
   # tagged with an execution of this state machine.
   owner_tag      = "studio-restore:owner"
+  # The tags of everything an execution creates (access point, locations, task, task execution):
+  # the ownership tag, valued with the execution's ARN, then the module's `tags`, so that a
+  # tag-enforcing SCP or a cost report sees them as it sees the module's own resources.
+  execution_tags = concat(
+    [{ Key = local.owner_tag, "Value.$" = "$$.Execution.Id" }],
+    [for key in sort(keys(var.tags)) : { Key = key, Value = var.tags[key] }],
+  )
+  # What aws:TagKeys may hold when the role creates or tags those objects.
+  execution_tag_keys = concat([local.owner_tag], sort(keys(var.tags)))
   own_executions = "arn:${local.partition}:states:${local.region}:${local.account_id}:execution:${local.state_machine_name}:*"
 
   datasync_arns = {
@@ -42,6 +51,7 @@ locals {
   definition = templatefile("${path.module}/definition.asl.json", {
     partition                    = local.partition
     owner_tag                    = local.owner_tag
+    execution_tags               = jsonencode(local.execution_tags)
     region                       = local.region
     account_id                   = local.account_id
     timeout_seconds              = var.execution_timeout_seconds

@@ -125,7 +125,18 @@ variable "kms_key_arn" {
 }
 
 variable "tags" {
-  description = "Tags for every resource."
+  description = "Tags for every resource, and for the objects each restore creates (access point, DataSync locations, task and task execution) next to their `studio-restore:owner` tag."
   type        = map(string)
   default     = {}
+
+  validation {
+    # The objects a restore creates are DataSync objects: DataSync API Reference, TagListEntry
+    # (keys of letters, digits, spaces and +=._:/-, values also @, each 1-256 long), at most 50
+    # tags (CreateTask, Tags) with the ownership tag. The ownership tag key is the workflow's own.
+    condition = length(var.tags) <= 49 && alltrue([
+      for key, value in var.tags :
+      can(regex("^[a-zA-Z0-9\\s+=._:/-]{1,256}$", key)) && can(regex("^[a-zA-Z0-9\\s+=._:@/-]{1,256}$", value)) && key != "studio-restore:owner"
+    ])
+    error_message = "The tags must suit DataSync (at most 49; keys of 1-256 letters, digits, spaces and +=._:/-; values of 1-256, also @), and must not use the key studio-restore:owner."
+  }
 }

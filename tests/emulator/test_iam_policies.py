@@ -121,8 +121,10 @@ def tag_condition_problem(conds: dict, key: str, owner_tag: str):
     return None
 
 
-def violations(statements: list, owner_tag: str) -> list:
-    """Every broken rule in `statements` (Statement elements of policy documents), as text."""
+def violations(statements: list, owner_tag: str, other_tag_keys: tuple = ()) -> list:
+    """Every broken rule in `statements` (Statement elements of policy documents), as text.
+    `other_tag_keys`: the module's own `tags`, which the objects a restore creates carry too
+    (so aws:TagKeys may list them after the ownership tag, and nothing else)."""
     found = []
     for statement in statements:
         if statement.get("Effect") != "Allow":
@@ -146,8 +148,8 @@ def violations(statements: list, owner_tag: str) -> list:
                         problem + " and no elasticfilesystem:CreateAction")
                 keys = conds.get("aws:tagkeys")
                 if not problem and (keys is None or keys[0] != "ForAllValues:StringEquals"
-                                    or keys[1] != [owner_tag]):
-                    problem = f"aws:TagKeys not limited to {owner_tag}: {keys}"
+                                    or keys[1] != [owner_tag, *sorted(other_tag_keys)]):
+                    problem = f"aws:TagKeys not limited to {owner_tag} and the module's tags: {keys}"
                 if problem:
                     found.append(f"{sid}: {action}: {problem}")
             elif kind == "resource":
@@ -224,6 +226,20 @@ def test_the_checker_catches(bad, expected):
     assert violations([GOOD_CREATE, GOOD_DELETE], OWNER_TAG) == []
 
 
+def test_the_checker_allows_exactly_the_modules_own_tag_keys_besides_the_owner_tag():
+    def create(*keys):
+        conditions = {**GOOD_CREATE["Condition"],
+                      "ForAllValues:StringEquals": {"aws:TagKeys": [OWNER_TAG, *keys]}}
+        return {**GOOD_CREATE, "Condition": conditions}
+
+    assert violations([create("team")], OWNER_TAG, ("team",)) == []
+    assert violations([create("cost-center", "team")], OWNER_TAG, ("team", "cost-center")) == []
+    for statement, declared in [(create("team"), ()), (create("anything"), ("team",)),
+                                (create("team", "anything"), ("team",)), (create(), ("team",))]:
+        found = violations([statement], OWNER_TAG, declared)
+        assert any("aws:TagKeys not limited" in v for v in found), (statement, declared, found)
+
+
 def test_owner_tag_is_the_rust_constant_in_every_module():
     assert OWNER_TAG
     defined = {}
@@ -290,6 +306,7 @@ module "restore_workflow" {
   mapping_table_arn  = module.event_app.mapping_table_arn
   vpc_id             = aws_vpc.v.id
   subnet_id          = aws_subnet.s.id
+  tags               = { team = "ml", "cost-center" = "42" }
 }
 
 module "event_app" {
@@ -314,6 +331,10 @@ output "subnet_arn" {
   value = aws_subnet.s.arn
 }
 """
+
+
+# The restore workflow's `tags` in CONFIG: what it creates carries them (issue 12).
+MODULE_TAG_KEYS = ("team", "cost-center")
 
 
 def role_statements(iam, role_name: str) -> list:
@@ -356,7 +377,7 @@ def test_module_policies_are_least_privilege_by_tag(emulator, tmp_path):
     policies = {role: role_statements(iam, role) for role in roles}
 
     problems = [f"{role}: {v}" for role, statements in policies.items()
-                for v in violations(statements, OWNER_TAG)]
+                for v in violations(statements, OWNER_TAG, MODULE_TAG_KEYS)]
     assert problems == [], "\n".join(problems)
 
     # (c) Every tag condition names the Rust constant, and only it.

@@ -719,24 +719,32 @@ fn check_domain_id(id: &str, home: &HomeKey) -> Result<(), Error> {
 mod tests {
     #[test]
     fn the_workflow_tags_its_objects_with_the_owner_tag() {
-        // crate::sweep: a workflow execution owns what it creates, by its ARN. The module
-        // passes its local.owner_tag as ${owner_tag} (tests/emulator/test_iam_policies.py checks
-        // that it is crate::sweep::OWNER_TAG).
+        // crate::sweep: a workflow execution owns what it creates, by its ARN. Every Tags list
+        // of the definition is the module's local.execution_tags: the owner tag (its
+        // local.owner_tag, which tests/emulator/test_iam_policies.py checks is
+        // crate::sweep::OWNER_TAG) valued with the execution's ARN, then the module's tags.
         let asl = include_str!("../../../modules/restore-workflow/definition.asl.json");
-        let tags = asl.matches("\"Tags\": [").count();
+        let tags = asl.matches("\"Tags\":").count();
         assert!(
             tags >= 6,
             "the workflow tags what it creates, and its DataSync execution"
         );
         assert_eq!(
-            asl.matches(&format!(
-                "\"Tags\": [{{ \"Key\": \"{}\", \"Value.$\": \"$$.Execution.Id\" }}]",
-                "${owner_tag}"
-            ))
-            .count(),
+            asl.matches("\"Tags\": ${execution_tags}").count(),
             tags,
-            "every Tags list of the workflow is the execution tag"
+            "every Tags list of the workflow is the execution tags"
         );
+        let module = include_str!("../../../modules/restore-workflow/main.tf");
+        let owner_first = "[{ Key = local.owner_tag, \"Value.$\" = \"$$.Execution.Id\" }]";
+        let definition = module
+            .split_once("execution_tags = concat(")
+            .expect("main.tf defines local.execution_tags")
+            .1;
+        assert!(
+            definition.trim_start().starts_with(owner_first),
+            "the owner tag, valued with the execution's ARN, comes first"
+        );
+        assert!(module.contains("execution_tags               = jsonencode(local.execution_tags)"));
     }
 
     use super::*;

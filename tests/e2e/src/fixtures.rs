@@ -185,8 +185,9 @@ pub async fn put_mapping_row(
 }
 
 /// `modules/restore-workflow` on a VPC and subnet of its own, for the mapping table `table`
-/// (which the test creates), with short slot waits; outputs `state_machine_arn`, `slots_table`
-/// and `datasync_security_group_id`. HCL for a test's working directory (with the aws provider).
+/// (which the test creates), with short slot waits and `tags = { team = "ml" }`; outputs
+/// `state_machine_arn`, `slots_table` and `datasync_security_group_id`. HCL for a test's working
+/// directory (with the aws provider).
 pub fn restore_workflow_hcl(prefix: &str, table: &str) -> String {
     format!(
         r#"
@@ -207,6 +208,7 @@ module "restore_workflow" {{
   vpc_id                       = aws_vpc.v.id
   subnet_id                    = aws_subnet.s.id
   queue_wait_max_delay_seconds = 2
+  tags                         = {{ team = "ml" }}
 }}
 
 output "state_machine_arn" {{

@@ -606,6 +606,29 @@ async fn a_workflow_whose_datasync_execution_ends_in_error_deletes_everything_it
             "{state} ran: {entered:?}"
         );
     }
+    // Everything the execution created carried the module's tags next to its ownership tag
+    // (restore_workflow_hcl sets tags = { team = "ml" }).
+    let creates: Vec<serde_json::Value> = history
+        .events()
+        .iter()
+        .filter_map(|e| e.task_scheduled_event_details())
+        .filter(|d| {
+            ["createLocationEfs", "createAccessPoint", "createTask", "startTaskExecution"]
+                .iter()
+                .any(|call| d.resource().ends_with(call))
+        })
+        .map(|d| serde_json::from_str(d.parameters()).expect("task parameters are JSON"))
+        .collect();
+    assert!(creates.len() >= 5, "locations, access point, task, execution: {creates:?}");
+    for parameters in &creates {
+        let tags = parameters["Tags"].as_array().expect("a Tags list");
+        assert_eq!(tags[0]["Key"], "studio-restore:owner", "{parameters}");
+        assert_eq!(tags[0]["Value"], execution.as_str(), "{parameters}");
+        assert!(
+            tags.iter().any(|t| t == &json!({"Key": "team", "Value": "ml"})),
+            "{parameters}"
+        );
+    }
     f.assert_nothing_leaked(&switches).await;
     let slot = f
         .aws
