@@ -613,19 +613,28 @@ async fn a_workflow_whose_datasync_execution_ends_in_error_deletes_everything_it
         .iter()
         .filter_map(|e| e.task_scheduled_event_details())
         .filter(|d| {
-            ["createLocationEfs", "createAccessPoint", "createTask", "startTaskExecution"]
-                .iter()
-                .any(|call| d.resource().ends_with(call))
+            [
+                "createLocationEfs",
+                "createAccessPoint",
+                "createTask",
+                "startTaskExecution",
+            ]
+            .iter()
+            .any(|call| d.resource().ends_with(call))
         })
         .map(|d| serde_json::from_str(d.parameters()).expect("task parameters are JSON"))
         .collect();
-    assert!(creates.len() >= 5, "locations, access point, task, execution: {creates:?}");
+    assert!(
+        creates.len() >= 5,
+        "locations, access point, task, execution: {creates:?}"
+    );
     for parameters in &creates {
         let tags = parameters["Tags"].as_array().expect("a Tags list");
         assert_eq!(tags[0]["Key"], "studio-restore:owner", "{parameters}");
         assert_eq!(tags[0]["Value"], execution.as_str(), "{parameters}");
         assert!(
-            tags.iter().any(|t| t == &json!({"Key": "team", "Value": "ml"})),
+            tags.iter()
+                .any(|t| t == &json!({"Key": "team", "Value": "ml"})),
             "{parameters}"
         );
     }
