@@ -13,7 +13,7 @@ locals {
   # tests/emulator/test_iam_policies.py keeps them equal). Its value on what an execution
   # creates is the execution's ARN, so IAM lets the role create, start and delete only objects
   # tagged with an execution of this state machine.
-  owner_tag      = "studio-restore:owner"
+  owner_tag = "studio-restore:owner"
   # The tags of everything an execution creates (access point, locations, task, task execution):
   # the ownership tag, valued with the execution's ARN, then the module's `tags`, so that a
   # tag-enforcing SCP or a cost report sees them as it sees the module's own resources.
@@ -23,7 +23,7 @@ locals {
   )
   # What aws:TagKeys may hold when the role creates or tags those objects.
   execution_tag_keys = concat([local.owner_tag], sort(keys(var.tags)))
-  own_executions = "arn:${local.partition}:states:${local.region}:${local.account_id}:execution:${local.state_machine_name}:*"
+  own_executions     = "arn:${local.partition}:states:${local.region}:${local.account_id}:execution:${local.state_machine_name}:*"
 
   datasync_arns = {
     location  = "arn:${local.partition}:datasync:${local.region}:${local.account_id}:location/*"
