@@ -39,6 +39,9 @@ fn rendered_definition(slots_table: &str, limit: usize) -> Value {
                 r#"{ "ErrorEquals": ["ThrottlingException"], "MaxAttempts": 1 }"#.to_owned()
             }
             "security_group_arns" => "[]".to_owned(),
+            "execution_tags" => {
+                r#"[{ "Key": "studio-restore:owner", "Value.$": "$$.Execution.Id" }]"#.to_owned()
+            }
             "task_options" => "{}".to_owned(),
             "timeout_seconds"
             | "studio_gid"
