@@ -51,6 +51,16 @@
 //! killed mid-copy (not stopped by the deadline) can leave a `.studio-copy-<pid>-<n>.tmp` file
 //! behind.
 //!
+//! # Dry run
+//!
+//! With [`Options::dry_run`] the engine walks both trees the same way (the same descriptors, the
+//! same no-follow opens) and compares as a copy would, but creates, changes and removes nothing:
+//! no directory, no temporary file, no owner, mode or time. Its counts are what a copy would do
+//! now: [`Counts::files`] and [`Counts::bytes`] the files it would transfer (their sizes in the
+//! source), [`Counts::unchanged`] the entries it would leave, and the errors it can tell in
+//! advance (a directory where the source has a file, say); failures only a write would meet
+//! (permissions, space, ownership without root) are not foreseen.
+//!
 //! # Parallel, bounded
 //!
 //! A small pool of std threads ([`Options::threads`]) reads directories and copies files
@@ -123,11 +133,15 @@ pub struct Options {
     pub deadline: Option<Instant>,
     /// Worker threads (at least 1).
     pub threads: usize,
+    /// Walk and compare as a copy would, writing nothing: the counts say what a copy would do
+    /// now (files and bytes it would transfer, entries it would leave as they are, errors it
+    /// can foresee). The target need not exist, but its parent must.
+    pub dry_run: bool,
 }
 
 impl Options {
     /// DataSync's defaults where they apply: overwrite ALWAYS, transfer CHANGED, verify
-    /// ONLY_FILES_TRANSFERRED, no deadline, 8 threads.
+    /// ONLY_FILES_TRANSFERRED, no deadline, 8 threads; a real copy, not a dry run.
     pub fn new(ownership: Ownership) -> Self {
         Self {
             ownership,
@@ -136,6 +150,7 @@ impl Options {
             verify: Verify::OnlyFilesTransferred,
             deadline: None,
             threads: 8,
+            dry_run: false,
         }
     }
 }
