@@ -1,7 +1,8 @@
 //! `studio-copy`: a native restore engine. It copies one directory tree into another on the same
 //! machine (a Studio home directory into its successor, both on one mounted EFS file system) with
 //! the semantics DataSync documents for EFS-to-EFS transfers, so that it can stand in for a
-//! DataSync task. It knows nothing about AWS.
+//! DataSync task. It knows nothing about AWS. The `studio-copy` binary of this package is the
+//! engine as a command (`studio-copy --help`, and the package's README).
 //!
 //! # Semantics
 //!
