@@ -747,7 +747,8 @@ impl<'a> Ctx<'a> {
         rel: &RelPath,
         meta: &Meta,
     ) -> Result<u64, Error> {
-        let bytes = fsops::copy_data(source.as_fd(), target.as_fd()).map_err(Self::io(
+        let written = &self.progress.written;
+        let bytes = fsops::copy_data(source.as_fd(), target.as_fd(), written).map_err(Self::io(
             Operation::CopyData,
             Side::Target,
             rel,

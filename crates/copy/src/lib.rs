@@ -176,6 +176,8 @@ pub struct Progress {
     unchanged: AtomicU64,
     special: AtomicU64,
     errors: AtomicU64,
+    /// Data written so far, chunk by chunk: see [`Progress::bytes_written`].
+    written: AtomicU64,
 }
 
 /// A snapshot of [`Progress`].
@@ -233,6 +235,14 @@ impl Progress {
             special: get(&self.special),
             errors: get(&self.errors),
         }
+    }
+
+    /// Bytes of file data written into the target so far, counted as each chunk is written
+    /// (up to 64 MiB), where [`Counts::bytes`] counts a file once it is complete: what a live
+    /// display shows while large files copy. It includes files that later fail or are left
+    /// behind by a deadline, so it can exceed [`Counts::bytes`]; a dry run writes none.
+    pub fn bytes_written(&self) -> u64 {
+        self.written.load(Ordering::Relaxed)
     }
 
     fn add(counter: &AtomicU64, n: u64) {

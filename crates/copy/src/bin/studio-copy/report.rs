@@ -36,7 +36,10 @@ pub fn show_progress(
     let mut stderr = std::io::stderr().lock();
     // Anything but a timeout (sent, or the sender dropped) means the copy is over.
     while let Err(RecvTimeoutError::Timeout) = done.recv_timeout(style.interval()) {
-        let line = progress_line(&progress.counts(), started.elapsed());
+        // Bytes as they are written, so that a large file shows its progress; a dry run writes
+        // none, and shows what it would copy.
+        let bytes = progress.bytes_written().max(progress.counts().bytes);
+        let line = progress_line(&progress.counts(), bytes, started.elapsed());
         let _ = match style {
             // \x1b[2K: erase the line, so that a shorter line leaves nothing behind.
             ProgressStyle::Terminal => write!(stderr, "\r\x1b[2K{line}"),
@@ -50,12 +53,12 @@ pub fn show_progress(
     }
 }
 
-fn progress_line(counts: &Counts, elapsed: Duration) -> String {
+fn progress_line(counts: &Counts, data: u64, elapsed: Duration) -> String {
     let mut line = format!(
         "{} files, {}, {}/s, {} directories",
         counts.files,
-        bytes(counts.bytes),
-        bytes(rate(counts.bytes, elapsed)),
+        bytes(data),
+        bytes(rate(data, elapsed)),
         counts.directories,
     );
     if counts.unchanged > 0 {
@@ -190,7 +193,7 @@ mod tests {
             ..Counts::default()
         };
         assert_eq!(
-            progress_line(&counts, Duration::from_secs(2)),
+            progress_line(&counts, 4 << 20, Duration::from_secs(2)),
             "12 files, 4.0 MiB, 2.0 MiB/s, 3 directories, 1 errors, 2 s"
         );
     }
