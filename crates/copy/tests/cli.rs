@@ -305,6 +305,38 @@ fn failed_entries_exit_1_and_are_listed_with_their_paths() {
 }
 
 #[test]
+fn giving_files_away_without_root_fails_with_what_to_do() {
+    use std::os::unix::process::CommandExt;
+    if !is_root() {
+        eprintln!("skipped: needs root to run the command as another user");
+        return;
+    }
+    let sb = Sandbox::new();
+    write(&sb.source().join("notebook.ipynb"), b"{}");
+    for dir in [sb.dir.path(), &sb.source()] {
+        fs::set_permissions(dir, fs::Permissions::from_mode(0o777)).unwrap();
+    }
+    fs::set_permissions(
+        sb.source().join("notebook.ipynb"),
+        fs::Permissions::from_mode(0o644),
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_studio-copy"))
+        .args(["--uid", STUDIO_UID, "--gid", STUDIO_GID])
+        .arg(sb.source())
+        .arg(sb.target())
+        .uid(65534)
+        .gid(65534)
+        .output()
+        .unwrap();
+    assert_eq!(status(&out), 1, "{}{}", stdout(&out), stderr(&out));
+    let summary = stdout(&out);
+    assert!(summary.contains("change the owner of target"), "{summary}");
+    assert!(summary.contains("run studio-copy as root"), "{summary}");
+    assert!(summary.contains("--preserve-owners"), "{summary}");
+}
+
+#[test]
 fn a_missing_source_exits_1_and_names_it() {
     let sb = Sandbox::new();
     let missing = sb.dir.path().join("no-such-home");

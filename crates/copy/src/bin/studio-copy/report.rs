@@ -6,7 +6,7 @@ use std::path::Path;
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
-use studio_copy::{Counts, MAX_KEPT_ERRORS, Outcome, Progress, Summary};
+use studio_copy::{Counts, Error, MAX_KEPT_ERRORS, Outcome, Progress, Summary};
 
 /// How progress is shown.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -145,6 +145,17 @@ pub fn summary(
             "  ... and {} more (only the first {MAX_KEPT_ERRORS} are kept)\n",
             c.errors - summary.errors.len() as u64
         ));
+    }
+    if summary
+        .errors
+        .iter()
+        .any(|e| matches!(e, Error::Ownership { .. }))
+    {
+        // The engine's message speaks of its API; say what to do here.
+        out.push_str(
+            "  (giving files to another owner needs root (CAP_CHOWN): run studio-copy as root, \
+             or keep the source's owners with --preserve-owners)\n",
+        );
     }
     let outcome = match (summary.outcome, c.errors, dry_run) {
         (Outcome::Stopped, 0, _) => format!("stopped at the deadline: {rerun} to continue"),
