@@ -348,7 +348,12 @@ impl<'a> Ctx<'a> {
         if self.stopped.load(Ordering::Relaxed) {
             return true;
         }
-        if self.options.deadline.is_some_and(|d| Instant::now() >= d) {
+        let asked = self
+            .options
+            .stop
+            .as_ref()
+            .is_some_and(|stop| stop.load(Ordering::Relaxed));
+        if asked || self.options.deadline.is_some_and(|d| Instant::now() >= d) {
             self.stopped.store(true, Ordering::Relaxed);
             return true;
         }

@@ -43,7 +43,8 @@
 //!
 //! # Resumable
 //!
-//! [`Options::deadline`] stops the copy cleanly between entries, with [`Outcome::Stopped`]. A file
+//! [`Options::deadline`] (or [`Options::stop`], a flag another thread sets, on a signal say)
+//! stops the copy cleanly between entries, with [`Outcome::Stopped`]. A file
 //! is written under a temporary name in its target directory and renamed into place only once its
 //! data, owner, mode and times are complete, so a later run with [`Transfer::Changed`] never takes
 //! a partial file for a finished one, and continues without copying finished files again. Two
@@ -85,7 +86,8 @@ mod error;
 mod fsops;
 
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Instant;
 
 pub use error::{Error, Operation, RelPath, Side};
@@ -132,6 +134,9 @@ pub struct Options {
     pub verify: Verify,
     /// Stop cleanly between entries once this instant has passed.
     pub deadline: Option<Instant>,
+    /// Stop cleanly between entries, as at the deadline, once this flag is set (by another
+    /// thread: a signal's, say).
+    pub stop: Option<Arc<AtomicBool>>,
     /// Worker threads (at least 1).
     pub threads: usize,
     /// Walk and compare as a copy would, writing nothing: the counts say what a copy would do
@@ -150,6 +155,7 @@ impl Options {
             transfer: Transfer::Changed,
             verify: Verify::OnlyFilesTransferred,
             deadline: None,
+            stop: None,
             threads: 8,
             dry_run: false,
         }
@@ -161,7 +167,8 @@ impl Options {
 pub enum Outcome {
     /// Every entry was visited (some may have failed: see [`Counts::errors`]).
     Completed,
-    /// The deadline passed; run again with [`Transfer::Changed`] to continue.
+    /// The deadline passed (or [`Options::stop`] was set); run again with [`Transfer::Changed`]
+    /// to continue.
     Stopped,
 }
 

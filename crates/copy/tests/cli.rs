@@ -263,7 +263,7 @@ fn a_deadline_stops_with_exit_3_and_running_again_finishes() {
     // Once something is copied the target is not empty: the next run must say it means that.
     assert_eq!(
         field(&out, "outcome:"),
-        "stopped at the deadline: run the same command with --into-non-empty to continue"
+        "stopped by the deadline: run the same command with --into-non-empty to continue"
     );
     let copied = snapshot(&sb.target()).len();
     assert!(
@@ -275,6 +275,53 @@ fn a_deadline_stops_with_exit_3_and_running_again_finishes() {
     let out = studio_copy(&again, &sb.source(), &sb.target());
     assert_eq!(status(&out), 0, "{}{}", stdout(&out), stderr(&out));
     assert_eq!(field(&out, "outcome:"), "done");
+    assert_same_tree(&sb.source(), &sb.target());
+}
+
+#[test]
+fn ctrl_c_stops_cleanly_with_exit_3_and_running_again_finishes() {
+    let sb = Sandbox::new();
+    // Sparse files: quick to make, and slow enough to copy and verify one by one.
+    for i in 0..400 {
+        let file = fs::File::create(sb.source().join(format!("f{i}"))).unwrap();
+        file.set_len(1 << 20).unwrap();
+    }
+    let child = Command::new(env!("CARGO_BIN_EXE_studio-copy"))
+        .args(ownership())
+        .args(["--threads", "1"])
+        .arg(sb.source())
+        .arg(sb.target())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while !sb.target().exists() && started.elapsed().as_secs() < 30 {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    let pid = rustix::process::Pid::from_raw(child.id() as i32).unwrap();
+    rustix::process::kill_process(pid, rustix::process::Signal::INT).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(status(&out), 3, "{}{}", stdout(&out), stderr(&out));
+    assert!(stderr(&out).contains("SIGINT"), "{}", stderr(&out));
+    assert_eq!(
+        field(&out, "outcome:"),
+        "stopped by a signal: run the same command with --into-non-empty to continue"
+    );
+    let names: Vec<_> = fs::read_dir(sb.target())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert!(names.len() < 400, "the copy finished before the signal");
+    assert!(
+        names.iter().all(|n| !n.ends_with(".tmp")),
+        "a temporary file was left: {names:?}"
+    );
+
+    let again = with(&ownership(), &["--into-non-empty", "--verify", "none"]);
+    let out = studio_copy(&again, &sb.source(), &sb.target());
+    assert_eq!(status(&out), 0, "{}{}", stdout(&out), stderr(&out));
     assert_same_tree(&sb.source(), &sb.target());
 }
 

@@ -485,6 +485,27 @@ fn a_deadline_stops_between_entries_and_a_second_run_finishes_the_copy() {
 }
 
 #[test]
+fn the_stop_flag_stops_like_the_deadline_and_a_second_run_finishes() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let sb = Sandbox::new();
+    for i in 0..50 {
+        write(&sb.source().join(format!("d{}/f{i}", i % 5)), b"data");
+    }
+    let stop = Arc::new(AtomicBool::new(true));
+    let mut stopping = options();
+    stopping.stop = Some(Arc::clone(&stop));
+    let summary = sb.copy(&stopping);
+    assert_eq!(summary.outcome, Outcome::Stopped);
+    assert_eq!(summary.counts.files, 0);
+
+    stop.store(false, Ordering::Relaxed);
+    let summary = sb.copy(&stopping);
+    assert!(summary.succeeded(), "{summary:?}");
+    assert_same_tree(&sb.source(), &sb.target());
+}
+
+#[test]
 fn a_target_inside_the_source_is_not_copied_into_itself() {
     let sb = Sandbox::new();
     let s = sb.source();

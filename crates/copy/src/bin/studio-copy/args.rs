@@ -49,7 +49,8 @@ Exit status:
   1  some entries failed (listed in the summary; the others were copied), or a root could not
      be opened
   2  usage: a bad option or argument, or TARGET not empty without --into-non-empty
-  3  stopped at the deadline without errors: run again (with --into-non-empty) to continue
+  3  stopped at the deadline, or by Ctrl-C (SIGINT) or SIGTERM, without errors: run again
+     (with --into-non-empty) to continue. A second signal ends the copy at once
 ";
 
 /// What the command line asks for.

@@ -4,10 +4,12 @@
 
 mod args;
 mod report;
+mod signals;
 
 use std::io::{IsTerminal, Write};
 use std::path::Path;
 use std::process::ExitCode;
+use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use args::{Command, Request};
@@ -79,6 +81,8 @@ fn run(request: Request) -> u8 {
         quiet,
         into_non_empty,
     } = request;
+    // Before any thread starts: they inherit the blocked signals.
+    options.stop = signals::stop_on_signals();
     let started = Instant::now();
     options.deadline = deadline.map(|d| started + d);
     let style = match (quiet, std::io::stderr().is_terminal()) {
@@ -110,8 +114,19 @@ fn run(request: Request) -> u8 {
     } else {
         "run the same command with --into-non-empty"
     };
+    let stopped_by = match &options.stop {
+        Some(stop) if stop.load(Ordering::Relaxed) => "a signal",
+        _ => "the deadline",
+    };
     let elapsed = started.elapsed();
-    let text = report::summary(&source, &target, options.dry_run, rerun, &summary, elapsed);
+    let text = report::summary(
+        &source,
+        &target,
+        options.dry_run,
+        (stopped_by, rerun),
+        &summary,
+        elapsed,
+    );
     let mut stdout = std::io::stdout().lock();
     let _ = stdout.write_all(text.as_bytes());
     let _ = stdout.flush();

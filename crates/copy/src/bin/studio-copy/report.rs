@@ -33,13 +33,15 @@ pub fn show_progress(
     style: ProgressStyle,
     done: Receiver<()>,
 ) {
-    let mut stderr = std::io::stderr().lock();
+    // Locked for each line only: others (a signal's message) write to stderr too.
+    let stderr = std::io::stderr();
     // Anything but a timeout (sent, or the sender dropped) means the copy is over.
     while let Err(RecvTimeoutError::Timeout) = done.recv_timeout(style.interval()) {
         // Bytes as they are written, so that a large file shows its progress; a dry run writes
         // none, and shows what it would copy.
         let bytes = progress.bytes_written().max(progress.counts().bytes);
         let line = progress_line(&progress.counts(), bytes, started.elapsed());
+        let mut stderr = stderr.lock();
         let _ = match style {
             // \x1b[2K: erase the line, so that a shorter line leaves nothing behind.
             ProgressStyle::Terminal => write!(stderr, "\r\x1b[2K{line}"),
@@ -48,6 +50,7 @@ pub fn show_progress(
         let _ = stderr.flush();
     }
     if style == ProgressStyle::Terminal {
+        let mut stderr = stderr.lock();
         let _ = write!(stderr, "\r\x1b[2K");
         let _ = stderr.flush();
     }
@@ -95,13 +98,14 @@ pub fn bytes(n: u64) -> String {
     }
 }
 
-/// What the copy (or dry run) did, one fact a line, `label: value`. `rerun` says how to
-/// continue after the deadline ("run the same command again").
+/// What the copy (or dry run) did, one fact a line, `label: value`. When it stopped early,
+/// `stopped_by` says why ("the deadline") and `rerun` how to continue ("run the same command
+/// again").
 pub fn summary(
     source: &Path,
     target: &Path,
     dry_run: bool,
-    rerun: &str,
+    (stopped_by, rerun): (&str, &str),
     summary: &Summary,
     elapsed: Duration,
 ) -> String {
@@ -158,9 +162,9 @@ pub fn summary(
         );
     }
     let outcome = match (summary.outcome, c.errors, dry_run) {
-        (Outcome::Stopped, 0, _) => format!("stopped at the deadline: {rerun} to continue"),
+        (Outcome::Stopped, 0, _) => format!("stopped by {stopped_by}: {rerun} to continue"),
         (Outcome::Stopped, n, _) => format!(
-            "stopped at the deadline with {n} error{}: fix them and {rerun}",
+            "stopped by {stopped_by} with {n} error{}: fix them and {rerun}",
             plural(n)
         ),
         (Outcome::Completed, 0, false) => "done".to_string(),
