@@ -15,8 +15,9 @@ host where both file systems are mounted (an EC2 instance in the VPC), without D
 Usage: studio-copy [OPTIONS] SOURCE TARGET
 
 SOURCE is copied into TARGET (created if missing; its parent must exist). Neither may be a
-symlink. Nothing is ever deleted from TARGET, no symlink is followed in either tree, and special
-files (devices, FIFOs, sockets) are skipped and counted.
+symlink. No symlink is followed in either tree; symlinks are copied as links. Nothing is deleted
+from TARGET but a file or symlink that SOURCE has as an entry of another type. Special files
+(devices, FIFOs, sockets) are skipped and counted.
 
 Whose files these become (one is required):
   --uid UID --gid GID   every copied entry is owned by UID:GID (a Studio home: the new profile's
