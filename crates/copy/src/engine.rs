@@ -43,20 +43,33 @@ pub(crate) fn run(
     let source_fd = rustix::fs::open(source, root_flags, Mode::empty())
         .map_err(root_error(Side::Source, source))?;
     let source_meta = fsops::fstat(&source_fd).map_err(root_error(Side::Source, source))?;
-    let created = match rustix::fs::mkdir(target, Mode::from_raw_mode(0o700)) {
-        Ok(()) => true,
-        Err(Errno::EXIST) => false,
-        Err(e) => return Err(root_error(Side::Target, target)(e)),
+    // `created`: made now (or, in a dry run, missing: a copy would make it).
+    let (target_fd, created) = if options.dry_run {
+        let fd =
+            dry_run_target_root(target, root_flags).map_err(root_error(Side::Target, target))?;
+        let missing = fd.is_none();
+        (fd, missing)
+    } else {
+        let created = match rustix::fs::mkdir(target, Mode::from_raw_mode(0o700)) {
+            Ok(()) => true,
+            Err(Errno::EXIST) => false,
+            Err(e) => return Err(root_error(Side::Target, target)(e)),
+        };
+        let fd = rustix::fs::open(target, root_flags, Mode::empty())
+            .map_err(root_error(Side::Target, target))?;
+        (Some(fd), created)
     };
-    let target_fd = rustix::fs::open(target, root_flags, Mode::empty())
-        .map_err(root_error(Side::Target, target))?;
-    let target_root = target_fd.try_clone().map_err(|e| {
-        root_error(Side::Target, target)(Errno::from_io_error(&e).unwrap_or(Errno::IO))
-    })?;
-
-    let target_meta = fsops::fstat(&target_fd).map_err(root_error(Side::Target, target))?;
-    if (target_meta.dev, target_meta.ino) == (source_meta.dev, source_meta.ino) {
-        return Err(root_error(Side::Target, target)(Errno::INVAL));
+    let mut target_root = None;
+    let mut target_root_id = None;
+    if let Some(fd) = &target_fd {
+        let target_meta = fsops::fstat(fd).map_err(root_error(Side::Target, target))?;
+        if (target_meta.dev, target_meta.ino) == (source_meta.dev, source_meta.ino) {
+            return Err(root_error(Side::Target, target)(Errno::INVAL));
+        }
+        target_root_id = Some((target_meta.dev, target_meta.ino));
+        target_root = Some(fd.try_clone().map_err(|e| {
+            root_error(Side::Target, target)(Errno::from_io_error(&e).unwrap_or(Errno::IO))
+        })?);
     }
     raise_open_files_limit();
     let before = progress.counts();
@@ -66,7 +79,7 @@ pub(crate) fn run(
         options,
         progress,
         target_root,
-        target_root_id: (target_meta.dev, target_meta.ino),
+        target_root_id,
         stopped: AtomicBool::new(false),
         errors: Mutex::new(Vec::new()),
         links: Mutex::new(HashMap::new()),
@@ -133,6 +146,23 @@ pub(crate) fn run(
     })
 }
 
+/// A dry run's target root: open if it exists (read only, not followed if a symlink), `None` if
+/// it is missing and a copy could make it (its parent is a directory).
+fn dry_run_target_root(target: &Path, flags: OFlags) -> Result<Option<OwnedFd>, Errno> {
+    match rustix::fs::open(target, flags, Mode::empty()) {
+        Ok(fd) => Ok(Some(fd)),
+        Err(Errno::NOENT) => {
+            let parent = match target.parent() {
+                Some(p) if !p.as_os_str().is_empty() => p,
+                _ => Path::new("."),
+            };
+            rustix::fs::open(parent, flags & !OFlags::NOFOLLOW, Mode::empty())?;
+            Ok(None)
+        }
+        Err(e) => Err(e),
+    }
+}
+
 /// Open directories grow with the depth of the tree (two descriptors each): allow as many as
 /// the hard limit does.
 fn raise_open_files_limit() {
@@ -151,9 +181,10 @@ fn raise_open_files_limit() {
 struct Ctx<'a> {
     options: &'a Options,
     progress: &'a Progress,
-    target_root: OwnedFd,
+    /// `None` only in a dry run whose target does not exist.
+    target_root: Option<OwnedFd>,
     /// A target inside the source is not copied into itself.
-    target_root_id: (u64, u64),
+    target_root_id: Option<(u64, u64)>,
     stopped: AtomicBool,
     errors: Mutex<Vec<Error>>,
     /// Source inodes with more than one name: who copied them to which target name.
@@ -183,15 +214,29 @@ struct DirNode<'a> {
     _parent: Option<Arc<DirNode<'a>>>,
     rel: RelPath,
     source: OwnedFd,
-    target: OwnedFd,
+    /// `None` only in a dry run, for a directory the copy would create.
+    target: Option<OwnedFd>,
     meta: Meta,
     finish: bool,
+}
+
+impl DirNode<'_> {
+    /// The target directory, open. Only a dry run has directories without one, and it writes
+    /// nothing, so every write is made through this.
+    fn target(&self) -> BorrowedFd<'_> {
+        self.target
+            .as_ref()
+            .expect("a copy (not a dry run) has every target directory open")
+            .as_fd()
+    }
 }
 
 impl Drop for DirNode<'_> {
     fn drop(&mut self) {
         if self.finish
-            && let Err(e) = self.ctx.set_metadata(&self.target, &self.meta, &self.rel)
+            && !self.ctx.options.dry_run
+            && let Some(target) = &self.target
+            && let Err(e) = self.ctx.set_metadata(target, &self.meta, &self.rel)
         {
             self.ctx.record(e);
         }
@@ -303,7 +348,12 @@ impl<'a> Ctx<'a> {
         if self.stopped.load(Ordering::Relaxed) {
             return true;
         }
-        if self.options.deadline.is_some_and(|d| Instant::now() >= d) {
+        let asked = self
+            .options
+            .stop
+            .as_ref()
+            .is_some_and(|stop| stop.load(Ordering::Relaxed));
+        if asked || self.options.deadline.is_some_and(|d| Instant::now() >= d) {
             self.stopped.store(true, Ordering::Relaxed);
             return true;
         }
@@ -418,21 +468,18 @@ impl<'a> Ctx<'a> {
         source: OwnedFd,
     ) -> Result<Arc<DirNode<'a>>, Error> {
         let meta = fsops::fstat(&source).map_err(Self::io(Operation::Stat, Side::Source, rel))?;
-        if (meta.dev, meta.ino) == self.target_root_id {
+        if Some((meta.dev, meta.ino)) == self.target_root_id {
             return Err(Error::TargetInsideSource { path: rel.clone() });
         }
-        let target_dir = parent.target.as_fd();
-        let existing = fsops::lstat_if_exists(target_dir, name).map_err(Self::io(
-            Operation::Stat,
-            Side::Target,
-            rel,
-        ))?;
+        let existing = self.existing_target(parent, name, rel)?;
         let created = match existing {
             Some(m) if m.kind() == Kind::Dir => false,
             Some(_) if self.options.overwrite == Overwrite::Never => {
                 return Err(Error::NotADirectory { path: rel.clone() });
             }
+            _ if self.options.dry_run => true,
             other => {
+                let target_dir = parent.target();
                 if other.is_some() {
                     // A file or a symlink where the source has a directory: replace it, never
                     // follow it.
@@ -447,8 +494,15 @@ impl<'a> Ctx<'a> {
                 true
             }
         };
-        let target = fsops::open_at(target_dir, name, OFlags::RDONLY | OFlags::DIRECTORY)
-            .map_err(Self::io(Operation::Open, Side::Target, rel))?;
+        // A dry run's directory to be created has nothing to open.
+        let target = if self.options.dry_run && created {
+            None
+        } else {
+            Some(
+                fsops::open_at(parent.target(), name, OFlags::RDONLY | OFlags::DIRECTORY)
+                    .map_err(Self::io(Operation::Open, Side::Target, rel))?,
+            )
+        };
         let finish = created || self.options.overwrite == Overwrite::Always;
         Progress::add(
             if finish {
@@ -627,12 +681,7 @@ impl<'a> Ctx<'a> {
         source: &OwnedFd,
         meta: &Meta,
     ) -> Result<u64, Error> {
-        let target_dir = parent.target.as_fd();
-        let existing = fsops::lstat_if_exists(target_dir, name).map_err(Self::io(
-            Operation::Stat,
-            Side::Target,
-            rel,
-        ))?;
+        let existing = self.existing_target(parent, name, rel)?;
         if let Some(existing) = existing {
             if existing.kind() == Kind::Dir {
                 return Err(Error::IsADirectory { path: rel.clone() });
@@ -646,11 +695,20 @@ impl<'a> Ctx<'a> {
                 && existing.size == meta.size
                 && existing.mtime == meta.mtime
             {
-                self.update_file_metadata(target_dir, name, rel, &existing, meta)?;
+                if !self.options.dry_run {
+                    self.update_file_metadata(parent.target(), name, rel, &existing, meta)?;
+                }
                 Progress::add(&self.progress.unchanged, 1);
                 return Ok(existing.ino);
             }
         }
+        if self.options.dry_run {
+            Progress::add(&self.progress.files, 1);
+            Progress::add(&self.progress.bytes, meta.size);
+            // No target inode yet: 0 matches no existing file's.
+            return Ok(0);
+        }
+        let target_dir = parent.target();
 
         let create = OFlags::RDWR | OFlags::CREATE | OFlags::EXCL;
         let (temp, target) = self
@@ -694,7 +752,8 @@ impl<'a> Ctx<'a> {
         rel: &RelPath,
         meta: &Meta,
     ) -> Result<u64, Error> {
-        let bytes = fsops::copy_data(source.as_fd(), target.as_fd()).map_err(Self::io(
+        let written = &self.progress.written;
+        let bytes = fsops::copy_data(source.as_fd(), target.as_fd(), written).map_err(Self::io(
             Operation::CopyData,
             Side::Target,
             rel,
@@ -787,12 +846,7 @@ impl<'a> Ctx<'a> {
         first: &RelPath,
         first_ino: u64,
     ) -> Result<(), Error> {
-        let target_dir = parent.target.as_fd();
-        let existing = fsops::lstat_if_exists(target_dir, name).map_err(Self::io(
-            Operation::Stat,
-            Side::Target,
-            rel,
-        ))?;
+        let existing = self.existing_target(parent, name, rel)?;
         if let Some(existing) = existing {
             if existing.kind() == Kind::Dir {
                 return Err(Error::IsADirectory { path: rel.clone() });
@@ -804,13 +858,25 @@ impl<'a> Ctx<'a> {
                 return Ok(());
             }
         }
+        if self.options.dry_run {
+            Progress::add(&self.progress.hard_links, 1);
+            return Ok(());
+        }
+        let target_dir = parent.target();
+        let target_root = self
+            .target_root
+            .as_ref()
+            .expect("a copy (not a dry run) has its target root open");
         let bytes = first.as_bytes();
         let (dir, first_name) = match bytes.iter().rposition(|b| *b == b'/') {
             Some(i) => (&bytes[..i], &bytes[i + 1..]),
             None => (&b""[..], bytes),
         };
-        let first_dir = fsops::open_dir_beneath(self.target_root.as_fd(), dir)
-            .map_err(Self::io(Operation::Open, Side::Target, first))?;
+        let first_dir = fsops::open_dir_beneath(target_root.as_fd(), dir).map_err(Self::io(
+            Operation::Open,
+            Side::Target,
+            first,
+        ))?;
         let temp = self
             .with_temp_name(|temp| {
                 rustix::fs::linkat(&first_dir, first_name, target_dir, temp, AtFlags::empty())
@@ -833,12 +899,7 @@ impl<'a> Ctx<'a> {
             Err(Errno::NOENT) => return Ok(()),
             Err(e) => return Err(Self::io(Operation::ReadLink, Side::Source, &rel)(e)),
         };
-        let target_dir = parent.target.as_fd();
-        let existing = fsops::lstat_if_exists(target_dir, name).map_err(Self::io(
-            Operation::Stat,
-            Side::Target,
-            &rel,
-        ))?;
+        let existing = self.existing_target(parent, name, &rel)?;
         let (uid, gid) = self.owner_of(meta);
         if let Some(existing) = existing {
             if existing.kind() == Kind::Dir {
@@ -849,16 +910,24 @@ impl<'a> Ctx<'a> {
                 return Ok(());
             }
             if existing.kind() == Kind::Symlink
-                && rustix::fs::readlinkat(target_dir, name, Vec::new()).is_ok_and(|t| t == text)
+                && rustix::fs::readlinkat(parent.target(), name, Vec::new())
+                    .is_ok_and(|t| t == text)
             {
                 // The same link: bring its owner and times up to date in place. Its access time
                 // alone is not compared: reading the source link moved it (DataSync's Atime is
                 // best effort too).
-                self.update_symlink_metadata(target_dir, name, &rel, &existing, meta)?;
+                if !self.options.dry_run {
+                    self.update_symlink_metadata(parent.target(), name, &rel, &existing, meta)?;
+                }
                 Progress::add(&self.progress.unchanged, 1);
                 return Ok(());
             }
         }
+        if self.options.dry_run {
+            Progress::add(&self.progress.symlinks, 1);
+            return Ok(());
+        }
+        let target_dir = parent.target();
         let temp = self
             .with_temp_name(|temp| {
                 rustix::fs::symlinkat(&*text, target_dir, temp).map(|()| temp.to_vec())
@@ -913,6 +982,24 @@ impl<'a> Ctx<'a> {
                 .map_err(Self::io(Operation::SetTimes, Side::Target, rel))?;
         }
         Ok(())
+    }
+
+    /// What the target has at `name` in `parent`'s target directory, not following a symlink.
+    /// Nothing when the directory itself is missing (only in a dry run).
+    fn existing_target(
+        &self,
+        parent: &DirNode<'a>,
+        name: &[u8],
+        rel: &RelPath,
+    ) -> Result<Option<Meta>, Error> {
+        let Some(target_dir) = &parent.target else {
+            return Ok(None);
+        };
+        fsops::lstat_if_exists(target_dir.as_fd(), name).map_err(Self::io(
+            Operation::Stat,
+            Side::Target,
+            rel,
+        ))
     }
 
     /// Runs `create` with fresh temporary names until one does not exist yet.

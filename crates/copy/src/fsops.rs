@@ -3,7 +3,7 @@
 //! `..`); the only multi-component paths are hard-link targets, opened with [`open_dir_beneath`].
 
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use rustix::fs::{AtFlags, Mode, OFlags, ResolveFlags, Stat, Timestamps};
 use rustix::io::Errno;
@@ -161,27 +161,39 @@ pub(crate) fn fstat(fd: impl AsFd) -> Result<Meta, Errno> {
 
 /// Copies everything from `from` (at offset 0) to `to` (empty), with `copy_file_range` where
 /// the kernel and file systems support it, else read and write. Returns the bytes copied.
-pub(crate) fn copy_data(from: BorrowedFd<'_>, to: BorrowedFd<'_>) -> Result<u64, Errno> {
+pub(crate) fn copy_data(
+    from: BorrowedFd<'_>,
+    to: BorrowedFd<'_>,
+    written: &AtomicU64,
+) -> Result<u64, Errno> {
     let mut copied: u64 = 0;
     loop {
         let mut off_in = copied;
         let mut off_out = copied;
-        match rustix::fs::copy_file_range(from, Some(&mut off_in), to, Some(&mut off_out), 1 << 30)
+        // 64 MiB a call: few system calls, and a progress display that moves on large files.
+        match rustix::fs::copy_file_range(from, Some(&mut off_in), to, Some(&mut off_out), 1 << 26)
         {
             Ok(0) => return Ok(copied),
-            Ok(n) => copied += n as u64,
+            Ok(n) => {
+                copied += n as u64;
+                written.fetch_add(n as u64, Ordering::Relaxed);
+            }
             Err(Errno::INTR) => {}
             Err(Errno::XDEV | Errno::NOSYS | Errno::OPNOTSUPP | Errno::INVAL | Errno::PERM)
                 if copied == 0 =>
             {
-                return copy_data_by_reading(from, to);
+                return copy_data_by_reading(from, to, written);
             }
             Err(e) => return Err(e),
         }
     }
 }
 
-fn copy_data_by_reading(from: BorrowedFd<'_>, to: BorrowedFd<'_>) -> Result<u64, Errno> {
+fn copy_data_by_reading(
+    from: BorrowedFd<'_>,
+    to: BorrowedFd<'_>,
+    written_so_far: &AtomicU64,
+) -> Result<u64, Errno> {
     let mut buf = vec![0u8; 256 * 1024];
     let mut copied: u64 = 0;
     loop {
@@ -200,6 +212,7 @@ fn copy_data_by_reading(from: BorrowedFd<'_>, to: BorrowedFd<'_>) -> Result<u64,
             }
         }
         copied += n as u64;
+        written_so_far.fetch_add(n as u64, Ordering::Relaxed);
     }
 }
 
@@ -284,10 +297,12 @@ mod tests {
         std::fs::write(dir.path().join("from"), &data).unwrap();
         let from = std::fs::File::open(dir.path().join("from")).unwrap();
         let to = std::fs::File::create(dir.path().join("to")).unwrap();
+        let written = AtomicU64::new(0);
         assert_eq!(
-            copy_data_by_reading(from.as_fd(), to.as_fd()).unwrap(),
+            copy_data_by_reading(from.as_fd(), to.as_fd(), &written).unwrap(),
             data.len() as u64
         );
+        assert_eq!(written.load(Ordering::Relaxed), data.len() as u64);
         assert_eq!(std::fs::read(dir.path().join("to")).unwrap(), data);
         let to = std::fs::File::open(dir.path().join("to")).unwrap();
         assert_eq!(

@@ -1,7 +1,8 @@
 //! `studio-copy`: a native restore engine. It copies one directory tree into another on the same
 //! machine (a Studio home directory into its successor, both on one mounted EFS file system) with
 //! the semantics DataSync documents for EFS-to-EFS transfers, so that it can stand in for a
-//! DataSync task. It knows nothing about AWS.
+//! DataSync task. It knows nothing about AWS. The `studio-copy` binary of this package is the
+//! engine as a command (`studio-copy --help`, and the package's README).
 //!
 //! # Semantics
 //!
@@ -42,7 +43,8 @@
 //!
 //! # Resumable
 //!
-//! [`Options::deadline`] stops the copy cleanly between entries, with [`Outcome::Stopped`]. A file
+//! [`Options::deadline`] (or [`Options::stop`], a flag another thread sets, on a signal say)
+//! stops the copy cleanly between entries, with [`Outcome::Stopped`]. A file
 //! is written under a temporary name in its target directory and renamed into place only once its
 //! data, owner, mode and times are complete, so a later run with [`Transfer::Changed`] never takes
 //! a partial file for a finished one, and continues without copying finished files again. Two
@@ -50,6 +52,16 @@
 //! its names first (the name copied before then becomes a link to the new copy), and a process
 //! killed mid-copy (not stopped by the deadline) can leave a `.studio-copy-<pid>-<n>.tmp` file
 //! behind.
+//!
+//! # Dry run
+//!
+//! With [`Options::dry_run`] the engine walks both trees the same way (the same descriptors, the
+//! same no-follow opens) and compares as a copy would, but creates, changes and removes nothing:
+//! no directory, no temporary file, no owner, mode or time. Its counts are what a copy would do
+//! now: [`Counts::files`] and [`Counts::bytes`] the files it would transfer (their sizes in the
+//! source), [`Counts::unchanged`] the entries it would leave, and the errors it can tell in
+//! advance (a directory where the source has a file, say); failures only a write would meet
+//! (permissions, space, ownership without root) are not foreseen.
 //!
 //! # Parallel, bounded
 //!
@@ -74,7 +86,8 @@ mod error;
 mod fsops;
 
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Instant;
 
 pub use error::{Error, Operation, RelPath, Side};
@@ -121,13 +134,20 @@ pub struct Options {
     pub verify: Verify,
     /// Stop cleanly between entries once this instant has passed.
     pub deadline: Option<Instant>,
+    /// Stop cleanly between entries, as at the deadline, once this flag is set (by another
+    /// thread: a signal's, say).
+    pub stop: Option<Arc<AtomicBool>>,
     /// Worker threads (at least 1).
     pub threads: usize,
+    /// Walk and compare as a copy would, writing nothing: the counts say what a copy would do
+    /// now (files and bytes it would transfer, entries it would leave as they are, errors it
+    /// can foresee). The target need not exist, but its parent must.
+    pub dry_run: bool,
 }
 
 impl Options {
     /// DataSync's defaults where they apply: overwrite ALWAYS, transfer CHANGED, verify
-    /// ONLY_FILES_TRANSFERRED, no deadline, 8 threads.
+    /// ONLY_FILES_TRANSFERRED, no deadline, 8 threads; a real copy, not a dry run.
     pub fn new(ownership: Ownership) -> Self {
         Self {
             ownership,
@@ -135,7 +155,9 @@ impl Options {
             transfer: Transfer::Changed,
             verify: Verify::OnlyFilesTransferred,
             deadline: None,
+            stop: None,
             threads: 8,
+            dry_run: false,
         }
     }
 }
@@ -145,7 +167,8 @@ impl Options {
 pub enum Outcome {
     /// Every entry was visited (some may have failed: see [`Counts::errors`]).
     Completed,
-    /// The deadline passed; run again with [`Transfer::Changed`] to continue.
+    /// The deadline passed (or [`Options::stop`] was set); run again with [`Transfer::Changed`]
+    /// to continue.
     Stopped,
 }
 
@@ -160,6 +183,8 @@ pub struct Progress {
     unchanged: AtomicU64,
     special: AtomicU64,
     errors: AtomicU64,
+    /// Data written so far, chunk by chunk: see [`Progress::bytes_written`].
+    written: AtomicU64,
 }
 
 /// A snapshot of [`Progress`].
@@ -217,6 +242,14 @@ impl Progress {
             special: get(&self.special),
             errors: get(&self.errors),
         }
+    }
+
+    /// Bytes of file data written into the target so far, counted as each chunk is written
+    /// (up to 64 MiB), where [`Counts::bytes`] counts a file once it is complete: what a live
+    /// display shows while large files copy. It includes files that later fail or are left
+    /// behind by a deadline, so it can exceed [`Counts::bytes`]; a dry run writes none.
+    pub fn bytes_written(&self) -> u64 {
+        self.written.load(Ordering::Relaxed)
     }
 
     fn add(counter: &AtomicU64, n: u64) {

@@ -485,6 +485,27 @@ fn a_deadline_stops_between_entries_and_a_second_run_finishes_the_copy() {
 }
 
 #[test]
+fn the_stop_flag_stops_like_the_deadline_and_a_second_run_finishes() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let sb = Sandbox::new();
+    for i in 0..50 {
+        write(&sb.source().join(format!("d{}/f{i}", i % 5)), b"data");
+    }
+    let stop = Arc::new(AtomicBool::new(true));
+    let mut stopping = options();
+    stopping.stop = Some(Arc::clone(&stop));
+    let summary = sb.copy(&stopping);
+    assert_eq!(summary.outcome, Outcome::Stopped);
+    assert_eq!(summary.counts.files, 0);
+
+    stop.store(false, Ordering::Relaxed);
+    let summary = sb.copy(&stopping);
+    assert!(summary.succeeded(), "{summary:?}");
+    assert_same_tree(&sb.source(), &sb.target());
+}
+
+#[test]
 fn a_target_inside_the_source_is_not_copied_into_itself() {
     let sb = Sandbox::new();
     let s = sb.source();
@@ -519,6 +540,30 @@ fn progress_is_readable_while_copying_and_the_summary_counts_one_copy() {
             .unwrap();
     assert_eq!(second.counts, first.counts);
     assert_eq!(progress.counts().files, 400);
+    assert_eq!(progress.bytes_written(), 4000);
+}
+
+#[test]
+fn bytes_written_moves_while_a_large_file_copies_and_a_dry_run_writes_none() {
+    let sb = Sandbox::new();
+    // Larger than one 64 MiB chunk: sparse, so the test writes little itself.
+    let big = File::create(sb.source().join("big")).unwrap();
+    big.set_len((64 << 20) + 5).unwrap();
+    drop(big);
+    let mut dry = options();
+    dry.dry_run = true;
+    let progress = studio_copy::Progress::new();
+    let planned =
+        studio_copy::copy_with_progress(&sb.source(), &sb.target(), &dry, &progress).unwrap();
+    assert_eq!(planned.counts.bytes, (64 << 20) + 5);
+    assert_eq!(progress.bytes_written(), 0);
+
+    let mut quick = options();
+    quick.verify = Verify::None;
+    let done =
+        studio_copy::copy_with_progress(&sb.source(), &sb.target(), &quick, &progress).unwrap();
+    assert!(done.succeeded(), "{done:?}");
+    assert_eq!(progress.bytes_written(), (64 << 20) + 5);
 }
 
 #[test]
