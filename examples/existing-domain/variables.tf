@@ -38,7 +38,7 @@ variable "lambda_dir" {
 }
 
 variable "lambda_runtime" {
-  description = "Lambda runtime (`provided.al2` with hashicorp/aws 3.x)."
+  description = "Lambda runtime (`provided.al2` with hashicorp/aws < 5.26, which rejects `provided.al2023`)."
   type        = string
   default     = "provided.al2023"
 }

@@ -6,8 +6,9 @@ terraform {
   required_version = ">= 1.0"
   required_providers {
     aws = {
-      source  = "hashicorp/aws"
-      version = ">= 3.39.0"
+      source = "hashicorp/aws"
+      # Tested with 3.39.0; below 7.0, see tests/emulator/aws_provider_removed.tsv.
+      version = ">= 3.39, < 7.0"
     }
     studio = {
       source = "studio-restore/studio"
@@ -15,7 +16,9 @@ terraform {
   }
 }
 
-# The emulator speaks the AWS APIs on one local port; nothing here reaches AWS.
+# The emulator speaks the AWS APIs on one local port; nothing here reaches AWS. No
+# skip_get_ec2_platforms (hashicorp/aws 5.0 removed it): with `ec2` on the emulator the platform
+# lookup is one local call (under a second of plan time), not the DNS retries it avoids elsewhere.
 provider "aws" {
   region                      = "us-east-1"
   access_key                  = "test"
@@ -23,7 +26,6 @@ provider "aws" {
   skip_credentials_validation = true
   skip_requesting_account_id  = true
   skip_metadata_api_check     = true
-  skip_get_ec2_platforms      = true
   skip_region_validation      = true
   max_retries                 = 1
   endpoints {

@@ -47,7 +47,7 @@ variable "reconciler_zip" {
 }
 
 variable "lambda_runtime" {
-  description = "Lambda runtime of the three functions (Rust `bootstrap` binaries for x86_64). hashicorp/aws 3.x only knows `provided.al2`."
+  description = "Lambda runtime of the three functions (Rust `bootstrap` binaries for x86_64). `provided.al2023` needs hashicorp/aws >= 5.26; use `provided.al2` with older releases."
   type        = string
   default     = "provided.al2023"
 }

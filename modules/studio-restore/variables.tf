@@ -26,7 +26,7 @@ variable "lambda_dir" {
 }
 
 variable "lambda_runtime" {
-  description = "Lambda runtime of the functions. hashicorp/aws 3.x only knows `provided.al2`."
+  description = "Lambda runtime of the functions. `provided.al2023` needs hashicorp/aws >= 5.26; use `provided.al2` with older releases."
   type        = string
   default     = "provided.al2023"
 }
