@@ -26,10 +26,16 @@ const NEEDED_EXTENSIONS: &[&str] = &[
     "lambdas",
 ];
 
-/// How long a control request may wait for the emulator's answer. One Python process serves a
-/// lane's every AWS call, Lambda and copy; on a loaded 2-core CI machine (three lanes side by
-/// side, one of them running 150 restores) a trivial control request once waited over 60 s.
+/// How long a request may wait for the emulator's answer. One Python process serves a lane's
+/// every AWS call, Lambda and copy; on a loaded 2-core CI machine (three lanes side by side, one
+/// of them running 150 restores) a trivial control request once waited over 60 s, and once never
+/// got an answer on its connection at all (300 s) while the emulator kept serving others.
 const CONTROL_ANSWER_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// A request to the emulator's own `/studio-emulator/` endpoints (switches, counters: each one
+/// idempotent) that gets no answer within this long is sent again on a new connection, until
+/// [`CONTROL_ANSWER_TIMEOUT`] has passed.
+const CONTROL_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(30);
 
 const HOW_TO_START: &str = "the end-to-end tests need the emulator: run them with scripts/test \
      (it starts one), or start one yourself with \
@@ -311,7 +317,9 @@ impl Emulator {
         })
     }
 
-    /// One plain HTTP/1.0 exchange (so the answer is never chunked): status and body.
+    /// One plain HTTP/1.0 exchange (so the answer is never chunked): status and body. A control
+    /// request (idempotent) is sent again when an attempt gets no answer; anything else (an AWS
+    /// call through the Query API) is sent once.
     fn request(
         &self,
         method: &str,
@@ -319,22 +327,48 @@ impl Emulator {
         headers: &[(&str, &str)],
         body: &[u8],
     ) -> (u16, String) {
-        let fail = |e: std::io::Error| -> ! {
-            if matches!(
-                e.kind(),
-                std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-            ) {
-                panic!(
-                    "{method} {}{path}: no answer within {CONTROL_ANSWER_TIMEOUT:?} ({e})",
-                    self.endpoint
-                )
-            }
-            panic!("{method} {}{path}: {e}: {HOW_TO_START}", self.endpoint)
+        let control = path.starts_with("/studio-emulator/");
+        let attempt_timeout = if control {
+            CONTROL_ATTEMPT_TIMEOUT
+        } else {
+            CONTROL_ANSWER_TIMEOUT
         };
-        let mut stream = TcpStream::connect(&self.address).unwrap_or_else(|e| fail(e));
-        stream
-            .set_read_timeout(Some(CONTROL_ANSWER_TIMEOUT))
-            .unwrap_or_else(|e| fail(e));
+        let started = std::time::Instant::now();
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            match self.exchange(method, path, headers, body, attempt_timeout) {
+                Ok(answer) => return answer,
+                Err(e)
+                    if is_timeout(&e) && control && started.elapsed() < CONTROL_ANSWER_TIMEOUT =>
+                {
+                    eprintln!(
+                        "studio-e2e: {method} {}{path}: no answer within {attempt_timeout:?} \
+                         (attempt {attempts}); sending it again",
+                        self.endpoint
+                    );
+                }
+                Err(e) if is_timeout(&e) => panic!(
+                    "{method} {}{path}: no answer within {:?} ({attempts} attempt(s)): {e}",
+                    self.endpoint,
+                    started.elapsed()
+                ),
+                Err(e) => panic!("{method} {}{path}: {e}: {HOW_TO_START}", self.endpoint),
+            }
+        }
+    }
+
+    /// One attempt of [`Emulator::request`] on a connection of its own.
+    fn exchange(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+        timeout: Duration,
+    ) -> std::io::Result<(u16, String)> {
+        let mut stream = TcpStream::connect(&self.address)?;
+        stream.set_read_timeout(Some(timeout))?;
         let mut head = format!(
             "{method} {path} HTTP/1.0\r\nHost: {}\r\nContent-Length: {}\r\n",
             self.address,
@@ -344,12 +378,10 @@ impl Emulator {
             head.push_str(&format!("{name}: {value}\r\n"));
         }
         head.push_str("\r\n");
-        stream
-            .write_all(head.as_bytes())
-            .unwrap_or_else(|e| fail(e));
-        stream.write_all(body).unwrap_or_else(|e| fail(e));
+        stream.write_all(head.as_bytes())?;
+        stream.write_all(body)?;
         let mut raw = Vec::new();
-        stream.read_to_end(&mut raw).unwrap_or_else(|e| fail(e));
+        stream.read_to_end(&mut raw)?;
         let raw = String::from_utf8_lossy(&raw);
         let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((&raw, ""));
         let status = head
@@ -362,8 +394,16 @@ impl Emulator {
                     self.endpoint
                 )
             });
-        (status, body.to_string())
+        Ok((status, body.to_string()))
     }
+}
+
+/// A read that timed out (the socket's read timeout shows as WouldBlock on Linux).
+fn is_timeout(e: &std::io::Error) -> bool {
+    matches!(
+        e.kind(),
+        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+    )
 }
 
 /// The needed extensions not in `loaded`.
