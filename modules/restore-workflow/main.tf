@@ -202,9 +202,12 @@ resource "aws_cloudwatch_log_resource_policy" "datasync" {
 }
 
 resource "aws_sns_topic" "notifications" {
-  count             = var.create_notification_topic ? 1 : 0
-  name              = "${var.name_prefix}-restore-failures"
-  kms_master_key_id = var.kms_key_arn
+  count = var.create_notification_topic ? 1 : 0
+  name  = "${var.name_prefix}-restore-failures"
+  # SNS encrypts nothing unless told (unlike CloudWatch Logs and DynamoDB, which always do):
+  # without a key of the user's, the AWS managed key of SNS (usable by the workflow's role, in
+  # this account, through SNS).
+  kms_master_key_id = var.kms_key_arn != null ? var.kms_key_arn : "alias/aws/sns"
   tags              = var.tags
 }
 

@@ -119,7 +119,7 @@ variable "log_retention_days" {
 }
 
 variable "kms_key_arn" {
-  description = "KMS key for the log groups, the notification topic and the slots table. Null uses AWS-owned keys."
+  description = "KMS key for the log groups, the notification topic and the slots table. Null: the log groups and the table use AWS-owned keys (their services always encrypt), and the topic the AWS managed key alias/aws/sns (SNS would not encrypt at all)."
   type        = string
   default     = null
 }

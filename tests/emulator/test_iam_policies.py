@@ -416,4 +416,10 @@ def test_module_policies_are_least_privilege_by_tag(emulator, tmp_path):
     [manage_enis] = [s for s in workflow if "ec2:DeleteNetworkInterface" in as_list(s["Action"])]
     assert conditions(manage_enis)["ec2:subnet"][1] == [subnet_arn]
 
+    # The failure topic is encrypted even without a key of the user's (SNS's default is none).
+    [topic] = [t["TopicArn"] for t in emulator.client("sns").list_topics()["Topics"]
+               if t["TopicArn"].endswith(f":{PREFIX}-restore-failures")]
+    attributes = emulator.client("sns").get_topic_attributes(TopicArn=topic)["Attributes"]
+    assert attributes.get("KmsMasterKeyId") == "alias/aws/sns", attributes
+
     terraform(tmp_path, "destroy", "-auto-approve", "-no-color")
