@@ -5,8 +5,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use tfplugin::framework::diagnostics::{Diagnostic, Diagnostics};
 use tfplugin::framework::schema::Attribute;
 use tfplugin::framework::validators::{self, Validator};
+use tfplugin::values::path::AttributePath;
 use tfplugin::values::value::Value;
 
 /// SageMaker's rule for domain, user profile and space names.
@@ -103,9 +105,63 @@ pub fn parse_duration(text: &str) -> Option<Duration> {
     (digits.is_empty() && any).then(|| Duration::from_secs(total))
 }
 
+/// The `timeouts.<operation>` of a resource's configuration, `default` when unset; an error at
+/// that attribute when it is not a duration longer than zero.
+pub fn timeout(
+    config: &Value,
+    operation: &str,
+    default: Duration,
+) -> Result<Duration, Diagnostics> {
+    match config.get("timeouts").get(operation).as_str() {
+        None => Ok(default),
+        Some(text) => parse_duration(text)
+            .filter(|d| !d.is_zero())
+            .ok_or_else(|| {
+                Diagnostic::error(
+                    "Invalid timeout",
+                    format!(
+                        "{text:?} is not a duration: write it like \"60m\", \"1h30m\" or \"90s\"."
+                    ),
+                )
+                .at(AttributePath::attribute("timeouts").attr(operation))
+                .into()
+            }),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_timeout_is_its_default_or_a_positive_duration_at_its_attribute() {
+        let config = |t: Value| Value::object([("timeouts", t)]);
+        let default = Duration::from_secs(7);
+        assert_eq!(
+            timeout(&config(Value::Null), "delete", default),
+            Ok(default)
+        );
+        let set = config(Value::object([("delete", Value::string("90s"))]));
+        assert_eq!(
+            timeout(&set, "delete", default),
+            Ok(Duration::from_secs(90))
+        );
+        assert_eq!(timeout(&set, "create", default), Ok(default));
+        for bad in ["0s", "soon"] {
+            let err = timeout(
+                &config(Value::object([("delete", Value::string(bad))])),
+                "delete",
+                default,
+            )
+            .expect_err(bad);
+            let d = err.errors().next().expect("an error");
+            assert_eq!(
+                d.attribute,
+                Some(AttributePath::attribute("timeouts").attr("delete")),
+                "{bad}"
+            );
+        }
+    }
 
     #[test]
     fn durations_parse_like_terraform() {

@@ -229,19 +229,5 @@ async fn describe(value: &Value, ctx: &Context) -> Result<Option<Value>, Diagnos
 }
 
 fn delete_timeout(config: &Value) -> Result<Duration, Diagnostics> {
-    match config.get("timeouts").get("delete").as_str() {
-        None => Ok(DEFAULT_DELETE_TIMEOUT),
-        Some(text) => attrs::parse_duration(text)
-            .filter(|d| !d.is_zero())
-            .ok_or_else(|| {
-                Diagnostic::error(
-                    "Invalid timeout",
-                    format!(
-                        "{text:?} is not a duration: write it like \"30m\", \"1h\" or \"90s\"."
-                    ),
-                )
-                .at(AttributePath::attribute("timeouts").attr("delete"))
-                .into()
-            }),
-    }
+    attrs::timeout(config, "delete", DEFAULT_DELETE_TIMEOUT)
 }

@@ -267,21 +267,7 @@ fn network(config: &Value) -> NetworkSpec {
 }
 
 fn create_timeout(config: &Value) -> Result<Duration, Diagnostics> {
-    match config.get("timeouts").get("create").as_str() {
-        None => Ok(DEFAULT_CREATE_TIMEOUT),
-        Some(text) => {
-            attrs::parse_duration(text)
-                .filter(|d| !d.is_zero())
-                .ok_or_else(|| {
-                    Diagnostic::error(
-                "Invalid timeout",
-                format!("{text:?} is not a duration: write it like \"60m\", \"1h30m\" or \"90s\"."),
-            )
-            .at(AttributePath::attribute("timeouts").attr("create"))
-            .into()
-                })
-        }
-    }
+    attrs::timeout(config, "create", DEFAULT_CREATE_TIMEOUT)
 }
 
 fn tables(conn: &StudioClients) -> Tables {
