@@ -41,7 +41,7 @@ const BACKOFF: Backoff = Backoff {
 /// it is gone.
 ///
 /// A domain with user profiles or spaces cannot be deleted (SageMaker answers ResourceInUse): while
-/// every one left is `Deleting` (Terraform deleting them just before), this waits for them; a live
+/// every one left is `Deleting` (deleted just before by the same caller), this waits for them; a live
 /// one is an error naming it, and nothing is deleted. A domain that is already `Deleting` is
 /// waited for (its retention was chosen by whoever deleted it). `Delete_Failed` is an error.
 pub async fn delete_domain_keeping_homes(
