@@ -75,34 +75,72 @@ pub fn field_values<T>(fields: &[Field<T>], row: &T) -> Value {
     )
 }
 
-/// `"60m"`, `"1h30m"`, `"90s"`: Terraform's duration strings (Go's `time.ParseDuration`
-/// without fractions).
+/// A duration as Terraform reads one (Go's `time.ParseDuration`): an optional sign, then one or
+/// more decimal numbers, each with an optional fraction and a unit of `ns`, `us` (or `µs`), `ms`,
+/// `s`, `m` or `h`: `"500ms"`, `"1.5h"`, `"1h30m"`, `"2h45m30.5s"`. `"0"` alone needs no unit.
+/// `None` for anything else, for a negative duration, and past Go's limit (about 292 years).
 pub fn parse_duration(text: &str) -> Option<Duration> {
-    let mut total = 0u64;
-    let mut digits = String::new();
-    let mut any = false;
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c.is_ascii_digit() {
-            digits.push(c);
-            continue;
-        }
-        let n: u64 = digits.parse().ok()?;
-        digits.clear();
-        let unit = match c {
-            'h' => 3600,
-            'm' if chars.peek() == Some(&'s') => {
-                chars.next();
-                if n > 0 { 1 } else { 0 }
-            }
-            'm' => 60,
-            's' => 1,
-            _ => return None,
-        };
-        total = total.checked_add(n.checked_mul(unit)?)?;
-        any = true;
+    const LIMIT: u128 = i64::MAX as u128; // nanoseconds, as Go counts them
+    let (negative, mut rest) = match text.as_bytes().first() {
+        Some(b'-') => (true, &text[1..]),
+        Some(b'+') => (false, &text[1..]),
+        _ => (false, text),
+    };
+    if rest == "0" {
+        return Some(Duration::ZERO);
     }
-    (digits.is_empty() && any).then(|| Duration::from_secs(total))
+    if rest.is_empty() {
+        return None;
+    }
+    let mut total: u128 = 0;
+    while !rest.is_empty() {
+        let whole_len = rest.bytes().take_while(u8::is_ascii_digit).count();
+        let whole: u128 = if whole_len == 0 {
+            0
+        } else {
+            rest[..whole_len].parse().ok()?
+        };
+        rest = &rest[whole_len..];
+        // The fraction: digits after a '.', kept exactly up to 18 digits (finer than a
+        // nanosecond for every unit; Go too ignores the digits it cannot hold).
+        let (mut numerator, mut scale, mut fraction_len) = (0u128, 1u128, 0usize);
+        if let Some(after) = rest.strip_prefix('.') {
+            let digits = after.bytes().take_while(u8::is_ascii_digit).count();
+            for digit in after[..digits].bytes().take(18) {
+                numerator = numerator * 10 + u128::from(digit - b'0');
+                scale *= 10;
+            }
+            fraction_len = digits;
+            rest = &after[digits..];
+        }
+        if whole_len == 0 && fraction_len == 0 {
+            return None; // no digits at all: ".s", "s"
+        }
+        let unit_len = rest
+            .char_indices()
+            .find(|(_, c)| *c == '.' || c.is_ascii_digit())
+            .map_or(rest.len(), |(i, _)| i);
+        let nanos: u128 = match &rest[..unit_len] {
+            "ns" => 1,
+            "us" | "\u{b5}s" | "\u{3bc}s" => 1_000,
+            "ms" => 1_000_000,
+            "s" => 1_000_000_000,
+            "m" => 60_000_000_000,
+            "h" => 3_600_000_000_000,
+            _ => return None, // a missing or unknown unit
+        };
+        rest = &rest[unit_len..];
+        total = total
+            .checked_add(whole.checked_mul(nanos)?)?
+            .checked_add(numerator * nanos / scale)?;
+        if total > LIMIT {
+            return None;
+        }
+    }
+    if negative && total > 0 {
+        return None;
+    }
+    Some(Duration::from_nanos(u64::try_from(total).ok()?))
 }
 
 /// The `timeouts.<operation>` of a resource's configuration, `default` when unset; an error at
@@ -120,7 +158,8 @@ pub fn timeout(
                 Diagnostic::error(
                     "Invalid timeout",
                     format!(
-                        "{text:?} is not a duration: write it like \"60m\", \"1h30m\" or \"90s\"."
+                        "{text:?} is not a duration longer than zero: write it as Terraform does, \
+                         like \"60m\", \"1h30m\", \"1.5h\", \"90s\" or \"500ms\"."
                     ),
                 )
                 .at(AttributePath::attribute("timeouts").attr(operation))
@@ -165,10 +204,55 @@ mod tests {
 
     #[test]
     fn durations_parse_like_terraform() {
-        assert_eq!(parse_duration("60m"), Some(Duration::from_secs(3600)));
-        assert_eq!(parse_duration("1h30m"), Some(Duration::from_secs(5400)));
-        assert_eq!(parse_duration("90s"), Some(Duration::from_secs(90)));
-        for bad in ["", "m", "10", "1x", "1.5h"] {
+        let ms = Duration::from_millis;
+        for (text, want) in [
+            ("60m", Duration::from_secs(3600)),
+            ("1h30m", Duration::from_secs(5400)),
+            ("90s", Duration::from_secs(90)),
+            ("500ms", ms(500)),
+            ("1.5h", Duration::from_secs(5400)),
+            ("2h45m30.5s", ms((2 * 3600 + 45 * 60 + 30) * 1000 + 500)),
+            (".5s", ms(500)),
+            ("5.s", Duration::from_secs(5)),
+            ("+1m", Duration::from_secs(60)),
+            ("1h0.5m", Duration::from_secs(3630)),
+            ("300us", Duration::from_micros(300)),
+            ("300\u{b5}s", Duration::from_micros(300)),
+            ("300\u{3bc}s", Duration::from_micros(300)),
+            ("7ns", Duration::from_nanos(7)),
+            ("0.000000001s", Duration::from_nanos(1)),
+            ("0", Duration::ZERO),
+            ("0s", Duration::ZERO),
+            ("-0s", Duration::ZERO),
+            ("2562047h", Duration::from_secs(2_562_047 * 3600)),
+            (
+                "1.0000000000000000000000000000000001h",
+                Duration::from_secs(3600),
+            ),
+        ] {
+            assert_eq!(parse_duration(text), Some(want), "{text}");
+        }
+        // Go refuses these too (a negative duration is valid for Go, never for a timeout).
+        for bad in [
+            "",
+            "m",
+            "10",
+            "1x",
+            "1d",
+            ".",
+            ".s",
+            "1..5s",
+            "1.5",
+            "h1",
+            "1h 30m",
+            " 1h",
+            "-",
+            "+",
+            "1hh",
+            "-1s",
+            "2562048h",
+            "99999999999999999999999h",
+        ] {
             assert_eq!(parse_duration(bad), None, "{bad}");
         }
     }

@@ -91,12 +91,15 @@ pub fn schema() -> Schema {
                 ))
         }));
     let block = Block::new()
-        .description(
+        .description(format!(
             "The `studio` provider restores SageMaker Studio home directories: when a user profile or space \
              is recreated, its new home directory on the domain's EFS file system gets the files of the old one, \
              copied with AWS DataSync.\n\nCredentials come from the standard AWS chain (environment, shared \
-             configuration and credentials files, SSO, container and instance roles).",
-        )
+             configuration and credentials files, SSO, container and instance roles).\n\nVersion {}: \
+             its AWS calls name it in their user agent (`Terraform/<version> terraform-provider-studio/{}`).",
+            env!("CARGO_PKG_VERSION"),
+            env!("CARGO_PKG_VERSION"),
+        ))
         .attributes([
             Attribute::string("region")
                 .optional()
@@ -194,6 +197,7 @@ impl ProviderConfig {
                     efs: string(endpoints.get("efs")),
                     sts: string(endpoints.get("sts")),
                 },
+                user_agent: None,
             },
             user_table: string(config.get("user_table"))
                 .unwrap_or_else(|| DEFAULT_USER_TABLE.to_owned()),

@@ -62,13 +62,19 @@ impl Provider for StudioProvider {
     async fn configure(
         &self,
         config: &Value,
-        _ctx: &Context,
+        ctx: &Context,
     ) -> (Option<ProviderData>, Diagnostics) {
-        let Some(settings) = ProviderConfig::from_value(config) else {
+        let Some(mut settings) = ProviderConfig::from_value(config) else {
             // Plan goes on; a call that really needs AWS reports it (see `crate::clients::clients`).
             tracing::info!("provider configuration has unknown values: not connecting yet");
             return (None, Diagnostics::new());
         };
+        settings.aws.user_agent = Some(studio_core::aws::user_agent(
+            "terraform-provider-studio",
+            env!("CARGO_PKG_VERSION"),
+            ctx.terraform_version()
+                .map(|version| ("Terraform", version)),
+        ));
         match StudioClients::connect(settings).await {
             Ok(clients) => {
                 tracing::info!(region = %clients.aws.region, user_table = %clients.user_table, "provider configured");

@@ -1,6 +1,11 @@
 //! Connecting to AWS: one set of clients from the provider's (or a Lambda's) settings.
 
 use aws_config::{BehaviorVersion, Region, SdkConfig, retry::RetryConfig};
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::interceptors::Intercept;
+use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextMut;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::config_bag::ConfigBag;
 
 use crate::Error;
 
@@ -12,6 +17,44 @@ pub struct AwsSettings {
     pub profile: Option<String>,
     pub assume_role: Option<AssumeRole>,
     pub endpoints: Endpoints,
+    /// Products appended to the user agent of every call, as `name/version` words
+    /// ([`user_agent`]): so that CloudTrail and the service teams see who called.
+    pub user_agent: Option<String>,
+}
+
+/// The user agent words of a product and what runs it: `terraform-provider-studio/0.1.0
+/// Terraform/1.15.5`, the convention of hashicorp/aws (`Terraform/VERSION` then the provider).
+pub fn user_agent(product: &str, version: &str, runner: Option<(&str, &str)>) -> String {
+    match runner {
+        Some((name, runner_version)) => format!("{name}/{runner_version} {product}/{version}"),
+        None => format!("{product}/{version}"),
+    }
+}
+
+/// Appends words to the `user-agent` header of every request, after the SDK has set its own.
+/// SigV4 does not sign `user-agent`, so changing it after signing is safe.
+#[derive(Debug)]
+struct AppendUserAgent(String);
+
+impl Intercept for AppendUserAgent {
+    fn name(&self) -> &'static str {
+        "AppendUserAgent"
+    }
+
+    fn modify_before_transmit(
+        &self,
+        context: &mut BeforeTransmitInterceptorContextMut<'_>,
+        _components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let headers = context.request_mut().headers_mut();
+        let value = match headers.get("user-agent") {
+            Some(sdk) => format!("{sdk} {}", self.0),
+            None => self.0.clone(),
+        };
+        headers.insert("user-agent", value);
+        Ok(())
+    }
 }
 
 /// A role to assume on top of the base credentials.
@@ -71,7 +114,33 @@ impl Clients {
             Some(role) => assume_role(&base, role, settings.endpoints.sts.as_deref()).await?,
             None => base,
         };
-        Ok(Clients::from_config(&config, &settings.endpoints, region))
+        let mut clients = Clients::from_config(&config, &settings.endpoints, region);
+        if let Some(words) = &settings.user_agent {
+            clients = clients.with_user_agent(words);
+        }
+        Ok(clients)
+    }
+
+    /// The same clients, appending `words` to every call's user agent.
+    pub fn with_user_agent(self, words: &str) -> Clients {
+        macro_rules! append {
+            ($krate:ident, $client:expr) => {{
+                let config = $client
+                    .config()
+                    .to_builder()
+                    .interceptor(AppendUserAgent(words.to_owned()))
+                    .build();
+                $krate::Client::from_conf(config)
+            }};
+        }
+        Clients {
+            sagemaker: append!(aws_sdk_sagemaker, self.sagemaker),
+            datasync: append!(aws_sdk_datasync, self.datasync),
+            dynamodb: append!(aws_sdk_dynamodb, self.dynamodb),
+            sfn: append!(aws_sdk_sfn, self.sfn),
+            efs: append!(aws_sdk_efs, self.efs),
+            region: self.region,
+        }
     }
 
     /// Clients from an already loaded SDK config (the Lambda functions use this).
@@ -123,4 +192,78 @@ async fn assume_role(
             aws_credential_types::provider::SharedCredentialsProvider::new(provider),
         )
         .build())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// One HTTP request's head from a listener on the loopback, answered with a 500.
+    async fn first_request_head(listener: tokio::net::TcpListener) -> String {
+        let (mut socket, _) = listener.accept().await.expect("a connection");
+        let mut head = Vec::new();
+        let mut buf = [0u8; 4096];
+        while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+            let n = socket.read(&mut buf).await.expect("reading the request");
+            assert!(n > 0, "the client closed before sending its headers");
+            head.extend_from_slice(&buf[..n]);
+        }
+        let _ = socket
+            .write_all(b"HTTP/1.1 500 Internal Server Error\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
+            .await;
+        String::from_utf8_lossy(&head).into_owned()
+    }
+
+    #[test]
+    fn user_agent_words_name_the_runner_first() {
+        assert_eq!(
+            user_agent(
+                "terraform-provider-studio",
+                "0.1.0",
+                Some(("Terraform", "1.15.5"))
+            ),
+            "Terraform/1.15.5 terraform-provider-studio/0.1.0"
+        );
+        assert_eq!(
+            user_agent("studio-reconciler", "0.1.0", None),
+            "studio-reconciler/0.1.0"
+        );
+    }
+
+    #[tokio::test]
+    async fn every_call_carries_the_configured_user_agent_after_the_sdks() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let server = tokio::spawn(first_request_head(listener));
+        let settings = AwsSettings {
+            region: Some("us-east-1".into()),
+            endpoints: Endpoints {
+                sagemaker: Some(url),
+                ..Endpoints::default()
+            },
+            user_agent: Some("Terraform/1.15.5 terraform-provider-studio/0.1.0".into()),
+            ..AwsSettings::default()
+        };
+        // SAFETY: test-only credentials for the signer; no other test reads these variables.
+        unsafe {
+            std::env::set_var("AWS_ACCESS_KEY_ID", "testing");
+            std::env::set_var("AWS_SECRET_ACCESS_KEY", "testing");
+        }
+        let clients = Clients::connect(&settings).await.unwrap();
+        let _ = clients.sagemaker.list_domains().send().await;
+        let head = server.await.unwrap().to_ascii_lowercase();
+        let agent = head
+            .lines()
+            .find_map(|line| line.strip_prefix("user-agent: "))
+            .unwrap_or_else(|| panic!("no user-agent header in {head}"));
+        assert!(
+            agent.ends_with(" terraform/1.15.5 terraform-provider-studio/0.1.0"),
+            "{agent}"
+        );
+        assert!(
+            agent.starts_with("aws-sdk-rust/"),
+            "the SDK's own words first: {agent}"
+        );
+    }
 }
