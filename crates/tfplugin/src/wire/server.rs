@@ -56,8 +56,9 @@ impl<T: ?Sized> Typed<T> {
 
 impl Typed<dyn Resource> {
     /// The identity of the object `state` describes, for a response: `None` for a type without
-    /// identity, a null state, or an identity not known yet (Terraform accepts a null identity
-    /// and keeps the one it had). An identity that cannot be encoded is a provider bug.
+    /// identity, a null state, or an identity not wholly known yet (Terraform checks only an
+    /// identity that is present: a create plan may leave it out). An identity that cannot be
+    /// encoded is a provider bug.
     fn identity_data(
         &self,
         state: &Value,
@@ -104,7 +105,6 @@ pub struct ProviderService {
     resources: HashMap<String, Typed<dyn Resource>>,
     data_sources: HashMap<String, Typed<dyn DataSource>>,
     functions: HashMap<String, TypedFunction>,
-    function_definitions: HashMap<String, pb::Function>,
     schema_response: pb::get_provider_schema::Response,
     provider_data: RwLock<Option<ProviderData>>,
     /// Cancelled by `StopProvider` and on shutdown; every call's context gets a child.
@@ -161,7 +161,7 @@ impl ProviderService {
                 .iter()
                 .map(|(name, d)| (name.clone(), schema_to_proto(&d.schema)))
                 .collect(),
-            functions: function_definitions.clone(),
+            functions: function_definitions,
             list_resource_schemas: HashMap::new(),
             action_schemas: HashMap::new(),
             diagnostics: Vec::new(),
@@ -175,7 +175,6 @@ impl ProviderService {
             resources,
             data_sources,
             functions,
-            function_definitions,
             schema_response,
             provider_data: RwLock::new(None),
             stop,
@@ -678,7 +677,7 @@ impl pb::provider_server::Provider for ProviderService {
         _request: Request<pb::get_functions::Request>,
     ) -> Result<Response<pb::get_functions::Response>, Status> {
         Ok(Response::new(pb::get_functions::Response {
-            functions: self.function_definitions.clone(),
+            functions: self.schema_response.functions.clone(),
             diagnostics: Vec::new(),
         }))
     }
