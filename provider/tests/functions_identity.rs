@@ -312,3 +312,32 @@ async fn a_profile_restore_identity_names_its_domain_id() {
         error.detail
     );
 }
+
+#[tokio::test]
+async fn stored_identities_of_version_0_are_read_and_others_refused() {
+    let mut provider = launch().await;
+    let stored = serde_json::json!({
+        "user_table": "mapping-one", "domain_name": "data-science", "kind": "user", "name": "alice"
+    });
+    let (identity, diags) = provider
+        .upgrade_resource_identity("studio_restore_target", 0, &stored)
+        .await
+        .unwrap();
+    assert!(diags.is_empty(), "{diags:?}");
+    assert_eq!(identity.get("user_table"), &Value::string("mapping-one"));
+    assert_eq!(identity.get("name"), &Value::string("alice"));
+
+    let (identity, diags) = provider
+        .upgrade_resource_identity("studio_restore_target", 1, &stored)
+        .await
+        .unwrap();
+    assert!(identity.is_null());
+    let error = diags.iter().next().expect("an error");
+    assert_eq!(error.summary, "Unsupported identity version");
+    assert!(
+        error.detail.contains("identity schema version 1")
+            && error.detail.contains("only version 0"),
+        "{}",
+        error.detail
+    );
+}
