@@ -7,8 +7,9 @@
 //! cycle): [`config`]; [`clients`] (the configured AWS clients and tables); [`attrs`]
 //! (identifier rules, computed-result lists); [`errors`] (core errors as diagnostics);
 //! [`home_attrs`] (the attributes that name a home); [`home_results`] (the schema the user
-//! profile and space data sources share); [`finders`] (domain, profile and space lookups); the
-//! `resource_*` and `data_source_*` types; [`registry`]; [`provider`] on top.
+//! profile and space data sources share); [`home_identity`] (the resource identity of the
+//! resources about one home); [`finders`] (domain, profile and space lookups); the `resource_*`,
+//! `data_source_*` and `function_*` types; [`registry`]; [`provider`] on top.
 
 pub mod attrs;
 pub mod clients;
@@ -20,7 +21,11 @@ pub mod data_source_space;
 pub mod data_source_user_profile;
 pub mod errors;
 pub mod finders;
+pub mod function_efs_home_path;
+pub mod function_home_key;
+pub mod function_parse_home_key;
 pub mod home_attrs;
+pub mod home_identity;
 pub mod home_results;
 pub mod provider;
 pub mod registry;

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use tfplugin::framework::diagnostics::{Diagnostic, Diagnostics};
+use tfplugin::framework::function::Function;
 use tfplugin::framework::provider::{Context, DataSource, Provider, ProviderData, Resource};
 use tfplugin::framework::schema::Schema;
 use tfplugin::values::value::Value;
@@ -53,6 +54,10 @@ impl Provider for StudioProvider {
 
     fn data_sources(&self) -> Vec<Arc<dyn DataSource>> {
         self.data_sources.clone()
+    }
+
+    fn functions(&self) -> Vec<Arc<dyn Function>> {
+        crate::registry::functions()
     }
 
     async fn validate_config(&self, config: &Value) -> Diagnostics {

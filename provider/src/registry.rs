@@ -1,7 +1,8 @@
-//! Every resource and data source type of the provider. Add a new type here.
+//! Every resource, data source and function of the provider. Add a new one here.
 
 use std::sync::Arc;
 
+use tfplugin::framework::function::Function;
 use tfplugin::framework::provider::{DataSource, Resource};
 
 /// The managed resource types.
@@ -22,6 +23,15 @@ pub fn data_sources() -> Vec<Arc<dyn DataSource>> {
         Arc::new(crate::data_source_space::SpaceDataSource),
         Arc::new(crate::data_source_home_directories::HomeDirectoriesDataSource),
         Arc::new(crate::data_source_restore_history::RestoreHistoryDataSource),
+    ]
+}
+
+/// The provider functions (`provider::studio::<name>`, Terraform 1.8+).
+pub fn functions() -> Vec<Arc<dyn Function>> {
+    vec![
+        Arc::new(crate::function_home_key::HomeKeyFunction),
+        Arc::new(crate::function_parse_home_key::ParseHomeKeyFunction),
+        Arc::new(crate::function_efs_home_path::EfsHomePathFunction),
     ]
 }
 

@@ -16,6 +16,7 @@ use studio_core::restore::{
 use studio_core::sweep::{OWNER_TAG, Scope, Sweeper};
 use studio_core::{Error, Uid};
 use tfplugin::framework::diagnostics::{Diagnostic, Diagnostics};
+use tfplugin::framework::identity::IdentitySchema;
 use tfplugin::framework::plan::PlannedChange;
 use tfplugin::framework::provider::{Context, Resource};
 use tfplugin::framework::schema::{Attribute, Block, NestedBlock, Schema};
@@ -27,6 +28,7 @@ use tfplugin::values::value::Value;
 use crate::attrs;
 use crate::clients::{StudioClients, clients as connection};
 use crate::home_attrs::{self, DomainBy};
+use crate::home_identity::{HomeIdentity, Table};
 
 /// The attribute a core error is about: the part it names as its subject (data, never its
 /// words), else `fallback`.
@@ -381,6 +383,12 @@ const COMPUTED_RESULTS: &[&str] = &[
     "started_at",
     "completed_at",
 ];
+
+/// The resource identity: the declaration recorded in the history table for its target, by domain id.
+const IDENTITY: HomeIdentity = HomeIdentity {
+    table: Table::History,
+    domain: DomainBy::Id,
+};
 
 #[async_trait]
 impl Resource for ProfileRestoreResource {
@@ -919,6 +927,25 @@ impl Resource for ProfileRestoreResource {
             ),
         }
         d
+    }
+
+    fn identity_schema(&self) -> Option<IdentitySchema> {
+        Some(IDENTITY.schema())
+    }
+
+    fn identity(&self, state: &Value, ctx: &Context) -> Result<Option<Value>, Diagnostics> {
+        IDENTITY.of_state(state, ctx)
+    }
+
+    async fn import_by_identity(
+        &self,
+        identity: &Value,
+        ctx: &Context,
+    ) -> (Option<Value>, Diagnostics) {
+        match IDENTITY.import_id(identity, ctx) {
+            Ok(id) => self.import(&id, ctx).await,
+            Err(diags) => (None, diags),
+        }
     }
 
     async fn import(&self, id: &str, ctx: &Context) -> (Option<Value>, Diagnostics) {

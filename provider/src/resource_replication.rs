@@ -8,6 +8,7 @@ use async_trait::async_trait;
 use studio_core::HomeKey;
 use studio_core::homes;
 use tfplugin::framework::diagnostics::{Diagnostic, Diagnostics};
+use tfplugin::framework::identity::IdentitySchema;
 use tfplugin::framework::provider::{Context, Resource};
 use tfplugin::framework::schema::{Attribute, Block, Schema};
 use tfplugin::values::path::AttributePath;
@@ -16,10 +17,17 @@ use tfplugin::values::value::Value;
 use crate::clients;
 use crate::errors;
 use crate::home_attrs::{self, DomainBy};
+use crate::home_identity::{HomeIdentity, Table};
 
 pub struct ReplicationResource;
 
 const TYPE_NAME: &str = "studio_replication";
+
+/// The resource identity: its home's row in the mapping table, by domain name.
+const IDENTITY: HomeIdentity = HomeIdentity {
+    table: Table::Mapping,
+    domain: DomainBy::Name,
+};
 
 #[async_trait]
 impl Resource for ReplicationResource {
@@ -138,6 +146,25 @@ impl Resource for ReplicationResource {
                 &e,
                 None,
             ),
+        }
+    }
+
+    fn identity_schema(&self) -> Option<IdentitySchema> {
+        Some(IDENTITY.schema())
+    }
+
+    fn identity(&self, state: &Value, ctx: &Context) -> Result<Option<Value>, Diagnostics> {
+        IDENTITY.of_state(state, ctx)
+    }
+
+    async fn import_by_identity(
+        &self,
+        identity: &Value,
+        ctx: &Context,
+    ) -> (Option<Value>, Diagnostics) {
+        match IDENTITY.import_id(identity, ctx) {
+            Ok(id) => self.import(&id, ctx).await,
+            Err(diags) => (None, diags),
         }
     }
 

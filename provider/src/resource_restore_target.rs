@@ -11,6 +11,7 @@ use studio_core::records::{MappingRecord, RestoreSource, now_rfc3339};
 use studio_core::source::resolve_home;
 use studio_core::{HomeKey, Uid};
 use tfplugin::framework::diagnostics::{Diagnostic, Diagnostics};
+use tfplugin::framework::identity::IdentitySchema;
 use tfplugin::framework::plan::PlannedChange;
 use tfplugin::framework::provider::{Context, Resource};
 use tfplugin::framework::schema::{Attribute, Block, Schema};
@@ -22,6 +23,7 @@ use crate::attrs;
 use crate::clients;
 use crate::errors;
 use crate::home_attrs::{self, DomainBy};
+use crate::home_identity::{HomeIdentity, Table};
 
 pub struct RestoreTargetResource;
 
@@ -31,6 +33,12 @@ const TYPE_NAME: &str = "studio_restore_target";
 const PENDING: &str = "pending";
 /// `status` once a restore consumed the intent.
 const RESTORED: &str = "restored";
+
+/// The resource identity: its home's row in the mapping table, by domain name.
+const IDENTITY: HomeIdentity = HomeIdentity {
+    table: Table::Mapping,
+    domain: DomainBy::Name,
+};
 
 #[async_trait]
 impl Resource for RestoreTargetResource {
@@ -268,6 +276,25 @@ impl Resource for RestoreTargetResource {
                 &e,
                 None,
             ),
+        }
+    }
+
+    fn identity_schema(&self) -> Option<IdentitySchema> {
+        Some(IDENTITY.schema())
+    }
+
+    fn identity(&self, state: &Value, ctx: &Context) -> Result<Option<Value>, Diagnostics> {
+        IDENTITY.of_state(state, ctx)
+    }
+
+    async fn import_by_identity(
+        &self,
+        identity: &Value,
+        ctx: &Context,
+    ) -> (Option<Value>, Diagnostics) {
+        match IDENTITY.import_id(identity, ctx) {
+            Ok(id) => self.import(&id, ctx).await,
+            Err(diags) => (None, diags),
         }
     }
 

@@ -23,6 +23,7 @@ use tokio::process::{Child, Command};
 use tonic::transport::{Channel, Endpoint, Uri};
 
 use crate::framework::diagnostics::{Diagnostic, Diagnostics, Severity};
+use crate::framework::function::FunctionError;
 use crate::values::types::Type;
 use crate::values::value::Value;
 use crate::wire::handshake::{MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE};
@@ -183,6 +184,7 @@ pub struct ProviderProcess {
     stdout_after_handshake: Captured,
     stderr: Captured,
     schema: Option<pb::get_provider_schema::Response>,
+    identity_schemas: Option<pb::get_resource_identity_schemas::Response>,
 }
 
 /// Times from spawning the process (client certificate generation excluded).
@@ -355,6 +357,7 @@ impl ProviderProcess {
             stdout_after_handshake: started.stdout_after,
             stderr: started.stderr,
             schema: None,
+            identity_schemas: None,
         })
     }
 
@@ -402,6 +405,103 @@ impl ProviderProcess {
             .into_inner();
         self.schema = Some(schema.clone());
         Ok(schema)
+    }
+
+    /// `GetResourceIdentitySchemas`, cached.
+    pub async fn identity_schemas(
+        &mut self,
+    ) -> Result<pb::get_resource_identity_schemas::Response, HarnessError> {
+        if let Some(schemas) = &self.identity_schemas {
+            return Ok(schemas.clone());
+        }
+        let schemas = self
+            .provider
+            .get_resource_identity_schemas(pb::get_resource_identity_schemas::Request {})
+            .await?
+            .into_inner();
+        self.identity_schemas = Some(schemas.clone());
+        Ok(schemas)
+    }
+
+    /// The value type of a resource's identity, `None` for a type without identity.
+    pub async fn identity_type(&mut self, type_name: &str) -> Result<Option<Type>, HarnessError> {
+        let schemas = self.identity_schemas().await?;
+        schemas
+            .identity_schemas
+            .get(type_name)
+            .map(identity_schema_type)
+            .transpose()
+    }
+
+    /// `GetFunctions`.
+    pub async fn functions(&mut self) -> Result<pb::get_functions::Response, HarnessError> {
+        Ok(self
+            .provider
+            .get_functions(pb::get_functions::Request {})
+            .await?
+            .into_inner())
+    }
+
+    /// `CallFunction` with arguments of the parameter types `GetProviderSchema` declares: the
+    /// result, or the function's error.
+    pub async fn call_function(
+        &mut self,
+        name: &str,
+        arguments: &[Value],
+    ) -> Result<Result<Value, FunctionError>, HarnessError> {
+        let schema = self.schema().await?;
+        let function = schema
+            .functions
+            .get(name)
+            .ok_or_else(|| HarnessError::Value(format!("no function {name} in the schema")))?;
+        let mut encoded = Vec::new();
+        for (argument, parameter) in arguments.iter().zip(&function.parameters) {
+            let ty = Type::from_json_bytes(&parameter.r#type)
+                .map_err(|e| HarnessError::Value(format!("{}: {e}", parameter.name)))?;
+            encoded.push(encode(argument, &ty)?);
+        }
+        let return_type = Type::from_json_bytes(
+            &function
+                .r#return
+                .as_ref()
+                .map(|r| r.r#type.clone())
+                .unwrap_or_default(),
+        )
+        .map_err(|e| HarnessError::Value(format!("{name} returns: {e}")))?;
+        let response = self
+            .provider
+            .call_function(pb::call_function::Request {
+                name: name.to_string(),
+                arguments: encoded,
+            })
+            .await?
+            .into_inner();
+        if let Some(error) = response.error {
+            return Ok(Err(FunctionError {
+                text: error.text,
+                argument: error
+                    .function_argument
+                    .and_then(|index| usize::try_from(index).ok()),
+            }));
+        }
+        Ok(Ok(decode(response.result.as_ref(), &return_type)?))
+    }
+
+    /// An identity from a response, null when there is none.
+    async fn identity_from(
+        &mut self,
+        type_name: &str,
+        identity: Option<&pb::ResourceIdentityData>,
+    ) -> Result<Value, HarnessError> {
+        let Some(data) = identity.and_then(|i| i.identity_data.as_ref()) else {
+            return Ok(Value::Null);
+        };
+        let ty = self.identity_type(type_name).await?.ok_or_else(|| {
+            HarnessError::Value(format!(
+                "{type_name} returned an identity but has no schema"
+            ))
+        })?;
+        decode(Some(data), &ty)
     }
 
     /// The value type of the provider block.
@@ -520,8 +620,12 @@ impl ProviderProcess {
             })
             .await?
             .into_inner();
+        let planned_identity = self
+            .identity_from(type_name, response.planned_identity.as_ref())
+            .await?;
         Ok(PlanResult {
             planned_state: decode(response.planned_state.as_ref(), &ty)?,
+            planned_identity,
             requires_replace: response
                 .requires_replace
                 .iter()
@@ -555,8 +659,12 @@ impl ProviderProcess {
             })
             .await?
             .into_inner();
+        let identity = self
+            .identity_from(type_name, response.new_identity.as_ref())
+            .await?;
         Ok(StateResult {
             state: decode(response.new_state.as_ref(), &ty)?,
+            identity,
             private: response.private,
             diagnostics: diagnostics_from_proto(response.diagnostics),
         })
@@ -582,36 +690,100 @@ impl ProviderProcess {
             })
             .await?
             .into_inner();
+        let identity = self
+            .identity_from(type_name, response.new_identity.as_ref())
+            .await?;
         Ok(StateResult {
             state: decode(response.new_state.as_ref(), &ty)?,
+            identity,
             private: response.private,
             diagnostics: diagnostics_from_proto(response.diagnostics),
         })
     }
 
-    /// `ImportResourceState`: the first imported object, if any.
+    /// `ImportResourceState` by id (`terraform import`): the first imported object, if any.
     pub async fn import_resource_state(
         &mut self,
         type_name: &str,
         id: &str,
     ) -> Result<StateResult, HarnessError> {
-        let ty = self.resource_type(type_name).await?;
+        self.import(pb::import_resource_state::Request {
+            type_name: type_name.to_string(),
+            id: id.to_string(),
+            client_capabilities: None,
+            identity: None,
+        })
+        .await
+    }
+
+    /// `ImportResourceState` by identity (`import { identity = {...} }`, Terraform 1.12+): the
+    /// first imported object, if any. `identity` is a value of the type's identity schema.
+    pub async fn import_resource_state_by_identity(
+        &mut self,
+        type_name: &str,
+        identity: &Value,
+    ) -> Result<StateResult, HarnessError> {
+        let ty = self
+            .identity_type(type_name)
+            .await?
+            .ok_or_else(|| HarnessError::Value(format!("{type_name} has no identity schema")))?;
+        self.import(pb::import_resource_state::Request {
+            type_name: type_name.to_string(),
+            id: String::new(),
+            client_capabilities: None,
+            identity: Some(pb::ResourceIdentityData {
+                identity_data: Some(encode(identity, &ty)?),
+            }),
+        })
+        .await
+    }
+
+    async fn import(
+        &mut self,
+        request: pb::import_resource_state::Request,
+    ) -> Result<StateResult, HarnessError> {
+        let type_name = request.type_name.clone();
+        let ty = self.resource_type(&type_name).await?;
         let response = self
             .provider
-            .import_resource_state(pb::import_resource_state::Request {
-                type_name: type_name.to_string(),
-                id: id.to_string(),
-                client_capabilities: None,
-                identity: None,
-            })
+            .import_resource_state(request)
             .await?
             .into_inner();
         let first = response.imported_resources.first();
+        let identity = self
+            .identity_from(&type_name, first.and_then(|r| r.identity.as_ref()))
+            .await?;
         Ok(StateResult {
             state: decode(first.and_then(|r| r.state.as_ref()), &ty)?,
+            identity,
             private: first.map(|r| r.private.clone()).unwrap_or_default(),
             diagnostics: diagnostics_from_proto(response.diagnostics),
         })
+    }
+
+    /// `UpgradeResourceIdentity` from stored JSON: the upgraded identity.
+    pub async fn upgrade_resource_identity(
+        &mut self,
+        type_name: &str,
+        version: i64,
+        json: &serde_json::Value,
+    ) -> Result<(Value, Diagnostics), HarnessError> {
+        let response = self
+            .provider
+            .upgrade_resource_identity(pb::upgrade_resource_identity::Request {
+                type_name: type_name.to_string(),
+                version,
+                raw_identity: Some(pb::RawState {
+                    json: json.to_string().into_bytes(),
+                    flatmap: Default::default(),
+                }),
+            })
+            .await?
+            .into_inner();
+        let identity = self
+            .identity_from(type_name, response.upgraded_identity.as_ref())
+            .await?;
+        Ok((identity, diagnostics_from_proto(response.diagnostics)))
     }
 
     /// `UpgradeResourceState` from stored JSON.
@@ -636,6 +808,7 @@ impl ProviderProcess {
             .into_inner();
         Ok(StateResult {
             state: decode(response.upgraded_state.as_ref(), &ty)?,
+            identity: Value::Null,
             private: Vec::new(),
             diagnostics: diagnostics_from_proto(response.diagnostics),
         })
@@ -657,6 +830,8 @@ impl ProviderProcess {
 pub struct PlanResult {
     /// The planned state (null for destroy).
     pub planned_state: Value,
+    /// The planned identity (null when none).
+    pub planned_identity: Value,
     /// Paths that force replacement.
     pub requires_replace: Vec<crate::values::path::AttributePath>,
     /// Private state for apply.
@@ -670,6 +845,8 @@ pub struct PlanResult {
 pub struct StateResult {
     /// The state (null when gone).
     pub state: Value,
+    /// The identity of the object (null when none).
+    pub identity: Value,
     /// Private state.
     pub private: Vec<u8>,
     /// Errors and warnings.
@@ -733,6 +910,17 @@ pub fn diagnostics_from_proto(diagnostics: Vec<pb::Diagnostic>) -> Diagnostics {
             attribute: d.attribute.as_ref().map(path_from_proto),
         })
         .collect()
+}
+
+/// The value type of a protocol identity schema.
+pub fn identity_schema_type(schema: &pb::ResourceIdentitySchema) -> Result<Type, HarnessError> {
+    let mut attributes = std::collections::BTreeMap::new();
+    for attribute in &schema.identity_attributes {
+        let ty = Type::from_json_bytes(&attribute.r#type)
+            .map_err(|e| HarnessError::Value(format!("{}: {e}", attribute.name)))?;
+        attributes.insert(attribute.name.clone(), ty);
+    }
+    Ok(Type::Object(attributes))
 }
 
 /// The value type a protocol schema describes.

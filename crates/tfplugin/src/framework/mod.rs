@@ -1,9 +1,12 @@
 //! What a provider is written against: schemas and their validation, validators, diagnostics,
-//! the generic plan, and the `Provider`/`Resource`/`DataSource` traits.
+//! the generic plan, resource identity, provider functions, and the `Provider`/`Resource`/
+//! `DataSource`/`Function` traits.
 //!
 //! This layer uses [`values`](crate::values) and knows nothing of the [`wire`](crate::wire).
 
 pub mod diagnostics;
+pub mod function;
+pub mod identity;
 pub mod plan;
 pub mod provider;
 pub mod schema;

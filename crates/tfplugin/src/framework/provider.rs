@@ -22,6 +22,8 @@ use async_trait::async_trait;
 use tokio_util::sync::CancellationToken;
 
 use crate::framework::diagnostics::{Diagnostic, Diagnostics};
+use crate::framework::function::Function;
+use crate::framework::identity::IdentitySchema;
 use crate::framework::plan::PlannedChange;
 use crate::framework::schema::Schema;
 use crate::values::value::Value;
@@ -44,6 +46,11 @@ pub trait Provider: Send + Sync + 'static {
 
     /// Every data source type.
     fn data_sources(&self) -> Vec<Arc<dyn DataSource>>;
+
+    /// Every provider function (Terraform 1.8+; older versions never see them).
+    fn functions(&self) -> Vec<Arc<dyn Function>> {
+        Vec::new()
+    }
 
     /// Checks the provider block beyond what the schema's validators do. The configuration may
     /// contain unknown values (always under `terraform validate`): skip those.
@@ -122,6 +129,82 @@ pub trait Resource: Send + Sync + 'static {
             )
             .into(),
         )
+    }
+
+    /// The identity schema (Terraform 1.12+), or `None` for a type without identity.
+    fn identity_schema(&self) -> Option<IdentitySchema> {
+        None
+    }
+
+    /// The identity of the object `state` (never null) describes, a wholly known value of the
+    /// identity schema's type; `None` while it cannot be known yet (a create plan, or a
+    /// provider whose configuration is unknown until apply). The server returns it from read,
+    /// plan, apply and import.
+    fn identity(&self, _state: &Value, _ctx: &Context) -> Result<Option<Value>, Diagnostics> {
+        Ok(None)
+    }
+
+    /// Turns an `import` block's `identity` (a value of the identity schema's type, with the
+    /// attributes that are optional for import possibly null) into a state that
+    /// [`Resource::read`] then refreshes.
+    async fn import_by_identity(
+        &self,
+        _identity: &Value,
+        _ctx: &Context,
+    ) -> (Option<Value>, Diagnostics) {
+        (
+            None,
+            Diagnostic::error(
+                "Import by identity not supported",
+                format!(
+                    "{} has no resource identity: import it with an id.",
+                    self.type_name()
+                ),
+            )
+            .into(),
+        )
+    }
+
+    /// Reads an identity that version `version` of the identity schema wrote (as JSON) into a
+    /// value of the current identity schema. Terraform calls this only when the versions
+    /// differ; the default reads the current version only.
+    async fn upgrade_identity(
+        &self,
+        version: i64,
+        identity: &serde_json::Value,
+        _ctx: &Context,
+    ) -> Result<Value, Diagnostics> {
+        let Some(schema) = self.identity_schema() else {
+            return Err(Diagnostic::error(
+                "No resource identity",
+                format!("{} has no resource identity to upgrade.", self.type_name()),
+            )
+            .into());
+        };
+        if version != schema.version {
+            return Err(Diagnostic::error(
+                "Unsupported identity version",
+                format!(
+                    "The identity of this {} was written with identity schema version {version}, \
+                     and this provider reads only version {}. Use a provider version that \
+                     matches the state.",
+                    self.type_name(),
+                    schema.version
+                ),
+            )
+            .into());
+        }
+        let mut path = crate::values::path::AttributePath::root();
+        crate::values::json::from_json(identity, &schema.value_type(), &mut path).map_err(|e| {
+            Diagnostic::error(
+                "Unreadable identity",
+                format!(
+                    "The stored identity of this {} is invalid: {e}",
+                    self.type_name()
+                ),
+            )
+            .into()
+        })
     }
 
     /// Reads state that version `version` of the schema wrote (as JSON) into a value of the

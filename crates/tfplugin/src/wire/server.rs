@@ -14,6 +14,8 @@ use tracing::Instrument;
 
 use crate::framework::diagnostics::{Diagnostic, Diagnostics, Severity};
 
+use crate::framework::function::{Function, FunctionError};
+use crate::framework::identity::IdentitySchema;
 use crate::framework::provider::{
     ClientCapabilities, Context, DataSource, Provider, ProviderData, Resource,
 };
@@ -28,6 +30,8 @@ struct Typed<T: ?Sized> {
     implementation: Arc<T>,
     schema: Schema,
     value_type: Type,
+    /// A resource's identity schema and its value type.
+    identity: Option<(IdentitySchema, Type)>,
 }
 
 impl<T: ?Sized> Typed<T> {
@@ -37,8 +41,60 @@ impl<T: ?Sized> Typed<T> {
             implementation,
             schema,
             value_type,
+            identity: None,
         }
     }
+
+    fn with_identity(mut self, identity: Option<IdentitySchema>) -> Typed<T> {
+        self.identity = identity.map(|schema| {
+            let ty = schema.value_type();
+            (schema, ty)
+        });
+        self
+    }
+}
+
+impl Typed<dyn Resource> {
+    /// The identity of the object `state` describes, for a response: `None` for a type without
+    /// identity, a null state, or an identity not wholly known yet (Terraform checks only an
+    /// identity that is present: a create plan may leave it out). An identity that cannot be
+    /// encoded is a provider bug.
+    fn identity_data(
+        &self,
+        state: &Value,
+        ctx: &Context,
+        diags: &mut Diagnostics,
+    ) -> Option<pb::ResourceIdentityData> {
+        let (_, ty) = self.identity.as_ref()?;
+        if state.is_null() {
+            return None;
+        }
+        match self.implementation.identity(state, ctx) {
+            Ok(Some(identity)) if identity.is_fully_known() => {
+                match encode_value(&identity, ty, "resource identity") {
+                    Ok(encoded) => Some(pb::ResourceIdentityData {
+                        identity_data: Some(encoded),
+                    }),
+                    Err(e) => {
+                        diags.extend(e);
+                        None
+                    }
+                }
+            }
+            Ok(_) => None,
+            Err(e) => {
+                diags.extend(e);
+                None
+            }
+        }
+    }
+}
+
+/// A provider function with its signature, computed once.
+struct TypedFunction {
+    implementation: Arc<dyn Function>,
+    parameter_types: Vec<Type>,
+    return_type: Type,
 }
 
 /// The provider protocol service.
@@ -48,6 +104,7 @@ pub struct ProviderService {
     provider_type: Type,
     resources: HashMap<String, Typed<dyn Resource>>,
     data_sources: HashMap<String, Typed<dyn DataSource>>,
+    functions: HashMap<String, TypedFunction>,
     schema_response: pb::get_provider_schema::Response,
     provider_data: RwLock<Option<ProviderData>>,
     /// Cancelled by `StopProvider` and on shutdown; every call's context gets a child.
@@ -64,7 +121,11 @@ impl ProviderService {
             .into_iter()
             .map(|r| {
                 let schema = r.schema();
-                (r.type_name().to_string(), Typed::new(r, schema))
+                let identity = r.identity_schema();
+                (
+                    r.type_name().to_string(),
+                    Typed::new(r, schema).with_identity(identity),
+                )
             })
             .collect();
         let data_sources: HashMap<_, _> = provider
@@ -75,6 +136,21 @@ impl ProviderService {
                 (d.type_name().to_string(), Typed::new(d, schema))
             })
             .collect();
+        let mut functions = HashMap::new();
+        let mut function_definitions = HashMap::new();
+        for function in provider.functions() {
+            let signature = function.signature();
+            let name = function.name().to_string();
+            function_definitions.insert(name.clone(), function_to_proto(&signature));
+            functions.insert(
+                name,
+                TypedFunction {
+                    implementation: function,
+                    parameter_types: signature.parameters.iter().map(|p| p.ty.clone()).collect(),
+                    return_type: signature.returns,
+                },
+            );
+        }
         let schema_response = pb::get_provider_schema::Response {
             provider: Some(schema_to_proto(&provider_schema)),
             resource_schemas: resources
@@ -85,6 +161,9 @@ impl ProviderService {
                 .iter()
                 .map(|(name, d)| (name.clone(), schema_to_proto(&d.schema)))
                 .collect(),
+            functions: function_definitions,
+            list_resource_schemas: HashMap::new(),
+            action_schemas: HashMap::new(),
             diagnostics: Vec::new(),
             provider_meta: None,
             server_capabilities: Some(server_capabilities()),
@@ -95,6 +174,7 @@ impl ProviderService {
             provider_type,
             resources,
             data_sources,
+            functions,
             schema_response,
             provider_data: RwLock::new(None),
             stop,
@@ -225,6 +305,59 @@ fn attribute_to_proto(attribute: &Attribute) -> pb::schema::Attribute {
     }
 }
 
+/// The protocol form of an identity schema.
+pub fn identity_schema_to_proto(schema: &IdentitySchema) -> pb::ResourceIdentitySchema {
+    pb::ResourceIdentitySchema {
+        version: schema.version,
+        identity_attributes: schema
+            .attributes
+            .iter()
+            .map(
+                |attribute| pb::resource_identity_schema::IdentityAttribute {
+                    name: attribute.name.clone(),
+                    r#type: attribute.ty.to_json_bytes(),
+                    required_for_import: attribute.required_for_import,
+                    optional_for_import: !attribute.required_for_import,
+                    description: attribute.description.clone(),
+                },
+            )
+            .collect(),
+    }
+}
+
+/// The protocol form of a function's signature; descriptions are markdown.
+pub fn function_to_proto(signature: &crate::framework::function::Signature) -> pb::Function {
+    pb::Function {
+        parameters: signature
+            .parameters
+            .iter()
+            .map(|parameter| pb::function::Parameter {
+                name: parameter.name.clone(),
+                r#type: parameter.ty.to_json_bytes(),
+                allow_null_value: false,
+                allow_unknown_values: false,
+                description: parameter.description.clone(),
+                description_kind: pb::StringKind::Markdown as i32,
+            })
+            .collect(),
+        variadic_parameter: None,
+        r#return: Some(pb::function::Return {
+            r#type: signature.returns.to_json_bytes(),
+        }),
+        summary: signature.summary.clone(),
+        description: signature.description.clone(),
+        description_kind: pb::StringKind::Markdown as i32,
+        deprecation_message: String::new(),
+    }
+}
+
+fn function_error_to_proto(error: FunctionError) -> pb::FunctionError {
+    pb::FunctionError {
+        text: error.text,
+        function_argument: error.argument.map(|index| index as i64),
+    }
+}
+
 /// The protocol form of an attribute path.
 pub fn path_to_proto(path: &AttributePath) -> pb::AttributePath {
     use pb::attribute_path::step::Selector;
@@ -329,6 +462,24 @@ fn capabilities(caps: Option<&pb::ClientCapabilities>) -> ClientCapabilities {
     .unwrap_or_default()
 }
 
+/// An identity as `{name = "value", ...}`, for messages and log lines.
+fn identity_text(identity: &Value) -> String {
+    match identity {
+        Value::Object(attributes) => format!(
+            "{{{}}}",
+            attributes
+                .iter()
+                .map(|(name, value)| match value.as_str() {
+                    Some(text) => format!("{name} = {text:?}"),
+                    None => format!("{name} = {}", value.kind()),
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        other => other.kind().to_string(),
+    }
+}
+
 /// The `id` attribute of a state, for log lines.
 fn instance_id(value: &Value) -> String {
     match value {
@@ -413,6 +564,8 @@ impl pb::provider_server::Provider for ProviderService {
         resources.sort();
         let mut data_sources: Vec<_> = self.data_sources.keys().cloned().collect();
         data_sources.sort();
+        let mut functions: Vec<_> = self.functions.keys().cloned().collect();
+        functions.sort();
         Ok(Response::new(pb::get_metadata::Response {
             server_capabilities: Some(server_capabilities()),
             diagnostics: Vec::new(),
@@ -424,6 +577,12 @@ impl pb::provider_server::Provider for ProviderService {
                 .into_iter()
                 .map(|type_name| pb::get_metadata::ResourceMetadata { type_name })
                 .collect(),
+            functions: functions
+                .into_iter()
+                .map(|name| pb::get_metadata::FunctionMetadata { name })
+                .collect(),
+            list_resources: Vec::new(),
+            actions: Vec::new(),
         }))
     }
 
@@ -439,10 +598,162 @@ impl pb::provider_server::Provider for ProviderService {
         &self,
         _request: Request<pb::get_resource_identity_schemas::Request>,
     ) -> Result<Response<pb::get_resource_identity_schemas::Response>, Status> {
-        // Terraform 1.12+ asks on every schema load; no resource has an identity (yet).
-        Ok(Response::new(
-            pb::get_resource_identity_schemas::Response::default(),
-        ))
+        // Terraform 1.12+ asks on every schema load.
+        Ok(Response::new(pb::get_resource_identity_schemas::Response {
+            identity_schemas: self
+                .resources
+                .iter()
+                .filter_map(|(name, r)| {
+                    let (schema, _) = r.identity.as_ref()?;
+                    Some((name.clone(), identity_schema_to_proto(schema)))
+                })
+                .collect(),
+            diagnostics: Vec::new(),
+        }))
+    }
+
+    async fn upgrade_resource_identity(
+        &self,
+        request: Request<pb::upgrade_resource_identity::Request>,
+    ) -> Result<Response<pb::upgrade_resource_identity::Response>, Status> {
+        let request = request.into_inner();
+        let span = rpc_span!("UpgradeResourceIdentity", request.type_name.as_str());
+        let call = async {
+            let result = async {
+                let resource = self.resource(&request.type_name)?;
+                let Some((_, ty)) = &resource.identity else {
+                    return Err(Diagnostic::error(
+                        "No resource identity",
+                        format!("{} has no resource identity.", request.type_name),
+                    )
+                    .into());
+                };
+                let raw = request.raw_identity.unwrap_or_default();
+                let json: serde_json::Value = serde_json::from_slice(&raw.json).map_err(|e| {
+                    Diagnostic::error(
+                        "Unreadable identity",
+                        format!("The stored identity is not JSON: {e}"),
+                    )
+                })?;
+                let ctx = self.context(&request.type_name);
+                let upgraded = resource
+                    .implementation
+                    .upgrade_identity(request.version, &json, &ctx)
+                    .await?;
+                let mut diags = Diagnostics::new();
+                require_known(
+                    &upgraded,
+                    &request.type_name,
+                    "upgraded identity",
+                    &mut diags,
+                );
+                if diags.has_errors() {
+                    return Err(diags);
+                }
+                encode_value(&upgraded, ty, "upgraded identity")
+            }
+            .await;
+            match result {
+                Ok(identity) => pb::upgrade_resource_identity::Response {
+                    upgraded_identity: Some(pb::ResourceIdentityData {
+                        identity_data: Some(identity),
+                    }),
+                    diagnostics: Vec::new(),
+                },
+                Err(diags) => pb::upgrade_resource_identity::Response {
+                    upgraded_identity: None,
+                    diagnostics: diagnostics_to_proto(diags),
+                },
+            }
+        };
+        guarded("UpgradeResourceIdentity", call.instrument(span), |r, d| {
+            r.diagnostics = d
+        })
+        .await
+    }
+
+    async fn get_functions(
+        &self,
+        _request: Request<pb::get_functions::Request>,
+    ) -> Result<Response<pb::get_functions::Response>, Status> {
+        Ok(Response::new(pb::get_functions::Response {
+            functions: self.schema_response.functions.clone(),
+            diagnostics: Vec::new(),
+        }))
+    }
+
+    async fn call_function(
+        &self,
+        request: Request<pb::call_function::Request>,
+    ) -> Result<Response<pb::call_function::Response>, Status> {
+        let request = request.into_inner();
+        let span = tracing::info_span!("rpc", rpc = "CallFunction", tf_function = %request.name);
+        let call = async {
+            let result = (|| {
+                let function = self.functions.get(&request.name).ok_or_else(|| {
+                    FunctionError::call(format!(
+                        "This provider has no function {:?}; it has: {}.",
+                        request.name,
+                        sorted_names(self.functions.keys())
+                    ))
+                })?;
+                if request.arguments.len() != function.parameter_types.len() {
+                    return Err(FunctionError::call(format!(
+                        "{} takes {} arguments, and {} were given.",
+                        request.name,
+                        function.parameter_types.len(),
+                        request.arguments.len()
+                    )));
+                }
+                let arguments = request
+                    .arguments
+                    .iter()
+                    .zip(&function.parameter_types)
+                    .enumerate()
+                    .map(|(index, (argument, ty))| {
+                        decode_value(Some(argument), ty, "function argument").map_err(|d| {
+                            FunctionError::argument(
+                                index,
+                                d.iter()
+                                    .map(ToString::to_string)
+                                    .collect::<Vec<_>>()
+                                    .join("; "),
+                            )
+                        })
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+                let value = function.implementation.call(&arguments)?;
+                encode_value(&value, &function.return_type, "function result").map_err(|d| {
+                    FunctionError::call(
+                        d.iter()
+                            .map(ToString::to_string)
+                            .collect::<Vec<_>>()
+                            .join("; "),
+                    )
+                })
+            })();
+            match result {
+                Ok(value) => pb::call_function::Response {
+                    result: Some(value),
+                    error: None,
+                },
+                Err(error) => pb::call_function::Response {
+                    result: None,
+                    error: Some(function_error_to_proto(error)),
+                },
+            }
+        };
+        guarded("CallFunction", call.instrument(span), |r, d| {
+            r.error = Some(pb::FunctionError {
+                text: d
+                    .into_iter()
+                    .map(|d| format!("{}: {}", d.summary, d.detail))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+                function_argument: None,
+            })
+        })
+        .await
     }
 
     async fn validate_provider_config(
@@ -671,6 +982,7 @@ impl pb::provider_server::Provider for ProviderService {
                 let (new_state, mut diags) = resource.implementation.read(&state, &ctx).await;
                 let new_state = new_state.unwrap_or(Value::Null);
                 require_known(&new_state, &request.type_name, "state", &mut diags);
+                let new_identity = resource.identity_data(&new_state, &ctx, &mut diags);
                 let encoded = match encode_value(&new_state, &resource.value_type, "state") {
                     Ok(encoded) => Some(encoded),
                     Err(e) => {
@@ -684,7 +996,7 @@ impl pb::provider_server::Provider for ProviderService {
                     diagnostics: diagnostics_to_proto(diags),
                     private: ctx.private_out(),
                     deferred: None,
-                    new_identity: None,
+                    new_identity,
                 })
             }
             .await;
@@ -693,7 +1005,7 @@ impl pb::provider_server::Provider for ProviderService {
                 diagnostics: diagnostics_to_proto(diags),
                 private: private_in,
                 deferred: None,
-                new_identity: None,
+                new_identity: request.current_identity.clone(),
             })
         };
         guarded("ReadResource", call.instrument(span), |r, d| {
@@ -734,6 +1046,8 @@ impl pb::provider_server::Provider for ProviderService {
                         .modify_plan(&prior, &config, &mut plan, &ctx)
                         .await;
                 }
+                let planned_identity =
+                    resource.identity_data(&plan.planned_state, &ctx, &mut diags);
                 let planned_state = encode_value(&plan.planned_state, ty, "planned state")?;
                 Ok::<_, Diagnostics>(pb::plan_resource_change::Response {
                     planned_state: Some(planned_state),
@@ -742,7 +1056,7 @@ impl pb::provider_server::Provider for ProviderService {
                     diagnostics: diagnostics_to_proto(diags),
                     legacy_type_system: false,
                     deferred: None,
-                    planned_identity: None,
+                    planned_identity,
                 })
             }
             .await;
@@ -808,6 +1122,7 @@ impl pb::provider_server::Provider for ProviderService {
                 };
                 tracing::Span::current().record("tf_resource_id", instance_id(&new_state));
                 require_known(&new_state, &request.type_name, "new state", &mut diags);
+                let new_identity = resource.identity_data(&new_state, &ctx, &mut diags);
                 let encoded = match encode_value(&new_state, ty, "new state") {
                     Ok(encoded) => Some(encoded),
                     Err(e) => {
@@ -820,7 +1135,7 @@ impl pb::provider_server::Provider for ProviderService {
                     private: ctx.private_out(),
                     diagnostics: diagnostics_to_proto(diags),
                     legacy_type_system: false,
-                    new_identity: None,
+                    new_identity,
                 })
             }
             .await;
@@ -847,29 +1162,58 @@ impl pb::provider_server::Provider for ProviderService {
         let call = async {
             let result = async {
                 let resource = self.resource(&request.type_name)?;
-                tracing::Span::current().record("tf_resource_id", request.id.as_str());
                 let ctx = self
                     .context(&request.type_name)
                     .with_client_capabilities(capabilities(request.client_capabilities.as_ref()));
-                let (state, mut diags) = resource.implementation.import(&request.id, &ctx).await;
+                // Terraform 1.12+ sends an identity instead of an id for `import { identity }`.
+                let identity = request
+                    .identity
+                    .as_ref()
+                    .and_then(|i| i.identity_data.as_ref());
+                let (state, mut diags, what) = match (identity, &resource.identity) {
+                    (Some(identity), Some((_, ty))) => {
+                        let identity = decode_value(Some(identity), ty, "resource identity")?;
+                        let what = format!("the identity {}", identity_text(&identity));
+                        tracing::Span::current().record("tf_resource_id", what.as_str());
+                        let (state, diags) = resource
+                            .implementation
+                            .import_by_identity(&identity, &ctx)
+                            .await;
+                        (state, diags, what)
+                    }
+                    (Some(_), None) => {
+                        return Err(Diagnostic::error(
+                            "Import by identity not supported",
+                            format!(
+                                "{} has no resource identity: import it with an id.",
+                                request.type_name
+                            ),
+                        )
+                        .into());
+                    }
+                    (None, _) => {
+                        tracing::Span::current().record("tf_resource_id", request.id.as_str());
+                        let (state, diags) =
+                            resource.implementation.import(&request.id, &ctx).await;
+                        (state, diags, format!("the id {:?}", request.id))
+                    }
+                };
                 let mut imported = Vec::new();
                 if let Some(state) = state.filter(|s| !s.is_null()) {
+                    let identity = resource.identity_data(&state, &ctx, &mut diags);
                     match encode_value(&state, &resource.value_type, "imported state") {
                         Ok(encoded) => imported.push(pb::import_resource_state::ImportedResource {
                             type_name: request.type_name.clone(),
                             state: Some(encoded),
                             private: ctx.private_out(),
-                            identity: None,
+                            identity,
                         }),
                         Err(e) => diags.extend(e),
                     }
                 } else if !diags.has_errors() {
                     diags.error(
                         "Nothing to import",
-                        format!(
-                            "No {} was found with the id {:?}.",
-                            request.type_name, request.id
-                        ),
+                        format!("No {} was found with {what}.", request.type_name),
                     );
                 }
                 Ok::<_, Diagnostics>(pb::import_resource_state::Response {
