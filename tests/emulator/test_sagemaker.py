@@ -508,11 +508,61 @@ def make_trail(emulator, name="trail", region="us-east-1", start=True, **kwargs)
         s3.create_bucket(Bucket=bucket)
     else:
         s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": region})
+    arn = f"arn:aws:cloudtrail:{region}:123456789012:trail/{name}"
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(trail_bucket_policy(bucket, arn)))
     ct = emulator.session().client("cloudtrail", region_name=region, endpoint_url=emulator.url)
     ct.create_trail(Name=name, S3BucketName=bucket, **kwargs)
     if start:
         ct.start_logging(Name=name)
     return name
+
+
+def trail_bucket_policy(bucket: str, trail_arn: str, account: str = "123456789012") -> dict:
+    """The bucket policy the CloudTrail User Guide gives ("Amazon S3 bucket policy for CloudTrail")."""
+    cloudtrail = {"Service": "cloudtrail.amazonaws.com"}
+    source = {"aws:SourceArn": trail_arn}
+    return {"Version": "2012-10-17", "Statement": [
+        {"Sid": "AWSCloudTrailAclCheck", "Effect": "Allow", "Principal": cloudtrail,
+         "Action": "s3:GetBucketAcl", "Resource": f"arn:aws:s3:::{bucket}",
+         "Condition": {"StringEquals": source}},
+        {"Sid": "AWSCloudTrailWrite", "Effect": "Allow", "Principal": cloudtrail,
+         "Action": "s3:PutObject", "Resource": f"arn:aws:s3:::{bucket}/AWSLogs/{account}/*",
+         "Condition": {"StringEquals": {**source, "s3:x-amz-acl": "bucket-owner-full-control"}}},
+    ]}
+
+
+def test_create_trail_needs_the_bucket_policy_cloudtrail_documents(emulator):
+    """CloudTrail API Reference, CreateTrail: InsufficientS3BucketPolicyException; User Guide,
+    "Amazon S3 bucket policy for CloudTrail"."""
+    s3, ct = emulator.client("s3"), emulator.client("cloudtrail")
+    s3.create_bucket(Bucket="logs")
+    arn = "arn:aws:cloudtrail:us-east-1:123456789012:trail/audit"
+
+    def refused() -> str:
+        return code_of(ct.create_trail, Name="audit", S3BucketName="logs")
+
+    assert refused() == "InsufficientS3BucketPolicyException"  # no policy at all
+    policy = trail_bucket_policy("logs", arn.replace("trail/audit", "trail/other"))
+    s3.put_bucket_policy(Bucket="logs", Policy=json.dumps(policy))
+    assert refused() == "InsufficientS3BucketPolicyException"  # for another trail
+    policy = trail_bucket_policy("logs", arn)
+    policy["Statement"] = policy["Statement"][:1]
+    s3.put_bucket_policy(Bucket="logs", Policy=json.dumps(policy))
+    assert refused() == "InsufficientS3BucketPolicyException"  # no s3:PutObject
+    policy = trail_bucket_policy("logs", arn, account="999999999999")
+    s3.put_bucket_policy(Bucket="logs", Policy=json.dumps(policy))
+    assert refused() == "InsufficientS3BucketPolicyException"  # another account's prefix
+    policy = trail_bucket_policy("logs", arn)
+    policy["Statement"].append({"Effect": "Deny", "Principal": "*", "Action": "s3:*",
+                                "Resource": ["arn:aws:s3:::logs", "arn:aws:s3:::logs/*"],
+                                "Condition": {"Bool": {"aws:SecureTransport": "false"}}})
+    s3.put_bucket_policy(Bucket="logs", Policy=json.dumps(policy))
+    assert ct.create_trail(Name="audit", S3BucketName="logs")["TrailARN"] == arn
+    policy["Statement"].append({"Effect": "Deny", "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                                "Action": "s3:PutObject", "Resource": "arn:aws:s3:::logs/*"})
+    s3.put_bucket_policy(Bucket="logs", Policy=json.dumps(policy))
+    assert code_of(ct.create_trail, Name="audit2", S3BucketName="logs") == \
+        "InsufficientS3BucketPolicyException"  # an explicit deny wins
 
 
 @pytest.fixture

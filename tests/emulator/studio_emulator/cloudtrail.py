@@ -27,7 +27,10 @@ import traceback
 import uuid
 from datetime import datetime, timezone
 
-from moto.cloudtrail.models import cloudtrail_backends
+import fnmatch
+
+from moto.cloudtrail.models import Trail, cloudtrail_backends
+from moto.core.exceptions import JsonRESTError
 from moto.events.models import events_backends
 from moto.events.utils import EventTemplateParser
 from moto.utilities.utils import get_partition
@@ -177,7 +180,98 @@ def api_call(resp, event_name: str, response_elements: dict) -> None:
         traceback.print_exc(file=sys.stderr)
 
 
+class InsufficientS3BucketPolicyException(JsonRESTError):
+    code = 400
+
+    def __init__(self, message: str):
+        super().__init__("InsufficientS3BucketPolicyException", message)
+
+
+def _as_list(value) -> list:
+    return value if isinstance(value, list) else [value]
+
+
+def _condition_holds(condition: dict, context: dict) -> bool:
+    """IAM condition operators a CloudTrail bucket policy uses; a key the request does not carry
+    (or an operator not modelled) makes the condition false, the stricter reading for an Allow."""
+    tests = {
+        "StringEquals": lambda value, pattern: value == pattern,
+        "StringLike": fnmatch.fnmatchcase,
+        "ArnEquals": lambda value, pattern: value == pattern,
+        "ArnLike": fnmatch.fnmatchcase,
+        "Bool": lambda value, pattern: value.lower() == str(pattern).lower(),
+    }
+    for operator, keys in condition.items():
+        test = tests.get(operator)
+        if test is None:
+            return False
+        for key, patterns in keys.items():
+            value = context.get(key)
+            if value is None or not any(test(value, str(p)) for p in _as_list(patterns)):
+                return False
+    return True
+
+
+def _statement_applies(statement: dict, action: str, resource: str, context: dict) -> bool:
+    principal = statement.get("Principal")
+    services = _as_list(principal.get("Service", [])) if isinstance(principal, dict) else []
+    anyone = principal == "*" or (isinstance(principal, dict)
+                                  and "*" in _as_list(principal.get("AWS", [])))
+    if not (anyone or "cloudtrail.amazonaws.com" in services):
+        return False
+    if not any(fnmatch.fnmatchcase(action.lower(), a.lower())
+               for a in _as_list(statement.get("Action", []))):
+        return False
+    if not any(fnmatch.fnmatchcase(resource, r) for r in _as_list(statement.get("Resource", []))):
+        return False
+    return _condition_holds(statement.get("Condition") or {}, context)
+
+
+def bucket_policy_allows(policy: dict, action: str, resource: str, context: dict) -> bool:
+    """Whether the bucket policy lets CloudTrail do `action` on `resource`: an Allow statement
+    applies and no Deny statement does."""
+    statements = _as_list(policy.get("Statement", []))
+    applying = [s for s in statements if _statement_applies(s, action, resource, context)]
+    return (any(s.get("Effect") == "Allow" for s in applying)
+            and not any(s.get("Effect") == "Deny" for s in applying))
+
+
+def check_bucket_policy(trail) -> None:
+    """CreateTrail refuses a bucket whose policy does not let CloudTrail deliver: CloudTrail API
+    Reference, CreateTrail (InsufficientS3BucketPolicyException, "the policy on the S3 bucket is
+    not sufficient"); CloudTrail User Guide, "Amazon S3 bucket policy for CloudTrail": the
+    service principal `cloudtrail.amazonaws.com` needs `s3:GetBucketAcl` on the bucket and
+    `s3:PutObject` on `<bucket>/[prefix/]AWSLogs/<account id>/*`, and delivers with
+    `s3:x-amz-acl = bucket-owner-full-control` and `aws:SourceArn` = the trail's ARN (over TLS).
+    Moto checks only that the bucket exists."""
+    from moto.s3.models import s3_backends
+
+    bucket = s3_backends[trail.account_id][trail.partition].get_bucket(trail.bucket_name)
+    policy = json.loads(bucket.policy.decode()) if bucket.policy else {}
+    bucket_arn = f"arn:{trail.partition}:s3:::{trail.bucket_name}"
+    prefix = f"{trail.s3_key_prefix}/" if trail.s3_key_prefix else ""
+    log_file = (f"{bucket_arn}/{prefix}AWSLogs/{trail.account_id}/CloudTrail/{trail.region_name}/"
+                f"{trail.account_id}_CloudTrail_{trail.region_name}_example.json.gz")
+    context = {"aws:SourceArn": trail.arn, "aws:SourceAccount": trail.account_id,
+               "aws:SecureTransport": "true"}
+    needs = [("s3:GetBucketAcl", bucket_arn, context),
+             ("s3:PutObject", log_file, {**context, "s3:x-amz-acl": "bucket-owner-full-control"})]
+    for action, resource, request in needs:
+        if not bucket_policy_allows(policy, action, resource, request):
+            raise InsufficientS3BucketPolicyException(
+                f"Incorrect S3 bucket policy is detected for bucket: {trail.bucket_name} "
+                f"(CloudTrail may not {action} {resource})")
+
+
 def install() -> None:
+    original = Trail.check_bucket_exists
+
+    def check_bucket_exists(self) -> None:
+        original(self)
+        check_bucket_policy(self)
+
+    Trail.check_bucket_exists = check_bucket_exists
+
     # Moto's default target input leaves out the event's `account`; EventBridge delivers it.
     template = EventTemplateParser.DEFAULT_EVENT_INPUT_TEMPLATE
     if '"account"' not in template:
