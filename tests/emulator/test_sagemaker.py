@@ -83,7 +83,8 @@ def test_create_domain_makes_the_two_nfs_security_groups_and_delete_leaves_them(
     """SageMaker Developer Guide, "(Optional) Migrate data from Studio Classic to Studio": a new
     domain gets `security-group-for-inbound-nfs-<domain id>` (only inbound traffic) and
     `security-group-for-outbound-nfs-<domain id>` (only outbound), NFS on TCP 2049 (CreateDomain);
-    deleting the domain leaves them for the user to delete."""
+    deleting the domain leaves them (DeleteDomain, RetentionPolicy: "By default, all resources are
+    retained")."""
     ec2 = emulator.client("ec2")
     vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
     other = ec2.create_vpc(CidrBlock="10.8.0.0/16")["Vpc"]["VpcId"]

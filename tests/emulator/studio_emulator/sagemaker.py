@@ -350,8 +350,10 @@ def nfs_security_groups(studio: Studio, domain_id: str, vpc_id: str) -> None:
     group-for-outbound-nfs-<domain-id>`, "NFS outbound security group with only outbound
     traffic"; CreateDomain (API Reference) adds that NFS needs TCP 2049. So the inbound group
     lets 2049 in from the outbound group and has no egress rule, the outbound group lets 2049 out
-    to the inbound group and has no ingress rule. DeleteDomain leaves both behind, as SageMaker
-    does (the same page and "Delete an Amazon SageMaker AI domain" have the user delete them).
+    to the inbound group and has no ingress rule. DeleteDomain leaves both behind: its API Reference
+    says of RetentionPolicy "By default, all resources are retained (not automatically deleted)"
+    and offers deletion for the home file system only; no page found says SageMaker deletes
+    these groups (the stricter reading: the VPC keeps them until the user deletes them).
     """
     ec2 = ec2_backends[studio.account_id][studio.region]
     inbound = ec2.create_security_group(
