@@ -21,4 +21,9 @@ module "studio_restore" {
   lambda_runtime         = var.lambda_runtime
   domain_ids             = [module.studio_domain.domain_id]
   notification_emails    = var.notification_emails
+
+  # The domain's EFS security group, which SageMaker creates with the domain, found by its name in
+  # the same apply (unless `efs_security_group_id` names one).
+  efs_domain_ids = { (var.domain_name) = module.studio_domain.domain_id }
+  create_trail   = var.create_trail
 }

@@ -27,7 +27,7 @@ variable "subnet_ids" {
 }
 
 variable "efs_security_group_id" {
-  description = "The domain's EFS mount-target security group (`security-group-for-inbound-nfs-<domain id>`, created by SageMaker with the domain). Null skips the NFS rules: add them with a second apply."
+  description = "The domain's EFS mount-target security group. Null: the one SageMaker creates with the domain, `security-group-for-inbound-nfs-<domain id>`, found by name in the same apply."
   type        = string
   default     = null
 }
@@ -54,4 +54,10 @@ variable "notification_emails" {
   description = "E-mail addresses told about failed restores."
   type        = list(string)
   default     = []
+}
+
+variable "create_trail" {
+  description = "Create a CloudTrail trail for the event path. Without a trail logging management events in the Region, EventBridge gets no CloudTrail events and only the hourly reconciler restores."
+  type        = bool
+  default     = false
 }

@@ -47,3 +47,13 @@ output "event_rule_arn" {
   description = "ARN of the CloudTrail event rule."
   value       = aws_cloudwatch_event_rule.profile_created.arn
 }
+
+output "trail_arn" {
+  description = "ARN of the trail created with `create_trail`; null without it."
+  value       = var.create_trail ? aws_cloudtrail.trail[0].arn : null
+}
+
+output "trail_bucket_name" {
+  description = "Bucket of the trail's log files with `create_trail`; null without it."
+  value       = var.create_trail ? aws_s3_bucket.trail[0].id : null
+}

@@ -204,3 +204,31 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "create_trail" {
+  description = "Create a CloudTrail trail (write management events of this Region, logging on) with an S3 bucket of its own. EventBridge gets the CloudTrail events of CreateUserProfile and CreateSpace only while such a trail logs them; leave false when the account already has a trail that records management events in this Region (an organization or multi-Region trail counts)."
+  type        = bool
+  default     = false
+}
+
+variable "trail_log_expiration_days" {
+  description = "With `create_trail`, days after which the trail's log files are deleted from its bucket; null keeps them."
+  type        = number
+  default     = 365
+
+  validation {
+    condition     = var.trail_log_expiration_days == null ? true : (var.trail_log_expiration_days >= 1 && floor(var.trail_log_expiration_days) == var.trail_log_expiration_days)
+    error_message = "The trail_log_expiration_days must be a whole number of days, 1 or more, or null."
+  }
+}
+
+variable "trail_kms_key_arn" {
+  description = "With `create_trail`, a KMS key ARN for the trail's log files (its key policy must let cloudtrail.amazonaws.com use it); null: SSE-S3, the bucket's default encryption."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.trail_kms_key_arn == null ? true : can(regex("^arn:[a-z-]+:kms:[a-z0-9-]+:[0-9]{12}:(key|alias)/.+$", var.trail_kms_key_arn))
+    error_message = "The trail_kms_key_arn must be a KMS key or alias ARN (arn:<partition>:kms:<region>:<account>:key/<id>), or null."
+  }
+}

@@ -37,12 +37,21 @@ module "event_app" {
   log_retention_days       = var.log_retention_days
   kms_key_arn              = var.kms_key_arn
   tags                     = var.tags
+
+  # A trail for accounts without one (EventBridge gets CloudTrail events only from a trail).
+  create_trail              = var.create_trail
+  trail_log_expiration_days = var.trail_log_expiration_days
+  trail_kms_key_arn         = var.trail_kms_key_arn
 }
 
+# One per named domain or group: a group passed in is used as is, a domain's is looked up by the
+# name SageMaker gives it (efs-access).
 module "efs_access" {
   source   = "../efs-access"
-  for_each = var.efs_security_group_ids
+  for_each = toset(concat(keys(var.efs_security_group_ids), keys(var.efs_domain_ids)))
 
-  efs_security_group_id      = each.value
+  efs_security_group_id      = lookup(var.efs_security_group_ids, each.key, null)
+  domain_id                  = lookup(var.efs_domain_ids, each.key, null)
+  vpc_id                     = var.vpc_id
   datasync_security_group_id = module.restore_workflow.datasync_security_group_id
 }

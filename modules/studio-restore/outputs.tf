@@ -32,3 +32,8 @@ output "datasync_security_group_id" {
   description = "DataSync's security group."
   value       = module.restore_workflow.datasync_security_group_id
 }
+
+output "trail_arn" {
+  description = "The CloudTrail trail created with `create_trail`; null without it."
+  value       = module.event_app.trail_arn
+}

@@ -20,6 +20,12 @@ variable "efs_security_group_ids" {
   default     = {}
 }
 
+variable "efs_domain_ids" {
+  description = "Domains whose EFS mount targets DataSync may reach, by a name of your choice, e.g. { studio = \"d-...\" }: the security group SageMaker created for each (`security-group-for-inbound-nfs-<domain id>`, in `vpc_id`) is looked up by name, so the domain may be created in the same apply. A name also in `efs_security_group_ids` uses that group instead."
+  type        = map(string)
+  default     = {}
+}
+
 variable "lambda_dir" {
   description = "Directory with the Lambda zips as `scripts/build-lambdas` writes them: <dir>/<function>/bootstrap.zip."
   type        = string
@@ -107,4 +113,22 @@ variable "tags" {
   description = "Tags for every resource."
   type        = map(string)
   default     = {}
+}
+
+variable "create_trail" {
+  description = "Create a CloudTrail trail for the event path (event-app `create_trail`): EventBridge gets the CloudTrail events only while a trail logs management events in this Region. Leave false when the account has one (an organization or multi-Region trail counts)."
+  type        = bool
+  default     = false
+}
+
+variable "trail_log_expiration_days" {
+  description = "With `create_trail`, days after which the trail's log files are deleted; null keeps them."
+  type        = number
+  default     = 365
+}
+
+variable "trail_kms_key_arn" {
+  description = "With `create_trail`, a KMS key for the trail's log files (its key policy must let CloudTrail use it); null: SSE-S3."
+  type        = string
+  default     = null
 }

@@ -79,6 +79,41 @@ def domain(sm) -> str:
 
 # ---- domains ------------------------------------------------------------------------------------
 
+def test_create_domain_makes_the_two_nfs_security_groups_and_delete_leaves_them(emulator, sm):
+    """SageMaker Developer Guide, "(Optional) Migrate data from Studio Classic to Studio": a new
+    domain gets `security-group-for-inbound-nfs-<domain id>` (only inbound traffic) and
+    `security-group-for-outbound-nfs-<domain id>` (only outbound), NFS on TCP 2049 (CreateDomain);
+    deleting the domain leaves them (DeleteDomain, RetentionPolicy: "By default, all resources are
+    retained")."""
+    ec2 = emulator.client("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
+    other = ec2.create_vpc(CidrBlock="10.8.0.0/16")["Vpc"]["VpcId"]
+    domain = sm.create_domain(DomainName="nfs", AuthMode="IAM", SubnetIds=["subnet-1"], VpcId=vpc,
+                              DefaultUserSettings={"ExecutionRole": ROLE})["DomainId"]
+
+    def group(name: str, vpc_id: str) -> list:
+        return ec2.describe_security_groups(Filters=[
+            {"Name": "vpc-id", "Values": [vpc_id]},
+            {"Name": "group-name", "Values": [name]}])["SecurityGroups"]
+
+    [inbound] = group(f"security-group-for-inbound-nfs-{domain}", vpc)
+    [outbound] = group(f"security-group-for-outbound-nfs-{domain}", vpc)
+    assert group(f"security-group-for-inbound-nfs-{domain}", other) == []
+    nfs = {"IpProtocol": "tcp", "FromPort": 2049, "ToPort": 2049}
+    assert [{k: r[k] for k in nfs} for r in inbound["IpPermissions"]] == [nfs]
+    assert [p["GroupId"] for p in inbound["IpPermissions"][0]["UserIdGroupPairs"]] == [outbound["GroupId"]]
+    assert inbound["IpPermissionsEgress"] == []
+    assert outbound["IpPermissions"] == []
+    assert [{k: r[k] for k in nfs} for r in outbound["IpPermissionsEgress"]] == [nfs]
+    assert [p["GroupId"] for p in outbound["IpPermissionsEgress"][0]["UserIdGroupPairs"]] == [inbound["GroupId"]]
+
+    sm.delete_domain(DomainId=domain)
+    gone(sm.describe_domain, DomainId=domain)
+    assert len(group(f"security-group-for-inbound-nfs-{domain}", vpc)) == 1
+    assert len(group(f"security-group-for-outbound-nfs-{domain}", vpc)) == 1
+
+
+
 def test_create_domain_makes_a_real_efs_file_system_and_directory(emulator, sm):
     # Held Pending until released, so that the intermediate status is seen on a machine of any speed.
     emulator.config(sagemaker_hold=True)
@@ -462,6 +497,80 @@ def test_tags_on_other_resources_still_go_to_moto(sm):
 
 
 # ---- CloudTrail events --------------------------------------------------------------------------
+# EventBridge User Guide, "AWS service events delivered via AWS CloudTrail": "To record events with
+# one of the CloudTrail detail-type values, you must enable a CloudTrail trail with logging"
+# (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-service-event-cloudtrail.html).
+
+def make_trail(emulator, name="trail", region="us-east-1", start=True, **kwargs) -> str:
+    """A trail (and its bucket) in `region`, logging unless `start=False`; returns its name."""
+    s3 = emulator.session().client("s3", region_name=region, endpoint_url=emulator.url)
+    bucket = f"{name}-logs"
+    if region == "us-east-1":
+        s3.create_bucket(Bucket=bucket)
+    else:
+        s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": region})
+    arn = f"arn:aws:cloudtrail:{region}:123456789012:trail/{name}"
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(trail_bucket_policy(bucket, arn)))
+    ct = emulator.session().client("cloudtrail", region_name=region, endpoint_url=emulator.url)
+    ct.create_trail(Name=name, S3BucketName=bucket, **kwargs)
+    if start:
+        ct.start_logging(Name=name)
+    return name
+
+
+def trail_bucket_policy(bucket: str, trail_arn: str, account: str = "123456789012") -> dict:
+    """The bucket policy the CloudTrail User Guide gives ("Amazon S3 bucket policy for CloudTrail")."""
+    cloudtrail = {"Service": "cloudtrail.amazonaws.com"}
+    source = {"aws:SourceArn": trail_arn}
+    return {"Version": "2012-10-17", "Statement": [
+        {"Sid": "AWSCloudTrailAclCheck", "Effect": "Allow", "Principal": cloudtrail,
+         "Action": "s3:GetBucketAcl", "Resource": f"arn:aws:s3:::{bucket}",
+         "Condition": {"StringEquals": source}},
+        {"Sid": "AWSCloudTrailWrite", "Effect": "Allow", "Principal": cloudtrail,
+         "Action": "s3:PutObject", "Resource": f"arn:aws:s3:::{bucket}/AWSLogs/{account}/*",
+         "Condition": {"StringEquals": {**source, "s3:x-amz-acl": "bucket-owner-full-control"}}},
+    ]}
+
+
+def test_create_trail_needs_the_bucket_policy_cloudtrail_documents(emulator):
+    """CloudTrail API Reference, CreateTrail: InsufficientS3BucketPolicyException; User Guide,
+    "Amazon S3 bucket policy for CloudTrail"."""
+    s3, ct = emulator.client("s3"), emulator.client("cloudtrail")
+    s3.create_bucket(Bucket="logs")
+    arn = "arn:aws:cloudtrail:us-east-1:123456789012:trail/audit"
+
+    def refused() -> str:
+        return code_of(ct.create_trail, Name="audit", S3BucketName="logs")
+
+    assert refused() == "InsufficientS3BucketPolicyException"  # no policy at all
+    policy = trail_bucket_policy("logs", arn.replace("trail/audit", "trail/other"))
+    s3.put_bucket_policy(Bucket="logs", Policy=json.dumps(policy))
+    assert refused() == "InsufficientS3BucketPolicyException"  # for another trail
+    policy = trail_bucket_policy("logs", arn)
+    policy["Statement"] = policy["Statement"][:1]
+    s3.put_bucket_policy(Bucket="logs", Policy=json.dumps(policy))
+    assert refused() == "InsufficientS3BucketPolicyException"  # no s3:PutObject
+    policy = trail_bucket_policy("logs", arn, account="999999999999")
+    s3.put_bucket_policy(Bucket="logs", Policy=json.dumps(policy))
+    assert refused() == "InsufficientS3BucketPolicyException"  # another account's prefix
+    policy = trail_bucket_policy("logs", arn)
+    policy["Statement"].append({"Effect": "Deny", "Principal": "*", "Action": "s3:*",
+                                "Resource": ["arn:aws:s3:::logs", "arn:aws:s3:::logs/*"],
+                                "Condition": {"Bool": {"aws:SecureTransport": "false"}}})
+    s3.put_bucket_policy(Bucket="logs", Policy=json.dumps(policy))
+    assert ct.create_trail(Name="audit", S3BucketName="logs")["TrailARN"] == arn
+    policy["Statement"].append({"Effect": "Deny", "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                                "Action": "s3:PutObject", "Resource": "arn:aws:s3:::logs/*"})
+    s3.put_bucket_policy(Bucket="logs", Policy=json.dumps(policy))
+    assert code_of(ct.create_trail, Name="audit2", S3BucketName="logs") == \
+        "InsufficientS3BucketPolicyException"  # an explicit deny wins
+
+
+@pytest.fixture
+def trail(emulator) -> str:
+    """A single-Region trail logging every management event of us-east-1 (no event selectors)."""
+    return make_trail(emulator)
+
 
 @pytest.fixture
 def trail_queue(emulator):
@@ -484,7 +593,7 @@ def trail_queue(emulator):
     return receive
 
 
-def test_create_user_profile_puts_a_cloudtrail_event_on_the_default_bus(sm, domain, trail_queue):
+def test_create_user_profile_puts_a_cloudtrail_event_on_the_default_bus(sm, domain, trail, trail_queue):
     arn = sm.create_user_profile(DomainId=domain, UserProfileName="alice",
                                  UserSettings={"ExecutionRole": ROLE},
                                  Tags=[{"Key": "team", "Value": "ml"}])["UserProfileArn"]
@@ -508,7 +617,7 @@ def test_create_user_profile_puts_a_cloudtrail_event_on_the_default_bus(sm, doma
     assert detail["responseElements"] == {"userProfileArn": arn}
 
 
-def test_create_space_and_sso_profile_events(sm, trail_queue):
+def test_create_space_and_sso_profile_events(sm, trail, trail_queue):
     sso = make_domain(sm, "sso", auth_mode="SSO")
     sm.create_user_profile(DomainId=sso, UserProfileName="alice", SingleSignOnUserIdentifier="UserName",
                            SingleSignOnUserValue="alice@example.com")
@@ -523,7 +632,7 @@ def test_create_space_and_sso_profile_events(sm, trail_queue):
     assert space["responseElements"] == {"spaceArn": arn}
 
 
-def test_no_event_for_a_failed_call_or_other_calls(sm, domain, trail_queue):
+def test_no_event_for_a_failed_call_or_other_calls(sm, domain, trail, trail_queue):
     sm.create_user_profile(DomainId=domain, UserProfileName="alice")
     assert len(trail_queue()) == 1
     error_of(sm.create_user_profile, DomainId=domain, UserProfileName="alice")
@@ -532,7 +641,7 @@ def test_no_event_for_a_failed_call_or_other_calls(sm, domain, trail_queue):
     assert trail_queue() == []
 
 
-def test_no_event_when_switched_off(emulator, sm, domain, trail_queue):
+def test_no_event_when_switched_off(emulator, sm, domain, trail, trail_queue):
     assert emulator.config(cloudtrail_events=False)["cloudtrail_events"] is False
     sm.create_user_profile(DomainId=domain, UserProfileName="alice")
     sm.create_space(DomainId=domain, SpaceName="shared")
@@ -540,6 +649,86 @@ def test_no_event_when_switched_off(emulator, sm, domain, trail_queue):
     emulator.config(cloudtrail_events=True)
     sm.create_user_profile(DomainId=domain, UserProfileName="bob")
     assert [e["detail"]["requestParameters"]["userProfileName"] for e in trail_queue()] == ["bob"]
+
+
+def test_no_trail_no_event(emulator, sm, domain, trail_queue):
+    """Event history alone (every account has it) delivers nothing to EventBridge."""
+    sm.create_user_profile(DomainId=domain, UserProfileName="alice")
+    sm.create_space(DomainId=domain, SpaceName="shared")
+    assert trail_queue() == []
+
+
+def test_only_a_logging_trail_delivers(emulator, sm, domain, trail_queue):
+    ct = emulator.client("cloudtrail")
+    make_trail(emulator, start=False)
+    sm.create_user_profile(DomainId=domain, UserProfileName="alice")
+    assert trail_queue() == []
+    ct.start_logging(Name="trail")
+    assert ct.get_trail_status(Name="trail")["IsLogging"] is True
+    sm.create_user_profile(DomainId=domain, UserProfileName="bob")
+    assert [e["detail"]["requestParameters"]["userProfileName"] for e in trail_queue()] == ["bob"]
+    ct.stop_logging(Name="trail")
+    sm.create_user_profile(DomainId=domain, UserProfileName="carol")
+    assert trail_queue() == []
+    ct.start_logging(Name="trail")
+    ct.delete_trail(Name="trail")
+    sm.create_user_profile(DomainId=domain, UserProfileName="dan")
+    assert trail_queue() == []
+
+
+def test_two_trails_deliver_one_event(emulator, sm, domain, trail_queue):
+    make_trail(emulator, "one")
+    make_trail(emulator, "two")
+    sm.create_user_profile(DomainId=domain, UserProfileName="alice")
+    assert len(trail_queue()) == 1
+
+
+def test_a_trail_covers_its_region_or_every_region_when_multi_region(emulator, sm, domain, trail_queue):
+    """CloudTrail User Guide, "Working with CloudTrail trails": a single-Region trail logs its own
+    Region's events; a multi-Region trail every Region's of its partition."""
+    make_trail(emulator, "elsewhere", region="eu-west-1")
+    sm.create_user_profile(DomainId=domain, UserProfileName="alice")
+    assert trail_queue() == []
+    make_trail(emulator, "everywhere", region="eu-west-1", IsMultiRegionTrail=True)
+    sm.create_user_profile(DomainId=domain, UserProfileName="bob")
+    assert [e["detail"]["requestParameters"]["userProfileName"] for e in trail_queue()] == ["bob"]
+
+
+@pytest.mark.parametrize("selectors, delivered", [
+    # CloudTrail API Reference, EventSelector: ReadWriteType (default All), IncludeManagementEvents
+    # (default true), ExcludeManagementEventSources; CreateUserProfile is a write (readOnly false).
+    ({"EventSelectors": [{"ReadWriteType": "WriteOnly"}]}, True),
+    ({"EventSelectors": [{"ReadWriteType": "All", "IncludeManagementEvents": True}]}, True),
+    ({"EventSelectors": [{"ReadWriteType": "ReadOnly"}]}, False),
+    ({"EventSelectors": [{"ReadWriteType": "All", "IncludeManagementEvents": False,
+                          "DataResources": [{"Type": "AWS::S3::Object",
+                                             "Values": ["arn:aws:s3"]}]}]}, False),
+    ({"EventSelectors": [{"ReadWriteType": "ReadOnly"}, {"ReadWriteType": "WriteOnly"}]}, True),
+    ({"EventSelectors": [{"ExcludeManagementEventSources": ["sagemaker.amazonaws.com"]}]}, False),
+    # AdvancedEventSelector: every field selector must match.
+    ({"AdvancedEventSelectors": [{"FieldSelectors": [
+        {"Field": "eventCategory", "Equals": ["Management"]}]}]}, True),
+    ({"AdvancedEventSelectors": [{"FieldSelectors": [
+        {"Field": "eventCategory", "Equals": ["Management"]},
+        {"Field": "readOnly", "Equals": ["false"]}]}]}, True),
+    ({"AdvancedEventSelectors": [{"FieldSelectors": [
+        {"Field": "eventCategory", "Equals": ["Management"]},
+        {"Field": "readOnly", "Equals": ["true"]}]}]}, False),
+    ({"AdvancedEventSelectors": [{"FieldSelectors": [
+        {"Field": "eventCategory", "Equals": ["Data"]},
+        {"Field": "resources.type", "Equals": ["AWS::S3::Object"]}]}]}, False),
+])
+def test_event_selectors_decide(emulator, sm, domain, trail, trail_queue, selectors, delivered):
+    emulator.client("cloudtrail").put_event_selectors(TrailName=trail, **selectors)
+    sm.create_user_profile(DomainId=domain, UserProfileName="alice")
+    assert len(trail_queue()) == (1 if delivered else 0)
+
+
+def test_kinder_switch_delivers_without_a_trail(emulator, sm, domain, trail_queue):
+    assert emulator.config()["cloudtrail_events_without_trail"] is False
+    emulator.config(cloudtrail_events_without_trail=True)
+    sm.create_user_profile(DomainId=domain, UserProfileName="alice")
+    assert len(trail_queue()) == 1
 
 
 # ---- switches, reset, and moto's own machinery --------------------------------------------------
@@ -649,6 +838,7 @@ def test_cloudtrail_event_reaches_a_lambda_target(emulator, sm, domain, tmp_path
         "source": ["aws.sagemaker"], "detail": {"eventName": ["CreateUserProfile"]}}))
     events.put_targets(Rule="homes", Targets=[{"Id": "processor", "Arn": function}])
 
+    make_trail(emulator)
     sm.create_user_profile(DomainId=domain, UserProfileName="alice")
     deadline = time.monotonic() + 20
     while not (out.exists() and out.read_text().strip()) and time.monotonic() < deadline:

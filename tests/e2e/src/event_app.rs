@@ -25,6 +25,10 @@ pub struct Options<'a> {
     pub queue_wait_max_attempts: Option<u32>,
     /// Lines of HCL added to `module.event_app`.
     pub event_app: &'a str,
+    /// The module's `create_trail` (the Terraform variable `create_trail` of the test's root, so a
+    /// test can change it and apply again): EventBridge, and so the emulator, delivers CloudTrail
+    /// events only while a trail logs them. Every test that expects events keeps it on.
+    pub create_trail: bool,
 }
 
 impl Default for Options<'_> {
@@ -33,6 +37,7 @@ impl Default for Options<'_> {
             max_concurrent_restores: 2,
             queue_wait_max_attempts: None,
             event_app: "",
+            create_trail: true,
         }
     }
 }
@@ -79,6 +84,7 @@ impl EventPath {
             max_concurrent_restores,
             queue_wait_max_attempts,
             event_app,
+            create_trail,
         } = options;
         let queue_wait_max_attempts = queue_wait_max_attempts
             .map(|n| format!("  queue_wait_max_attempts      = {n}\n"))
@@ -115,6 +121,11 @@ impl EventPath {
             "main.tf",
             &format!(
                 r#"
+variable "create_trail" {{
+  type    = bool
+  default = {create_trail}
+}}
+
 resource "aws_vpc" "v" {{
   cidr_block = "10.42.0.0/16"
 }}
@@ -167,6 +178,7 @@ module "event_app" {{
   restore_poll_seconds     = 1
   run_reconciler_on_deploy = false
   log_level                = "debug"
+  create_trail             = var.create_trail
 {event_app}
 }}
 

@@ -86,6 +86,8 @@ module "event_app" {{
   restore_poll_seconds     = 1
   run_reconciler_on_deploy = false
   log_level                = "debug"
+  # EventBridge gets CloudTrail events only from a logging trail (and so does the emulator).
+  create_trail = true
 }}
 "#,
             modules = modules.display(),

@@ -29,6 +29,7 @@ from datetime import datetime, timezone
 
 from moto.core.exceptions import ServiceException
 from moto.core.responses import ActionResult, EmptyResult
+from moto.ec2.models import ec2_backends
 from moto.moto_api._internal import mock_random
 from moto.sagemaker.responses import SageMakerResponse
 
@@ -339,6 +340,39 @@ def action(fn):
     return fn
 
 
+def nfs_security_groups(studio: Studio, domain_id: str, vpc_id: str) -> None:
+    """The two security groups SageMaker creates with a domain, in the domain's VPC.
+
+    SageMaker Developer Guide, "(Optional) Migrate data from Studio Classic to Studio"
+    (https://docs.aws.amazon.com/sagemaker/latest/dg/studio-updated-migrate-data.html): "When a
+    new domain is created, SageMaker AI creates 2 security groups": `security-group-for-inbound-
+    nfs-<domain-id>`, "NFS inbound security group with only inbound traffic", and `security-
+    group-for-outbound-nfs-<domain-id>`, "NFS outbound security group with only outbound
+    traffic"; CreateDomain (API Reference) adds that NFS needs TCP 2049. So the inbound group
+    lets 2049 in from the outbound group and has no egress rule, the outbound group lets 2049 out
+    to the inbound group and has no ingress rule. DeleteDomain leaves both behind: its API Reference
+    says of RetentionPolicy "By default, all resources are retained (not automatically deleted)"
+    and offers deletion for the home file system only; no page found says SageMaker deletes
+    these groups (the stricter reading: the VPC keeps them until the user deletes them).
+    """
+    ec2 = ec2_backends[studio.account_id][studio.region]
+    inbound = ec2.create_security_group(
+        f"security-group-for-inbound-nfs-{domain_id}",
+        f"[DO NOT DELETE] Security Group that allows inbound NFS traffic for SageMaker Notebooks "
+        f"Domain [{domain_id}]", vpc_id=vpc_id)
+    outbound = ec2.create_security_group(
+        f"security-group-for-outbound-nfs-{domain_id}",
+        f"[DO NOT DELETE] Security Group that allows outbound NFS traffic for SageMaker Notebooks "
+        f"Domain [{domain_id}]", vpc_id=vpc_id)
+    # Moto gives every new group an allow-all egress rule; these two have only NFS.
+    inbound.egress_rules = []
+    outbound.egress_rules = []
+    ec2.authorize_security_group_ingress(inbound.id, "tcp", "2049", "2049", [],
+                                         source_groups=[{"GroupId": outbound.id}], vpc_id=vpc_id)
+    ec2.authorize_security_group_egress(outbound.id, "tcp", "2049", "2049", [],
+                                        source_groups=[{"GroupId": inbound.id}], vpc_id=vpc_id)
+
+
 @action
 def create_domain(resp, studio: Studio):
     name = check_name(required(resp, "DomainName"), "domainName")
@@ -360,6 +394,8 @@ def create_domain(resp, studio: Studio):
         fs_id = efs.create_file_system(studio.account_id, studio.region, creation_token=domain_id,
                                        tags=[{"Key": "ManagedByAmazonSageMakerResource",
                                               "Value": arn}])
+        if settings.get("VpcId"):
+            nfs_security_groups(studio, domain_id, settings["VpcId"])
         domain = Domain(id=domain_id, name=name, arn=arn, auth_mode=auth_mode, fs_id=fs_id,
                         settings=settings, tags=list(resp._get_param("Tags") or []),
                         seq=next(studio.seq))

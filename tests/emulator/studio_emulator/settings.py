@@ -32,8 +32,12 @@ DEFAULT_CONFIG = {
     # CreateUserProfile/CreateSpace, as the emulator did before (kinder than AWS).
     "home_directory_at_create": False,
     # Put an "AWS API Call via CloudTrail" event on the default bus after a successful
-    # CreateUserProfile or CreateSpace, as AWS does when a trail is logging.
+    # CreateUserProfile or CreateSpace, as AWS does when a trail is logging; false: never (the
+    # event is lost: delivery is best effort).
     "cloudtrail_events": True,
+    # EventBridge receives CloudTrail events only while a trail logs them (cloudtrail.py); true:
+    # without any trail too (the emulator's old, kinder behaviour).
+    "cloudtrail_events_without_trail": False,
     # When set to a string, the next DataSync task executions end in ERROR with this detail.
     "datasync_execution_error": None,
     # While true, DataSync task executions that reached TRANSFERRING stay there (a copy in
