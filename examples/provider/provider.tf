@@ -18,7 +18,10 @@ provider "studio" {
     session_name = "terraform"
   }
 
-  # The tables the event path (modules/event-app) created; these are the defaults.
-  user_table    = "studioUser"
-  history_table = "studioUserHistory"
+  # The tables of the event path: modules/event-app names them <name_prefix>-mapping and
+  # <name_prefix>-history (its outputs mapping_table_name and history_table_name;
+  # modules/studio-restore's provider_settings). Unset, the provider uses studioUser and
+  # studioUserHistory, the tables of deployments made before the names followed name_prefix.
+  user_table    = "studio-restore-mapping"
+  history_table = "studio-restore-history"
 }

@@ -11,7 +11,7 @@ data "aws_iam_policy_document" "assume_lambda" {
 
 resource "aws_iam_role" "function" {
   for_each           = local.functions
-  name               = "${var.name_prefix}-${each.key}"
+  name               = local.role_names[each.key]
   assume_role_policy = data.aws_iam_policy_document.assume_lambda.json
   tags               = var.tags
 }

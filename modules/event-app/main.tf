@@ -17,10 +17,48 @@ locals {
   owner_tag    = "studio-restore:owner"
   swept_owners = [local.execution_arns, "provider/*"]
 
+  # Every name follows name_prefix, so that deployments with different prefixes fit side by side
+  # in one account and Region. The tables keep a name set explicitly (e.g. the provider's
+  # defaults, studioUser and studioUserHistory, of deployments made before).
+  mapping_table_name = var.mapping_table_name != null ? var.mapping_table_name : "${var.name_prefix}-mapping"
+  history_table_name = var.history_table_name != null ? var.history_table_name : "${var.name_prefix}-history"
+
   functions = {
     event-processor  = { zip = var.event_processor_zip, timeout = var.lambda_timeout_seconds }
     stream-processor = { zip = var.stream_processor_zip, timeout = var.lambda_timeout_seconds }
     reconciler       = { zip = var.reconciler_zip, timeout = var.reconciler_timeout_seconds }
+  }
+  function_names = { for key, _ in local.functions : key => "${var.name_prefix}-${key}" }
+  # IAM is global: the Region in the role names keeps deployments with the same prefix in two
+  # Regions apart (name_prefix's validation keeps them within IAM's 64 characters).
+  role_names = { for key, _ in local.functions : key => "${var.name_prefix}-${key}-${local.region}" }
+
+  # Each function's package: its S3 object when lambda_s3_packages names one, else its local zip.
+  # A function with neither gets a path that names the two variables, so that the plan fails on
+  # it with that message ("no such file or directory") instead of with a null argument.
+  packages = {
+    for key, function in local.functions : key => (
+      contains(keys(var.lambda_s3_packages), key) ? {
+        path             = null
+        s3_bucket        = var.lambda_s3_packages[key]["bucket"]
+        s3_key           = var.lambda_s3_packages[key]["key"]
+        s3_version       = lookup(var.lambda_s3_packages[key], "object_version", null)
+        source_code_hash = lookup(var.lambda_s3_packages[key], "source_code_hash", null)
+        } : {
+        path             = function.zip != null ? function.zip : "no package for ${key}: set ${replace(key, "-", "_")}_zip or lambda_s3_packages[\"${key}\"]"
+        s3_bucket        = null
+        s3_key           = null
+        s3_version       = null
+        source_code_hash = filebase64sha256(function.zip != null ? function.zip : "no package for ${key}: set ${replace(key, "-", "_")}_zip or lambda_s3_packages[\"${key}\"]")
+      }
+    )
+  }
+
+  # Tracked domains: by id, by name, or every domain (studio_core::domain_filter, which the
+  # event processor and the reconciler read from DOMAIN_IDS and DOMAIN_NAMES).
+  domain_filter = {
+    DOMAIN_IDS   = join(",", var.domain_ids)
+    DOMAIN_NAMES = join(",", var.domain_names)
   }
 
   common_environment = {
@@ -30,7 +68,7 @@ locals {
   }
 
   environment = {
-    event-processor = local.common_environment
+    event-processor = merge(local.common_environment, local.domain_filter)
     stream-processor = merge(local.common_environment, {
       STATE_MACHINE_ARN      = var.state_machine_arn
       PARTIAL_BATCH_RESPONSE = tostring(var.partial_batch_response)
@@ -38,9 +76,8 @@ locals {
       RESTORE_WAIT_FOR_APP   = tostring(var.restore_wait_for_app)
       RESTORE_POLL_SECONDS   = tostring(var.restore_poll_seconds)
     })
-    reconciler = merge(local.common_environment, {
+    reconciler = merge(local.common_environment, local.domain_filter, {
       STATE_MACHINE_ARN    = var.state_machine_arn
-      DOMAIN_IDS           = join(",", var.domain_ids)
       SLOTS_TABLE          = element(split("/", var.slots_table_arn), 1)
       MAX_STARTS           = tostring(var.reconciler_max_starts)
       RESTORE_EXCLUDES     = var.restore_excludes
@@ -52,7 +89,9 @@ locals {
     })
   }
 
-  # Successful CreateUserProfile/CreateSpace calls only: a failed call has an errorCode.
+  # Successful CreateUserProfile/CreateSpace calls only: a failed call has an errorCode. The
+  # request names the domain by id only: with domain_names, every domain's events pass the rule
+  # and the event processor keeps those of tracked domains.
   event_pattern = {
     source        = ["aws.sagemaker"]
     "detail-type" = ["AWS API Call via CloudTrail"]
@@ -62,7 +101,7 @@ locals {
         eventName   = ["CreateUserProfile", "CreateSpace"]
         errorCode   = [{ exists = false }]
       },
-      length(var.domain_ids) == 0 ? {} : { requestParameters = { domainId = var.domain_ids } },
+      length(var.domain_ids) == 0 || length(var.domain_names) > 0 ? {} : { requestParameters = { domainId = var.domain_ids } },
     )
   }
 }
@@ -71,7 +110,7 @@ locals {
 # Tables
 
 resource "aws_dynamodb_table" "mapping" {
-  name             = var.mapping_table_name
+  name             = local.mapping_table_name
   billing_mode     = "PAY_PER_REQUEST"
   hash_key         = "home"
   stream_enabled   = true
@@ -95,7 +134,7 @@ resource "aws_dynamodb_table" "mapping" {
 }
 
 resource "aws_dynamodb_table" "history" {
-  name         = var.history_table_name
+  name         = local.history_table_name
   billing_mode = "PAY_PER_REQUEST"
   hash_key     = "home"
   range_key    = "at"
@@ -159,22 +198,25 @@ resource "aws_sqs_queue_policy" "failures" {
 
 resource "aws_cloudwatch_log_group" "function" {
   for_each          = local.functions
-  name              = "/aws/lambda/${var.name_prefix}-${each.key}"
+  name              = "/aws/lambda/${local.function_names[each.key]}"
   retention_in_days = var.log_retention_days
   kms_key_id        = var.kms_key_arn
   tags              = var.tags
 }
 
 resource "aws_lambda_function" "function" {
-  for_each         = local.functions
-  function_name    = "${var.name_prefix}-${each.key}"
-  role             = aws_iam_role.function[each.key].arn
-  runtime          = var.lambda_runtime
-  handler          = "bootstrap"
-  filename         = each.value.zip
-  source_code_hash = filebase64sha256(each.value.zip)
-  memory_size      = var.lambda_memory_mb
-  timeout          = each.value.timeout
+  for_each          = local.functions
+  function_name     = local.function_names[each.key]
+  role              = aws_iam_role.function[each.key].arn
+  runtime           = var.lambda_runtime
+  handler           = "bootstrap"
+  filename          = local.packages[each.key].path
+  s3_bucket         = local.packages[each.key].s3_bucket
+  s3_key            = local.packages[each.key].s3_key
+  s3_object_version = local.packages[each.key].s3_version
+  source_code_hash  = local.packages[each.key].source_code_hash
+  memory_size       = var.lambda_memory_mb
+  timeout           = each.value.timeout
 
   environment {
     variables = local.environment[each.key]

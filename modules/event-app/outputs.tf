@@ -57,3 +57,13 @@ output "trail_bucket_name" {
   description = "Bucket of the trail's log files with `create_trail`; null without it."
   value       = var.create_trail ? aws_s3_bucket.trail[0].id : null
 }
+
+output "role_arns" {
+  description = "ARNs of the functions' IAM roles, by function (names `<name_prefix>-<function>-<region>`)."
+  value       = { for key, role in aws_iam_role.function : key => role.arn }
+}
+
+output "kms_key_policy_json" {
+  description = "A key policy document whose statements a customer managed `kms_key_arn` needs: CloudWatch Logs for the functions' log groups, EventBridge for the failure queue (the rules' dead-letter queue). Merge its `Statement` list into the key's policy before applying with the key (with hashicorp/aws >= 4, `source_policy_documents` of `aws_iam_policy_document` does it). The tables and the queue are used through the functions' roles and need only a key policy that delegates to IAM, as the default key policy does."
+  value       = data.aws_iam_policy_document.kms_key_policy.json
+}

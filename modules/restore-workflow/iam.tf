@@ -16,7 +16,7 @@ data "aws_iam_policy_document" "assume_states" {
 }
 
 resource "aws_iam_role" "state_machine" {
-  name               = "${var.name_prefix}-restore-workflow"
+  name               = local.role_name
   assume_role_policy = data.aws_iam_policy_document.assume_states.json
   tags               = var.tags
 }

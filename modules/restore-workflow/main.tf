@@ -8,6 +8,13 @@ locals {
   account_id = data.aws_caller_identity.current.account_id
 
   state_machine_name = "${var.name_prefix}-restore"
+  # IAM is global: the Region in the role name keeps deployments with the same prefix in two
+  # Regions apart (name_prefix's validation keeps it within IAM's 64 characters).
+  role_name = "${var.name_prefix}-restore-workflow-${local.region}"
+  log_group_names = {
+    state_machine = "/aws/vendedlogs/states/${local.state_machine_name}"
+    datasync      = "/aws/datasync/${var.name_prefix}"
+  }
 
   # The one ownership tag key of every object a restore creates (studio_core::sweep::OWNER_TAG;
   # tests/emulator/test_iam_policies.py keeps them equal). Its value on what an execution
@@ -37,7 +44,11 @@ locals {
   subnet_arn         = "arn:${local.partition}:ec2:${local.region}:${local.account_id}:subnet/${var.subnet_id}"
   security_group_arn = "arn:${local.partition}:ec2:${local.region}:${local.account_id}:security-group/${aws_security_group.datasync.id}"
 
-  topic_arn = var.create_notification_topic ? aws_sns_topic.notifications[0].arn : var.notification_topic_arn
+  # Without a topic the plan fails here, naming the two variables (Terraform 1.0 has no
+  # preconditions; a missing file is its clearest error), rather than inside the ASL template.
+  topic_arn = var.create_notification_topic ? aws_sns_topic.notifications[0].arn : (
+    var.notification_topic_arn != null ? var.notification_topic_arn : file("create_notification_topic is false and notification_topic_arn is null: set one of them")
+  )
 
   # Capped exponential backoff with full jitter on throttling and transient service errors.
   throttle_retry = {
@@ -164,14 +175,14 @@ resource "aws_security_group" "datasync" {
 }
 
 resource "aws_cloudwatch_log_group" "state_machine" {
-  name              = "/aws/vendedlogs/states/${local.state_machine_name}"
+  name              = local.log_group_names.state_machine
   retention_in_days = var.log_retention_days
   kms_key_id        = var.kms_key_arn
   tags              = var.tags
 }
 
 resource "aws_cloudwatch_log_group" "datasync" {
-  name              = "/aws/datasync/${var.name_prefix}"
+  name              = local.log_group_names.datasync
   retention_in_days = var.log_retention_days
   kms_key_id        = var.kms_key_arn
   tags              = var.tags

@@ -42,3 +42,8 @@ output "datasync_log_group_arn" {
   description = "Log group DataSync writes the restore tasks' logs to."
   value       = aws_cloudwatch_log_group.datasync.arn
 }
+
+output "kms_key_policy_json" {
+  description = "A key policy document whose statements a customer managed `kms_key_arn` needs: CloudWatch Logs for the state machine's and DataSync's log groups. Merge its `Statement` list into the key's policy before applying with the key. The topic and the slots table are used through the workflow's role and need only a key policy that delegates to IAM, as the default key policy does."
+  value       = data.aws_iam_policy_document.kms_key_policy.json
+}

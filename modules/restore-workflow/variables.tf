@@ -4,29 +4,51 @@ variable "name_prefix" {
   default     = "studio-restore"
 
   validation {
-    condition     = can(regex("^[a-zA-Z][a-zA-Z0-9-]{0,31}$", var.name_prefix))
-    error_message = "The name_prefix must start with a letter and hold at most 32 letters, digits and hyphens."
+    # The longest name built from it is the IAM role `<name_prefix>-restore-workflow-<region>`:
+    # 30 + 18 + a Region name of up to 16 characters stays within IAM's 64.
+    condition     = can(regex("^[a-zA-Z][a-zA-Z0-9-]{0,29}$", var.name_prefix))
+    error_message = "The name_prefix must start with a letter and hold at most 30 letters, digits and hyphens (the IAM role name `<name_prefix>-restore-workflow-<region>` must fit in 64 characters)."
   }
 }
 
 variable "mapping_table_name" {
   description = "Name of the mapping table (event-app output `mapping_table_name`): the state machine records each restore's status and counts on the target home's row."
   type        = string
+
+  validation {
+    condition     = can(regex("^[a-zA-Z0-9_.-]{3,255}$", var.mapping_table_name))
+    error_message = "The mapping_table_name must be a DynamoDB table name: 3 to 255 letters, digits and _.-."
+  }
 }
 
 variable "mapping_table_arn" {
   description = "ARN of the mapping table; the state machine role may update items in this table only."
   type        = string
+
+  validation {
+    condition     = can(regex("^arn:[a-z-]+:dynamodb:[a-z0-9-]+:[0-9]{12}:table/[a-zA-Z0-9_.-]{3,255}$", var.mapping_table_arn))
+    error_message = "The mapping_table_arn must be a DynamoDB table ARN, arn:<partition>:dynamodb:<region>:<account>:table/<name>."
+  }
 }
 
 variable "vpc_id" {
   description = "VPC of the domains' EFS mount targets. The DataSync security group is created here."
   type        = string
+
+  validation {
+    condition     = can(regex("^vpc-[0-9a-f]{8,17}$", var.vpc_id))
+    error_message = "The vpc_id must be a VPC id, vpc- followed by 8 or 17 hexadecimal digits."
+  }
 }
 
 variable "subnet_id" {
   description = "Subnet DataSync places its network interfaces in. It must reach an EFS mount target of both the source and the target file system."
   type        = string
+
+  validation {
+    condition     = can(regex("^subnet-[0-9a-f]{8,17}$", var.subnet_id))
+    error_message = "The subnet_id must be a subnet id, subnet- followed by 8 or 17 hexadecimal digits."
+  }
 }
 
 variable "max_concurrent_restores" {
@@ -44,18 +66,33 @@ variable "queue_wait_max_attempts" {
   description = "How many times a queued restore tries to take a DataSync slot (backoff capped at `queue_wait_max_delay_seconds`, full jitter) before it fails. The default waits roughly half a day."
   type        = number
   default     = 300
+
+  validation {
+    condition     = var.queue_wait_max_attempts >= 1 && floor(var.queue_wait_max_attempts) == var.queue_wait_max_attempts
+    error_message = "The queue_wait_max_attempts must be a whole number, 1 or more."
+  }
 }
 
 variable "queue_wait_max_delay_seconds" {
   description = "Longest wait, in seconds, between two attempts to take a DataSync slot."
   type        = number
   default     = 300
+
+  validation {
+    condition     = var.queue_wait_max_delay_seconds >= 1 && var.queue_wait_max_delay_seconds <= 3600 && floor(var.queue_wait_max_delay_seconds) == var.queue_wait_max_delay_seconds
+    error_message = "The queue_wait_max_delay_seconds must be a whole number from 1 to 3600."
+  }
 }
 
 variable "execution_timeout_seconds" {
   description = "Backstop on a whole execution. The workflow's own waits are bounded by its input options and end in cleanup; an execution stopped by this timeout leaves DataSync resources for the reconciler to delete."
   type        = number
   default     = 259200
+
+  validation {
+    condition     = var.execution_timeout_seconds >= 60 && var.execution_timeout_seconds <= 31536000 && floor(var.execution_timeout_seconds) == var.execution_timeout_seconds
+    error_message = "The execution_timeout_seconds must be a whole number from 60 to 31536000 (a standard workflow runs at most a year)."
+  }
 }
 
 variable "in_transit_encryption" {
@@ -73,6 +110,11 @@ variable "studio_gid" {
   description = "POSIX group of restored files: the target is written through an EFS access point with the target's uid and this gid. SageMaker Studio uses 1001 for home directories."
   type        = number
   default     = 1001
+
+  validation {
+    condition     = var.studio_gid >= 0 && var.studio_gid <= 4294967294 && floor(var.studio_gid) == var.studio_gid
+    error_message = "The studio_gid must be a POSIX gid, a whole number from 0 to 4294967294."
+  }
 }
 
 variable "task_options" {
@@ -104,24 +146,44 @@ variable "notification_topic_arn" {
   description = "SNS topic of your own that receives a message naming the domain, profile or space and uid of every failed restore (with `create_notification_topic = false`)."
   type        = string
   default     = null
+
+  validation {
+    condition     = var.notification_topic_arn == null ? true : can(regex("^arn:[a-z-]+:sns:[a-z0-9-]+:[0-9]{12}:[a-zA-Z0-9_-]{1,256}$", var.notification_topic_arn))
+    error_message = "The notification_topic_arn must be null or an SNS topic ARN, arn:<partition>:sns:<region>:<account>:<name> (a standard topic)."
+  }
 }
 
 variable "notification_emails" {
   description = "E-mail addresses subscribed to the created notification topic. Each must confirm the subscription."
   type        = list(string)
   default     = []
+
+  validation {
+    condition     = alltrue([for email in var.notification_emails : can(regex("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$", email))])
+    error_message = "Every entry of notification_emails must be an e-mail address."
+  }
 }
 
 variable "log_retention_days" {
-  description = "Retention of the state machine and DataSync log groups, in days."
+  description = "Retention of the state machine and DataSync log groups, in days: one of CloudWatch Logs' values (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653), or 0 to keep them forever. hashicorp/aws 3.39 knows these up to 3653 except 1096, 2192, 2557, 2922 and 3288."
   type        = number
   default     = 90
+
+  validation {
+    condition     = contains([0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
+    error_message = "The log_retention_days must be one of CloudWatch Logs' retention values: 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653, or 0 (never expire)."
+  }
 }
 
 variable "kms_key_arn" {
-  description = "KMS key for the log groups, the notification topic and the slots table. Null: the log groups and the table use AWS-owned keys (their services always encrypt), and the topic the AWS managed key alias/aws/sns (SNS would not encrypt at all)."
+  description = "Customer managed KMS key (its key ARN) for the log groups, the notification topic and the slots table; its key policy needs the statements of the output `kms_key_policy_json`. Null: the log groups and the table use AWS owned keys (their services always encrypt), and the topic the AWS managed key alias/aws/sns (SNS would not encrypt at all)."
   type        = string
   default     = null
+
+  validation {
+    condition     = var.kms_key_arn == null ? true : can(regex("^arn:[a-z-]+:kms:[a-z0-9-]+:[0-9]{12}:key/[a-zA-Z0-9-]+$", var.kms_key_arn))
+    error_message = "The kms_key_arn must be null or a KMS key ARN, arn:<partition>:kms:<region>:<account>:key/<key id> (DynamoDB takes no alias)."
+  }
 }
 
 variable "tags" {

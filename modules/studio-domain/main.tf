@@ -26,9 +26,11 @@ data "aws_iam_policy_document" "assume_sagemaker" {
 
 data "aws_partition" "current" {}
 
+# IAM is global: a generated suffix keeps the role apart from a domain of the same name in
+# another Region (and the name within IAM's 64 characters; name_prefix allows 38).
 resource "aws_iam_role" "execution" {
   count              = var.execution_role_arn == null ? 1 : 0
-  name               = "${var.domain_name}-studio-execution"
+  name_prefix        = "${substr(var.domain_name, 0, 24)}-studio-exec-"
   assume_role_policy = data.aws_iam_policy_document.assume_sagemaker.json
   tags               = var.tags
 }

@@ -10,10 +10,9 @@ use tfplugin::framework::validators::{self, Validator};
 use tfplugin::values::path::AttributePath;
 use tfplugin::values::value::Value;
 
-/// The mapping table's name when the configuration leaves it out.
-pub const DEFAULT_USER_TABLE: &str = "studioUser";
-/// The history table's name when the configuration leaves it out.
-pub const DEFAULT_HISTORY_TABLE: &str = "studioUserHistory";
+/// The tables' names when the configuration leaves them out: the core's, the one place they are
+/// defined (the Lambdas fall back to them too).
+pub use studio_core::records::{DEFAULT_HISTORY_TABLE, DEFAULT_USER_TABLE};
 
 /// The AWS services whose endpoints can be overridden, with what each is used for.
 pub const ENDPOINT_SERVICES: [(&str, &str); 6] = [

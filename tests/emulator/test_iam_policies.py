@@ -371,10 +371,12 @@ def test_module_policies_are_least_privilege_by_tag(emulator, tmp_path):
     subnet_arn = outputs["subnet_arn"]["value"]
 
     iam = emulator.client("iam")
+    # IAM is global: the role names carry the Region (issue 12), so that two Regions' deployments
+    # with one prefix do not collide.
     roles = [r["RoleName"] for r in iam.list_roles()["Roles"] if r["RoleName"].startswith(PREFIX)]
-    assert sorted(roles) == sorted(f"{PREFIX}-{r}" for r in
+    assert sorted(roles) == sorted(f"{PREFIX}-{r}-us-east-1" for r in
                                    ("restore-workflow", "event-processor", "stream-processor", "reconciler"))
-    policies = {role: role_statements(iam, role) for role in roles}
+    policies = {role.removesuffix("-us-east-1"): role_statements(iam, role) for role in roles}
 
     problems = [f"{role}: {v}" for role, statements in policies.items()
                 for v in violations(statements, OWNER_TAG, MODULE_TAG_KEYS)]

@@ -4,6 +4,7 @@
 //! functions are thin adapters over it. See ARCHITECTURE.md for the data model.
 
 pub mod aws;
+pub mod domain_filter;
 pub mod error;
 pub mod home;
 pub mod homes;

@@ -14,6 +14,7 @@
 
 use serde::Serialize;
 use serde_json::Value;
+use studio_core::domain_filter::DomainFilter;
 use studio_core::records::{HistoryEntry, HistoryTable, MappingTable, Observation, Observed};
 use studio_core::resolve::{Domain, Home, Studio};
 use studio_core::retry::is_transient;
@@ -113,8 +114,14 @@ pub trait Backend {
     fn append(&self, entry: &HistoryEntry) -> impl Future<Output = Result<(), Error>> + Send;
 }
 
-/// Handles one EventBridge event.
-pub async fn handle<B: Backend + Sync>(backend: &B, event: &Value) -> Result<Outcome, Error> {
+/// Handles one EventBridge event. A home in a domain that `domains` does not track is ignored:
+/// the event rule filters by domain id only (CloudTrail's request names no domain name), so the
+/// domain is described and its name checked here.
+pub async fn handle<B: Backend + Sync>(
+    backend: &B,
+    domains: &DomainFilter,
+    event: &Value,
+) -> Result<Outcome, Error> {
     let created = match parse(event) {
         Ok(created) => created,
         Err(reason) => {
@@ -122,6 +129,14 @@ pub async fn handle<B: Backend + Sync>(backend: &B, event: &Value) -> Result<Out
             return Ok(Outcome::Ignored { reason });
         }
     };
+    if !domains.may_track_id(&created.domain_id) {
+        let reason = format!(
+            "domain {} is not tracked: its id is not listed in DOMAIN_IDS and no DOMAIN_NAMES are",
+            created.domain_id
+        );
+        tracing::info!(%reason, "event ignored");
+        return Ok(Outcome::Ignored { reason });
+    }
     let what = format!(
         "{} {:?} in domain {}",
         created.kind, created.name, created.domain_id
@@ -139,6 +154,11 @@ pub async fn handle<B: Backend + Sync>(backend: &B, event: &Value) -> Result<Out
             return Ok(Outcome::Unresolved { home: None, reason });
         }
     };
+    if !domains.tracks(&domain) {
+        let reason = domains.why_not(&domain);
+        tracing::info!(%reason, "event ignored");
+        return Ok(Outcome::Ignored { reason });
+    }
     let key = match HomeKey::new(&domain.name, created.kind, &created.name) {
         Ok(key) => key,
         Err(e) => {

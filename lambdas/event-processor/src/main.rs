@@ -3,6 +3,7 @@
 
 use lambda_runtime::{LambdaEvent, service_fn};
 use serde_json::Value;
+use studio_core::domain_filter::DomainFilter;
 use studio_event_processor::{AwsBackend, handle};
 
 #[tokio::main]
@@ -13,10 +14,12 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         .without_time()
         .init();
     let backend = AwsBackend::from_env().await?;
+    let domains = DomainFilter::from_settings(|name| std::env::var(name).ok());
+    tracing::info!(?domains, "tracked domains (empty: every domain)");
     lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| {
-        let backend = &backend;
+        let (backend, domains) = (&backend, &domains);
         async move {
-            let outcome = handle(backend, &event.payload).await?;
+            let outcome = handle(backend, domains, &event.payload).await?;
             Ok::<_, lambda_runtime::Error>(serde_json::to_value(outcome)?)
         }
     }))

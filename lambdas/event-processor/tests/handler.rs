@@ -4,6 +4,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use serde_json::{Value, json};
+use studio_core::domain_filter::{self, DomainFilter};
 use studio_core::home::HomeDirectory;
 use studio_core::records::{HistoryEntry, MappingRecord, Observation, Observed};
 use studio_core::resolve::{Domain, Home};
@@ -167,7 +168,9 @@ fn profile_event(name: &str) -> Value {
 #[tokio::test]
 async fn a_created_profile_is_recorded_with_a_history_row() {
     let fake = Fake::with(&[(HomeKind::User, "alice", Some("200001"))]);
-    let outcome = handle(&fake, &profile_event("alice")).await.unwrap();
+    let outcome = handle(&fake, &DomainFilter::everything(), &profile_event("alice"))
+        .await
+        .unwrap();
     assert_eq!(
         outcome,
         Outcome::Recorded {
@@ -192,7 +195,9 @@ async fn a_profile_without_an_execution_role_is_recorded() {
         "CreateUserProfile",
         json!({"domainId": "d-abc123", "userProfileName": "sso-user", "singleSignOnUserIdentifier": "UserName", "singleSignOnUserValue": "sso-user@example.com"}),
     );
-    let outcome = handle(&fake, &event).await.unwrap();
+    let outcome = handle(&fake, &DomainFilter::everything(), &event)
+        .await
+        .unwrap();
     assert!(
         matches!(outcome, Outcome::Recorded { uid: 200011, .. }),
         "{outcome:?}"
@@ -205,12 +210,16 @@ async fn a_space_is_recorded_apart_from_a_user_of_the_same_name() {
         (HomeKind::User, "team", Some("200001")),
         (HomeKind::Space, "team", Some("200002")),
     ]);
-    handle(&fake, &profile_event("team")).await.unwrap();
+    handle(&fake, &DomainFilter::everything(), &profile_event("team"))
+        .await
+        .unwrap();
     let space = cloudtrail(
         "CreateSpace",
         json!({"domainId": "d-abc123", "spaceName": "team"}),
     );
-    let outcome = handle(&fake, &space).await.unwrap();
+    let outcome = handle(&fake, &DomainFilter::everything(), &space)
+        .await
+        .unwrap();
     assert_eq!(
         outcome,
         Outcome::Recorded {
@@ -225,8 +234,12 @@ async fn a_space_is_recorded_apart_from_a_user_of_the_same_name() {
 #[tokio::test]
 async fn a_redelivered_event_changes_nothing() {
     let fake = Fake::with(&[(HomeKind::User, "alice", Some("200001"))]);
-    handle(&fake, &profile_event("alice")).await.unwrap();
-    let again = handle(&fake, &profile_event("alice")).await.unwrap();
+    handle(&fake, &DomainFilter::everything(), &profile_event("alice"))
+        .await
+        .unwrap();
+    let again = handle(&fake, &DomainFilter::everything(), &profile_event("alice"))
+        .await
+        .unwrap();
     assert!(
         matches!(&again, Outcome::Recorded { result, .. } if result == "unchanged"),
         "{again:?}"
@@ -241,10 +254,14 @@ async fn a_redelivered_event_changes_nothing() {
 #[tokio::test]
 async fn a_recreated_profile_records_its_previous_directory() {
     let mut fake = Fake::with(&[(HomeKind::User, "alice", Some("200001"))]);
-    handle(&fake, &profile_event("alice")).await.unwrap();
+    handle(&fake, &DomainFilter::everything(), &profile_event("alice"))
+        .await
+        .unwrap();
     fake.homes
         .insert((HomeKind::User, "alice".into()), Some("200006".into()));
-    let outcome = handle(&fake, &profile_event("alice")).await.unwrap();
+    let outcome = handle(&fake, &DomainFilter::everything(), &profile_event("alice"))
+        .await
+        .unwrap();
     assert!(
         matches!(&outcome, Outcome::Recorded { result, uid: 200006, .. } if result == "recreated")
     );
@@ -267,7 +284,9 @@ async fn failed_calls_and_other_events_are_ignored() {
         cloudtrail("CreateUserProfile", json!({"domainId": "d-abc123"})),
         json!({"unexpected": true}),
     ] {
-        let outcome = handle(&fake, &event).await.unwrap();
+        let outcome = handle(&fake, &DomainFilter::everything(), &event)
+            .await
+            .unwrap();
         assert!(matches!(outcome, Outcome::Ignored { .. }), "{outcome:?}");
     }
     assert_eq!(*fake.observed.lock().unwrap(), 0);
@@ -278,7 +297,7 @@ async fn failed_calls_and_other_events_are_ignored() {
 async fn an_unknown_uid_is_never_written() {
     for uid in [None, Some("0"), Some("")] {
         let fake = Fake::with(&[(HomeKind::User, "alice", uid)]);
-        let outcome = handle(&fake, &profile_event("alice")).await;
+        let outcome = handle(&fake, &DomainFilter::everything(), &profile_event("alice")).await;
         let outcome = match (uid, outcome) {
             (Some(""), Err(e)) | (Some("0"), Err(e)) => panic!("{uid:?}: {e}"),
             (_, Ok(outcome)) => outcome,
@@ -302,7 +321,9 @@ async fn an_unknown_uid_is_never_written() {
 #[tokio::test]
 async fn a_profile_deleted_before_it_was_described_is_noted() {
     let fake = Fake::with(&[]);
-    let outcome = handle(&fake, &profile_event("ghost")).await.unwrap();
+    let outcome = handle(&fake, &DomainFilter::everything(), &profile_event("ghost"))
+        .await
+        .unwrap();
     assert!(
         matches!(outcome, Outcome::Unresolved { home: Some(ref h), .. } if h == "studio/user/ghost")
     );
@@ -318,7 +339,9 @@ async fn describe_failures_retry_when_transient_and_are_recorded_otherwise() {
         message: "Rate exceeded".into(),
     });
     assert!(
-        handle(&fake, &profile_event("alice")).await.is_err(),
+        handle(&fake, &DomainFilter::everything(), &profile_event("alice"))
+            .await
+            .is_err(),
         "throttling must fail the invocation, so that it is retried"
     );
     fake.home_error = Some(|| Error::Aws {
@@ -326,7 +349,9 @@ async fn describe_failures_retry_when_transient_and_are_recorded_otherwise() {
         code: Some("AccessDeniedException".into()),
         message: "not authorized".into(),
     });
-    let outcome = handle(&fake, &profile_event("alice")).await.unwrap();
+    let outcome = handle(&fake, &DomainFilter::everything(), &profile_event("alice"))
+        .await
+        .unwrap();
     assert!(matches!(outcome, Outcome::Unresolved { .. }));
     assert!(
         fake.history()[0]
@@ -337,7 +362,86 @@ async fn describe_failures_retry_when_transient_and_are_recorded_otherwise() {
     );
     fake.home_error = None;
     fake.domain_error = Some(|| Error::NotFound("domain d-abc123 not found".into()));
-    let outcome = handle(&fake, &profile_event("alice")).await.unwrap();
+    let outcome = handle(&fake, &DomainFilter::everything(), &profile_event("alice"))
+        .await
+        .unwrap();
     assert!(matches!(outcome, Outcome::Unresolved { home: None, .. }));
     assert_eq!(*fake.observed.lock().unwrap(), 0);
+}
+
+fn domains(ids: &str, names: &str) -> DomainFilter {
+    DomainFilter::from_settings(|var| match var {
+        domain_filter::DOMAIN_IDS => Some(ids.to_owned()),
+        domain_filter::DOMAIN_NAMES => Some(names.to_owned()),
+        _ => None,
+    })
+}
+
+fn event_in(domain_id: &str, name: &str) -> Value {
+    cloudtrail(
+        "CreateUserProfile",
+        json!({"domainId": domain_id, "userProfileName": name}),
+    )
+}
+
+#[tokio::test]
+async fn a_domain_recreated_under_a_tracked_name_is_recorded_with_its_new_id() {
+    // The fake's domains are all named "studio": d-new999 is the domain recreated under it.
+    let fake = Fake::with(&[(HomeKind::User, "alice", Some("200001"))]);
+    let outcome = handle(
+        &fake,
+        &domains("d-abc123", "studio"),
+        &event_in("d-new999", "alice"),
+    )
+    .await
+    .unwrap();
+    assert!(
+        matches!(outcome, Outcome::Recorded { uid: 200001, .. }),
+        "{outcome:?}"
+    );
+    assert_eq!(fake.rows.lock().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn a_domain_tracked_neither_by_id_nor_by_name_is_ignored_and_nothing_is_written() {
+    let fake = Fake::with(&[(HomeKind::User, "alice", Some("200001"))]);
+    let outcome = handle(
+        &fake,
+        &domains("d-abc123", "research"),
+        &event_in("d-new999", "alice"),
+    )
+    .await
+    .unwrap();
+    let Outcome::Ignored { reason } = outcome else {
+        panic!("expected Ignored, got {outcome:?}");
+    };
+    assert!(
+        reason.contains("d-new999") && reason.contains("\"studio\""),
+        "{reason}"
+    );
+    assert!(fake.rows.lock().unwrap().is_empty());
+    assert!(fake.history().is_empty());
+}
+
+#[tokio::test]
+async fn with_ids_only_an_unlisted_domain_is_ignored_without_describing_it() {
+    let mut fake = Fake::with(&[(HomeKind::User, "alice", Some("200001"))]);
+    // Describing would fail: an Ignored outcome shows it was not described.
+    fake.domain_error = Some(|| Error::Invalid("described an untracked domain".into()));
+    let outcome = handle(
+        &fake,
+        &domains("d-abc123", ""),
+        &event_in("d-new999", "alice"),
+    )
+    .await
+    .unwrap();
+    assert!(matches!(outcome, Outcome::Ignored { .. }), "{outcome:?}");
+    let listed = handle(
+        &fake,
+        &domains("d-abc123", ""),
+        &event_in("d-abc123", "alice"),
+    )
+    .await
+    .unwrap();
+    assert!(matches!(listed, Outcome::Unresolved { .. }), "{listed:?}");
 }

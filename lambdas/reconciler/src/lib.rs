@@ -19,13 +19,16 @@
 //! 6. tries failed automatic restores again, as the same copy, by the [`RetrySchedule`]
 //!    (`RESTORE_ATTEMPTS`, `RESTORE_RETRY_BACKOFF_SECONDS`).
 //!
-//! With `DOMAIN_IDS` set (the modules pass their `domain_ids`), only those domains are looked at.
+//! With `DOMAIN_IDS` or `DOMAIN_NAMES` set (the modules pass their `domain_ids` and
+//! `domain_names`), only the domains with a listed id or name are looked at
+//! ([`DomainFilter`]): a domain recreated under a listed name is tracked with its new id.
 //! Errors of one domain or home are counted and logged; the run goes on.
 
 use std::collections::HashMap;
 
 use serde::Serialize;
 use serde_json::Value;
+use studio_core::domain_filter::DomainFilter;
 use studio_core::home::HomeDirectory;
 use studio_core::records::{
     HistoryEntry, HistoryTable, MappingRecord, MappingTable, Observation, Observed,
@@ -82,8 +85,9 @@ pub struct Settings {
     pub state_machine_arn: Option<String>,
     pub max_starts: usize,
     pub max_age: time::Duration,
-    /// Only these domains (`DOMAIN_IDS`, comma-separated); empty: every domain.
-    pub domain_ids: Vec<String>,
+    /// Only the domains with these ids or names (`DOMAIN_IDS`, `DOMAIN_NAMES`); empty: every
+    /// domain.
+    pub domains: DomainFilter,
     pub options: RestoreOptions,
     pub retry: RetrySchedule,
 }
@@ -107,15 +111,7 @@ impl Settings {
             state_machine_arn: var("STATE_MACHINE_ARN"),
             max_starts: number("MAX_STARTS", 100)?.max(0) as usize,
             max_age: time::Duration::hours(number("RECONCILE_MAX_AGE_HOURS", 168)?),
-            domain_ids: var("DOMAIN_IDS")
-                .map(|ids| {
-                    ids.split(',')
-                        .map(str::trim)
-                        .filter(|id| !id.is_empty())
-                        .map(str::to_owned)
-                        .collect()
-                })
-                .unwrap_or_default(),
+            domains: DomainFilter::from_settings(|name| std::env::var(name).ok()),
             options,
             retry: {
                 let default = RetrySchedule::default();
@@ -235,10 +231,20 @@ pub async fn reconcile<B: Backend + Sync>(
     let mut report = Report::default();
     // Listing the domains is the one failure that ends the run: without it nothing is known.
     let domain_ids = backend.domain_ids().await?;
-    let tracked = |id: &String| settings.domain_ids.is_empty() || settings.domain_ids.contains(id);
     let mut live = Live::new();
-    for domain_id in domain_ids.into_iter().filter(tracked) {
-        if let Err(e) = seed_domain(backend, &domain_id, &mut report, &mut live).await {
+    for domain_id in domain_ids
+        .into_iter()
+        .filter(|id| settings.domains.may_track_id(id))
+    {
+        if let Err(e) = seed_domain(
+            backend,
+            &settings.domains,
+            &domain_id,
+            &mut report,
+            &mut live,
+        )
+        .await
+        {
             report.errors.push(e.to_string());
         }
     }
@@ -300,11 +306,16 @@ type Live = HashMap<HomeDirectory, Vec<HomeKey>>;
 
 async fn seed_domain<B: Backend + Sync>(
     backend: &B,
+    domains: &DomainFilter,
     domain_id: &str,
     report: &mut Report,
     live: &mut Live,
 ) -> Result<(), Error> {
     let domain = backend.domain(domain_id).await?;
+    if !domains.tracks(&domain) {
+        tracing::debug!(reason = %domains.why_not(&domain), "domain skipped");
+        return Ok(());
+    }
     report.domains += 1;
     for (kind, name) in backend.homes_in(domain_id).await? {
         report.homes += 1;

@@ -3,6 +3,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Mutex;
 
+use studio_core::domain_filter::DomainFilter;
 use studio_core::home::HomeDirectory;
 use studio_core::records::{HistoryEntry, MappingRecord, Observation, Observed, PreviousDirectory};
 use studio_core::resolve::{Domain, Home};
@@ -197,7 +198,7 @@ fn settings(max_starts: usize) -> Settings {
         state_machine_arn: Some("arn:aws:states:us-east-1:123456789012:stateMachine:sm".into()),
         max_starts,
         max_age: time::Duration::hours(168),
-        domain_ids: vec![],
+        domains: DomainFilter::everything(),
         options: RestoreOptions {
             requested_by: "reconciler".into(),
             ..RestoreOptions::default()
@@ -372,14 +373,34 @@ async fn only_the_tracked_domains_are_reconciled() {
     fake.homes
         .insert((HomeKind::User, "alice".into()), Some(200001));
     let mut elsewhere = settings(10);
-    elsewhere.domain_ids = vec!["d-other".into()];
+    elsewhere.domains.ids = ["d-other".to_owned()].into();
     let report = reconcile(&fake, &elsewhere, Mode::Reconcile).await.unwrap();
     assert_eq!((report.domains, report.homes), (0, 0));
     assert!(fake.rows.lock().unwrap().is_empty());
     let mut here = settings(10);
-    here.domain_ids = vec!["d-abc123".into()];
+    here.domains.ids = ["d-abc123".to_owned()].into();
     assert_eq!(
         reconcile(&fake, &here, Mode::Seed).await.unwrap().inserted,
         1
     );
+}
+
+#[tokio::test]
+async fn a_domain_is_tracked_by_its_name_whatever_its_id() {
+    // The fake's only domain, d-abc123, is named "studio": as a domain recreated under that
+    // name would be, whose new id nobody has listed.
+    let mut fake = Fake::default();
+    fake.homes
+        .insert((HomeKind::User, "alice".into()), Some(200001));
+    let mut other_name = settings(10);
+    other_name.domains.names = ["research".to_owned()].into();
+    other_name.domains.ids = ["d-old999".to_owned()].into();
+    let report = reconcile(&fake, &other_name, Mode::Seed).await.unwrap();
+    assert_eq!((report.domains, report.homes), (0, 0));
+    assert!(fake.rows.lock().unwrap().is_empty());
+    let mut by_name = settings(10);
+    by_name.domains.names = ["studio".to_owned()].into();
+    by_name.domains.ids = ["d-old999".to_owned()].into();
+    let report = reconcile(&fake, &by_name, Mode::Seed).await.unwrap();
+    assert_eq!((report.domains, report.inserted), (1, 1));
 }
