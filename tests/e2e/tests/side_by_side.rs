@@ -68,6 +68,10 @@ module "studio_restore" {{
   domain_names             = ["{domain_name}"]
   restore_poll_seconds     = 1
   run_reconciler_on_deploy = false
+
+  # Each deployment brings its own trail: EventBridge gets CloudTrail events only while one logs
+  # (two trails still deliver each event once), whatever the other tests of the lane created.
+  create_trail = true
 }}
 
 output "provider_settings" {{
