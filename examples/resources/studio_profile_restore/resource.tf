@@ -1,6 +1,7 @@
 # The domain was deleted (its home file system retained) and recreated as d-new0domain1.
 # alice's old home directory is /200005 on the old file system: named explicitly, because
-# neither SageMaker nor a mapping table knows the deleted domain any more.
+# SageMaker no longer knows it. Whose it is comes from the mapping table (modules/event-app),
+# which recorded it in the old domain; without that record, only allow_different_owner copies.
 resource "studio_profile_restore" "alice" {
   source = {
     domain_id         = "d-old0domain1"
