@@ -162,13 +162,13 @@ variable "restore_poll_seconds" {
 }
 
 variable "restore_attempts" {
-  description = "How many times the reconciler tries an automatic restore that failed or was stopped, counting the first attempt (1 to 10). Null: the reconciler's default."
+  description = "How many times the reconciler tries an automatic restore that failed or was stopped, counting the first attempt (1 to 10); null: the reconciler's default (3)."
   type        = number
   default     = null
 }
 
 variable "restore_retry_backoff_seconds" {
-  description = "How long the reconciler waits after a failed automatic restore before it tries again, in seconds; doubled after every further failure. A retry starts at the first reconciler run after that. Null: the reconciler's default."
+  description = "How long the reconciler waits after a failed automatic restore before it tries again, in seconds; doubled after every further failure. A retry starts at the first reconciler run after that; null: the reconciler's default (600)."
   type        = number
   default     = null
 }
