@@ -84,10 +84,16 @@ cross_build() {
   target_dir=$(cargo metadata --format-version 1 --no-deps --manifest-path "$root/Cargo.toml" \
     | "$python" -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
   if [ "$zig_arch" = x86_64 ]; then
+    # Each binary is copied out the moment its link ends: target/debug/<binary> is shared with
+    # every other build of the workspace (the end-to-end tests build host-linked Lambdas there
+    # while they run), which would relink it against the host's glibc.
+    out="$target_dir/cross-out/$triple/$profile_dir"
+    mkdir -p "$out"
     for package in "$@"; do
       cargo rustc --quiet "${flags[@]}" --manifest-path "$root/Cargo.toml" --package "$package" --bin "$package" -- -C "linker=$cc" >&2
+      cp "$target_dir/$profile_dir/$package" "$out/$package.new"
+      mv "$out/$package.new" "$out/$package"
     done
-    out="$target_dir/$profile_dir"
   else
     local rustc packages=()
     rustc=$(cross_rustc_arm64)
