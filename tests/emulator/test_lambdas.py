@@ -188,6 +188,13 @@ def test_lambdas_invoke_runs_the_bootstrap(emulator, lam, make_function):
     logs = base64.b64decode(r["LogResult"]).decode()
     assert f"START RequestId: {h['Lambda-Runtime-Aws-Request-Id']}" in logs and '"hello"' in logs
 
+    # Lambda's log tail holds what the function wrote before it answered: every time, not when
+    # the reader of its output happens to be ahead (API reference, Invoke: LogResult, "the last
+    # 4 KB of the execution log").
+    for n in range(30):
+        r, _ = invoke(lam, "fn", {"n": n}, LogType="Tail")
+        assert f'event {{"n": {n}}}' in base64.b64decode(r["LogResult"]).decode(), n
+
     # warm: the same process serves the next invocation
     _, again = invoke(lam, "fn", {"n": 2})
     assert again["pid"] == out["pid"]

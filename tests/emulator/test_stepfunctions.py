@@ -113,3 +113,36 @@ def test_the_workflows_services_answer_errors_with_a_request_id(emulator, servic
     with pytest.raises(ClientError) as info:
         getattr(emulator.client(service), call)(**kwargs)
     assert info.value.response["ResponseMetadata"].get("RequestId"), info.value.response
+
+
+@pytest.mark.parametrize("stop_after", [0.0, 0.3, 0.9, 1.0, 1.1, 1.5])
+def test_a_stopped_execution_ends_aborted_even_mid_retry(emulator, stop_after):
+    # API reference, StopExecution: "Stops an execution"; DescribeExecution's status is then
+    # ABORTED, whatever the state was doing. moto's interpreter let the interrupted retry wait raise
+    # afterwards and overwrote the stop with FAILED, at random (the restore workflow's lease test
+    # stops an execution that retries a conditional update every second).
+    sfn = emulator.client("stepfunctions")
+    definition = {"StartAt": "S", "States": {
+        "S": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:sagemaker:describeDomain",
+              "Parameters": {"DomainId": "d-000000000000"},
+              "Retry": [{"ErrorEquals": ["States.ALL"], "IntervalSeconds": 1, "MaxAttempts": 50,
+                         "BackoffRate": 1}],
+              "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.caught", "Next": "Cleanup"}],
+              "Next": "Done"},
+        "Cleanup": {"Type": "Pass", "Next": "Done"},
+        "Done": {"Type": "Succeed"}}}
+    machine = sfn.create_state_machine(name=f"m{time.monotonic_ns()}", definition=json.dumps(definition),
+                                       roleArn=ROLE)["stateMachineArn"]
+    execution = sfn.start_execution(stateMachineArn=machine, input="{}")["executionArn"]
+    time.sleep(stop_after)
+    sfn.stop_execution(executionArn=execution, error="Test.Stop", cause="stopped by the test")
+    deadline = time.monotonic() + 30
+    while (result := sfn.describe_execution(executionArn=execution))["status"] == "RUNNING":
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert result["status"] == "ABORTED", result
+    time.sleep(1.5)  # nothing runs after the stop: no later state, no Catch
+    history = sfn.get_execution_history(executionArn=execution)["events"]
+    entered = [e["stateEnteredEventDetails"]["name"] for e in history if "stateEnteredEventDetails" in e]
+    assert "Cleanup" not in entered, entered
+    assert sfn.describe_execution(executionArn=execution)["status"] == "ABORTED"

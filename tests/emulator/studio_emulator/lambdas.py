@@ -29,6 +29,7 @@ import io
 import json
 import os
 import queue
+import select
 import shutil
 import signal
 import subprocess
@@ -268,6 +269,8 @@ class Sandbox:
         self.init_error: tuple[bytes, str] | None = None
         self.logs: list[str] = []
         self.logs_lock = threading.Lock()
+        self.pump_lock = threading.Lock()
+        self.partial_lines: dict[int, bytes] = {}
         self.dir = tempfile.mkdtemp(prefix=f"lambda-{fn.function_name}-")
         self.server = RuntimeApiServer(self)
         self.server_thread = threading.Thread(
@@ -348,13 +351,45 @@ class Sandbox:
 
     def _pump_logs(self, proc: subprocess.Popen) -> None:
         assert proc.stdout is not None
-        for raw in iter(proc.stdout.readline, b""):
-            line = raw.decode("utf-8", "replace").rstrip("\n")
-            with self.logs_lock:
-                self.logs.append(line)
-                if len(self.logs) > 10000:
-                    del self.logs[:5000]
-            log(f"{self.function_name}: {line}")
+        fd = proc.stdout.fileno()
+        os.set_blocking(fd, False)
+        while self._drain_logs(proc):
+            select.select([fd], [], [], 0.2)
+
+    def _drain_logs(self, proc: subprocess.Popen) -> bool:
+        """Reads every complete line the function has written so far; False at the end of its
+        output. An invocation's log tail takes what the function wrote before it answered, so
+        `invoke` drains too once the answer is in, not only this thread (which may lag)."""
+        assert proc.stdout is not None
+        with self.pump_lock:
+            partial = self.partial_lines.get(proc.pid, b"")
+            ended = False
+            while True:
+                try:
+                    chunk = os.read(proc.stdout.fileno(), 65536)
+                except BlockingIOError:
+                    break
+                except (OSError, ValueError):
+                    chunk = b""
+                if not chunk:
+                    ended = True
+                    break
+                partial += chunk
+            *lines, partial = partial.split(b"\n")
+            if ended and partial:
+                lines.append(partial)
+                partial = b""
+            self.partial_lines[proc.pid] = partial
+            for raw in lines:
+                line = raw.decode("utf-8", "replace")
+                with self.logs_lock:
+                    self.logs.append(line)
+                    if len(self.logs) > 10000:
+                        del self.logs[:5000]
+                log(f"{self.function_name}: {line}")
+            if ended:
+                self.partial_lines.pop(proc.pid, None)
+            return not ended
 
     def stop_process(self) -> None:
         proc, self.proc = self.proc, None
@@ -400,10 +435,13 @@ class Sandbox:
                 except (OSError, FileNotFoundError) as e:
                     detail = f"Couldn't find valid bootstrap(s): [{e}]"
                     return _error_body("Runtime.InvalidEntrypoint", detail), "Unhandled", ""
+            proc = self.proc
             self.pending.put(inv)
             started = time.monotonic()
             result = self._wait(inv, cold, started)
             self.current = None
+            if proc is not None:
+                self._drain_logs(proc)
             with self.logs_lock:
                 lines = self.logs[log_start:]
             body, error_type = result

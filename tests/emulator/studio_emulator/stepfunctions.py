@@ -9,10 +9,16 @@ Step Functions developer guide, "Handling errors in Step Functions workflows" (e
 
 moto 5.2.5 (ported from LocalStack) matches `States.ALL` against every error, so a Catch on it
 ran the cleanup state after a States.Runtime. `ErrorEqualsDecl` serves both Retry and Catch.
+
+API reference, StopExecution ("Stops an execution"): a stopped execution ends ABORTED and nothing
+of it runs afterwards. moto's interpreter let a state interrupted by the stop (a retry wait, a task
+in flight) raise afterwards, and that error overwrote the stop: FAILED, at random.
 """
 from moto.stepfunctions.parser.asl.component.common.error_name.error_equals_decl import ErrorEqualsDecl
 from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import StatesErrorName
 from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import StatesErrorNameType
+from moto.stepfunctions.parser.asl.eval.environment import Environment
+from moto.stepfunctions.parser.asl.eval.program_state import ProgramStopped
 
 RUNTIME = StatesErrorName(typ=StatesErrorNameType.StatesRuntime)
 DATA_LIMIT = StatesErrorName(typ=StatesErrorNameType.StatesStatesDataLimitExceeded)
@@ -39,3 +45,18 @@ def install() -> None:
         env.stack.append(verdict)
 
     ErrorEqualsDecl._eval_body = _eval_body
+
+    # A stop is final: an error or a timeout raised afterwards by what the stop interrupted
+    # does not replace it.
+    for name in ("set_error", "set_timed_out"):
+        setattr(Environment, name, _unless_stopped(getattr(Environment, name)))
+
+
+def _unless_stopped(original):
+    def wrapper(self, *args, **kwargs):
+        with self._state_mutex:
+            if isinstance(self._program_state, ProgramStopped):
+                return None
+            return original(self, *args, **kwargs)
+
+    return wrapper
