@@ -12,7 +12,7 @@ terraform {
 provider "studio" {
   region = "eu-west-1"
 
-  # Assume a role on top of the base credentials (conflicts with `profile`).
+  # Assume a role on top of the base credentials (the profile's, when `profile` is set).
   assume_role {
     role_arn     = "arn:aws:iam::123456789012:role/studio-restore"
     session_name = "terraform"

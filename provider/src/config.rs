@@ -52,6 +52,54 @@ fn external_id() -> Arc<dyn Validator> {
     )
 }
 
+/// `duration` of `assume_role`: a Terraform duration from 15 minutes to 12 hours, the bounds of
+/// STS `AssumeRole`'s `DurationSeconds` (a role's own maximum may be lower; STS says so then).
+fn role_duration() -> Arc<dyn Validator> {
+    validators::from_fn("a duration from 15m to 12h", |value, path, diags| {
+        let Some(text) = value.as_str() else { return };
+        let ok = crate::attrs::parse_duration(text)
+            .is_some_and(|d| (900..=43_200).contains(&d.as_secs()) && d.subsec_nanos() == 0);
+        if !ok {
+            diags.attribute_error(
+                path.clone(),
+                "Invalid duration",
+                format!(
+                    "{text:?} is not a session duration STS accepts: write a whole number of seconds \
+                     from 15m to 12h, as Terraform writes durations, e.g. \"1h\" or \"90m\"."
+                ),
+            );
+        }
+    })
+}
+
+/// `policy` of `assume_role`: an IAM policy document, a JSON object.
+fn policy_document() -> Arc<dyn Validator> {
+    validators::from_fn(
+        "an IAM policy document (a JSON object)",
+        |value, path, diags| {
+            let Some(text) = value.as_str() else { return };
+            if !matches!(
+                serde_json::from_str::<serde_json::Value>(text),
+                Ok(serde_json::Value::Object(_))
+            ) {
+                diags.attribute_error(
+                path.clone(),
+                "Invalid policy",
+                "`policy` must be an IAM policy document, a JSON object (write it with jsonencode() \
+                 or data.aws_iam_policy_document's json).",
+            );
+            }
+        },
+    )
+}
+
+fn policy_arn() -> Arc<dyn Validator> {
+    validators::regex(
+        r"^arn:aws[a-zA-Z-]*:iam::(\d{12}|aws):policy/[\w+=,.@/-]+$",
+        "an IAM managed policy ARN such as arn:aws:iam::aws:policy/ReadOnlyAccess",
+    )
+}
+
 fn table_name() -> Arc<dyn Validator> {
     validators::regex(
         r"^[a-zA-Z0-9_.-]{3,255}$",
@@ -77,6 +125,21 @@ pub fn schema() -> Schema {
                 .sensitive()
                 .validate(external_id())
                 .description("The external id the role's trust policy requires, if any."),
+            Attribute::string("duration")
+                .optional()
+                .validate(role_duration())
+                .description("How long the role's session lasts, as a Terraform duration from `15m` to `12h` (STS `DurationSeconds`); the SDK renews it before it ends. Default: STS's, one hour."),
+            Attribute::string("policy")
+                .optional()
+                .validate(policy_document())
+                .description("An IAM policy document (JSON) that narrows the session's permissions below the role's (a session policy)."),
+            Attribute::list_of_strings("policy_arns")
+                .optional()
+                .validate(validators::each(policy_arn()))
+                .description("ARNs of managed policies that narrow the session's permissions below the role's (session policies)."),
+            Attribute::map_of_strings("tags")
+                .optional()
+                .description("Session tags, passed to STS `AssumeRole` (the role's trust policy must allow `sts:TagSession`)."),
         ]);
     let endpoints = Block::new()
         .description("Endpoint URLs that replace the AWS defaults, per service: for the local emulator, or VPC endpoints.")
@@ -107,7 +170,15 @@ pub fn schema() -> Schema {
             Attribute::string("profile")
                 .optional()
                 .validate(validators::not_empty())
-                .description("A named profile of the shared AWS configuration (`~/.aws/config`) to take credentials and region from. Default: `AWS_PROFILE`, else `default`. Conflicts with `assume_role`: a profile assumes roles itself, with `role_arn` and `source_profile`."),
+                .description("A named profile of the shared AWS configuration (`~/.aws/config`) to take credentials and region from. Default: `AWS_PROFILE`, else `default`. With an `assume_role` block, the profile's credentials are the ones that assume the role."),
+            Attribute::list_of_strings("shared_config_files")
+                .optional()
+                .validate(validators::each(validators::not_empty()))
+                .description("Paths of the shared configuration files to read profiles from, instead of `~/.aws/config` (`AWS_CONFIG_FILE`)."),
+            Attribute::list_of_strings("shared_credentials_files")
+                .optional()
+                .validate(validators::each(validators::not_empty()))
+                .description("Paths of the shared credentials files to read profiles from, instead of `~/.aws/credentials` (`AWS_SHARED_CREDENTIALS_FILE`)."),
             Attribute::string("user_table")
                 .optional()
                 .validate(table_name())
@@ -130,18 +201,7 @@ pub fn schema() -> Schema {
 /// skipped: they may still turn out fine.
 pub fn validate(config: &Value) -> Diagnostics {
     let mut diags = Diagnostics::new();
-    let profile = config.get("profile");
     let assume_role = config.get("assume_role");
-    if !profile.is_null() && profile.is_known() && !assume_role.is_null() && assume_role.is_known()
-    {
-        diags.attribute_error(
-            AttributePath::attribute("profile"),
-            "Conflicting configuration",
-            "`profile` and an `assume_role` block cannot be used together: either let the shared-config \
-             profile assume the role (`role_arn` and `source_profile` in ~/.aws/config), or remove `profile` \
-             and keep `assume_role` on top of the default credential chain.",
-        );
-    }
     let sts = config.get("endpoints").get("sts");
     if !sts.is_null() && sts.is_known() && assume_role.is_null() {
         diags.attribute_warning(
@@ -170,6 +230,27 @@ fn string(value: &Value) -> Option<String> {
     value.as_str().map(str::to_owned)
 }
 
+/// A list of strings (empty when null).
+fn strings(value: &Value) -> Vec<String> {
+    match value {
+        Value::List(items) | Value::Set(items) | Value::Tuple(items) => {
+            items.iter().filter_map(string).collect()
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// A map of strings (empty when null).
+fn string_map(value: &Value) -> std::collections::BTreeMap<String, String> {
+    match value {
+        Value::Map(entries) | Value::Object(entries) => entries
+            .iter()
+            .filter_map(|(k, v)| Some((k.clone(), string(v)?)))
+            .collect(),
+        _ => Default::default(),
+    }
+}
+
 impl ProviderConfig {
     /// Reads the settings; `None` while any value is unknown (a provider block that depends on
     /// resources not yet created).
@@ -187,7 +268,16 @@ impl ProviderConfig {
                     role_arn,
                     session_name: string(assume_role.get("session_name")),
                     external_id: string(assume_role.get("external_id")),
+                    duration: assume_role
+                        .get("duration")
+                        .as_str()
+                        .and_then(crate::attrs::parse_duration),
+                    policy: string(assume_role.get("policy")),
+                    policy_arns: strings(assume_role.get("policy_arns")),
+                    tags: string_map(assume_role.get("tags")),
                 }),
+                shared_config_files: strings(config.get("shared_config_files")),
+                shared_credentials_files: strings(config.get("shared_credentials_files")),
                 endpoints: Endpoints {
                     sagemaker: string(endpoints.get("sagemaker")),
                     datasync: string(endpoints.get("datasync")),
@@ -220,6 +310,8 @@ mod tests {
             ("user_table", Value::Null),
             ("history_table", Value::Null),
             ("slots_table", Value::Null),
+            ("shared_config_files", Value::Null),
+            ("shared_credentials_files", Value::Null),
             ("assume_role", Value::Null),
             ("endpoints", Value::Null),
         ]);
@@ -234,6 +326,10 @@ mod tests {
             ("role_arn", Value::string(arn)),
             ("session_name", Value::opt_string(session)),
             ("external_id", Value::Null),
+            ("duration", Value::Null),
+            ("policy", Value::Null),
+            ("policy_arns", Value::Null),
+            ("tags", Value::Null),
         ])
     }
 
@@ -323,7 +419,7 @@ mod tests {
     }
 
     #[test]
-    fn profile_conflicts_with_assume_role_at_the_profile() {
+    fn a_profile_may_be_the_credentials_that_assume_the_role() {
         let both = config(&[
             ("profile", Value::string("platform-admin")),
             (
@@ -331,12 +427,81 @@ mod tests {
                 assume_role("arn:aws:iam::123456789012:role/x", None),
             ),
         ]);
-        let diags = validate(&both);
-        let error = diags.errors().next().expect("an error");
-        assert_eq!(
-            error.attribute.as_ref().unwrap().steps(),
-            &[PathStep::Attribute("profile".into())]
+        assert!(errors_at(&both).is_empty());
+        let settings = ProviderConfig::from_value(&both).unwrap();
+        assert_eq!(settings.aws.profile.as_deref(), Some("platform-admin"));
+        assert!(settings.aws.assume_role.is_some());
+    }
+
+    #[test]
+    fn assume_role_session_settings_are_checked_at_their_attribute_and_read() {
+        let with = |name: &str, value: Value| {
+            let mut role = assume_role("arn:aws:iam::123456789012:role/x", None);
+            role.set_attr(name, value);
+            config(&[("assume_role", role)])
+        };
+        let steps = |name: &str| {
+            vec![
+                PathStep::Attribute("assume_role".into()),
+                PathStep::Attribute(name.into()),
+            ]
+        };
+        for (name, bad) in [
+            ("duration", Value::string("10m")),
+            ("duration", Value::string("13h")),
+            ("duration", Value::string("1.0001h")),
+            ("duration", Value::string("an hour")),
+            ("policy", Value::string("not json")),
+            ("policy", Value::string("[]")),
+        ] {
+            let config = with(name, bad.clone());
+            let mut diags = tfplugin::framework::schema::validate_config(&schema(), &config);
+            diags.extend(validate(&config));
+            let error = diags
+                .errors()
+                .next()
+                .unwrap_or_else(|| panic!("{name} = {bad} accepted"));
+            assert_eq!(
+                error.attribute.as_ref().unwrap().steps(),
+                &steps(name)[..],
+                "{bad}"
+            );
+        }
+        let arns = Value::list(vec![Value::string("arn:aws:iam::123456789012:role/x")]);
+        assert_eq!(errors_at(&with("policy_arns", arns)).len(), 1);
+
+        let mut role = assume_role("arn:aws:iam::123456789012:role/x", Some("ci"));
+        role.set_attr("duration", Value::string("1h30m"));
+        role.set_attr(
+            "policy",
+            Value::string(r#"{"Version":"2012-10-17","Statement":[]}"#),
         );
+        role.set_attr(
+            "policy_arns",
+            Value::list(vec![Value::string(
+                "arn:aws:iam::aws:policy/ReadOnlyAccess",
+            )]),
+        );
+        role.set_attr(
+            "tags",
+            Value::map([("team".to_owned(), Value::string("platform"))]),
+        );
+        let config = config(&[
+            ("assume_role", role),
+            (
+                "shared_config_files",
+                Value::list(vec![Value::string("/etc/aws/config")]),
+            ),
+        ]);
+        assert!(errors_at(&config).is_empty(), "{:?}", errors_at(&config));
+        let aws = ProviderConfig::from_value(&config).unwrap().aws;
+        let role = aws.assume_role.unwrap();
+        assert_eq!(role.duration, Some(std::time::Duration::from_secs(5400)));
+        assert_eq!(role.policy_arns, ["arn:aws:iam::aws:policy/ReadOnlyAccess"]);
+        assert_eq!(role.tags.get("team").map(String::as_str), Some("platform"));
+        assert!(role.policy.unwrap().contains("2012-10-17"));
+        assert_eq!(aws.shared_config_files, ["/etc/aws/config"]);
+        assert!(aws.shared_credentials_files.is_empty());
     }
 
     #[test]

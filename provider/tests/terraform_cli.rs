@@ -118,7 +118,7 @@ fn init_validate_and_schema_with_a_valid_provider_block() {
 fn validate_names_the_offending_attributes() {
     for terraform in terraforms() {
         let main_tf = format!(
-            "{REQUIRED}{USE}\nprovider \"studio\" {{\n  region = \"eu-west\"\n  profile = \"platform-admin\"\n  assume_role {{\n    role_arn = \"arn:aws:iam::12345:role/x\"\n  }}\n}}\n"
+            "{REQUIRED}{USE}\nprovider \"studio\" {{\n  region = \"eu-west\"\n  profile = \"platform-admin\"\n  assume_role {{\n    role_arn = \"arn:aws:iam::12345:role/x\"\n    duration = \"13h\"\n  }}\n}}\n"
         );
         let workspace = Workspace::new(&terraform, &main_tf);
         let validate = workspace.run(&terraform, &["validate", "-no-color"]);
@@ -127,8 +127,8 @@ fn validate_names_the_offending_attributes() {
         for expected in [
             r#"region = "eu-west""#,
             "region must be an AWS region name such as eu-west-1",
-            r#"profile = "platform-admin""#,
-            "`profile` and an `assume_role` block cannot be used together",
+            r#"duration = "13h""#,
+            "is not a session duration STS accepts",
             r#"role_arn = "arn:aws:iam::12345:role/x""#,
             "assume_role.role_arn must be an IAM role ARN",
         ] {

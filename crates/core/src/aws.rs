@@ -1,6 +1,7 @@
 //! Connecting to AWS: one set of clients from the provider's (or a Lambda's) settings.
 
 use aws_config::{BehaviorVersion, Region, SdkConfig, retry::RetryConfig};
+use aws_runtime::env_config::file::{EnvConfigFileKind, EnvConfigFiles};
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::Intercept;
 use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextMut;
@@ -17,6 +18,10 @@ pub struct AwsSettings {
     pub profile: Option<String>,
     pub assume_role: Option<AssumeRole>,
     pub endpoints: Endpoints,
+    /// Shared configuration files to read instead of `~/.aws/config` (empty: the default).
+    pub shared_config_files: Vec<String>,
+    /// Shared credentials files to read instead of `~/.aws/credentials` (empty: the default).
+    pub shared_credentials_files: Vec<String>,
     /// Products appended to the user agent of every call, as `name/version` words
     /// ([`user_agent`]): so that CloudTrail and the service teams see who called.
     pub user_agent: Option<String>,
@@ -57,12 +62,21 @@ impl Intercept for AppendUserAgent {
     }
 }
 
-/// A role to assume on top of the base credentials.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A role to assume on top of the base credentials, with the session settings of STS
+/// `AssumeRole`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct AssumeRole {
     pub role_arn: String,
     pub session_name: Option<String>,
     pub external_id: Option<String>,
+    /// `DurationSeconds` (STS's default, one hour, when unset).
+    pub duration: Option<std::time::Duration>,
+    /// A session policy document (JSON).
+    pub policy: Option<String>,
+    /// Managed session policies.
+    pub policy_arns: Vec<String>,
+    /// Session tags.
+    pub tags: std::collections::BTreeMap<String, String>,
 }
 
 /// Per-service endpoint overrides (emulators, VPC endpoints).
@@ -99,6 +113,10 @@ impl Clients {
         }
         if let Some(profile) = &settings.profile {
             loader = loader.profile_name(profile);
+        }
+        if !settings.shared_config_files.is_empty() || !settings.shared_credentials_files.is_empty()
+        {
+            loader = loader.profile_files(profile_files(settings));
         }
         let base = loader.load().await;
         let region = base
@@ -165,6 +183,25 @@ impl Clients {
     }
 }
 
+/// The shared files of `settings`, replacing the defaults of each kind that is given (as
+/// `AWS_CONFIG_FILE` and `AWS_SHARED_CREDENTIALS_FILE` would); a kind not given keeps its default.
+fn profile_files(settings: &AwsSettings) -> EnvConfigFiles {
+    let mut files = EnvConfigFiles::builder();
+    if settings.shared_config_files.is_empty() {
+        files = files.include_default_config_file(true);
+    }
+    if settings.shared_credentials_files.is_empty() {
+        files = files.include_default_credentials_file(true);
+    }
+    for path in &settings.shared_config_files {
+        files = files.with_file(EnvConfigFileKind::Config, path);
+    }
+    for path in &settings.shared_credentials_files {
+        files = files.with_file(EnvConfigFileKind::Credentials, path);
+    }
+    files.build()
+}
+
 async fn assume_role(
     base: &SdkConfig,
     role: &AssumeRole,
@@ -185,6 +222,18 @@ async fn assume_role(
     if let Some(id) = &role.external_id {
         provider = provider.external_id(id.clone());
     }
+    if let Some(duration) = role.duration {
+        provider = provider.session_length(duration);
+    }
+    if let Some(policy) = &role.policy {
+        provider = provider.policy(policy.clone());
+    }
+    if !role.policy_arns.is_empty() {
+        provider = provider.policy_arns(role.policy_arns.clone());
+    }
+    if !role.tags.is_empty() {
+        provider = provider.tags(role.tags.clone());
+    }
     let provider = provider.build().await;
     Ok(base
         .to_builder()
@@ -201,18 +250,138 @@ mod tests {
 
     /// One HTTP request's head from a listener on the loopback, answered with a 500.
     async fn first_request_head(listener: tokio::net::TcpListener) -> String {
+        first_request(listener).await
+    }
+
+    /// One HTTP request (head and body, by its content-length) from a listener on the loopback,
+    /// answered with a 500.
+    async fn first_request(listener: tokio::net::TcpListener) -> String {
         let (mut socket, _) = listener.accept().await.expect("a connection");
         let mut head = Vec::new();
         let mut buf = [0u8; 4096];
-        while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+        let complete = |data: &[u8]| {
+            let Some(end) = data.windows(4).position(|w| w == b"\r\n\r\n") else {
+                return false;
+            };
+            let text = String::from_utf8_lossy(&data[..end]).to_ascii_lowercase();
+            let length = text
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length: "))
+                .and_then(|n| n.trim().parse::<usize>().ok())
+                .unwrap_or(0);
+            data.len() >= end + 4 + length
+        };
+        while !complete(&head) {
             let n = socket.read(&mut buf).await.expect("reading the request");
-            assert!(n > 0, "the client closed before sending its headers");
+            assert!(n > 0, "the client closed before sending its request");
             head.extend_from_slice(&buf[..n]);
         }
         let _ = socket
             .write_all(b"HTTP/1.1 500 Internal Server Error\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
             .await;
         String::from_utf8_lossy(&head).into_owned()
+    }
+
+    /// A temporary shared credentials file with a profile `base` (test keys) and a shared config
+    /// file whose profile `base` has `region`; removed on drop.
+    struct SharedFiles {
+        dir: std::path::PathBuf,
+    }
+
+    impl SharedFiles {
+        fn new(region: &str) -> SharedFiles {
+            let dir = std::env::temp_dir().join(format!(
+                "studio-core-aws-{}-{}",
+                std::process::id(),
+                rand::random::<u32>()
+            ));
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(
+                dir.join("credentials"),
+                "[base]\naws_access_key_id = AKIDSHAREDFILE\naws_secret_access_key = secret\n",
+            )
+            .unwrap();
+            std::fs::write(
+                dir.join("config"),
+                format!("[profile base]\nregion = {region}\n"),
+            )
+            .unwrap();
+            SharedFiles { dir }
+        }
+
+        fn path(&self, name: &str) -> String {
+            self.dir.join(name).display().to_string()
+        }
+    }
+
+    impl Drop for SharedFiles {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+
+    #[tokio::test]
+    async fn shared_files_replace_the_default_ones() {
+        let files = SharedFiles::new("eu-north-1");
+        let settings = AwsSettings {
+            profile: Some("base".into()),
+            shared_config_files: vec![files.path("config")],
+            shared_credentials_files: vec![files.path("credentials")],
+            ..AwsSettings::default()
+        };
+        let clients = Clients::connect(&settings).await.unwrap();
+        // The environment's region wins over a profile's, as everywhere in the SDK.
+        let expected = std::env::var("AWS_REGION")
+            .or_else(|_| std::env::var("AWS_DEFAULT_REGION"))
+            .unwrap_or_else(|_| "eu-north-1".to_owned());
+        assert_eq!(clients.region, expected);
+    }
+
+    #[tokio::test]
+    async fn assume_role_sends_the_session_settings_to_sts() {
+        let files = SharedFiles::new("us-east-1");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let server = tokio::spawn(first_request(listener));
+        let settings = AwsSettings {
+            region: Some("us-east-1".into()),
+            profile: Some("base".into()),
+            shared_config_files: vec![files.path("config")],
+            shared_credentials_files: vec![files.path("credentials")],
+            assume_role: Some(AssumeRole {
+                role_arn: "arn:aws:iam::123456789012:role/studio".into(),
+                session_name: Some("ci".into()),
+                duration: Some(std::time::Duration::from_secs(5400)),
+                policy: Some(r#"{"Version":"2012-10-17","Statement":[]}"#.into()),
+                policy_arns: vec!["arn:aws:iam::aws:policy/ReadOnlyAccess".into()],
+                tags: [("team".to_owned(), "platform".to_owned())].into(),
+                ..AssumeRole::default()
+            }),
+            endpoints: Endpoints {
+                sts: Some(url.clone()),
+                sagemaker: Some(url),
+                ..Endpoints::default()
+            },
+            ..AwsSettings::default()
+        };
+        let clients = Clients::connect(&settings).await.unwrap();
+        // The first call needs credentials: the SDK assumes the role first (our listener answers
+        // 500, so the call fails after STS has seen the request).
+        let _ = clients.sagemaker.list_domains().send().await;
+        let request = server.await.unwrap();
+        let body = request.split("\r\n\r\n").nth(1).unwrap_or_default();
+        for expected in [
+            "Action=AssumeRole",
+            "RoleArn=arn%3Aaws%3Aiam%3A%3A123456789012%3Arole%2Fstudio",
+            "RoleSessionName=ci",
+            "DurationSeconds=5400",
+            "PolicyArns.member.1.arn=arn%3Aaws%3Aiam%3A%3Aaws%3Apolicy%2FReadOnlyAccess",
+            "Tags.member.1.Key=team",
+            "Tags.member.1.Value=platform",
+            "Policy=%7B%22Version%22",
+        ] {
+            assert!(body.contains(expected), "{expected} missing from {body}");
+        }
     }
 
     #[test]
