@@ -40,7 +40,7 @@ cross_cc() {
   [ -n "${python:-}" ] && "$python" -c 'import ziglang' 2> /dev/null \
     || cross_die "zig (the ziglang wheel) not found: run scripts/setup"
   local cc="$dir/cc-$zig_arch-glibc$glibc"
-  cat > "$cc" << EOF
+  cat > "$cc.new" << EOF
 #!/bin/sh
 for arg; do
   shift
@@ -48,7 +48,12 @@ for arg; do
 done
 exec '$python' -m ziglang cc -target $zig_arch-linux-gnu.$glibc "\$@"
 EOF
-  printf '#!/bin/sh\nexec %q -m ziglang ar "$@"\n' "$python" > "$dir/ar"
+  printf '#!/bin/sh\nexec %q -m ziglang ar "$@"\n' "$python" > "$dir/ar.new"
+  # Replaced only when different, so that an unchanged wrapper keeps its mtime.
+  local file
+  for file in "$cc" "$dir/ar"; do
+    if cmp -s "$file.new" "$file"; then rm "$file.new"; else mv "$file.new" "$file"; fi
+  done
   chmod +x "$cc" "$dir/ar"
   echo "$cc"
 }
@@ -74,15 +79,19 @@ cross_build() {
   names=$(cross_arch "$arch")
   read -r triple zig_arch machine <<< "$names"
   local dir flags=() out
-  dir=$(mktemp -d)
-  local cc
-  cc=$(cross_cc "$zig_arch" "$glibc" "$dir")
   [ "$profile" = release ] && flags+=(--release)
   local profile_dir=debug
   [ "$profile" = release ] && profile_dir=release
   local target_dir
   target_dir=$(cargo metadata --format-version 1 --no-deps --manifest-path "$root/Cargo.toml" \
     | "$python" -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
+  # The wrappers live at a fixed path with fixed contents: cc-rs reruns a build script (aws-lc,
+  # ring) and everything above it when the C compiler's path changes, so a fresh temporary path
+  # would rebuild half the dependency tree on every run.
+  dir="$target_dir/cross-tools"
+  mkdir -p "$dir"
+  local cc
+  cc=$(cross_cc "$zig_arch" "$glibc" "$dir")
   if [ "$zig_arch" = x86_64 ]; then
     # Each binary is copied out the moment its link ends: target/debug/<binary> is shared with
     # every other build of the workspace (the end-to-end tests build host-linked Lambdas there
@@ -104,7 +113,6 @@ cross_build() {
       cargo build --quiet "${flags[@]}" --manifest-path "$root/Cargo.toml" --target "$triple" "${packages[@]}" >&2
     out="$target_dir/cross/$triple/$profile_dir"
   fi
-  rm -rf "$dir"
   for package in "$@"; do
     cross_check "$out/$package" "$machine" "$glibc"
     echo "$out/$package"
