@@ -12,11 +12,22 @@ terraform {
 provider "studio" {
   region = "eu-west-1"
 
-  # Assume a role on top of the base credentials (the profile's, when `profile` is set).
+  # Assume a role on top of the base credentials (the profile's, when `profile` is set);
+  # a second block chains: the hub role's credentials assume the workload account's role.
+  assume_role {
+    role_arn     = "arn:aws:iam::111111111111:role/platform-hub"
+    session_name = "terraform"
+  }
   assume_role {
     role_arn     = "arn:aws:iam::123456789012:role/studio-restore"
     session_name = "terraform"
+    duration     = "2h"
   }
+
+  # Accounts whose SageMaker and DataSync quotas other tools share: more retries, and the SDK's
+  # client-side rate limiter after a throttle.
+  max_retries = 12
+  retry_mode  = "adaptive"
 
   # The tables of the event path: modules/event-app names them <name_prefix>-mapping and
   # <name_prefix>-history (its outputs mapping_table_name and history_table_name;

@@ -64,7 +64,11 @@ pub fn connect(ctx: &Context) -> Result<Arc<StudioClients>, Diagnostics> {
 
 /// SageMaker lookups, cancelled with the call.
 pub fn studio(clients: &StudioClients, ctx: &Context) -> Studio {
-    Studio::new(clients.aws.sagemaker.clone(), ctx.cancellation().clone())
+    Studio::new(
+        clients.aws.sagemaker.clone(),
+        clients.aws.retry,
+        ctx.cancellation().clone(),
+    )
 }
 
 /// The mapping table.

@@ -3,7 +3,8 @@
 
 use std::sync::Arc;
 
-use studio_core::aws::{AssumeRole, AwsSettings, Endpoints};
+use studio_core::aws::{AssumeRole, AwsSettings, Endpoints, WebIdentity};
+use studio_core::retry::RetryMode;
 use tfplugin::framework::diagnostics::Diagnostics;
 use tfplugin::framework::schema::{Attribute, Block, NestedBlock, Schema};
 use tfplugin::framework::validators::{self, Validator};
@@ -21,7 +22,10 @@ pub const ENDPOINT_SERVICES: [(&str, &str); 6] = [
     ("dynamodb", "DynamoDB (the mapping and history tables)"),
     ("sfn", "Step Functions (the restore workflow)"),
     ("efs", "EFS (the home-directory file systems)"),
-    ("sts", "STS (used only to assume `assume_role`'s role)"),
+    (
+        "sts",
+        "STS (used only to assume the roles of `assume_role` and `assume_role_with_web_identity`)",
+    ),
 ];
 
 fn region() -> Arc<dyn Validator> {
@@ -107,40 +111,63 @@ fn table_name() -> Arc<dyn Validator> {
     )
 }
 
+/// The attributes of a role session, the same for `assume_role` and
+/// `assume_role_with_web_identity`.
+fn session_attributes() -> [Attribute; 5] {
+    [
+        Attribute::string("role_arn")
+            .required()
+            .validate(role_arn())
+            .description("The ARN of the IAM role to assume, e.g. `arn:aws:iam::123456789012:role/studio-restore`."),
+        Attribute::string("session_name")
+            .optional()
+            .validate(session_name())
+            .description("The role session name, as CloudTrail records it: 2 to 64 characters of letters, digits and `_+=,.@-`. Default `studio-restore`."),
+        Attribute::string("duration")
+            .optional()
+            .validate(role_duration())
+            .description("How long the role's session lasts, as a Terraform duration from `15m` to `12h` (STS `DurationSeconds`); the SDK renews it before it ends. Default: STS's, one hour."),
+        Attribute::string("policy")
+            .optional()
+            .validate(policy_document())
+            .description("An IAM policy document (JSON) that narrows the session's permissions below the role's (a session policy)."),
+        Attribute::list_of_strings("policy_arns")
+            .optional()
+            .validate(validators::each(policy_arn()))
+            .description("ARNs of managed policies that narrow the session's permissions below the role's (session policies)."),
+    ]
+}
+
 /// The schema of the provider block.
 pub fn schema() -> Schema {
     let assume_role = Block::new()
-        .description("A role to assume on top of the base credentials, with STS `AssumeRole`.")
+        .description("A role to assume with STS `AssumeRole`. Several blocks chain: each role is assumed with the credentials of the one before it, the first with the base credentials (`profile`, the environment, or `assume_role_with_web_identity`).")
+        .attributes(session_attributes())
         .attributes([
-            Attribute::string("role_arn")
-                .required()
-                .validate(role_arn())
-                .description("The ARN of the IAM role to assume, e.g. `arn:aws:iam::123456789012:role/studio-restore`."),
-            Attribute::string("session_name")
-                .optional()
-                .validate(session_name())
-                .description("The role session name, as CloudTrail records it: 2 to 64 characters of letters, digits and `_+=,.@-`. Default `studio-restore`."),
             Attribute::string("external_id")
                 .optional()
                 .sensitive()
                 .validate(external_id())
                 .description("The external id the role's trust policy requires, if any."),
-            Attribute::string("duration")
-                .optional()
-                .validate(role_duration())
-                .description("How long the role's session lasts, as a Terraform duration from `15m` to `12h` (STS `DurationSeconds`); the SDK renews it before it ends. Default: STS's, one hour."),
-            Attribute::string("policy")
-                .optional()
-                .validate(policy_document())
-                .description("An IAM policy document (JSON) that narrows the session's permissions below the role's (a session policy)."),
-            Attribute::list_of_strings("policy_arns")
-                .optional()
-                .validate(validators::each(policy_arn()))
-                .description("ARNs of managed policies that narrow the session's permissions below the role's (session policies)."),
             Attribute::map_of_strings("tags")
                 .optional()
                 .description("Session tags, passed to STS `AssumeRole` (the role's trust policy must allow `sts:TagSession`)."),
         ]);
+    let web_identity = Block::new()
+        .description("Base credentials from STS `AssumeRoleWithWebIdentity` with an OpenID Connect token (a CI system's, or a Kubernetes service account's), instead of the standard chain. `assume_role` blocks, if any, are assumed with these credentials.")
+        .attributes(session_attributes())
+        .attributes([
+            Attribute::string("web_identity_token")
+                .optional()
+                .sensitive()
+                .validate(validators::string_length(4, 20000))
+                .description("The OIDC token itself (4 to 20000 characters)."),
+            Attribute::string("web_identity_token_file")
+                .optional()
+                .validate(validators::not_empty())
+                .description("A file holding the OIDC token, read again each time the credentials are renewed (such tokens rotate). With neither this nor `web_identity_token`: the file `AWS_WEB_IDENTITY_TOKEN_FILE` names."),
+        ])
+        .validate(validators::conflicts_with(["web_identity_token", "web_identity_token_file"]));
     let endpoints = Block::new()
         .description("Endpoint URLs that replace the AWS defaults, per service: for the local emulator, or VPC endpoints.")
         .attributes(ENDPOINT_SERVICES.iter().map(|(service, used_for)| {
@@ -179,6 +206,14 @@ pub fn schema() -> Schema {
                 .optional()
                 .validate(validators::each(validators::not_empty()))
                 .description("Paths of the shared credentials files to read profiles from, instead of `~/.aws/credentials` (`AWS_SHARED_CREDENTIALS_FILE`)."),
+            Attribute::int64("max_retries")
+                .optional()
+                .validate(validators::int_range(0, 100))
+                .description(format!("How many times an AWS call is retried after a throttle or a transient failure, with capped exponential backoff and full jitter (0 to 100). Default: `AWS_MAX_ATTEMPTS` minus one, else {}.", studio_core::retry::DEFAULT_MAX_ATTEMPTS - 1)),
+            Attribute::string("retry_mode")
+                .optional()
+                .validate(validators::one_of(RetryMode::names()))
+                .description(format!("How calls are paced on top of the retries: {}. `adaptive` adds a client-side rate limiter that slows every call down after a throttle. Default: `AWS_RETRY_MODE`, else `standard`.", RetryMode::names().iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(" or "))),
             Attribute::string("user_table")
                 .optional()
                 .validate(table_name())
@@ -192,7 +227,8 @@ pub fn schema() -> Schema {
                 .validate(table_name())
                 .description("The DataSync slots table of `modules/restore-workflow` (its `slots_table_name` output). When set, restores with `engine = \"datasync\"` take a slot from the same budget as the restore workflow before they create anything in DataSync, so that together they never run more DataSync tasks than its `max_concurrent_restores`; a restore waits for a free slot within its create timeout. Unset: the provider's restores are not counted."),
         ])
-        .block(NestedBlock::single("assume_role", assume_role))
+        .block(NestedBlock::list("assume_role", assume_role))
+        .block(NestedBlock::single("assume_role_with_web_identity", web_identity))
         .block(NestedBlock::single("endpoints", endpoints));
     Schema::new(0, block)
 }
@@ -201,13 +237,18 @@ pub fn schema() -> Schema {
 /// skipped: they may still turn out fine.
 pub fn validate(config: &Value) -> Diagnostics {
     let mut diags = Diagnostics::new();
-    let assume_role = config.get("assume_role");
+    let no_roles = config
+        .get("assume_role")
+        .as_list()
+        .is_none_or(|roles| roles.is_empty())
+        && config.get("assume_role").is_known();
+    let no_web_identity = config.get("assume_role_with_web_identity").is_null();
     let sts = config.get("endpoints").get("sts");
-    if !sts.is_null() && sts.is_known() && assume_role.is_null() {
+    if !sts.is_null() && sts.is_known() && no_roles && no_web_identity {
         diags.attribute_warning(
             AttributePath::attribute("endpoints").attr("sts"),
             "Unused endpoint",
-            "`endpoints.sts` is only used to assume the role of an `assume_role` block, and there is none.",
+            "`endpoints.sts` is only used to assume the roles of `assume_role` and `assume_role_with_web_identity` blocks, and there are none.",
         );
     }
     diags
@@ -258,24 +299,49 @@ impl ProviderConfig {
         if !config.is_fully_known() {
             return None;
         }
-        let assume_role = config.get("assume_role");
         let endpoints = config.get("endpoints");
+        let duration = |block: &Value| {
+            block
+                .get("duration")
+                .as_str()
+                .and_then(crate::attrs::parse_duration)
+        };
+        let web_identity = config.get("assume_role_with_web_identity");
         Some(ProviderConfig {
             aws: AwsSettings {
                 region: string(config.get("region")),
                 profile: string(config.get("profile")),
-                assume_role: string(assume_role.get("role_arn")).map(|role_arn| AssumeRole {
+                assume_role: config
+                    .get("assume_role")
+                    .as_list()
+                    .unwrap_or_default()
+                    .iter()
+                    .filter_map(|role| {
+                        Some(AssumeRole {
+                            role_arn: string(role.get("role_arn"))?,
+                            session_name: string(role.get("session_name")),
+                            external_id: string(role.get("external_id")),
+                            duration: duration(role),
+                            policy: string(role.get("policy")),
+                            policy_arns: strings(role.get("policy_arns")),
+                            tags: string_map(role.get("tags")),
+                        })
+                    })
+                    .collect(),
+                web_identity: string(web_identity.get("role_arn")).map(|role_arn| WebIdentity {
                     role_arn,
-                    session_name: string(assume_role.get("session_name")),
-                    external_id: string(assume_role.get("external_id")),
-                    duration: assume_role
-                        .get("duration")
-                        .as_str()
-                        .and_then(crate::attrs::parse_duration),
-                    policy: string(assume_role.get("policy")),
-                    policy_arns: strings(assume_role.get("policy_arns")),
-                    tags: string_map(assume_role.get("tags")),
+                    session_name: string(web_identity.get("session_name")),
+                    token: string(web_identity.get("web_identity_token")),
+                    token_file: string(web_identity.get("web_identity_token_file")),
+                    duration: duration(web_identity),
+                    policy: string(web_identity.get("policy")),
+                    policy_arns: strings(web_identity.get("policy_arns")),
                 }),
+                max_retries: config
+                    .get("max_retries")
+                    .as_i64()
+                    .and_then(|n| u32::try_from(n).ok()),
+                retry_mode: config.get("retry_mode").as_str().and_then(RetryMode::parse),
                 shared_config_files: strings(config.get("shared_config_files")),
                 shared_credentials_files: strings(config.get("shared_credentials_files")),
                 endpoints: Endpoints {
@@ -312,7 +378,10 @@ mod tests {
             ("slots_table", Value::Null),
             ("shared_config_files", Value::Null),
             ("shared_credentials_files", Value::Null),
-            ("assume_role", Value::Null),
+            ("max_retries", Value::Null),
+            ("retry_mode", Value::Null),
+            ("assume_role", Value::list(vec![])),
+            ("assume_role_with_web_identity", Value::Null),
             ("endpoints", Value::Null),
         ]);
         for (name, value) in pairs {
@@ -331,6 +400,11 @@ mod tests {
             ("policy_arns", Value::Null),
             ("tags", Value::Null),
         ])
+    }
+
+    /// `assume_role` blocks, chained in this order.
+    fn roles(roles: impl IntoIterator<Item = Value>) -> Value {
+        Value::list(roles.into_iter().collect::<Vec<_>>())
     }
 
     fn errors_at(config: &Value) -> Vec<String> {
@@ -378,19 +452,22 @@ mod tests {
     #[test]
     fn role_arns_and_session_names() {
         let good = assume_role("arn:aws:iam::123456789012:role/path/x", Some("terraform"));
-        assert!(errors_at(&config(&[("assume_role", good)])).is_empty());
+        assert!(errors_at(&config(&[("assume_role", roles([good]))])).is_empty());
         let gov = assume_role("arn:aws-us-gov:iam::123456789012:role/x", None);
-        assert!(errors_at(&config(&[("assume_role", gov)])).is_empty());
+        assert!(errors_at(&config(&[("assume_role", roles([gov]))])).is_empty());
         for bad in [
             "arn:aws:iam::12345:role/x",
             "arn:aws:iam::123456789012:user/x",
             "role/x",
         ] {
-            let errors = errors_at(&config(&[("assume_role", assume_role(bad, None))]));
+            let errors = errors_at(&config(&[("assume_role", roles([assume_role(bad, None)]))]));
             assert_eq!(errors.len(), 1, "{bad}: {errors:?}");
         }
         let bad_session = assume_role("arn:aws:iam::123456789012:role/x", Some("has space"));
-        assert_eq!(errors_at(&config(&[("assume_role", bad_session)])).len(), 1);
+        assert_eq!(
+            errors_at(&config(&[("assume_role", roles([bad_session]))])).len(),
+            1
+        );
     }
 
     #[test]
@@ -424,13 +501,13 @@ mod tests {
             ("profile", Value::string("platform-admin")),
             (
                 "assume_role",
-                assume_role("arn:aws:iam::123456789012:role/x", None),
+                roles([assume_role("arn:aws:iam::123456789012:role/x", None)]),
             ),
         ]);
         assert!(errors_at(&both).is_empty());
         let settings = ProviderConfig::from_value(&both).unwrap();
         assert_eq!(settings.aws.profile.as_deref(), Some("platform-admin"));
-        assert!(settings.aws.assume_role.is_some());
+        assert_eq!(settings.aws.assume_role.len(), 1);
     }
 
     #[test]
@@ -438,11 +515,12 @@ mod tests {
         let with = |name: &str, value: Value| {
             let mut role = assume_role("arn:aws:iam::123456789012:role/x", None);
             role.set_attr(name, value);
-            config(&[("assume_role", role)])
+            config(&[("assume_role", roles([role]))])
         };
         let steps = |name: &str| {
             vec![
                 PathStep::Attribute("assume_role".into()),
+                PathStep::ElementKeyInt(0),
                 PathStep::Attribute(name.into()),
             ]
         };
@@ -487,7 +565,7 @@ mod tests {
             Value::map([("team".to_owned(), Value::string("platform"))]),
         );
         let config = config(&[
-            ("assume_role", role),
+            ("assume_role", roles([role])),
             (
                 "shared_config_files",
                 Value::list(vec![Value::string("/etc/aws/config")]),
@@ -495,13 +573,106 @@ mod tests {
         ]);
         assert!(errors_at(&config).is_empty(), "{:?}", errors_at(&config));
         let aws = ProviderConfig::from_value(&config).unwrap().aws;
-        let role = aws.assume_role.unwrap();
+        let [role] = <[AssumeRole; 1]>::try_from(aws.assume_role).unwrap();
         assert_eq!(role.duration, Some(std::time::Duration::from_secs(5400)));
         assert_eq!(role.policy_arns, ["arn:aws:iam::aws:policy/ReadOnlyAccess"]);
         assert_eq!(role.tags.get("team").map(String::as_str), Some("platform"));
         assert!(role.policy.unwrap().contains("2012-10-17"));
         assert_eq!(aws.shared_config_files, ["/etc/aws/config"]);
         assert!(aws.shared_credentials_files.is_empty());
+    }
+
+    #[test]
+    fn several_assume_role_blocks_chain_in_order() {
+        let config = config(&[(
+            "assume_role",
+            roles([
+                assume_role("arn:aws:iam::111111111111:role/hub", Some("hub")),
+                assume_role("arn:aws:iam::222222222222:role/spoke", None),
+            ]),
+        )]);
+        assert!(errors_at(&config).is_empty());
+        let chain: Vec<String> = ProviderConfig::from_value(&config)
+            .unwrap()
+            .aws
+            .assume_role
+            .into_iter()
+            .map(|role| role.role_arn)
+            .collect();
+        assert_eq!(
+            chain,
+            [
+                "arn:aws:iam::111111111111:role/hub",
+                "arn:aws:iam::222222222222:role/spoke"
+            ]
+        );
+    }
+
+    fn web_identity(token: Option<&str>, file: Option<&str>) -> Value {
+        Value::object([
+            (
+                "role_arn",
+                Value::string("arn:aws:iam::123456789012:role/ci"),
+            ),
+            ("session_name", Value::Null),
+            ("duration", Value::string("30m")),
+            ("policy", Value::Null),
+            ("policy_arns", Value::Null),
+            ("web_identity_token", Value::opt_string(token)),
+            ("web_identity_token_file", Value::opt_string(file)),
+        ])
+    }
+
+    #[test]
+    fn web_identity_takes_a_token_or_a_file_not_both() {
+        let file = config(&[(
+            "assume_role_with_web_identity",
+            web_identity(None, Some("/var/run/token")),
+        )]);
+        assert!(errors_at(&file).is_empty());
+        let identity = ProviderConfig::from_value(&file)
+            .unwrap()
+            .aws
+            .web_identity
+            .unwrap();
+        assert_eq!(identity.token_file.as_deref(), Some("/var/run/token"));
+        assert_eq!(
+            identity.duration,
+            Some(std::time::Duration::from_secs(1800))
+        );
+        let neither = config(&[("assume_role_with_web_identity", web_identity(None, None))]);
+        assert!(
+            errors_at(&neither).is_empty(),
+            "AWS_WEB_IDENTITY_TOKEN_FILE then"
+        );
+        let both = config(&[(
+            "assume_role_with_web_identity",
+            web_identity(Some("eyJ0b2tlbiJ9"), Some("/var/run/token")),
+        )]);
+        assert_eq!(errors_at(&both), ["assume_role_with_web_identity"]);
+    }
+
+    #[test]
+    fn retries_and_their_mode() {
+        let config = config(&[
+            ("max_retries", Value::number(3)),
+            ("retry_mode", Value::string("adaptive")),
+        ]);
+        assert!(errors_at(&config).is_empty());
+        let aws = ProviderConfig::from_value(&config).unwrap().aws;
+        assert_eq!(aws.max_retries, Some(3));
+        assert_eq!(aws.retry_mode, Some(RetryMode::Adaptive));
+        for (name, bad) in [
+            ("max_retries", Value::number(-1)),
+            ("max_retries", Value::number(101)),
+            ("retry_mode", Value::string("legacy")),
+        ] {
+            assert_eq!(
+                errors_at(&super::tests::config(&[(name, bad.clone())])),
+                [name],
+                "{bad}"
+            );
+        }
     }
 
     #[test]
@@ -522,13 +693,13 @@ mod tests {
             ("region", Value::string("eu-west-1")),
             (
                 "assume_role",
-                assume_role("arn:aws:iam::123456789012:role/x", None),
+                roles([assume_role("arn:aws:iam::123456789012:role/x", None)]),
             ),
         ]))
         .unwrap();
         assert_eq!(settings.aws.region.as_deref(), Some("eu-west-1"));
         assert_eq!(
-            settings.aws.assume_role.unwrap().role_arn,
+            settings.aws.assume_role[0].role_arn,
             "arn:aws:iam::123456789012:role/x"
         );
         assert_eq!(settings.user_table, DEFAULT_USER_TABLE);

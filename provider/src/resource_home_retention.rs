@@ -150,6 +150,7 @@ impl Resource for HomeRetentionResource {
         };
         let deleted = retention::delete_domain_keeping_homes(
             &clients.aws.sagemaker,
+            clients.aws.retry,
             &domain_id,
             Instant::now() + timeout,
             ctx.cancellation(),

@@ -598,6 +598,7 @@ impl Resource for ProfileRestoreResource {
                     let path = AttributePath::attribute("target");
                     let studio = studio_core::resolve::Studio::new(
                         conn.aws.sagemaker.clone(),
+                        conn.aws.retry,
                         ctx.cancellation().clone(),
                     );
                     let detail = match studio.domain(&target.domain_id).await {

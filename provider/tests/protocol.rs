@@ -76,8 +76,12 @@ async fn mtls_handshake_serves_the_provider_schema() {
         attributes,
         [
             "history_table",
+            "max_retries",
             "profile",
             "region",
+            "retry_mode",
+            "shared_config_files",
+            "shared_credentials_files",
             "slots_table",
             "user_table"
         ]
@@ -88,7 +92,10 @@ async fn mtls_handshake_serves_the_provider_schema() {
         .map(|b| b.type_name.as_str())
         .collect();
     blocks.sort_unstable();
-    assert_eq!(blocks, ["assume_role", "endpoints"]);
+    assert_eq!(
+        blocks,
+        ["assume_role", "assume_role_with_web_identity", "endpoints"]
+    );
     assert!(
         block
             .attributes
@@ -269,11 +276,11 @@ async fn provider_config_errors_name_their_attribute() {
         ("profile", Value::string("platform-admin")),
         (
             "assume_role",
-            Value::object([
+            Value::list(vec![Value::object([
                 ("role_arn", Value::string("arn:aws:iam::12345:role/x")),
                 ("session_name", Value::string("x")),
                 ("external_id", Value::Null),
-            ]),
+            ])]),
         ),
         (
             "endpoints",
@@ -292,10 +299,9 @@ async fn provider_config_errors_name_their_attribute() {
     assert_eq!(
         error_paths(&diags),
         [
-            "assume_role.role_arn",
-            "assume_role.session_name",
+            "assume_role[0].role_arn",
+            "assume_role[0].session_name",
             "endpoints.dynamodb",
-            "profile",
             "region",
             "user_table"
         ],

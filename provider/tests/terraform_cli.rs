@@ -109,7 +109,7 @@ fn init_validate_and_schema_with_a_valid_provider_block() {
         );
         assert_eq!(
             provider["block_types"]["assume_role"]["nesting_mode"],
-            "single"
+            "list"
         );
     }
 }
@@ -130,7 +130,7 @@ fn validate_names_the_offending_attributes() {
             r#"duration = "13h""#,
             "is not a session duration STS accepts",
             r#"role_arn = "arn:aws:iam::12345:role/x""#,
-            "assume_role.role_arn must be an IAM role ARN",
+            "assume_role[0].role_arn must be an IAM role ARN",
         ] {
             assert!(
                 stderr.contains(expected),

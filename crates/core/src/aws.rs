@@ -9,6 +9,7 @@ use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
 
 use crate::Error;
+use crate::retry::{DEFAULT_MAX_ATTEMPTS, RetryMode, RetryPolicy};
 
 /// Where and as whom to call AWS. Unset fields fall back to the standard AWS environment and
 /// shared configuration (`AWS_REGION`, `AWS_PROFILE`, `AWS_ENDPOINT_URL`, ...).
@@ -16,7 +17,16 @@ use crate::Error;
 pub struct AwsSettings {
     pub region: Option<String>,
     pub profile: Option<String>,
-    pub assume_role: Option<AssumeRole>,
+    /// Roles to assume, in order, each with the credentials of the one before (role chaining);
+    /// the first with the base credentials.
+    pub assume_role: Vec<AssumeRole>,
+    /// Base credentials from STS `AssumeRoleWithWebIdentity` instead of the standard chain.
+    pub web_identity: Option<WebIdentity>,
+    /// Retries after the first attempt of a call. `None`: `AWS_MAX_ATTEMPTS` (attempts), else
+    /// [`DEFAULT_MAX_ATTEMPTS`] attempts.
+    pub max_retries: Option<u32>,
+    /// `None`: `AWS_RETRY_MODE`, else standard.
+    pub retry_mode: Option<RetryMode>,
     pub endpoints: Endpoints,
     /// Shared configuration files to read instead of `~/.aws/config` (empty: the default).
     pub shared_config_files: Vec<String>,
@@ -79,6 +89,22 @@ pub struct AssumeRole {
     pub tags: std::collections::BTreeMap<String, String>,
 }
 
+/// A role whose credentials come from STS `AssumeRoleWithWebIdentity` with an OIDC token (a CI
+/// system's or a Kubernetes service account's).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct WebIdentity {
+    pub role_arn: String,
+    pub session_name: Option<String>,
+    /// The token itself.
+    pub token: Option<String>,
+    /// A file holding the token, read again at every renewal (such tokens rotate). With neither
+    /// `token` nor `token_file`: the file `AWS_WEB_IDENTITY_TOKEN_FILE` names.
+    pub token_file: Option<String>,
+    pub duration: Option<std::time::Duration>,
+    pub policy: Option<String>,
+    pub policy_arns: Vec<String>,
+}
+
 /// Per-service endpoint overrides (emulators, VPC endpoints).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Endpoints {
@@ -100,14 +126,65 @@ pub struct Clients {
     pub efs: aws_sdk_efs::Client,
     /// The region the clients call.
     pub region: String,
+    /// How calls through [`crate::retry::retry`] are retried.
+    pub retry: RetryPolicy,
+}
+
+/// The retry policy and mode of `settings`, with the environment's (`AWS_MAX_ATTEMPTS`,
+/// `AWS_RETRY_MODE`, as every AWS SDK reads them) where the settings say nothing.
+fn retry_settings(settings: &AwsSettings) -> Result<(RetryPolicy, RetryMode), Error> {
+    let policy = match settings.max_retries {
+        Some(retries) => RetryPolicy::with_retries(retries),
+        None => match std::env::var("AWS_MAX_ATTEMPTS") {
+            Ok(text) => match text.trim().parse::<u32>() {
+                Ok(attempts) if attempts >= 1 => RetryPolicy {
+                    max_attempts: attempts,
+                    ..RetryPolicy::default()
+                },
+                _ => {
+                    return Err(Error::Invalid(format!(
+                        "AWS_MAX_ATTEMPTS is {text:?}: it must be a whole number of attempts, 1 or more"
+                    )));
+                }
+            },
+            Err(_) => RetryPolicy {
+                max_attempts: DEFAULT_MAX_ATTEMPTS,
+                ..RetryPolicy::default()
+            },
+        },
+    };
+    let mode = match settings.retry_mode {
+        Some(mode) => mode,
+        None => match std::env::var("AWS_RETRY_MODE") {
+            Ok(text) => RetryMode::parse(text.trim()).ok_or_else(|| {
+                Error::Invalid(format!(
+                    "AWS_RETRY_MODE is {text:?}: it must be one of {}",
+                    RetryMode::names().join(", ")
+                ))
+            })?,
+            Err(_) => RetryMode::Standard,
+        },
+    };
+    Ok((policy, mode))
+}
+
+/// The SDK's own retry configuration: no retries of its own (every call goes through
+/// [`crate::retry::retry`]), but in adaptive mode its client-side rate limiter, which paces
+/// every attempt, first ones included, after a throttle.
+fn sdk_retry_config(mode: RetryMode) -> RetryConfig {
+    match mode {
+        RetryMode::Standard => RetryConfig::disabled(),
+        RetryMode::Adaptive => RetryConfig::adaptive().with_max_attempts(1),
+    }
 }
 
 impl Clients {
     /// Builds the clients. The SDK's own retries are off: every call goes through
     /// [`crate::retry`], so that retry behaviour is explicit and the same everywhere.
     pub async fn connect(settings: &AwsSettings) -> Result<Clients, Error> {
+        let (retry, mode) = retry_settings(settings)?;
         let mut loader =
-            aws_config::defaults(BehaviorVersion::latest()).retry_config(RetryConfig::disabled());
+            aws_config::defaults(BehaviorVersion::latest()).retry_config(sdk_retry_config(mode));
         if let Some(region) = &settings.region {
             loader = loader.region(Region::new(region.clone()));
         }
@@ -128,11 +205,16 @@ impl Clients {
                         .into(),
                 )
             })?;
-        let config = match &settings.assume_role {
-            Some(role) => assume_role(&base, role, settings.endpoints.sts.as_deref()).await?,
+        let sts = settings.endpoints.sts.as_deref();
+        let mut config = match &settings.web_identity {
+            Some(identity) => web_identity(&base, identity, sts),
             None => base,
         };
+        for role in &settings.assume_role {
+            config = assume_role(&config, role, sts).await?;
+        }
         let mut clients = Clients::from_config(&config, &settings.endpoints, region);
+        clients.retry = retry;
         if let Some(words) = &settings.user_agent {
             clients = clients.with_user_agent(words);
         }
@@ -158,6 +240,7 @@ impl Clients {
             sfn: append!(aws_sdk_sfn, self.sfn),
             efs: append!(aws_sdk_efs, self.efs),
             region: self.region,
+            retry: self.retry,
         }
     }
 
@@ -179,6 +262,7 @@ impl Clients {
             sfn: client!(aws_sdk_sfn, &endpoints.sfn),
             efs: client!(aws_sdk_efs, &endpoints.efs),
             region,
+            retry: RetryPolicy::default(),
         }
     }
 }
@@ -200,6 +284,110 @@ fn profile_files(settings: &AwsSettings) -> EnvConfigFiles {
         files = files.with_file(EnvConfigFileKind::Credentials, path);
     }
     files.build()
+}
+
+/// `base` with credentials from STS `AssumeRoleWithWebIdentity` (renewed by the SDK's identity
+/// cache before they expire; the token file is read again each time).
+fn web_identity(base: &SdkConfig, identity: &WebIdentity, sts_endpoint: Option<&str>) -> SdkConfig {
+    let mut sts_config = base.to_builder();
+    if let Some(url) = sts_endpoint {
+        sts_config = sts_config.endpoint_url(url);
+    }
+    let provider = WebIdentityProvider {
+        sts: aws_sdk_sts::Client::new(&sts_config.build()),
+        identity: identity.clone(),
+    };
+    base.to_builder()
+        .credentials_provider(
+            aws_credential_types::provider::SharedCredentialsProvider::new(provider),
+        )
+        .build()
+}
+
+#[derive(Debug)]
+struct WebIdentityProvider {
+    sts: aws_sdk_sts::Client,
+    identity: WebIdentity,
+}
+
+impl WebIdentityProvider {
+    fn token(&self) -> Result<String, aws_credential_types::provider::error::CredentialsError> {
+        use aws_credential_types::provider::error::CredentialsError;
+        if let Some(token) = &self.identity.token {
+            return Ok(token.clone());
+        }
+        let path = match &self.identity.token_file {
+            Some(path) => path.clone(),
+            None => std::env::var("AWS_WEB_IDENTITY_TOKEN_FILE").map_err(|_| {
+                CredentialsError::invalid_configuration(
+                    "assume_role_with_web_identity has neither web_identity_token nor \
+                     web_identity_token_file, and AWS_WEB_IDENTITY_TOKEN_FILE is not set",
+                )
+            })?,
+        };
+        let token = std::fs::read_to_string(&path).map_err(|e| {
+            CredentialsError::provider_error(format!(
+                "reading the web identity token file {path}: {e}"
+            ))
+        })?;
+        Ok(token.trim().to_owned())
+    }
+
+    async fn fetch(&self) -> aws_credential_types::provider::Result {
+        use aws_credential_types::provider::error::CredentialsError;
+        let identity = &self.identity;
+        let mut request = self
+            .sts
+            .assume_role_with_web_identity()
+            .role_arn(&identity.role_arn)
+            .role_session_name(
+                identity
+                    .session_name
+                    .clone()
+                    .unwrap_or_else(|| "studio-restore".to_owned()),
+            )
+            .web_identity_token(self.token()?)
+            .set_duration_seconds(identity.duration.map(|d| d.as_secs() as i32))
+            .set_policy(identity.policy.clone());
+        for arn in &identity.policy_arns {
+            request = request.policy_arns(
+                aws_sdk_sts::types::PolicyDescriptorType::builder()
+                    .arn(arn)
+                    .build(),
+            );
+        }
+        let answer = request.send().await.map_err(|e| {
+            CredentialsError::provider_error(format!(
+                "assuming {} with a web identity: {}",
+                identity.role_arn,
+                aws_smithy_types::error::display::DisplayErrorContext(&e)
+            ))
+        })?;
+        let credentials = answer.credentials.ok_or_else(|| {
+            CredentialsError::unhandled(
+                "STS AssumeRoleWithWebIdentity answered without credentials",
+            )
+        })?;
+        let expiry = std::time::SystemTime::try_from(credentials.expiration).ok();
+        Ok(aws_credential_types::Credentials::new(
+            credentials.access_key_id,
+            credentials.secret_access_key,
+            Some(credentials.session_token),
+            expiry,
+            "AssumeRoleWithWebIdentity",
+        ))
+    }
+}
+
+impl aws_credential_types::provider::ProvideCredentials for WebIdentityProvider {
+    fn provide_credentials<'a>(
+        &'a self,
+    ) -> aws_credential_types::provider::future::ProvideCredentials<'a>
+    where
+        Self: 'a,
+    {
+        aws_credential_types::provider::future::ProvideCredentials::new(self.fetch())
+    }
 }
 
 async fn assume_role(
@@ -348,7 +536,7 @@ mod tests {
             profile: Some("base".into()),
             shared_config_files: vec![files.path("config")],
             shared_credentials_files: vec![files.path("credentials")],
-            assume_role: Some(AssumeRole {
+            assume_role: vec![AssumeRole {
                 role_arn: "arn:aws:iam::123456789012:role/studio".into(),
                 session_name: Some("ci".into()),
                 duration: Some(std::time::Duration::from_secs(5400)),
@@ -356,7 +544,7 @@ mod tests {
                 policy_arns: vec!["arn:aws:iam::aws:policy/ReadOnlyAccess".into()],
                 tags: [("team".to_owned(), "platform".to_owned())].into(),
                 ..AssumeRole::default()
-            }),
+            }],
             endpoints: Endpoints {
                 sts: Some(url.clone()),
                 sagemaker: Some(url),
@@ -382,6 +570,251 @@ mod tests {
         ] {
             assert!(body.contains(expected), "{expected} missing from {body}");
         }
+    }
+
+    /// Answers every request with `status` and `body` (and `content-type` JSON), counting the
+    /// requests; keeps the bodies.
+    fn answering_server(
+        listener: tokio::net::TcpListener,
+        status: &'static str,
+        body: &'static str,
+    ) -> std::sync::Arc<std::sync::Mutex<Vec<String>>> {
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let record = seen.clone();
+        tokio::spawn(async move {
+            loop {
+                let Ok((mut socket, _)) = listener.accept().await else {
+                    return;
+                };
+                let record = record.clone();
+                tokio::spawn(async move {
+                    let mut data = Vec::new();
+                    let mut buf = [0u8; 4096];
+                    loop {
+                        let Ok(n) = socket.read(&mut buf).await else {
+                            return;
+                        };
+                        if n == 0 {
+                            return;
+                        }
+                        data.extend_from_slice(&buf[..n]);
+                        let Some(end) = data.windows(4).position(|w| w == b"\r\n\r\n") else {
+                            continue;
+                        };
+                        let head = String::from_utf8_lossy(&data[..end]).to_ascii_lowercase();
+                        let length = head
+                            .lines()
+                            .find_map(|l| l.strip_prefix("content-length: "))
+                            .and_then(|n| n.trim().parse::<usize>().ok())
+                            .unwrap_or(0);
+                        if data.len() < end + 4 + length {
+                            continue;
+                        }
+                        let request =
+                            String::from_utf8_lossy(&data[..end + 4 + length]).into_owned();
+                        data.drain(..end + 4 + length);
+                        record.lock().unwrap().push(request);
+                        let answer = format!(
+                            "HTTP/1.1 {status}\r\ncontent-type: application/x-amz-json-1.1\r\nx-amzn-requestid: test\r\ncontent-length: {}\r\n\r\n{body}",
+                            body.len()
+                        );
+                        if socket.write_all(answer.as_bytes()).await.is_err() {
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+        seen
+    }
+
+    const THROTTLED: &str = r#"{"__type":"ThrottlingException","message":"Rate exceeded"}"#;
+
+    fn test_credentials() {
+        // SAFETY: test-only credentials for the signer; every test that sets them sets the same.
+        unsafe {
+            std::env::set_var("AWS_ACCESS_KEY_ID", "testing");
+            std::env::set_var("AWS_SECRET_ACCESS_KEY", "testing");
+        }
+    }
+
+    #[tokio::test]
+    async fn max_retries_bounds_the_attempts_of_a_throttled_call() {
+        test_credentials();
+        for (retries, attempts) in [(0, 1), (2, 3)] {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let url = format!("http://{}", listener.local_addr().unwrap());
+            let seen = answering_server(listener, "400 Bad Request", THROTTLED);
+            let settings = AwsSettings {
+                region: Some("us-east-1".into()),
+                max_retries: Some(retries),
+                endpoints: Endpoints {
+                    sagemaker: Some(url),
+                    ..Endpoints::default()
+                },
+                ..AwsSettings::default()
+            };
+            let clients = Clients::connect(&settings).await.unwrap();
+            assert_eq!(clients.retry.max_attempts, attempts);
+            let studio = crate::resolve::Studio::new(
+                clients.sagemaker.clone(),
+                clients.retry,
+                tokio_util::sync::CancellationToken::new(),
+            );
+            let error = studio.domain("d-000000000000").await.unwrap_err();
+            assert!(crate::retry::is_transient(&error), "{error}");
+            assert_eq!(
+                seen.lock().unwrap().len(),
+                attempts as usize,
+                "max_retries {retries}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn the_retry_mode_picks_the_sdks_rate_limiter_and_never_its_retries() {
+        test_credentials();
+        for (mode, expected) in [
+            (RetryMode::Standard, aws_config::retry::RetryMode::Standard),
+            (RetryMode::Adaptive, aws_config::retry::RetryMode::Adaptive),
+        ] {
+            let settings = AwsSettings {
+                region: Some("us-east-1".into()),
+                retry_mode: Some(mode),
+                ..AwsSettings::default()
+            };
+            let clients = Clients::connect(&settings).await.unwrap();
+            for config in [
+                clients.sagemaker.config().retry_config(),
+                clients.dynamodb.config().retry_config(),
+                clients.datasync.config().retry_config(),
+            ] {
+                let config = config.expect("a retry config");
+                assert_eq!(config.mode(), expected);
+                assert_eq!(config.max_attempts(), 1, "retries are crate::retry's alone");
+            }
+        }
+        assert_eq!(RetryMode::parse("adaptive"), Some(RetryMode::Adaptive));
+        assert_eq!(RetryMode::parse("legacy"), None);
+        for (mode, name) in RetryMode::ALL {
+            assert_eq!(mode.name(), name);
+        }
+    }
+
+    #[tokio::test]
+    async fn web_identity_sends_the_token_files_content_to_sts() {
+        let files = SharedFiles::new("us-east-1");
+        let token = files.dir.join("token");
+        std::fs::write(&token, "eyJhbGciOiJSUzI1NiJ9.test-token\n").unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let server = tokio::spawn(first_request(listener));
+        let settings = AwsSettings {
+            region: Some("us-east-1".into()),
+            web_identity: Some(WebIdentity {
+                role_arn: "arn:aws:iam::123456789012:role/ci".into(),
+                session_name: Some("pipeline".into()),
+                token_file: Some(token.display().to_string()),
+                duration: Some(std::time::Duration::from_secs(1800)),
+                policy_arns: vec!["arn:aws:iam::aws:policy/ReadOnlyAccess".into()],
+                ..WebIdentity::default()
+            }),
+            endpoints: Endpoints {
+                sts: Some(url.clone()),
+                sagemaker: Some(url),
+                ..Endpoints::default()
+            },
+            ..AwsSettings::default()
+        };
+        let clients = Clients::connect(&settings).await.unwrap();
+        let _ = clients.sagemaker.list_domains().send().await;
+        let request = server.await.unwrap();
+        let body = request.split("\r\n\r\n").nth(1).unwrap_or_default();
+        for expected in [
+            "Action=AssumeRoleWithWebIdentity",
+            "RoleArn=arn%3Aaws%3Aiam%3A%3A123456789012%3Arole%2Fci",
+            "RoleSessionName=pipeline",
+            "WebIdentityToken=eyJhbGciOiJSUzI1NiJ9.test-token&",
+            "DurationSeconds=1800",
+            "PolicyArns.member.1.arn=arn%3Aaws%3Aiam%3A%3Aaws%3Apolicy%2FReadOnlyAccess",
+        ] {
+            assert!(body.contains(expected), "{expected} missing from {body}");
+        }
+    }
+
+    #[tokio::test]
+    async fn assume_role_blocks_chain_each_with_the_credentials_of_the_one_before() {
+        let files = SharedFiles::new("us-east-1");
+        let sts = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", sts.local_addr().unwrap());
+        let expiry = (time::OffsetDateTime::now_utc() + std::time::Duration::from_secs(3600))
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap();
+        let first_role = format!(
+            "<AssumeRoleResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><AssumeRoleResult>\
+             <Credentials><AccessKeyId>ASIAHUBROLE</AccessKeyId><SecretAccessKey>hubsecret</SecretAccessKey>\
+             <SessionToken>hubtoken</SessionToken><Expiration>{expiry}</Expiration></Credentials>\
+             <AssumedRoleUser><Arn>arn:aws:sts::111111111111:assumed-role/hub/s</Arn><AssumedRoleId>AROA:s</AssumedRoleId></AssumedRoleUser>\
+             </AssumeRoleResult><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></AssumeRoleResponse>"
+        );
+        let first_role: &'static str = Box::leak(first_role.into_boxed_str());
+        let seen = answering_server(sts, "200 OK", first_role);
+        let sagemaker = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let sagemaker_url = format!("http://{}", sagemaker.local_addr().unwrap());
+        let sagemaker_server = tokio::spawn(first_request(sagemaker));
+        let settings = AwsSettings {
+            region: Some("us-east-1".into()),
+            profile: Some("base".into()),
+            shared_config_files: vec![files.path("config")],
+            shared_credentials_files: vec![files.path("credentials")],
+            assume_role: vec![
+                AssumeRole {
+                    role_arn: "arn:aws:iam::111111111111:role/hub".into(),
+                    ..AssumeRole::default()
+                },
+                AssumeRole {
+                    role_arn: "arn:aws:iam::222222222222:role/spoke".into(),
+                    ..AssumeRole::default()
+                },
+            ],
+            endpoints: Endpoints {
+                sts: Some(url.clone()),
+                sagemaker: Some(sagemaker_url),
+                ..Endpoints::default()
+            },
+            ..AwsSettings::default()
+        };
+        let clients = Clients::connect(&settings).await.unwrap();
+        // A call needs the last role's credentials; our STS answers the first role's credentials
+        // to both requests, which is all this test needs to see.
+        let _ = clients.sagemaker.list_domains().send().await;
+        let call = sagemaker_server.await.unwrap();
+        let requests = seen.lock().unwrap().clone();
+        assert_eq!(requests.len(), 2, "{requests:?}");
+        let authorization = |request: &str| {
+            request
+                .lines()
+                .find_map(|l| {
+                    l.strip_prefix("authorization: ")
+                        .or_else(|| l.strip_prefix("Authorization: "))
+                })
+                .unwrap_or_default()
+                .to_owned()
+        };
+        assert!(requests[0].contains("RoleArn=arn%3Aaws%3Aiam%3A%3A111111111111%3Arole%2Fhub"));
+        assert!(
+            authorization(&requests[0]).contains("Credential=AKIDSHAREDFILE/"),
+            "the base credentials assume the first role"
+        );
+        assert!(requests[1].contains("RoleArn=arn%3Aaws%3Aiam%3A%3A222222222222%3Arole%2Fspoke"));
+        assert!(
+            authorization(&requests[1]).contains("Credential=ASIAHUBROLE/"),
+            "the first role's credentials assume the second"
+        );
+        assert!(
+            authorization(&call).contains("Credential=ASIAHUBROLE/"),
+            "the call is signed with the chain's last credentials"
+        );
     }
 
     #[test]

@@ -109,7 +109,11 @@ pub struct ProfileRestore<'a> {
 
 impl<'a> ProfileRestore<'a> {
     fn studio(&self) -> Studio {
-        Studio::new(self.clients.sagemaker.clone(), self.cancel.clone())
+        Studio::new(
+            self.clients.sagemaker.clone(),
+            self.clients.retry,
+            self.cancel.clone(),
+        )
     }
 
     /// Resolves the source of a declared restore (the one resolver, [`crate::source`]) and
@@ -263,9 +267,13 @@ impl<'a> ProfileRestore<'a> {
         // created is deleted.
         let slot = match (&datasync_plan, &self.tables.slots) {
             (Some(plan), Some(table)) => {
-                match crate::slots::Slots::new(self.clients.dynamodb.clone(), table)
-                    .acquire(plan.owner(), deadline, &self.cancel)
-                    .await
+                match crate::slots::Slots::new(
+                    self.clients.dynamodb.clone(),
+                    table,
+                    self.clients.retry,
+                )
+                .acquire(plan.owner(), deadline, &self.cancel)
+                .await
                 {
                     Ok(slot) => Some(slot),
                     Err(e) => {

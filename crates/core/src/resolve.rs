@@ -71,10 +71,10 @@ pub struct Studio {
 }
 
 impl Studio {
-    pub fn new(client: Client, cancel: CancellationToken) -> Studio {
+    pub fn new(client: Client, policy: RetryPolicy, cancel: CancellationToken) -> Studio {
         Studio {
             client,
-            policy: RetryPolicy::default(),
+            policy,
             cancel,
         }
     }

@@ -347,7 +347,7 @@ impl<'a> DataSyncRestore<'a> {
         DataSyncRestore {
             clients,
             cancel,
-            policy: RetryPolicy::default(),
+            policy: clients.retry,
             polling: Polling::default(),
             ambiguous: std::sync::atomic::AtomicBool::new(false),
         }

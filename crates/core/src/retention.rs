@@ -46,12 +46,12 @@ const BACKOFF: Backoff = Backoff {
 /// waited for (its retention was chosen by whoever deleted it). `Delete_Failed` is an error.
 pub async fn delete_domain_keeping_homes(
     client: &Client,
+    policy: RetryPolicy,
     domain_id: &str,
     deadline: Instant,
     cancel: &CancellationToken,
 ) -> Result<Deletion, Error> {
-    let studio = Studio::new(client.clone(), cancel.clone());
-    let policy = RetryPolicy::default();
+    let studio = Studio::new(client.clone(), policy, cancel.clone());
     let mut waiter = Waiter::new(BACKOFF, deadline, cancel);
     let home_efs_file_system_id = loop {
         let domain = match studio.domain(domain_id).await {

@@ -20,14 +20,65 @@ pub struct RetryPolicy {
 impl Default for RetryPolicy {
     fn default() -> Self {
         RetryPolicy {
-            max_attempts: 8,
+            max_attempts: DEFAULT_MAX_ATTEMPTS,
             base: Duration::from_millis(200),
             cap: Duration::from_secs(20),
         }
     }
 }
 
+/// How many attempts a call gets when nothing says otherwise.
+pub const DEFAULT_MAX_ATTEMPTS: u32 = 8;
+
+/// How the SDK paces calls on top of [`retry`]'s backoff, named as the AWS SDKs and CLI name it
+/// (`retry_mode`, `AWS_RETRY_MODE`; AWS SDKs and Tools Reference Guide, "Retry behavior").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RetryMode {
+    /// Backoff with jitter on throttling and transient errors, nothing more.
+    #[default]
+    Standard,
+    /// Standard, plus a client-side rate limiter that slows every call of the process down once
+    /// a service throttles, and speeds up again as calls succeed.
+    Adaptive,
+}
+
+impl RetryMode {
+    /// Every mode, by its name: the only place the names live.
+    pub const ALL: [(RetryMode, &'static str); 2] = [
+        (RetryMode::Standard, "standard"),
+        (RetryMode::Adaptive, "adaptive"),
+    ];
+
+    pub fn name(self) -> &'static str {
+        RetryMode::ALL
+            .iter()
+            .find(|(mode, _)| *mode == self)
+            .map(|(_, name)| *name)
+            .unwrap_or("standard")
+    }
+
+    pub fn parse(name: &str) -> Option<RetryMode> {
+        RetryMode::ALL
+            .iter()
+            .find(|(_, n)| *n == name)
+            .map(|(mode, _)| *mode)
+    }
+
+    /// The names, for validation messages and docs.
+    pub fn names() -> Vec<&'static str> {
+        RetryMode::ALL.iter().map(|(_, name)| *name).collect()
+    }
+}
+
 impl RetryPolicy {
+    /// The default policy with `retries` retries after the first attempt (`max_retries`).
+    pub fn with_retries(retries: u32) -> RetryPolicy {
+        RetryPolicy {
+            max_attempts: retries.saturating_add(1),
+            ..RetryPolicy::default()
+        }
+    }
+
     /// The longest sleep before attempt `attempt + 1` (0-based): `min(cap, base * 2^attempt)`.
     pub fn ceiling(&self, attempt: u32) -> Duration {
         let factor = 1u32.checked_shl(attempt.min(20)).unwrap_or(u32::MAX);

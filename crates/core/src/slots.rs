@@ -45,11 +45,15 @@ pub struct Slot {
 }
 
 impl Slots {
-    pub fn new(dynamodb: aws_sdk_dynamodb::Client, table: impl Into<String>) -> Slots {
+    pub fn new(
+        dynamodb: aws_sdk_dynamodb::Client,
+        table: impl Into<String>,
+        policy: RetryPolicy,
+    ) -> Slots {
         Slots {
             dynamodb,
             table: table.into(),
-            policy: RetryPolicy::default(),
+            policy,
         }
     }
 

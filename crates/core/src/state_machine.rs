@@ -8,7 +8,7 @@ use tokio_util::sync::CancellationToken;
 use crate::Error;
 use crate::aws::Clients;
 use crate::restore::{RestoreExecution, RestoreFailure, outcome};
-use crate::retry::{RetryPolicy, is_transient, retry};
+use crate::retry::{is_transient, retry};
 use crate::wait::{Backoff, Stop, Waiter};
 use crate::workflow::RestoreRequest;
 
@@ -30,7 +30,7 @@ pub async fn run(
         execution,
         cleanup_failures: Vec::new(),
     };
-    let policy = RetryPolicy::default();
+    let policy = clients.retry;
     // A running or succeeded execution of the same copy is joined; one that failed is not (the
     // tainted resource's retry would only read the old failure again): the next attempt's name.
     let mut attempt = 0;

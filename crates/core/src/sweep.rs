@@ -199,7 +199,7 @@ impl<'a> Sweeper<'a> {
     pub fn new(clients: &'a Clients) -> Sweeper<'a> {
         Sweeper {
             clients,
-            policy: RetryPolicy::default(),
+            policy: clients.retry,
             // A sweep runs to its end, also after the caller's cancellation (the provider's Ctrl-C): stopping half-way
             // would leave what it is there to remove.
             cancel: CancellationToken::new(),

@@ -269,6 +269,7 @@ impl AwsBackend {
         Ok(AwsBackend {
             studio: Studio::new(
                 clients.sagemaker.clone(),
+                clients.retry,
                 tokio_util::sync::CancellationToken::new(),
             ),
             mapping: MappingTable::new(clients.dynamodb.clone(), mapping),

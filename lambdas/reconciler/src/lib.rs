@@ -585,16 +585,16 @@ impl AwsBackend {
         let cancel = CancellationToken::new();
         Ok(AwsBackend {
             clients: clients.clone(),
-            studio: Studio::new(clients.sagemaker.clone(), cancel.clone()),
+            studio: Studio::new(clients.sagemaker.clone(), clients.retry, cancel.clone()),
             mapping: MappingTable::new(clients.dynamodb.clone(), settings.mapping_table.clone()),
             history: HistoryTable::new(clients.dynamodb.clone(), settings.history_table.clone()),
             sfn: clients.sfn.clone(),
             slots: settings
                 .slots_table
                 .clone()
-                .map(|table| Slots::new(clients.dynamodb.clone(), table)),
+                .map(|table| Slots::new(clients.dynamodb.clone(), table, clients.retry)),
             state_machine_arn: settings.state_machine_arn.clone(),
-            policy: RetryPolicy::default(),
+            policy: clients.retry,
             cancel,
         })
     }

@@ -301,7 +301,7 @@ impl AwsBackend {
             state_machine_arn: settings.state_machine_arn.clone(),
             mapping: MappingTable::new(clients.dynamodb.clone(), settings.mapping_table.clone()),
             history: HistoryTable::new(clients.dynamodb.clone(), settings.history_table.clone()),
-            policy: RetryPolicy::default(),
+            policy: clients.retry,
             cancel: CancellationToken::new(),
         })
     }

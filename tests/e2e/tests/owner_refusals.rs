@@ -42,6 +42,7 @@ async fn create_profile(
         .unwrap_or_else(|e| panic!("creating {name} in {domain_id}: {}", DisplayErrorContext(e)));
     let studio = Studio::new(
         aws.sagemaker.clone(),
+        studio_core::retry::RetryPolicy::default(),
         tokio_util::sync::CancellationToken::new(),
     );
     let domain = studio.domain(domain_id).await.unwrap();
