@@ -104,6 +104,25 @@ fn policy_arn() -> Arc<dyn Validator> {
     )
 }
 
+/// `default_tags.tags`: tags DataSync and EFS take, none of them the owner tag.
+fn default_tags() -> Arc<dyn Validator> {
+    validators::from_fn(
+        "tags for DataSync and EFS objects, not the owner tag",
+        |value, path, diags| {
+            if !value.is_fully_known() {
+                return;
+            }
+            if let Err(e) = studio_core::aws::check_default_tags(&string_map(value)) {
+                diags.attribute_error(
+                    path.clone(),
+                    "Invalid default tags",
+                    format!("{path}: {e}."),
+                );
+            }
+        },
+    )
+}
+
 fn table_name() -> Arc<dyn Validator> {
     validators::regex(
         r"^[a-zA-Z0-9_.-]{3,255}$",
@@ -229,6 +248,21 @@ pub fn schema() -> Schema {
         ])
         .block(NestedBlock::list("assume_role", assume_role))
         .block(NestedBlock::single("assume_role_with_web_identity", web_identity))
+        .block(NestedBlock::single(
+            "default_tags",
+            Block::new()
+                .description("Tags for every object a restore creates for itself while it runs (DataSync locations and tasks, EFS access points), as hashicorp/aws's `default_tags` does for its resources: for cost allocation and tag policies. Restores of `engine = \"workflow\"` are the restore workflow's; its module's `tags` apply there.")
+                .attribute(
+                    Attribute::map_of_strings("tags")
+                        .optional()
+                        .validate(default_tags())
+                        .description(format!(
+                            "The tags: at most {}, keys of 1 to 128 characters, values of at most 256; no key starting with `aws:`, and not `{}`, the owner tag restores set themselves.",
+                            studio_core::aws::MAX_DEFAULT_TAGS,
+                            studio_core::sweep::OWNER_TAG
+                        )),
+                ),
+        ))
         .block(NestedBlock::single("endpoints", endpoints));
     Schema::new(0, block)
 }
@@ -342,6 +376,7 @@ impl ProviderConfig {
                     .as_i64()
                     .and_then(|n| u32::try_from(n).ok()),
                 retry_mode: config.get("retry_mode").as_str().and_then(RetryMode::parse),
+                default_tags: string_map(config.get("default_tags").get("tags")),
                 shared_config_files: strings(config.get("shared_config_files")),
                 shared_credentials_files: strings(config.get("shared_credentials_files")),
                 endpoints: Endpoints {
@@ -382,6 +417,7 @@ mod tests {
             ("retry_mode", Value::Null),
             ("assume_role", Value::list(vec![])),
             ("assume_role_with_web_identity", Value::Null),
+            ("default_tags", Value::Null),
             ("endpoints", Value::Null),
         ]);
         for (name, value) in pairs {
@@ -671,6 +707,48 @@ mod tests {
                 errors_at(&super::tests::config(&[(name, bad.clone())])),
                 [name],
                 "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn default_tags_are_read_and_the_owner_tag_and_aws_keys_refused() {
+        let tags = |pairs: &[(&str, &str)]| {
+            Value::object([(
+                "tags",
+                Value::map(
+                    pairs
+                        .iter()
+                        .map(|(k, v)| (k.to_string(), Value::string(*v))),
+                ),
+            )])
+        };
+        let good = config(&[(
+            "default_tags",
+            tags(&[("team", "platform"), ("cost-center", "4711")]),
+        )]);
+        assert!(errors_at(&good).is_empty());
+        let settings = ProviderConfig::from_value(&good).unwrap();
+        assert_eq!(
+            settings.aws.default_tags.get("team").map(String::as_str),
+            Some("platform")
+        );
+        assert_eq!(settings.aws.default_tags.len(), 2);
+        let long = "x".repeat(129);
+        let many: Vec<(String, String)> =
+            (0..50).map(|i| (format!("k{i}"), "v".to_owned())).collect();
+        let too_many: Vec<(&str, &str)> =
+            many.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        for bad in [
+            vec![("aws:createdBy", "me")],
+            vec![(studio_core::sweep::OWNER_TAG, "someone")],
+            vec![(long.as_str(), "v")],
+            too_many,
+        ] {
+            assert_eq!(
+                errors_at(&config(&[("default_tags", tags(&bad))])),
+                ["default_tags.tags"],
+                "{bad:?}"
             );
         }
     }

@@ -94,7 +94,12 @@ async fn mtls_handshake_serves_the_provider_schema() {
     blocks.sort_unstable();
     assert_eq!(
         blocks,
-        ["assume_role", "assume_role_with_web_identity", "endpoints"]
+        [
+            "assume_role",
+            "assume_role_with_web_identity",
+            "default_tags",
+            "endpoints"
+        ]
     );
     assert!(
         block

@@ -27,6 +27,9 @@ pub struct AwsSettings {
     pub max_retries: Option<u32>,
     /// `None`: `AWS_RETRY_MODE`, else standard.
     pub retry_mode: Option<RetryMode>,
+    /// Tags for every object a restore creates for itself (DataSync locations and tasks, EFS
+    /// access points), under its owner tag ([`check_default_tags`]).
+    pub default_tags: std::collections::BTreeMap<String, String>,
     pub endpoints: Endpoints,
     /// Shared configuration files to read instead of `~/.aws/config` (empty: the default).
     pub shared_config_files: Vec<String>,
@@ -128,6 +131,45 @@ pub struct Clients {
     pub region: String,
     /// How calls through [`crate::retry::retry`] are retried.
     pub retry: RetryPolicy,
+    /// Tags for every object a restore creates for itself, as the settings give them.
+    pub default_tags: std::collections::BTreeMap<String, String>,
+}
+
+/// The most tags DataSync and EFS take on one object (DataSync API Reference, TagListEntry and
+/// "DataSync quotas"; EFS API Reference, CreateAccessPoint: 50 each), less the owner tag.
+pub const MAX_DEFAULT_TAGS: usize = 49;
+
+/// Why `tags` cannot be the default tags of a restore's objects, if they cannot: a key AWS
+/// reserves (`aws:`), the owner tag's key (which restores and sweeps own), too many, or keys
+/// and values longer than DataSync and EFS take (128 and 256 characters).
+pub fn check_default_tags(tags: &std::collections::BTreeMap<String, String>) -> Result<(), String> {
+    if tags.len() > MAX_DEFAULT_TAGS {
+        return Err(format!(
+            "{} tags, but a restore's objects take at most {MAX_DEFAULT_TAGS} besides their owner tag",
+            tags.len()
+        ));
+    }
+    for (key, value) in tags {
+        if key.is_empty() || key.chars().count() > 128 {
+            return Err(format!("tag key {key:?} must be 1 to 128 characters"));
+        }
+        if key.to_ascii_lowercase().starts_with("aws:") {
+            return Err(format!(
+                "tag key {key:?}: keys starting with aws: are reserved for AWS"
+            ));
+        }
+        if key == crate::sweep::OWNER_TAG {
+            return Err(format!(
+                "tag key {key:?} is the owner tag that restores set on their own objects, to find and remove them"
+            ));
+        }
+        if value.chars().count() > 256 {
+            return Err(format!(
+                "the value of tag {key:?} is longer than 256 characters"
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The retry policy and mode of `settings`, with the environment's (`AWS_MAX_ATTEMPTS`,
@@ -183,6 +225,8 @@ impl Clients {
     /// [`crate::retry`], so that retry behaviour is explicit and the same everywhere.
     pub async fn connect(settings: &AwsSettings) -> Result<Clients, Error> {
         let (retry, mode) = retry_settings(settings)?;
+        check_default_tags(&settings.default_tags)
+            .map_err(|e| Error::Invalid(format!("default_tags: {e}")))?;
         let mut loader =
             aws_config::defaults(BehaviorVersion::latest()).retry_config(sdk_retry_config(mode));
         if let Some(region) = &settings.region {
@@ -215,6 +259,7 @@ impl Clients {
         }
         let mut clients = Clients::from_config(&config, &settings.endpoints, region);
         clients.retry = retry;
+        clients.default_tags = settings.default_tags.clone();
         if let Some(words) = &settings.user_agent {
             clients = clients.with_user_agent(words);
         }
@@ -241,6 +286,7 @@ impl Clients {
             efs: append!(aws_sdk_efs, self.efs),
             region: self.region,
             retry: self.retry,
+            default_tags: self.default_tags,
         }
     }
 
@@ -263,6 +309,7 @@ impl Clients {
             efs: client!(aws_sdk_efs, &endpoints.efs),
             region,
             retry: RetryPolicy::default(),
+            default_tags: Default::default(),
         }
     }
 }

@@ -409,7 +409,7 @@ impl<'a> DataSyncRestore<'a> {
     ) -> Result<RestoreExecution, Error> {
         let source_fs = self.file_system_arn(&plan.source.file_system_id).await?;
         let target_fs = self.file_system_arn(&plan.target.file_system_id).await?;
-        let tags = owner_tags(plan)?;
+        let tags = owner_tags(&self.clients.default_tags, plan)?;
 
         let (target_subdirectory, access_point) = match plan.options.ownership {
             Ownership::Target => {
@@ -593,7 +593,7 @@ impl<'a> DataSyncRestore<'a> {
         options: ds::Options,
         deadline: Instant,
     ) -> Result<String, Error> {
-        let tags = owner_tags(plan)?;
+        let tags = owner_tags(&self.clients.default_tags, plan)?;
         let backoff = Backoff::new(Duration::from_secs(2), 2.0, Duration::from_secs(30));
         let mut waiter = Waiter::new(backoff, deadline, &self.cancel);
         loop {
@@ -710,11 +710,16 @@ impl<'a> DataSyncRestore<'a> {
             .path(uid.directory())
             .creation_info(creation)
             .build();
-        let tag = efs::Tag::builder()
-            .key(OWNER_TAG)
-            .value(&plan.owner)
-            .build()
-            .map_err(|e| Error::Invalid(e.to_string()))?;
+        let tags = object_tags(&self.clients.default_tags, plan)
+            .into_iter()
+            .map(|(key, value)| {
+                efs::Tag::builder()
+                    .key(key)
+                    .value(value)
+                    .build()
+                    .map_err(|e| Error::Invalid(e.to_string()))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         let fs = &plan.target.file_system_id;
         // One token per run (its owner), the same for every retry of this call: EFS then
         // refuses a second access point for a repeated call instead of creating one.
@@ -731,7 +736,7 @@ impl<'a> DataSyncRestore<'a> {
                         .file_system_id(fs)
                         .posix_user(posix.clone())
                         .root_directory(root.clone())
-                        .tags(tag.clone())
+                        .set_tags(Some(tags.clone()))
                         .send()
                         .await
                         .map_err(|e| {
@@ -1066,15 +1071,35 @@ enum Created1<T> {
     Adopted(String),
 }
 
-/// The DataSync tags of everything a run creates: its owner.
-fn owner_tags(plan: &RestorePlan) -> Result<Vec<ds::TagListEntry>, Error> {
-    Ok(vec![
-        ds::TagListEntry::builder()
-            .key(OWNER_TAG)
-            .value(&plan.owner)
-            .build()
-            .map_err(|e| Error::Invalid(e.to_string()))?,
-    ])
+/// The tags of everything a run creates: the provider's default tags, then its owner tag (a
+/// default tag never has the owner's key: [`crate::aws::check_default_tags`]).
+fn object_tags<'a>(
+    default_tags: &'a std::collections::BTreeMap<String, String>,
+    plan: &'a RestorePlan,
+) -> Vec<(&'a str, &'a str)> {
+    default_tags
+        .iter()
+        .filter(|(key, _)| key.as_str() != OWNER_TAG)
+        .map(|(key, value)| (key.as_str(), value.as_str()))
+        .chain([(OWNER_TAG, plan.owner.as_str())])
+        .collect()
+}
+
+/// [`object_tags`] for DataSync.
+fn owner_tags(
+    default_tags: &std::collections::BTreeMap<String, String>,
+    plan: &RestorePlan,
+) -> Result<Vec<ds::TagListEntry>, Error> {
+    object_tags(default_tags, plan)
+        .into_iter()
+        .map(|(key, value)| {
+            ds::TagListEntry::builder()
+                .key(key)
+                .value(value)
+                .build()
+                .map_err(|e| Error::Invalid(e.to_string()))
+        })
+        .collect()
 }
 
 /// The scope in which a run looks for its own objects.

@@ -27,6 +27,7 @@ static SWITCHES: Mutex<()> = Mutex::const_new(());
 fn default_switches() -> Value {
     json!({
         "datasync_execution_error": null,
+        "datasync_hold_executions": false,
         "delays": {"datasync_file": 0},
     })
 }
@@ -428,6 +429,138 @@ async fn a_root_owned_read_only_directory_in_the_target_fails_clearly_and_leaks_
         std::fs::read_dir(&locked).unwrap().next().is_none(),
         "nothing was written into the read-only directory"
     );
+    f.assert_nothing_leaked(&switches).await;
+}
+
+/// The tags of each DataSync location on `fs` and task between them, and of each EFS access point
+/// on `fs`, by kind and ARN (or id).
+async fn objects_on(aws: &Clients, fs: &str) -> Vec<(String, Vec<(String, String)>)> {
+    let mut found = Vec::new();
+    let locations = aws
+        .datasync
+        .list_locations()
+        .send()
+        .await
+        .expect("listing locations");
+    let mut ours = Vec::new();
+    for location in locations.locations() {
+        if location.location_uri().is_some_and(|u| u.contains(fs)) {
+            ours.push(location.location_arn().unwrap_or_default().to_owned());
+        }
+    }
+    let tasks = aws
+        .datasync
+        .list_tasks()
+        .send()
+        .await
+        .expect("listing tasks");
+    let mut arns: Vec<(String, String)> = ours
+        .iter()
+        .map(|a| ("location".to_owned(), a.clone()))
+        .collect();
+    for task in tasks.tasks() {
+        let arn = task.task_arn().unwrap_or_default();
+        let Ok(described) = aws.datasync.describe_task().task_arn(arn).send().await else {
+            continue;
+        };
+        if [
+            described.source_location_arn(),
+            described.destination_location_arn(),
+        ]
+        .into_iter()
+        .flatten()
+        .any(|l| ours.iter().any(|o| o == l))
+        {
+            arns.push(("task".to_owned(), arn.to_owned()));
+        }
+    }
+    for (kind, arn) in arns {
+        let tags = aws
+            .datasync
+            .list_tags_for_resource()
+            .resource_arn(&arn)
+            .send()
+            .await
+            .expect("reading tags");
+        let tags = tags
+            .tags()
+            .iter()
+            .map(|t| (t.key().to_owned(), t.value().unwrap_or_default().to_owned()))
+            .collect();
+        found.push((format!("{kind} {arn}"), tags));
+    }
+    let points = aws
+        .efs
+        .describe_access_points()
+        .file_system_id(fs)
+        .send()
+        .await
+        .expect("listing access points");
+    for point in points.access_points() {
+        let tags = point
+            .tags()
+            .iter()
+            .map(|t| (t.key().to_owned(), t.value().to_owned()))
+            .collect();
+        found.push((
+            format!(
+                "access point {}",
+                point.access_point_id().unwrap_or_default()
+            ),
+            tags,
+        ));
+    }
+    found
+}
+
+#[tokio::test]
+#[ignore = "needs the emulator: scripts/test runs it"]
+async fn the_providers_default_tags_are_on_every_object_a_restore_creates() {
+    let f = Fixture::new("strict-tags").await;
+    let switches = Switches::take(&f.emulator).await;
+    // Every copy waits mid-way until the switch is off: the restore's objects stay to be read.
+    switches.set(json!({"datasync_hold_executions": true}));
+    let tf = f.terraform("");
+    tf.write(
+        "tags_override.tf",
+        "provider \"studio\" {\n  default_tags {\n    tags = {\n      team          = \"platform\"\n      \"cost-center\" = \"4711\"\n    }\n  }\n}\n",
+    );
+    let applying = std::thread::spawn(move || {
+        let out = tf.apply();
+        (tf, out)
+    });
+    let objects = eventually(
+        "the restore's task, locations and access point",
+        studio_e2e::PATIENCE,
+        || async {
+            let objects = objects_on(&f.aws, &f.fs).await;
+            let count = |kind: &str| {
+                objects
+                    .iter()
+                    .filter(|(name, _)| name.starts_with(kind))
+                    .count()
+            };
+            (count("task") >= 1 && count("location") >= 2 && count("access point") >= 1)
+                .then_some(objects)
+        },
+    )
+    .await;
+    for (name, tags) in &objects {
+        for (key, value) in [("team", "platform"), ("cost-center", "4711")] {
+            assert!(
+                tags.iter().any(|(k, v)| k == key && v == value),
+                "{name} lacks the default tag {key} = {value}: {tags:?}"
+            );
+        }
+        assert!(
+            tags.iter().any(|(k, _)| k == studio_core::sweep::OWNER_TAG),
+            "{name} lacks its owner tag: {tags:?}"
+        );
+    }
+    switches.set(json!({"datasync_hold_executions": false}));
+    let (tf, out) = applying.join().expect("the apply thread");
+    assert!(out.success(), "{out}");
+    assert_eq!(tf.attribute(ALICE, "status"), "SUCCESS");
     f.assert_nothing_leaked(&switches).await;
 }
 
