@@ -1023,7 +1023,13 @@ impl Resource for ProfileRestoreResource {
                     None,
                     Diagnostic::error(
                         "Nothing to import",
-                        format!("The history table records no successful restore into {target}."),
+                        format!(
+                            "The history table records no successful restore into {target}, so \
+                             there is no restore to import. If this import block came from \
+                             `terraform query -generate-config-out` (the studio_profile_restore \
+                             list), the restore it found has not run yet: remove the import \
+                             block and apply the resource block to run it."
+                        ),
                     )
                     .into(),
                 );
