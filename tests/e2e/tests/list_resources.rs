@@ -13,7 +13,8 @@ use aws_sdk_sagemaker::types::AuthMode;
 use serde_json::Value;
 use studio_e2e::{
     Emulator, Provider, Studio, Terraform, create_domain, create_profile, create_table,
-    delete_profile, hand_to_owner, open_studio, put_mapping_row, unique_name, write_file,
+    delete_profile, hand_to_owner, open_studio, put_mapping_row, repo_root, unique_name,
+    write_file,
 };
 
 const STUDIO: &str = "registry.terraform.io/studio-restore/studio";
@@ -42,7 +43,10 @@ async fn the_schema_lists_the_list_resources() {
         // The attributes of the `config` block of a `list` block.
         let config = &lists[name]["block"]["attributes"];
         for filter in ["domain_name", "kind", "name_prefix"] {
-            assert_eq!(config[filter]["optional"], true, "{name}.{filter}: {config:#}");
+            assert_eq!(
+                config[filter]["optional"], true,
+                "{name}.{filter}: {config:#}"
+            );
         }
     }
 }
@@ -73,7 +77,10 @@ impl Homes {
         let alice_old = create_profile(&aws, &domain_id, "alice").await;
         open_studio(&aws.sagemaker, Studio::user_profile(&domain_id, "alice")).await;
         let old_home = emulator.home_dir(&fs, &alice_old);
-        write_file(&old_home.join("notebooks/analysis.ipynb"), "{\"cells\": []}\n");
+        write_file(
+            &old_home.join("notebooks/analysis.ipynb"),
+            "{\"cells\": []}\n",
+        );
         write_file(&old_home.join("data/train.csv"), "a,b\n1,2\n");
         hand_to_owner(&old_home);
         delete_profile(&aws, &domain_id, "alice").await;
@@ -258,8 +265,14 @@ async fn query_lists_what_could_be_declared_and_its_generated_config_restores() 
             && !all.contains(&format!("{d}/user/bob: {}", homes.fs)),
         "{shown}"
     );
-    assert!(lines_of("studio_profile_restore.by_prefix").is_empty(), "{shown}");
-    assert!(lines_of("studio_profile_restore.spaces").is_empty(), "{shown}");
+    assert!(
+        lines_of("studio_profile_restore.by_prefix").is_empty(),
+        "{shown}"
+    );
+    assert!(
+        lines_of("studio_profile_restore.spaces").is_empty(),
+        "{shown}"
+    );
     let targets = lines_of("studio_restore_target.targets");
     assert_eq!(targets.len(), 1, "{shown}");
     assert!(
@@ -280,6 +293,51 @@ async fn query_lists_what_could_be_declared_and_its_generated_config_restores() 
                 .any(|l| l.contains(&format!("{d}/user/alice: automatic restore on"))),
         "{shown}"
     );
+
+    // The registry examples (examples/list-resources), on this test's domain.
+    let mut examples: Vec<String> = std::fs::read_dir(repo_root().join("examples/list-resources"))
+        .expect("examples/list-resources")
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    examples.sort();
+    assert_eq!(
+        examples, LISTS,
+        "one example per list resource, each queried here"
+    );
+    for example in LISTS {
+        let file = repo_root()
+            .join("examples/list-resources")
+            .join(example)
+            .join("list-resource.tfquery.hcl");
+        let query = std::fs::read_to_string(&file)
+            .unwrap_or_else(|e| panic!("{}: {e}", file.display()))
+            .replace("\"data-science\"", &format!("\"{d}\""));
+        tf.write("homes.tfquery.hcl", &query);
+        let shown = text(&tf.run(&["query", "-no-color"]));
+        let listed = |list: &str, what: &str| {
+            shown
+                .lines()
+                .any(|l| l.starts_with(&format!("list.{list} ")) && l.contains(what))
+        };
+        match example {
+            "studio_profile_restore" => assert!(
+                listed("studio_profile_restore.data_science", &alice)
+                    && listed("studio_profile_restore.al", &alice),
+                "{example}:\n{shown}"
+            ),
+            "studio_restore_target" => assert!(
+                listed(
+                    "studio_restore_target.data_science",
+                    &format!("{d}/user/carol from")
+                ),
+                "{example}:\n{shown}"
+            ),
+            _ => assert!(
+                flat(&shown).contains("[list.studio_replication.spaces] returned 0 results"),
+                "no spaces here: {example}:\n{shown}"
+            ),
+        }
+    }
 
     // A bad filter: Terraform stops before listing, naming the attribute.
     tf.write(
