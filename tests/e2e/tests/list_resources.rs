@@ -5,8 +5,10 @@
 //! person's old directory, named in a warning), filtered by domain, kind and name prefix, and
 //! the restore intents and replication settings of the mapping table; a bad filter fails naming
 //! its attribute. `terraform query -generate-config-out` writes a `studio_profile_restore`
-//! block that restores the files on apply, after which the plan is empty and the home is no
-//! longer listed.
+//! block that restores the files on apply (once its import block, which has nothing to import,
+//! is removed), after which the plan is empty and the home is no longer listed; the generated
+//! `studio_restore_target` and `studio_replication` blocks import the listed objects and plan
+//! empty.
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_sagemaker::types::AuthMode;
@@ -398,4 +400,32 @@ async fn query_lists_what_could_be_declared_and_its_generated_config_restores() 
         !shown.contains(&format!("{d}/user/alice:")),
         "alice is restored:\n{shown}"
     );
+
+    // The intents and settings exist: their generated import blocks import them, and the
+    // generated resource blocks match what was imported.
+    tf.write(
+        "homes.tfquery.hcl",
+        &[
+            homes.list("studio_restore_target", "target", ""),
+            homes.list("studio_replication", "setting", "    name_prefix = \"bo\""),
+        ]
+        .concat(),
+    );
+    tf.run(&["query", "-no-color", "-generate-config-out=intents.tf"]);
+    std::fs::remove_file(tf.dir().join("homes.tfquery.hcl")).unwrap();
+    let imported = text(&tf.run(&["apply", "-auto-approve", "-input=false", "-no-color"]));
+    assert!(
+        imported
+            .contains("Apply complete! Resources: 2 imported, 0 added, 0 changed, 0 destroyed."),
+        "{imported}"
+    );
+    assert_eq!(
+        tf.attribute("studio_replication.setting_0", "enabled"),
+        "false"
+    );
+    assert_eq!(
+        tf.attribute("studio_restore_target.target_0", "status"),
+        "pending"
+    );
+    tf.assert_plan_empty();
 }
