@@ -243,6 +243,9 @@ async fn query_lists_what_could_be_declared_and_its_generated_config_restores() 
             homes.list("studio_profile_restore", "spaces", "    kind = \"space\""),
             homes.list("studio_restore_target", "targets", ""),
             homes.list("studio_replication", "settings", ""),
+            format!(
+                "list \"studio_replication\" \"first\" {{\n  provider = studio\n  limit    = 1\n  config {{\n    domain_name = \"{d}\"\n  }}\n}}\n"
+            ),
         ]
         .concat(),
     );
@@ -283,6 +286,11 @@ async fn query_lists_what_could_be_declared_and_its_generated_config_restores() 
             homes.fs, homes.alice_old
         )),
         "{shown}"
+    );
+    assert_eq!(
+        lines_of("studio_replication.first").len(),
+        1,
+        "limit = 1:\n{shown}"
     );
     let settings = lines_of("studio_replication.settings");
     assert_eq!(settings.len(), 3, "alice, bob, carol:\n{shown}");
