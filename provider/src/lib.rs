@@ -8,8 +8,10 @@
 //! (identifier rules, computed-result lists); [`errors`] (core errors as diagnostics);
 //! [`home_attrs`] (the attributes that name a home); [`home_results`] (the schema the user
 //! profile and space data sources share); [`home_identity`] (the resource identity of the
-//! resources about one home); [`finders`] (domain, profile and space lookups); the `resource_*`,
-//! `data_source_*` and `function_*` types; [`registry`]; [`provider`] on top.
+//! resources about one home); [`finders`] (domain, profile and space lookups);
+//! [`list_filter`] (the filters of the list resources); the `resource_*`, `data_source_*` and
+//! `function_*` types; the `list_*` types (list resources for `terraform query`, over their
+//! resource's state and identity); [`registry`]; [`provider`] on top.
 
 pub mod attrs;
 pub mod clients;
@@ -27,6 +29,10 @@ pub mod function_parse_home_key;
 pub mod home_attrs;
 pub mod home_identity;
 pub mod home_results;
+pub mod list_filter;
+pub mod list_profile_restore;
+pub mod list_replication;
+pub mod list_restore_target;
 pub mod provider;
 pub mod registry;
 pub mod resource_home_retention;

@@ -60,6 +60,10 @@ impl Provider for StudioProvider {
         crate::registry::functions()
     }
 
+    fn list_resources(&self) -> Vec<Arc<dyn tfplugin::framework::list::ListResource>> {
+        crate::registry::list_resources()
+    }
+
     async fn validate_config(&self, config: &Value) -> Diagnostics {
         config::validate(config)
     }

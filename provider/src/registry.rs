@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use tfplugin::framework::function::Function;
+use tfplugin::framework::list::ListResource;
 use tfplugin::framework::provider::{DataSource, Resource};
 
 /// The managed resource types.
@@ -32,6 +33,16 @@ pub fn functions() -> Vec<Arc<dyn Function>> {
         Arc::new(crate::function_home_key::HomeKeyFunction),
         Arc::new(crate::function_parse_home_key::ParseHomeKeyFunction),
         Arc::new(crate::function_efs_home_path::EfsHomePathFunction),
+    ]
+}
+
+/// The list resources (`terraform query`, Terraform 1.14+), each named like the managed resource
+/// type it lists.
+pub fn list_resources() -> Vec<Arc<dyn ListResource>> {
+    vec![
+        Arc::new(crate::list_profile_restore::ProfileRestoreList),
+        Arc::new(crate::list_restore_target::RestoreTargetList),
+        Arc::new(crate::list_replication::ReplicationList),
     ]
 }
 

@@ -316,6 +316,43 @@ fn describe_owner(owner: Option<&studio_core::owner::Owner>) -> String {
     )
 }
 
+/// A `source` or `target` object of `home`.
+fn home_object(home: &HomeRef) -> Value {
+    let (user, space) = match home.kind {
+        HomeKind::User => (Value::string(&home.name), Value::Null),
+        HomeKind::Space => (Value::Null, Value::string(&home.name)),
+    };
+    Value::object([
+        ("domain_id", Value::string(&home.domain_id)),
+        ("user_profile_name", user),
+        ("space_name", space),
+    ])
+}
+
+/// The state of a restore that could be declared (`terraform query`): its `id`, `source` with
+/// the directory, `target`, and null elsewhere, so that a configuration generated from it
+/// declares just that and takes the defaults for the rest.
+pub fn declarable_state(source: &SourceSpec, target: &HomeRef) -> Value {
+    let Type::Object(attributes) = ProfileRestoreResource::default().schema().value_type() else {
+        unreachable!("a resource schema is an object")
+    };
+    Value::object(attributes.keys().map(|name| (name.clone(), Value::Null)))
+        .with_attr("id", Value::string(resource_id(target)))
+        .with_attr(
+            "source",
+            home_object(&source.home)
+                .with_attr(
+                    "file_system_id",
+                    Value::opt_string(source.file_system_id.clone()),
+                )
+                .with_attr(
+                    "uid",
+                    Value::opt_int(source.uid.map(|u| i64::from(u.get()))),
+                ),
+        )
+        .with_attr("target", home_object(target))
+}
+
 fn resource_id(target: &HomeRef) -> String {
     format!("{}/{}/{}", target.domain_id, target.kind, target.name)
 }
@@ -385,7 +422,7 @@ const COMPUTED_RESULTS: &[&str] = &[
 ];
 
 /// The resource identity: the declaration recorded in the history table for its target, by domain id.
-const IDENTITY: HomeIdentity = HomeIdentity {
+pub(crate) const IDENTITY: HomeIdentity = HomeIdentity {
     table: Table::History,
     domain: DomainBy::Id,
 };
@@ -987,7 +1024,13 @@ impl Resource for ProfileRestoreResource {
                     None,
                     Diagnostic::error(
                         "Nothing to import",
-                        format!("The history table records no successful restore into {target}."),
+                        format!(
+                            "The history table records no successful restore into {target}, so \
+                             there is no restore to import. If this import block came from \
+                             `terraform query -generate-config-out` (the studio_profile_restore \
+                             list), the restore it found has not run yet: remove the import \
+                             block and apply the resource block to run it."
+                        ),
                     )
                     .into(),
                 );

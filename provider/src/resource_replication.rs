@@ -21,10 +21,10 @@ use crate::home_identity::{HomeIdentity, Table};
 
 pub struct ReplicationResource;
 
-const TYPE_NAME: &str = "studio_replication";
+pub const TYPE_NAME: &str = "studio_replication";
 
 /// The resource identity: its home's row in the mapping table, by domain name.
-const IDENTITY: HomeIdentity = HomeIdentity {
+pub(crate) const IDENTITY: HomeIdentity = HomeIdentity {
     table: Table::Mapping,
     domain: DomainBy::Name,
 };
@@ -180,6 +180,13 @@ impl Resource for ReplicationResource {
             Err(d) => (None, d),
         }
     }
+}
+
+/// The state of the setting of `home`: `enabled` as its row says (no row: on, the default).
+pub fn state_of(home: &HomeKey, enabled: bool) -> Value {
+    Value::object(home_attrs::home_values(home))
+        .with_attr("id", Value::string(home.to_string()))
+        .with_attr("enabled", Value::bool(enabled))
 }
 
 async fn write(planned: &Value, ctx: &Context) -> Result<Value, Diagnostics> {

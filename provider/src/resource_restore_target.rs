@@ -27,7 +27,7 @@ use crate::home_identity::{HomeIdentity, Table};
 
 pub struct RestoreTargetResource;
 
-const TYPE_NAME: &str = "studio_restore_target";
+pub const TYPE_NAME: &str = "studio_restore_target";
 
 /// `status` while the row holds the intent.
 const PENDING: &str = "pending";
@@ -35,7 +35,7 @@ const PENDING: &str = "pending";
 const RESTORED: &str = "restored";
 
 /// The resource identity: its home's row in the mapping table, by domain name.
-const IDENTITY: HomeIdentity = HomeIdentity {
+pub(crate) const IDENTITY: HomeIdentity = HomeIdentity {
     table: Table::Mapping,
     domain: DomainBy::Name,
 };
@@ -313,17 +313,7 @@ impl Resource for RestoreTargetResource {
                 restore_from: Some(_),
                 ..
             })) => {
-                let from = row.restore_from.as_ref().expect("matched above");
-                let state = Value::object([
-                    ("id", Value::string(target.to_string())),
-                    ("target", Value::object(home_attrs::home_values(&target))),
-                    ("source", source_value(from)),
-                    ("status", Value::string(PENDING)),
-                    (
-                        "set_at",
-                        Value::string(row.updated_at.clone().unwrap_or_else(now_rfc3339)),
-                    ),
-                ]);
+                let state = pending_state(&row).expect("matched above");
                 (Some(state), Diagnostics::new())
             }
             Ok(_) => (
@@ -343,6 +333,21 @@ impl Resource for RestoreTargetResource {
             ),
         }
     }
+}
+
+/// The state of the intent a row holds (`restore_from`), `None` when it holds none.
+pub fn pending_state(row: &MappingRecord) -> Option<Value> {
+    let from = row.restore_from.as_ref()?;
+    Some(Value::object([
+        ("id", Value::string(row.home.to_string())),
+        ("target", Value::object(home_attrs::home_values(&row.home))),
+        ("source", source_value(from)),
+        ("status", Value::string(PENDING)),
+        (
+            "set_at",
+            Value::string(row.updated_at.clone().unwrap_or_else(now_rfc3339)),
+        ),
+    ]))
 }
 
 /// Writes the intent `planned` describes, resolving the source if the plan could not.

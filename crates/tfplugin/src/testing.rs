@@ -572,6 +572,81 @@ impl ProviderProcess {
         Ok(diagnostics_from_proto(response.diagnostics))
     }
 
+    /// The value type of a list resource's `config` block.
+    pub async fn list_config_type(&mut self, type_name: &str) -> Result<Type, HarnessError> {
+        let schema = self.schema().await?;
+        schema_type(schema.list_resource_schemas.get(type_name))
+    }
+
+    /// `ValidateListResourceConfig`, as Terraform sends it: the `config` block only (`config`
+    /// null: the `list` block has none).
+    pub async fn validate_list_resource_config(
+        &mut self,
+        type_name: &str,
+        config: &Value,
+    ) -> Result<Diagnostics, HarnessError> {
+        let ty = self.list_config_type(type_name).await?;
+        let response = self
+            .provider
+            .validate_list_resource_config(pb::validate_list_resource_config::Request {
+                type_name: type_name.to_string(),
+                config: Some(encode(config, &ty)?),
+                include_resource_object: None,
+                limit: None,
+            })
+            .await?
+            .into_inner();
+        Ok(diagnostics_from_proto(response.diagnostics))
+    }
+
+    /// `ListResource`: every event of the stream, decoded with the schemas of the managed
+    /// resource type of the same name, as Terraform reads them.
+    pub async fn list_resource(
+        &mut self,
+        type_name: &str,
+        config: &Value,
+        include_resource: bool,
+        limit: i64,
+    ) -> Result<Vec<ListEvent>, HarnessError> {
+        let config_type = self.list_config_type(type_name).await?;
+        let resource_type = self.resource_type(type_name).await?;
+        let identity_type = self.identity_type(type_name).await?;
+        let mut stream = self
+            .provider
+            .list_resource(pb::list_resource::Request {
+                type_name: type_name.to_string(),
+                config: Some(encode(config, &config_type)?),
+                include_resource_object: include_resource,
+                limit,
+            })
+            .await?
+            .into_inner();
+        let mut events = Vec::new();
+        while let Some(event) = stream.message().await? {
+            let identity = match (
+                event
+                    .identity
+                    .as_ref()
+                    .and_then(|i| i.identity_data.as_ref()),
+                &identity_type,
+            ) {
+                (Some(data), Some(ty)) => Some(decode(Some(data), ty)?),
+                _ => None,
+            };
+            events.push(ListEvent {
+                identity,
+                display_name: event.display_name,
+                resource: event
+                    .resource_object
+                    .as_ref()
+                    .map(|object| decode(Some(object), &resource_type))
+                    .transpose()?,
+                diagnostics: diagnostics_from_proto(event.diagnostic),
+            });
+        }
+        Ok(events)
+    }
+
     /// `ReadDataSource`.
     pub async fn read_data_source(
         &mut self,
@@ -837,6 +912,19 @@ pub struct PlanResult {
     /// Private state for apply.
     pub planned_private: Vec<u8>,
     /// Errors and warnings.
+    pub diagnostics: Diagnostics,
+}
+
+/// One event of a `ListResource` stream.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListEvent {
+    /// The listed object's identity; `None` in an event of diagnostics only.
+    pub identity: Option<Value>,
+    /// Its display name.
+    pub display_name: String,
+    /// Its state, when asked for.
+    pub resource: Option<Value>,
+    /// Warnings about it, or the errors that ended the list.
     pub diagnostics: Diagnostics,
 }
 

@@ -563,18 +563,31 @@ async fn identities_of_the_current_version_are_read_and_others_refused() {
 }
 
 #[tokio::test]
-async fn list_resources_and_actions_are_declared_but_not_served() {
+async fn actions_are_declared_but_not_served_and_list_resources_name_unknown_types() {
     let service = service();
     let status = service
         .plan_action(Request::new(pb::plan_action::Request::default()))
         .await
         .unwrap_err();
     assert_eq!(status.code(), tonic::Code::Unimplemented);
-    let status = service
-        .validate_list_resource_config(Request::new(
-            pb::validate_list_resource_config::Request::default(),
-        ))
+    // List resources are served (tests/list_resources.rs): a provider without them names the
+    // unknown type in a diagnostic.
+    let response = service
+        .validate_list_resource_config(Request::new(pb::validate_list_resource_config::Request {
+            type_name: "toy_keyed".into(),
+            ..Default::default()
+        }))
         .await
-        .unwrap_err();
-    assert_eq!(status.code(), tonic::Code::Unimplemented);
+        .unwrap()
+        .into_inner();
+    let diags = diagnostics_from_proto(response.diagnostics);
+    assert!(
+        diags
+            .iter()
+            .next()
+            .unwrap()
+            .detail
+            .contains("no list resource type \"toy_keyed\"; it has: none"),
+        "{diags:?}"
+    );
 }

@@ -5,7 +5,8 @@
 //! in with real ones. The objects the snippets name by name (the domain `data-science`, the
 //! profiles `alice` and `bob`, the space `team`) are created once per test process. The other
 //! examples (`complete`, `local`, `existing-domain`, `manual-restore`) are planned by
-//! `complete_example.rs`, `demo.rs` and `module_inputs.rs`.
+//! `complete_example.rs`, `demo.rs` and `module_inputs.rs`; `list-resources` (query files) are
+//! run with `terraform query` by `list_resources.rs`.
 //!
 //! `data-science` (and `data-science-2`) are the only names here that are not unique: the
 //! snippets look the domain up by name, which fails when two domains have it (the emulator
@@ -448,6 +449,8 @@ fn every_example_directory_is_planned_here_or_by_another_test() {
             "data-sources",
             "existing-domain",
             "functions",
+            // Queried by list_resources.rs (`.tfquery.hcl`, Terraform 1.14+).
+            "list-resources",
             "local",
             "manual-restore",
             "provider",

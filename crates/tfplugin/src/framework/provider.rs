@@ -24,6 +24,7 @@ use tokio_util::sync::CancellationToken;
 use crate::framework::diagnostics::{Diagnostic, Diagnostics};
 use crate::framework::function::Function;
 use crate::framework::identity::IdentitySchema;
+use crate::framework::list::ListResource;
 use crate::framework::plan::PlannedChange;
 use crate::framework::schema::Schema;
 use crate::values::value::Value;
@@ -49,6 +50,12 @@ pub trait Provider: Send + Sync + 'static {
 
     /// Every provider function (Terraform 1.8+; older versions never see them).
     fn functions(&self) -> Vec<Arc<dyn Function>> {
+        Vec::new()
+    }
+
+    /// Every list resource type (Terraform 1.14+, `terraform query`; older versions never see
+    /// them). Each is named like a managed resource type that has an identity schema.
+    fn list_resources(&self) -> Vec<Arc<dyn ListResource>> {
         Vec::new()
     }
 

@@ -25,6 +25,8 @@ use crate::values::types::Type;
 use crate::values::value::Value;
 use crate::wire::proto::tfplugin6 as pb;
 
+mod list;
+
 /// A resource or data source type with its schema, computed once.
 struct Typed<T: ?Sized> {
     implementation: Arc<T>,
@@ -105,6 +107,8 @@ pub struct ProviderService {
     resources: HashMap<String, Typed<dyn Resource>>,
     data_sources: HashMap<String, Typed<dyn DataSource>>,
     functions: HashMap<String, TypedFunction>,
+    /// List resources (`terraform query`), see [`list`].
+    list_resources: HashMap<String, list::TypedList>,
     schema_response: pb::get_provider_schema::Response,
     provider_data: RwLock<Option<ProviderData>>,
     /// Cancelled by `StopProvider` and on shutdown; every call's context gets a child.
@@ -151,6 +155,8 @@ impl ProviderService {
                 },
             );
         }
+        let (list_resources, list_resource_schemas, list_errors) =
+            list::typed_lists(provider.list_resources(), &resources);
         let schema_response = pb::get_provider_schema::Response {
             provider: Some(schema_to_proto(&provider_schema)),
             resource_schemas: resources
@@ -162,9 +168,9 @@ impl ProviderService {
                 .map(|(name, d)| (name.clone(), schema_to_proto(&d.schema)))
                 .collect(),
             functions: function_definitions,
-            list_resource_schemas: HashMap::new(),
+            list_resource_schemas,
             action_schemas: HashMap::new(),
-            diagnostics: Vec::new(),
+            diagnostics: list_errors,
             provider_meta: None,
             server_capabilities: Some(server_capabilities()),
         };
@@ -175,6 +181,7 @@ impl ProviderService {
             resources,
             data_sources,
             functions,
+            list_resources,
             schema_response,
             provider_data: RwLock::new(None),
             stop,
@@ -515,11 +522,7 @@ async fn guarded<R: Default>(
     match AssertUnwindSafe(call).catch_unwind().await {
         Ok(response) => Ok(Response::new(response)),
         Err(panic) => {
-            let message = panic
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "(no message)".to_string());
+            let message = panic_message(panic.as_ref());
             tracing::error!(rpc, panic = %message, "provider panicked");
             let mut response = R::default();
             set_diagnostics(
@@ -538,6 +541,15 @@ async fn guarded<R: Default>(
             Ok(Response::new(response))
         }
     }
+}
+
+/// What a panic said.
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "(no message)".to_string())
 }
 
 macro_rules! rpc_span {
@@ -581,7 +593,11 @@ impl pb::provider_server::Provider for ProviderService {
                 .into_iter()
                 .map(|name| pb::get_metadata::FunctionMetadata { name })
                 .collect(),
-            list_resources: Vec::new(),
+            list_resources: self
+                .list_resource_names()
+                .into_iter()
+                .map(|type_name| pb::get_metadata::ListResourceMetadata { type_name })
+                .collect(),
             actions: Vec::new(),
         }))
     }
@@ -754,6 +770,27 @@ impl pb::provider_server::Provider for ProviderService {
             })
         })
         .await
+    }
+
+    async fn validate_list_resource_config(
+        &self,
+        request: Request<pb::validate_list_resource_config::Request>,
+    ) -> Result<Response<pb::validate_list_resource_config::Response>, Status> {
+        let request = request.into_inner();
+        let span = rpc_span!("ValidateListResourceConfig", request.type_name.as_str());
+        guarded(
+            "ValidateListResourceConfig",
+            self.validate_list_config(request).instrument(span),
+            |r, d| r.diagnostics = d,
+        )
+        .await
+    }
+
+    async fn list_resource(
+        &self,
+        request: Request<pb::list_resource::Request>,
+    ) -> Result<Response<tonic::codegen::BoxStream<pb::list_resource::Event>>, Status> {
+        Ok(Response::new(self.list_events(request.into_inner())))
     }
 
     async fn validate_provider_config(
