@@ -1,9 +1,10 @@
 //! What a provider is written against: schemas and their validation, validators, diagnostics,
 //! the generic plan, resource identity, provider functions, and the `Provider`/`Resource`/
-//! `DataSource`/`Function` traits.
+//! `DataSource`/`Function`/`Action` traits.
 //!
 //! This layer uses [`values`](crate::values) and knows nothing of the [`wire`](crate::wire).
 
+pub mod action;
 pub mod diagnostics;
 pub mod function;
 pub mod identity;

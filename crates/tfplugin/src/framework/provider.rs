@@ -21,6 +21,7 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use tokio_util::sync::CancellationToken;
 
+use crate::framework::action::Action;
 use crate::framework::diagnostics::{Diagnostic, Diagnostics};
 use crate::framework::function::Function;
 use crate::framework::identity::IdentitySchema;
@@ -49,6 +50,11 @@ pub trait Provider: Send + Sync + 'static {
 
     /// Every provider function (Terraform 1.8+; older versions never see them).
     fn functions(&self) -> Vec<Arc<dyn Function>> {
+        Vec::new()
+    }
+
+    /// Every action type (Terraform 1.14+; older versions never see them).
+    fn actions(&self) -> Vec<Arc<dyn Action>> {
         Vec::new()
     }
 
