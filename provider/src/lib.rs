@@ -11,6 +11,7 @@
 //! resources about one home); [`finders`] (domain, profile and space lookups); the `resource_*`,
 //! `data_source_*` and `function_*` types; [`registry`]; [`provider`] on top.
 
+pub mod action_restore;
 pub mod attrs;
 pub mod clients;
 pub mod config;

@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use tfplugin::framework::action::Action;
 use tfplugin::framework::diagnostics::{Diagnostic, Diagnostics};
 use tfplugin::framework::function::Function;
 use tfplugin::framework::provider::{Context, DataSource, Provider, ProviderData, Resource};
@@ -58,6 +59,10 @@ impl Provider for StudioProvider {
 
     fn functions(&self) -> Vec<Arc<dyn Function>> {
         crate::registry::functions()
+    }
+
+    fn actions(&self) -> Vec<Arc<dyn Action>> {
+        crate::registry::actions()
     }
 
     async fn validate_config(&self, config: &Value) -> Diagnostics {

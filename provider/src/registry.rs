@@ -1,7 +1,8 @@
-//! Every resource, data source and function of the provider. Add a new one here.
+//! Every resource, data source, function and action of the provider. Add a new one here.
 
 use std::sync::Arc;
 
+use tfplugin::framework::action::Action;
 use tfplugin::framework::function::Function;
 use tfplugin::framework::provider::{DataSource, Resource};
 
@@ -33,6 +34,11 @@ pub fn functions() -> Vec<Arc<dyn Function>> {
         Arc::new(crate::function_parse_home_key::ParseHomeKeyFunction),
         Arc::new(crate::function_efs_home_path::EfsHomePathFunction),
     ]
+}
+
+/// The actions (`action "studio_<name>"`, Terraform 1.14+).
+pub fn actions() -> Vec<Arc<dyn Action>> {
+    vec![Arc::new(crate::action_restore::RestoreAction)]
 }
 
 #[cfg(test)]
