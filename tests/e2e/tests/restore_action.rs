@@ -2,67 +2,34 @@
 //! An `aws_sagemaker_user_profile` (hashicorp/aws 3.39) carries an `action_trigger` on
 //! `after_create`; recreating it (`-replace`) brings the old home's files into the new uid's home
 //! by the end of the same apply, with the copy's progress in the output. `terraform apply
-//! -invoke` runs the action alone; `terraform providers schema -json` lists it; bad
+//! -invoke` runs the action alone. The configuration is `examples/actions/studio_restore` as
+//! a user fills it in; `terraform providers schema -json` lists it; bad
 //! configurations fail at validate and plan naming the attribute.
 
 use aws_sdk_sagemaker::types::AuthMode;
 use serde_json::Value;
 use studio_e2e::{
     Emulator, Provider, Studio, Terraform, close_studio, create_domain, create_tables,
-    hand_to_owner, open_studio, unique_name, write_file,
+    hand_to_owner, open_studio, repo_root, unique_name, write_file,
 };
 
 const STUDIO: &str = "registry.terraform.io/studio-restore/studio";
 
-fn main_tf(extra: &str) -> String {
-    format!(
-        r#"
-variable "domain_id" {{
-  type = string
-}}
-
-# The uid of the home to restore from; null until there is one (the first create restores nothing).
-variable "source_uid" {{
-  type    = number
-  default = null
-}}
-
-resource "aws_sagemaker_user_profile" "alice" {{
-  domain_id         = var.domain_id
-  user_profile_name = "alice"
-
-  lifecycle {{
-    action_trigger {{
-      events    = [after_create]
-      condition = var.source_uid != null
-      actions   = [action.studio_restore.alice]
-    }}
-  }}
-}}
-
-action "studio_restore" "alice" {{
-  config {{
-    source = {{
-      domain_id         = var.domain_id
-      user_profile_name = "alice"
-      uid               = var.source_uid
-    }}
-    target = {{
-      domain_id         = var.domain_id
-      user_profile_name = "alice"
-    }}
-    timeouts {{
-      create = "5m"
-    }}
-  }}
-}}
-
-output "uid" {{
-  value = aws_sagemaker_user_profile.alice.home_efs_file_system_uid
-}}
-{extra}"#
-    )
+/// `examples/actions/studio_restore` as a user fills it in (the docs' domain id), with an output
+/// of alice's uid.
+fn example(domain_id: &str) -> String {
+    let path = repo_root().join("examples/actions/studio_restore/action.tf");
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+    assert!(text.contains("d-0123456789ab"), "the example's placeholder");
+    text.replace("d-0123456789ab", domain_id)
 }
+
+const OUTPUTS: &str = r#"
+output "uid" {
+  value = aws_sagemaker_user_profile.alice.home_efs_file_system_uid
+}
+"#;
 
 /// The progress lines the provider sent for the copy: `<status>: <n> files, <m> bytes
 /// transferred (<execution>)`, as (status, files, bytes).
@@ -137,57 +104,49 @@ async fn a_profile_recreated_by_terraform_gets_its_files_back_in_the_same_apply(
             tables.0, tables.1
         ),
     );
-    tf.write("main.tf", &main_tf(""));
-    tf.set_var("domain_id", &domain_id);
+    tf.write("action.tf", &example(&domain_id));
+    tf.write("outputs.tf", OUTPUTS);
     tf.init();
 
     // Bad configurations: validate names the attribute (a schema validator, then the
     // declaration's own rule), and so does the plan of an invocation (the resolver).
-    tf.write(
-        "bad.tf",
-        r#"
+    let bad = |text: &str| tf.write("bad.tf", &text.replace("DOMAIN", &domain_id));
+    bad(r#"
 action "studio_restore" "bad" {
   config {
-    source = { domain_id = var.domain_id, user_profile_name = "alice", uid = 200001 }
-    target = { domain_id = var.domain_id, user_profile_name = "alice" }
+    source = { domain_id = "DOMAIN", user_profile_name = "alice", uid = 200001 }
+    target = { domain_id = "DOMAIN", user_profile_name = "alice" }
     engine = "rsync"
   }
 }
-"#,
-    );
+"#);
     let out = tf.run_failing(&["validate", "-no-color"]);
     assert!(
         out.stderr.contains("engine") && out.stderr.contains("rsync"),
         "validate names engine:\n{out}"
     );
-    tf.write(
-        "bad.tf",
-        r#"
+    bad(r#"
 action "studio_restore" "bad" {
   config {
-    source = { domain_id = var.domain_id, user_profile_name = "alice", uid = 200001 }
-    target = { domain_id = var.domain_id, user_profile_name = "alice" }
+    source = { domain_id = "DOMAIN", user_profile_name = "alice", uid = 200001 }
+    target = { domain_id = "DOMAIN", user_profile_name = "alice" }
     engine = "state_machine"
   }
 }
-"#,
-    );
+"#);
     let out = tf.run_failing(&["validate", "-no-color"]);
     assert!(
         out.stderr.contains("Missing state machine") && out.stderr.contains("state_machine_arn"),
         "validate names state_machine_arn:\n{out}"
     );
-    tf.write(
-        "bad.tf",
-        r#"
+    bad(r#"
 action "studio_restore" "bad" {
   config {
-    source = { domain_id = var.domain_id, user_profile_name = "alice", uid = 200001 }
+    source = { domain_id = "DOMAIN", user_profile_name = "alice", uid = 200001 }
     target = { domain_id = "d-000000000000", user_profile_name = "alice" }
   }
 }
-"#,
-    );
+"#);
     tf.run(&["validate", "-no-color"]);
     let out = tf.run_failing(&[
         "plan",
@@ -217,7 +176,7 @@ action "studio_restore" "bad" {
     close_studio(&aws.sagemaker, Studio::user_profile(&domain_id, "alice")).await;
 
     // Recreated by Terraform: after_create runs the restore, in the same apply.
-    tf.set_var("source_uid", &old_uid);
+    tf.set_var("old_uid", &old_uid);
     let replaced = tf.run(&[
         "apply",
         "-auto-approve",
@@ -246,15 +205,18 @@ action "studio_restore" "bad" {
     );
     let (_, files, bytes) = lines.last().unwrap().clone();
     assert!(files >= 2 && bytes >= 4 * 4096, "{lines:?}\n{replaced}");
+    let alice = format!("user \"alice\" in domain {domain_id}");
     assert!(
-        replaced.stdout.contains(&format!(
-            "Restoring {domain_id}/user/alice into {domain_id}/user/alice"
-        )) || replaced.stdout.contains("Restoring "),
-        "{replaced}"
+        replaced
+            .stdout
+            .contains(&format!("Restoring {alice} into {alice}")),
+        "the first progress line names the source and the target:\n{replaced}"
     );
     assert!(
-        replaced.stdout.contains(&format!("/{new_uid} (")) || replaced.stdout.contains(&new_uid),
-        "the last line names the new home:\n{replaced}"
+        replaced.stdout.contains(&format!(
+            "Restored {domain_id}/user/alice: {files} files, {bytes} bytes from {fs}:/{old_uid} into {fs}:/{new_uid}"
+        )),
+        "the last line names both homes and the final counts:\n{replaced}"
     );
 
     // Invoked alone: a file lost from the new home comes back, nothing else changes.
