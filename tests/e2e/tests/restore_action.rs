@@ -9,7 +9,7 @@
 use aws_sdk_sagemaker::types::AuthMode;
 use serde_json::Value;
 use studio_e2e::{
-    Emulator, Provider, Studio, Terraform, close_studio, create_domain, create_tables,
+    Emulator, LeakScope, Provider, Studio, Terraform, close_studio, create_domain, create_tables,
     hand_to_owner, open_studio, repo_root, unique_name, write_file,
 };
 
@@ -241,4 +241,29 @@ action "studio_restore" "bad" {
     );
     assert_eq!(tf.output("uid").as_str(), Some(new_uid.as_str()));
     tf.assert_plan_empty();
+
+    // The resource's safety rules: the new home as its own source is refused at the invocation
+    // (the plan only warns: the target might be recreated earlier in the apply), before
+    // anything is created.
+    tf.set_var("old_uid", &new_uid);
+    let refused = tf.run_failing(&[
+        "apply",
+        "-auto-approve",
+        "-input=false",
+        "-no-color",
+        "-invoke=action.studio_restore.alice",
+    ]);
+    // Terraform 1.15 prints a failed action on stdout.
+    let printed = format!("{}{}", refused.stdout, refused.stderr);
+    assert!(
+        printed.contains("target's own home directory")
+            && printed.contains("No DataSync task, location or access point"),
+        "{refused}"
+    );
+    assert!(
+        progress(&refused.stdout).is_empty(),
+        "no copy ran:\n{refused}"
+    );
+    // Every DataSync object and access point of the three invocations is gone.
+    LeakScope::file_system(&fs).assert_none_left(&aws).await;
 }
