@@ -440,7 +440,13 @@ pub(crate) fn failure_diagnostics(
 /// resource's validate and the `studio_restore` action's.
 pub(crate) fn validate_declaration(config: &Value) -> Diagnostics {
     let mut diags = Diagnostics::new();
-    if config.get("engine").is_known() && config.get("state_machine_arn").is_known() {
+    // An engine that is not one of the two is the schema validator's error alone.
+    let engine_named = matches!(
+        config.get("engine").as_str(),
+        None | Some("datasync" | "state_machine")
+    );
+    if engine_named && config.get("engine").is_known() && config.get("state_machine_arn").is_known()
+    {
         if let Err(d) = engine(config) {
             diags.extend(d);
         }
