@@ -412,7 +412,7 @@ async fn the_restore_action_validates_and_streams_over_the_real_transport() {
                         "target",
                     ),
                 ),
-                ("engine", engine.map_or(Value::Null, |e| Value::string(e))),
+                ("engine", engine.map_or(Value::Null, Value::string)),
             ],
         )
     };
@@ -422,10 +422,7 @@ async fn the_restore_action_validates_and_streams_over_the_real_transport() {
                 ("domain_id", Value::string("d-0123456789ab")),
                 ("user_profile_name", Value::string("alice")),
                 ("uid", Value::int(uid)),
-                (
-                    "space_name",
-                    space.map_or(Value::Null, |s| Value::string(s)),
-                ),
+                ("space_name", space.map_or(Value::Null, Value::string)),
             ],
             "source",
         )
