@@ -13,6 +13,7 @@
 //! `function_*` types; the `list_*` types (list resources for `terraform query`, over their
 //! resource's state and identity); [`registry`]; [`provider`] on top.
 
+pub mod action_restore;
 pub mod attrs;
 pub mod clients;
 pub mod config;

@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use tfplugin::framework::action::Action;
 use tfplugin::framework::diagnostics::{Diagnostic, Diagnostics};
 use tfplugin::framework::function::Function;
 use tfplugin::framework::provider::{Context, DataSource, Provider, ProviderData, Resource};
@@ -62,6 +63,10 @@ impl Provider for StudioProvider {
 
     fn list_resources(&self) -> Vec<Arc<dyn tfplugin::framework::list::ListResource>> {
         crate::registry::list_resources()
+    }
+
+    fn actions(&self) -> Vec<Arc<dyn Action>> {
+        crate::registry::actions()
     }
 
     async fn validate_config(&self, config: &Value) -> Diagnostics {

@@ -1,7 +1,8 @@
-//! Every resource, data source and function of the provider. Add a new one here.
+//! Every resource, data source, function and action of the provider. Add a new one here.
 
 use std::sync::Arc;
 
+use tfplugin::framework::action::Action;
 use tfplugin::framework::function::Function;
 use tfplugin::framework::list::ListResource;
 use tfplugin::framework::provider::{DataSource, Resource};
@@ -44,6 +45,11 @@ pub fn list_resources() -> Vec<Arc<dyn ListResource>> {
         Arc::new(crate::list_restore_target::RestoreTargetList),
         Arc::new(crate::list_replication::ReplicationList),
     ]
+}
+
+/// The actions (`action "studio_<name>"`, Terraform 1.14+).
+pub fn actions() -> Vec<Arc<dyn Action>> {
+    vec![Arc::new(crate::action_restore::RestoreAction)]
 }
 
 #[cfg(test)]

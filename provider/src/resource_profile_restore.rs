@@ -32,7 +32,7 @@ use crate::home_identity::{HomeIdentity, Table};
 
 /// The attribute a core error is about: the part it names as its subject (data, never its
 /// words), else `fallback`.
-fn path_of(err: &Error, fallback: Option<AttributePath>) -> Option<AttributePath> {
+pub(crate) fn path_of(err: &Error, fallback: Option<AttributePath>) -> Option<AttributePath> {
     match err.subject() {
         Some(Subject::Source) => Some(AttributePath::attribute("source")),
         Some(Subject::Target) => Some(AttributePath::attribute("target")),
@@ -43,7 +43,7 @@ fn path_of(err: &Error, fallback: Option<AttributePath>) -> Option<AttributePath
 
 /// A core error in Terraform's words: core says a restore was interrupted; here that is
 /// Terraform's doing (Ctrl-C, StopProvider).
-fn detail(err: &Error) -> String {
+pub(crate) fn detail(err: &Error) -> String {
     match err.inner() {
         Error::Cancelled(what) => format!("Terraform was {what}"),
         _ => err.to_string(),
@@ -51,10 +51,10 @@ fn detail(err: &Error) -> String {
 }
 
 /// The attribute that lets a restore copy another person's files or a live home.
-const ALLOW_DIFFERENT_OWNER: &str = "allow_different_owner";
+pub(crate) const ALLOW_DIFFERENT_OWNER: &str = "allow_different_owner";
 
 /// Whom the configuration lets the restore copy to.
-fn consent(config: &Value) -> Consent {
+pub(crate) fn consent(config: &Value) -> Consent {
     if config.get(ALLOW_DIFFERENT_OWNER).as_bool() == Some(true) {
         Consent::AllowDifferentOwner
     } else {
@@ -63,7 +63,7 @@ fn consent(config: &Value) -> Consent {
 }
 
 /// An error diagnostic from a core error, at `path` when it concerns one attribute.
-fn error_at(summary: &str, err: &Error, path: Option<AttributePath>) -> Diagnostic {
+pub(crate) fn error_at(summary: &str, err: &Error, path: Option<AttributePath>) -> Diagnostic {
     let d = Diagnostic::error(summary, detail(err));
     match path {
         Some(p) => d.at(p),
@@ -144,7 +144,7 @@ impl ProfileRestoreResource {
             .collect()
     }
 
-    fn options(config: &Value) -> Result<(TransferOptions, Readiness), Diagnostics> {
+    pub(crate) fn options(config: &Value) -> Result<(TransferOptions, Readiness), Diagnostics> {
         let parse =
             |name: &str, default: &str| config.get(name).as_str().unwrap_or(default).to_owned();
         let defaults = TransferOptions::default();
@@ -175,7 +175,7 @@ impl ProfileRestoreResource {
 }
 
 /// A home reference from a `source` or `target` object.
-fn home_ref(object: &Value, side: &str) -> Result<HomeRef, Diagnostics> {
+pub(crate) fn home_ref(object: &Value, side: &str) -> Result<HomeRef, Diagnostics> {
     let path = AttributePath::attribute(side);
     let domain_id = object
         .get("domain_id")
@@ -212,7 +212,7 @@ fn home_ref(object: &Value, side: &str) -> Result<HomeRef, Diagnostics> {
     })
 }
 
-fn source_spec(config: &Value) -> Result<SourceSpec, Diagnostics> {
+pub(crate) fn source_spec(config: &Value) -> Result<SourceSpec, Diagnostics> {
     let source = config.get("source");
     let uid = match source.get("uid").as_i64() {
         Some(n) => Some(Uid::new(n).map_err(|e| -> Diagnostics {
@@ -232,7 +232,7 @@ fn source_spec(config: &Value) -> Result<SourceSpec, Diagnostics> {
     })
 }
 
-fn engine(config: &Value) -> Result<Engine, Diagnostics> {
+pub(crate) fn engine(config: &Value) -> Result<Engine, Diagnostics> {
     match (config.get("engine").as_str().unwrap_or("datasync"), config.get("state_machine_arn").as_str()) {
         ("datasync", None) => Ok(Engine::DataSync),
         ("state_machine", Some(arn)) => Ok(Engine::StateMachine { arn: arn.to_owned() }),
@@ -257,7 +257,7 @@ fn engine(config: &Value) -> Result<Engine, Diagnostics> {
     }
 }
 
-fn network(config: &Value) -> NetworkSpec {
+pub(crate) fn network(config: &Value) -> NetworkSpec {
     let n = config.get("network");
     NetworkSpec {
         subnet_arn: n.get("subnet_arn").as_str().map(str::to_owned),
@@ -268,11 +268,11 @@ fn network(config: &Value) -> NetworkSpec {
     }
 }
 
-fn create_timeout(config: &Value) -> Result<Duration, Diagnostics> {
+pub(crate) fn create_timeout(config: &Value) -> Result<Duration, Diagnostics> {
     attrs::timeout(config, "create", DEFAULT_CREATE_TIMEOUT)
 }
 
-fn tables(conn: &StudioClients) -> Tables {
+pub(crate) fn tables(conn: &StudioClients) -> Tables {
     Tables {
         mapping: Some(conn.user_table.clone()),
         history: Some(conn.history_table.clone()),
@@ -281,7 +281,7 @@ fn tables(conn: &StudioClients) -> Tables {
 }
 
 /// The declared restore, as recorded in the history for import.
-fn request_json(config: &Value, ty: &Type) -> String {
+pub(crate) fn request_json(config: &Value, ty: &Type) -> String {
     let pick = |name: &str| {
         let Type::Object(attrs) = ty else {
             return serde_json::Value::Null;
@@ -309,7 +309,7 @@ fn request_json(config: &Value, ty: &Type) -> String {
     .to_string()
 }
 
-fn describe_owner(owner: Option<&studio_core::owner::Owner>) -> String {
+pub(crate) fn describe_owner(owner: Option<&studio_core::owner::Owner>) -> String {
     owner.map_or_else(
         || "an owner nobody recorded".to_owned(),
         ToString::to_string,
@@ -353,7 +353,7 @@ pub fn declarable_state(source: &SourceSpec, target: &HomeRef) -> Value {
         .with_attr("target", home_object(target))
 }
 
-fn resource_id(target: &HomeRef) -> String {
+pub(crate) fn resource_id(target: &HomeRef) -> String {
     format!("{}/{}/{}", target.domain_id, target.kind, target.name)
 }
 
@@ -426,6 +426,186 @@ pub(crate) const IDENTITY: HomeIdentity = HomeIdentity {
     table: Table::History,
     domain: DomainBy::Id,
 };
+
+/// The warnings of a restore that succeeded.
+pub(crate) fn success_warnings(warnings: Vec<String>) -> Diagnostics {
+    let mut diags = Diagnostics::new();
+    for w in warnings {
+        // Its own summary: Terraform folds warnings with the same summary into one.
+        let summary = if w.starts_with("An earlier attempt") {
+            "Restore replaced files after an interrupted attempt"
+        } else {
+            "Restore finished with a warning"
+        };
+        diags.warning(summary, w);
+    }
+    diags
+}
+
+/// The diagnostics of a restore into `id` that failed: its cleanup warnings, then one error
+/// naming the execution and whether anything was left behind.
+pub(crate) fn failure_diagnostics(
+    id: &str,
+    error: &Error,
+    execution: Option<&studio_core::restore::RestoreExecution>,
+    warnings: Vec<String>,
+) -> Diagnostics {
+    let mut diags = Diagnostics::new();
+    let cleaned_up = !warnings.iter().any(|w| w.starts_with("cleanup:"));
+    for w in warnings {
+        diags.warning("Restore cleanup", w);
+    }
+    let path = path_of(error, None);
+    let mut detail = detail(error);
+    if let Some(exec) = execution.filter(|e| !e.execution_arn.is_empty()) {
+        detail.push_str(&format!("\n\nExecution: {}", exec.execution_arn));
+    }
+    detail.push_str(if cleaned_up {
+        "\n\nNo DataSync task, location or access point of this restore was left behind."
+    } else {
+        "\n\nSome DataSync objects or EFS access points of this restore could not be deleted: the warnings name them; delete them by hand."
+    });
+    let mut d = Diagnostic::error(format!("Restore into {id} failed"), detail);
+    if let Some(p) = path {
+        d = d.at(p);
+    }
+    diags.push(d);
+    diags
+}
+
+/// The checks of the configuration beyond the schema's validators, known values only: the
+/// resource's validate and the `studio_restore` action's.
+pub(crate) fn validate_declaration(config: &Value) -> Diagnostics {
+    let mut diags = Diagnostics::new();
+    // An engine that is not one of the two is the schema validator's error alone.
+    let engine_named = matches!(
+        config.get("engine").as_str(),
+        None | Some("datasync" | "state_machine")
+    );
+    if engine_named && config.get("engine").is_known() && config.get("state_machine_arn").is_known()
+    {
+        if let Err(d) = engine(config) {
+            diags.extend(d);
+        }
+    }
+    if config.get("timeouts").get("create").is_known() {
+        if let Err(d) = create_timeout(config) {
+            diags.extend(d);
+        }
+    }
+    diags
+}
+
+/// What a restore about to run would fail on, where it is knowable before it runs (the plan of
+/// a new `studio_profile_restore`, the plan of a `studio_restore` action): the one resolver with
+/// every check whose values are known now. Apply checks again before anything is created.
+pub(crate) async fn check_new_restore(config: &Value, ctx: &Context) -> Diagnostics {
+    let mut diags = Diagnostics::new();
+    if !config.get("target").is_fully_known()
+        || !config.get("source").is_fully_known()
+        || !config.get(ALLOW_DIFFERENT_OWNER).is_known()
+    {
+        // What is unknown now is checked at apply, before anything is created.
+        return diags;
+    }
+    let Ok(conn) = connection(ctx) else {
+        return diags;
+    };
+    let Ok(target) = home_ref(config.get("target"), "target") else {
+        return diags;
+    };
+    let restore = ProfileRestore {
+        clients: &conn.aws,
+        tables: tables(&conn),
+        cancel: ctx.cancellation().clone(),
+        request: None,
+        interrupted: Vec::new(),
+        progress: None,
+    };
+    let current = match restore.current_target(&target).await {
+        Ok(current) => current,
+        Err(e) => {
+            diags.push(
+                Diagnostic::warning("Could not check the target", e.to_string())
+                    .at(AttributePath::attribute("target")),
+            );
+            return diags;
+        }
+    };
+    match &current {
+        None => {
+            let path = AttributePath::attribute("target");
+            let studio = studio_core::resolve::Studio::new(
+                conn.aws.sagemaker.clone(),
+                ctx.cancellation().clone(),
+            );
+            let detail = match studio.domain(&target.domain_id).await {
+                Err(Error::NotFound(m)) => {
+                    diags.push(
+                        Diagnostic::error("Unknown target domain", m).at(path.attr("domain_id")),
+                    );
+                    return diags;
+                }
+                _ => format!(
+                    "The target {target} does not exist (yet). It must exist when this resource is applied: create it in the same apply (depend on it) or first."
+                ),
+            };
+            diags.push(Diagnostic::warning("Target not found yet", detail).at(path));
+        }
+        Some((_, home)) => {
+            // The one resolver, with every check whose values are known now; apply
+            // checks again, before anything is created.
+            if let Ok(source) = source_spec(config) {
+                let consent = consent(config);
+                match restore.resolve_source(&source, Some(home), consent).await {
+                    // The target's current directory as the source is what a plan sees
+                    // when the target is recreated earlier in this same apply (a
+                    // `-replace` of the profile, a domain rebuilt): only apply can tell,
+                    // and apply refuses the copy, before creating anything, if the
+                    // target still has that directory then.
+                    Err(Error::RefusedRestore(r)) if r.reason == RefusalReason::SameDirectory => {
+                        diags.push(
+                                Diagnostic::warning(
+                                    "The source is the target's current home directory",
+                                    format!(
+                                        "{} This is expected only when the target is recreated earlier in this apply (it then has a new directory); otherwise apply refuses the restore before creating anything.",
+                                        r.message
+                                    ),
+                                )
+                                .at(AttributePath::attribute("source")),
+                            );
+                    }
+                    Err(e) => diags.push(error_at(
+                        &format!("Cannot restore into {} from this source", home.key),
+                        &e,
+                        path_of(&e, Some(AttributePath::attribute("source"))),
+                    )),
+                    Ok(resolved) if consent == Consent::AllowDifferentOwner => {
+                        if resolved.owner.is_none() || resolved.owner != home.owner {
+                            diags.push(
+                                    Diagnostic::warning(
+                                        "Restoring someone else's files",
+                                        format!(
+                                            "allow_different_owner = true: the files of {} ({}), which belong to {}, are copied into {} ({}), which belongs to {}.",
+                                            resolved.label,
+                                            resolved.directory,
+                                            describe_owner(resolved.owner.as_ref()),
+                                            home.key,
+                                            home.directory.as_ref().map(ToString::to_string).unwrap_or_else(|| "no directory yet".into()),
+                                            describe_owner(home.owner.as_ref()),
+                                        ),
+                                    )
+                                    .at(AttributePath::attribute(ALLOW_DIFFERENT_OWNER)),
+                                );
+                        }
+                    }
+                    Ok(_) => {}
+                }
+            }
+        }
+    }
+    diags
+}
 
 #[async_trait]
 impl Resource for ProfileRestoreResource {
@@ -569,18 +749,7 @@ impl Resource for ProfileRestoreResource {
     }
 
     async fn validate(&self, config: &Value, _ctx: &Context) -> Diagnostics {
-        let mut diags = Diagnostics::new();
-        if config.get("engine").is_known() && config.get("state_machine_arn").is_known() {
-            if let Err(d) = engine(config) {
-                diags.extend(d);
-            }
-        }
-        if config.get("timeouts").get("create").is_known() {
-            if let Err(d) = create_timeout(config) {
-                diags.extend(d);
-            }
-        }
-        diags
+        validate_declaration(config)
     }
 
     async fn modify_plan(
@@ -597,6 +766,11 @@ impl Resource for ProfileRestoreResource {
         let network = AttributePath::attribute("network");
         if !prior.is_null() && !plan.is_destroy() && plan.get(&network) != prior.get("network") {
             plan.require_replace(network);
+        }
+        if prior.is_null() {
+            // Create: say now what apply would fail on, where it is knowable.
+            diags.extend(check_new_restore(config, ctx).await);
+            return diags;
         }
         if !config.get("target").is_fully_known()
             || !config.get("source").is_fully_known()
@@ -617,6 +791,7 @@ impl Resource for ProfileRestoreResource {
             cancel: ctx.cancellation().clone(),
             request: None,
             interrupted: Vec::new(),
+            progress: None,
         };
         let current = match restore.current_target(&target).await {
             Ok(current) => current,
@@ -628,86 +803,6 @@ impl Resource for ProfileRestoreResource {
                 return diags;
             }
         };
-        if prior.is_null() {
-            // Create: say now what apply would fail on, where it is knowable.
-            match &current {
-                None => {
-                    let path = AttributePath::attribute("target");
-                    let studio = studio_core::resolve::Studio::new(
-                        conn.aws.sagemaker.clone(),
-                        conn.aws.retry,
-                        ctx.cancellation().clone(),
-                    );
-                    let detail = match studio.domain(&target.domain_id).await {
-                        Err(Error::NotFound(m)) => {
-                            diags.push(
-                                Diagnostic::error("Unknown target domain", m)
-                                    .at(path.attr("domain_id")),
-                            );
-                            return diags;
-                        }
-                        _ => format!(
-                            "The target {target} does not exist (yet). It must exist when this resource is applied: create it in the same apply (depend on it) or first."
-                        ),
-                    };
-                    diags.push(Diagnostic::warning("Target not found yet", detail).at(path));
-                }
-                Some((_, home)) => {
-                    // The one resolver, with every check whose values are known now; apply
-                    // checks again, before anything is created.
-                    if let Ok(source) = source_spec(config) {
-                        let consent = consent(config);
-                        match restore.resolve_source(&source, Some(home), consent).await {
-                            // The target's current directory as the source is what a plan sees
-                            // when the target is recreated earlier in this same apply (a
-                            // `-replace` of the profile, a domain rebuilt): only apply can tell,
-                            // and apply refuses the copy, before creating anything, if the
-                            // target still has that directory then.
-                            Err(Error::RefusedRestore(r))
-                                if r.reason == RefusalReason::SameDirectory =>
-                            {
-                                diags.push(
-                                    Diagnostic::warning(
-                                        "The source is the target's current home directory",
-                                        format!(
-                                            "{} This is expected only when the target is recreated earlier in this apply (it then has a new directory); otherwise apply refuses the restore before creating anything.",
-                                            r.message
-                                        ),
-                                    )
-                                    .at(AttributePath::attribute("source")),
-                                );
-                            }
-                            Err(e) => diags.push(error_at(
-                                &format!("Cannot restore into {} from this source", home.key),
-                                &e,
-                                path_of(&e, Some(AttributePath::attribute("source"))),
-                            )),
-                            Ok(resolved) if consent == Consent::AllowDifferentOwner => {
-                                if resolved.owner.is_none() || resolved.owner != home.owner {
-                                    diags.push(
-                                        Diagnostic::warning(
-                                            "Restoring someone else's files",
-                                            format!(
-                                                "allow_different_owner = true: the files of {} ({}), which belong to {}, are copied into {} ({}), which belongs to {}.",
-                                                resolved.label,
-                                                resolved.directory,
-                                                describe_owner(resolved.owner.as_ref()),
-                                                home.key,
-                                                home.directory.as_ref().map(ToString::to_string).unwrap_or_else(|| "no directory yet".into()),
-                                                describe_owner(home.owner.as_ref()),
-                                            ),
-                                        )
-                                        .at(AttributePath::attribute(ALLOW_DIFFERENT_OWNER)),
-                                    );
-                                }
-                            }
-                            Ok(_) => {}
-                        }
-                    }
-                }
-            }
-            return diags;
-        }
         // Update: the target was recreated if its uid (or file system) changed.
         if let Some((_, home)) = current {
             if let Some(dir) = home.directory {
@@ -771,6 +866,7 @@ impl Resource for ProfileRestoreResource {
             cancel: ctx.cancellation().clone(),
             request: Some(request_json(planned, &self.schema().value_type())),
             interrupted: self.interrupted_restores(),
+            progress: None,
         };
         let deadline = tokio::time::Instant::now() + timeout;
         let declared = Declaration {
@@ -796,16 +892,7 @@ impl Resource for ProfileRestoreResource {
                     .lock()
                     .unwrap_or_else(|p| p.into_inner())
                     .remove(&studio_core::profile_restore::copy_key(&source, &target));
-                let mut diags = Diagnostics::new();
-                for w in warnings {
-                    // Its own summary: Terraform folds warnings with the same summary into one.
-                    let summary = if w.starts_with("An earlier attempt") {
-                        "Restore replaced files after an interrupted attempt"
-                    } else {
-                        "Restore finished with a warning"
-                    };
-                    diags.warning(summary, w);
-                }
+                let diags = success_warnings(warnings);
                 (
                     Some(state_of(
                         planned,
@@ -828,29 +915,7 @@ impl Resource for ProfileRestoreResource {
                 if let Some(restore_id) = restore_id {
                     ctx.set_private(format!("restore-id={restore_id}").into_bytes());
                 }
-                let mut diags = Diagnostics::new();
-                let cleaned_up = !warnings.iter().any(|w| w.starts_with("cleanup:"));
-                for w in warnings {
-                    diags.warning("Restore cleanup", w);
-                }
-                let path = path_of(&error, None);
-                let mut detail = detail(&error);
-                if let Some(exec) = execution.as_ref().filter(|e| !e.execution_arn.is_empty()) {
-                    detail.push_str(&format!("\n\nExecution: {}", exec.execution_arn));
-                }
-                detail.push_str(if cleaned_up {
-                    "\n\nNo DataSync task, location or access point of this restore was left behind."
-                } else {
-                    "\n\nSome DataSync objects or EFS access points of this restore could not be deleted: the warnings name them; delete them by hand."
-                });
-                let mut d = Diagnostic::error(
-                    format!("Restore into {target_name} failed", target_name = id),
-                    detail,
-                );
-                if let Some(p) = path {
-                    d = d.at(p);
-                }
-                diags.push(d);
+                let diags = failure_diagnostics(&id, &error, execution.as_ref(), warnings);
                 // A copy that ran and failed leaves the resource in state, tainted, so the next
                 // apply retries; a restore that never started leaves nothing.
                 let state = execution.map(|exec| {
@@ -876,6 +941,7 @@ impl Resource for ProfileRestoreResource {
             cancel: ctx.cancellation().clone(),
             request: None,
             interrupted: Vec::new(),
+            progress: None,
         };
         match restore.current_target(&target).await {
             // The target is gone: the restore no longer holds, so the resource leaves the state.
@@ -1016,6 +1082,7 @@ impl Resource for ProfileRestoreResource {
             cancel: ctx.cancellation().clone(),
             request: None,
             interrupted: Vec::new(),
+            progress: None,
         };
         let entry = match restore.latest_restore(&target).await {
             Ok(Some(entry)) => entry,

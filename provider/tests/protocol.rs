@@ -386,3 +386,93 @@ async fn debug_mode_prints_the_reattach_configuration() {
     assert!(std::path::Path::new(socket).exists());
     child.kill().await.unwrap();
 }
+
+/// A value of `ty` with every attribute null except `pairs` (objects of an object type filled
+/// the same way, from their own pairs).
+fn value_of(ty: &tfplugin::values::types::Type, pairs: &[(&str, Value)]) -> Value {
+    let tfplugin::values::types::Type::Object(attributes) = ty else {
+        panic!("an object type: {ty:?}")
+    };
+    let mut value = Value::object(attributes.keys().map(|name| (name.clone(), Value::Null)));
+    for (name, v) in pairs {
+        value.set_attr(*name, v.clone());
+    }
+    value
+}
+
+#[tokio::test]
+async fn the_restore_action_validates_and_streams_over_the_real_transport() {
+    let mut provider = launch(LaunchOptions::default()).await;
+    let ty = provider.action_type("studio_restore").await.unwrap();
+    let tfplugin::values::types::Type::Object(attributes) = &ty else {
+        panic!("{ty:?}")
+    };
+    let home = |pairs: &[(&str, Value)], side: &str| value_of(&attributes[side], pairs);
+    let config = |source: Value, engine: Option<&str>| {
+        value_of(
+            &ty,
+            &[
+                ("source", source),
+                (
+                    "target",
+                    home(
+                        &[
+                            ("domain_id", Value::string("d-0123456789ab")),
+                            ("user_profile_name", Value::string("alice")),
+                        ],
+                        "target",
+                    ),
+                ),
+                ("engine", engine.map_or(Value::Null, Value::string)),
+            ],
+        )
+    };
+    let source = |uid: i64, space: Option<&str>| {
+        home(
+            &[
+                ("domain_id", Value::string("d-0123456789ab")),
+                ("user_profile_name", Value::string("alice")),
+                ("uid", Value::int(uid)),
+                ("space_name", space.map_or(Value::Null, Value::string)),
+            ],
+            "source",
+        )
+    };
+
+    let good = config(source(200005, None), None);
+    let diags = provider
+        .validate_action_config("studio_restore", &good)
+        .await
+        .unwrap();
+    assert!(diags.is_empty(), "{diags:?}");
+    let diags = provider
+        .validate_action_config("studio_restore", &config(source(0, None), Some("rsync")))
+        .await
+        .unwrap();
+    assert_eq!(error_paths(&diags), ["engine", "source.uid"], "{diags:?}");
+    let diags = provider
+        .validate_action_config(
+            "studio_restore",
+            &config(source(200005, Some("team")), None),
+        )
+        .await
+        .unwrap();
+    assert!(
+        error_paths(&diags).iter().all(|p| p.starts_with("source")),
+        "{diags:?}"
+    );
+    assert!(diags.has_errors(), "both kinds of home: {diags:?}");
+
+    // Unconfigured (no AWS): the stream ends with one error saying so, and no copy ran.
+    let (progress, diags) = provider
+        .invoke_action("studio_restore", &good)
+        .await
+        .unwrap();
+    assert!(progress.is_empty(), "{progress:?}");
+    assert_eq!(
+        diags.iter().map(|d| d.summary.as_str()).collect::<Vec<_>>(),
+        ["The studio provider is not configured yet"],
+        "{diags:?}"
+    );
+    provider.shutdown().await.unwrap();
+}

@@ -105,6 +105,9 @@ pub struct ProfileRestore<'a> {
     /// Copies ([`copy_key`]) the caller knows an interrupted attempt of: the provider remembers
     /// the failed object it destroyed just before creating its replacement.
     pub interrupted: Vec<String>,
+    /// Where the DataSync engine reports the copy's progress while it runs (the provider's
+    /// `studio_restore` action streams it to Terraform).
+    pub progress: Option<crate::restore::ProgressSink>,
 }
 
 impl<'a> ProfileRestore<'a> {
@@ -304,6 +307,7 @@ impl<'a> ProfileRestore<'a> {
         let result = match (engine, &datasync_plan) {
             (Engine::DataSync, Some(plan)) => {
                 DataSyncRestore::new(self.clients, self.cancel.clone())
+                    .with_progress(self.progress.clone())
                     .run(plan, deadline)
                     .await
                     .map(|mut exec| {

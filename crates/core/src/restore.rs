@@ -279,6 +279,11 @@ pub struct RestoreExecution {
     pub after_interrupted_attempt: Option<String>,
 }
 
+/// Where a running copy reports what it has done so far: every DataSync status read whose
+/// status or counts changed (`FilesTransferred`, `BytesTransferred` of DescribeTaskExecution).
+/// A receiver that went away only stops the reports, never the copy.
+pub type ProgressSink = tokio::sync::mpsc::UnboundedSender<RestoreExecution>;
+
 /// A failed restore: the error, and the execution when one had started.
 #[derive(Debug)]
 pub struct RestoreFailure {
@@ -328,6 +333,7 @@ pub struct DataSyncRestore<'a> {
     cancel: CancellationToken,
     policy: RetryPolicy,
     polling: Polling,
+    progress: Option<ProgressSink>,
     /// Set when a create call failed ambiguously (it may have taken effect): the run then
     /// looks for what its owner tag finds before it returns.
     ambiguous: std::sync::atomic::AtomicBool,
@@ -349,12 +355,19 @@ impl<'a> DataSyncRestore<'a> {
             cancel,
             policy: clients.retry,
             polling: Polling::default(),
+            progress: None,
             ambiguous: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
     pub fn with_polling(mut self, polling: Polling) -> Self {
         self.polling = polling;
+        self
+    }
+
+    /// Reports the execution's progress to `sink` while the copy runs.
+    pub fn with_progress(mut self, sink: Option<ProgressSink>) -> Self {
+        self.progress = sink;
         self
     }
 
@@ -491,6 +504,14 @@ impl<'a> DataSyncRestore<'a> {
         loop {
             let current = self.describe_execution(&execution_arn).await?;
             let status = current.status.clone();
+            if let Some(sink) = &self.progress {
+                let seen = |e: &RestoreExecution| {
+                    (e.status.clone(), e.files_transferred, e.bytes_transferred)
+                };
+                if execution.as_ref().map(seen) != Some(seen(&current)) {
+                    let _ = sink.send(current.clone());
+                }
+            }
             *execution = Some(current.clone());
             match status.as_str() {
                 "SUCCESS" => return Ok(current),

@@ -647,6 +647,86 @@ impl ProviderProcess {
         Ok(events)
     }
 
+    /// The value type of an action's configuration.
+    pub async fn action_type(&mut self, type_name: &str) -> Result<Type, HarnessError> {
+        let schema = self.schema().await?;
+        schema_type(
+            schema
+                .action_schemas
+                .get(type_name)
+                .and_then(|a| a.schema.as_ref()),
+        )
+    }
+
+    /// `ValidateActionConfig`.
+    pub async fn validate_action_config(
+        &mut self,
+        type_name: &str,
+        config: &Value,
+    ) -> Result<Diagnostics, HarnessError> {
+        let ty = self.action_type(type_name).await?;
+        let response = self
+            .provider
+            .validate_action_config(pb::validate_action_config::Request {
+                type_name: type_name.to_string(),
+                config: Some(encode(config, &ty)?),
+            })
+            .await?
+            .into_inner();
+        Ok(diagnostics_from_proto(response.diagnostics))
+    }
+
+    /// `PlanAction`.
+    pub async fn plan_action(
+        &mut self,
+        type_name: &str,
+        config: &Value,
+    ) -> Result<Diagnostics, HarnessError> {
+        let ty = self.action_type(type_name).await?;
+        let response = self
+            .provider
+            .plan_action(pb::plan_action::Request {
+                action_type: type_name.to_string(),
+                config: Some(encode(config, &ty)?),
+                client_capabilities: None,
+            })
+            .await?
+            .into_inner();
+        Ok(diagnostics_from_proto(response.diagnostics))
+    }
+
+    /// `InvokeAction`, read to its end: the progress messages in order, then the completed
+    /// event's diagnostics. A stream that ends without a completed event is an error.
+    pub async fn invoke_action(
+        &mut self,
+        type_name: &str,
+        config: &Value,
+    ) -> Result<(Vec<String>, Diagnostics), HarnessError> {
+        let ty = self.action_type(type_name).await?;
+        let mut stream = self
+            .provider
+            .invoke_action(pb::invoke_action::Request {
+                action_type: type_name.to_string(),
+                config: Some(encode(config, &ty)?),
+                client_capabilities: None,
+            })
+            .await?
+            .into_inner();
+        let mut progress = Vec::new();
+        while let Some(event) = stream.message().await? {
+            match event.r#type {
+                Some(pb::invoke_action::event::Type::Progress(p)) => progress.push(p.message),
+                Some(pb::invoke_action::event::Type::Completed(c)) => {
+                    return Ok((progress, diagnostics_from_proto(c.diagnostics)));
+                }
+                None => {}
+            }
+        }
+        Err(HarnessError::Value(
+            "InvokeAction ended without a completed event".into(),
+        ))
+    }
+
     /// `ReadDataSource`.
     pub async fn read_data_source(
         &mut self,

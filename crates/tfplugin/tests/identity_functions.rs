@@ -563,15 +563,10 @@ async fn identities_of_the_current_version_are_read_and_others_refused() {
 }
 
 #[tokio::test]
-async fn actions_are_declared_but_not_served_and_list_resources_name_unknown_types() {
+async fn a_provider_without_list_resources_names_the_unknown_type() {
+    // Actions and list resources are both served (tests/actions.rs, tests/list_resources.rs):
+    // a type the provider does not have gets a diagnostic naming it, not UNIMPLEMENTED.
     let service = service();
-    let status = service
-        .plan_action(Request::new(pb::plan_action::Request::default()))
-        .await
-        .unwrap_err();
-    assert_eq!(status.code(), tonic::Code::Unimplemented);
-    // List resources are served (tests/list_resources.rs): a provider without them names the
-    // unknown type in a diagnostic.
     let response = service
         .validate_list_resource_config(Request::new(pb::validate_list_resource_config::Request {
             type_name: "toy_keyed".into(),

@@ -6,7 +6,8 @@
 //! profiles `alice` and `bob`, the space `team`) are created once per test process. The other
 //! examples (`complete`, `local`, `existing-domain`, `manual-restore`) are planned by
 //! `complete_example.rs`, `demo.rs` and `module_inputs.rs`; `list-resources` (query files) are
-//! run with `terraform query` by `list_resources.rs`.
+//! run with `terraform query` by `list_resources.rs`, and `actions/studio_restore` by
+//! `restore_action.rs`.
 //!
 //! `data-science` (and `data-science-2`) are the only names here that are not unique: the
 //! snippets look the domain up by name, which fails when two domains have it (the emulator
@@ -445,6 +446,7 @@ fn every_example_directory_is_planned_here_or_by_another_test() {
     assert_eq!(
         seen,
         [
+            "actions",
             "complete",
             "data-sources",
             "existing-domain",
@@ -478,6 +480,8 @@ fn every_example_directory_is_planned_here_or_by_another_test() {
         example_dirs("functions"),
         ["efs_home_path", "home_key", "parse_home_key"]
     );
+    // Planned, and applied with the trigger firing, by restore_action.rs (Terraform 1.15).
+    assert_eq!(example_dirs("actions"), ["studio_restore"]);
 }
 
 /// Each data-source example and the outputs it declares.

@@ -21,6 +21,7 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use tokio_util::sync::CancellationToken;
 
+use crate::framework::action::Action;
 use crate::framework::diagnostics::{Diagnostic, Diagnostics};
 use crate::framework::function::Function;
 use crate::framework::identity::IdentitySchema;
@@ -56,6 +57,11 @@ pub trait Provider: Send + Sync + 'static {
     /// Every list resource type (Terraform 1.14+, `terraform query`; older versions never see
     /// them). Each is named like a managed resource type that has an identity schema.
     fn list_resources(&self) -> Vec<Arc<dyn ListResource>> {
+        Vec::new()
+    }
+
+    /// Every action type (Terraform 1.14+; older versions never see them).
+    fn actions(&self) -> Vec<Arc<dyn Action>> {
         Vec::new()
     }
 

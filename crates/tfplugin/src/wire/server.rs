@@ -12,6 +12,7 @@ use tokio_util::sync::CancellationToken;
 use tonic::{Request, Response, Status};
 use tracing::Instrument;
 
+use crate::framework::action::{Action, ProgressReporter};
 use crate::framework::diagnostics::{Diagnostic, Diagnostics, Severity};
 
 use crate::framework::function::{Function, FunctionError};
@@ -26,6 +27,9 @@ use crate::values::value::Value;
 use crate::wire::proto::tfplugin6 as pb;
 
 mod list;
+/// A server-streaming response, as tonic's generated service names it.
+type BoxStream<T> =
+    std::pin::Pin<Box<dyn futures::Stream<Item = Result<T, Status>> + Send + 'static>>;
 
 /// A resource or data source type with its schema, computed once.
 struct Typed<T: ?Sized> {
@@ -106,6 +110,7 @@ pub struct ProviderService {
     provider_type: Type,
     resources: HashMap<String, Typed<dyn Resource>>,
     data_sources: HashMap<String, Typed<dyn DataSource>>,
+    actions: HashMap<String, Typed<dyn Action>>,
     functions: HashMap<String, TypedFunction>,
     /// List resources (`terraform query`), see [`list`].
     list_resources: HashMap<String, list::TypedList>,
@@ -140,6 +145,14 @@ impl ProviderService {
                 (d.type_name().to_string(), Typed::new(d, schema))
             })
             .collect();
+        let actions: HashMap<_, _> = provider
+            .actions()
+            .into_iter()
+            .map(|a| {
+                let schema = a.schema();
+                (a.type_name().to_string(), Typed::new(a, schema))
+            })
+            .collect();
         let mut functions = HashMap::new();
         let mut function_definitions = HashMap::new();
         for function in provider.functions() {
@@ -169,7 +182,17 @@ impl ProviderService {
                 .collect(),
             functions: function_definitions,
             list_resource_schemas,
-            action_schemas: HashMap::new(),
+            action_schemas: actions
+                .iter()
+                .map(|(name, a)| {
+                    (
+                        name.clone(),
+                        pb::ActionSchema {
+                            schema: Some(schema_to_proto(&a.schema)),
+                        },
+                    )
+                })
+                .collect(),
             diagnostics: list_errors,
             provider_meta: None,
             server_capabilities: Some(server_capabilities()),
@@ -180,6 +203,7 @@ impl ProviderService {
             provider_type,
             resources,
             data_sources,
+            actions,
             functions,
             list_resources,
             schema_response,
@@ -204,6 +228,19 @@ impl ProviderService {
                 format!(
                     "This provider has no resource type {type_name:?}; it has: {}.",
                     sorted_names(self.resources.keys())
+                ),
+            )
+            .into()
+        })
+    }
+
+    fn action(&self, type_name: &str) -> Result<&Typed<dyn Action>, Diagnostics> {
+        self.actions.get(type_name).ok_or_else(|| {
+            Diagnostic::error(
+                "Unknown action type",
+                format!(
+                    "This provider has no action type {type_name:?}; it has: {}.",
+                    sorted_names(self.actions.keys())
                 ),
             )
             .into()
@@ -578,6 +615,8 @@ impl pb::provider_server::Provider for ProviderService {
         data_sources.sort();
         let mut functions: Vec<_> = self.functions.keys().cloned().collect();
         functions.sort();
+        let mut actions: Vec<_> = self.actions.keys().cloned().collect();
+        actions.sort();
         Ok(Response::new(pb::get_metadata::Response {
             server_capabilities: Some(server_capabilities()),
             diagnostics: Vec::new(),
@@ -598,7 +637,10 @@ impl pb::provider_server::Provider for ProviderService {
                 .into_iter()
                 .map(|type_name| pb::get_metadata::ListResourceMetadata { type_name })
                 .collect(),
-            actions: Vec::new(),
+            actions: actions
+                .into_iter()
+                .map(|type_name| pb::get_metadata::ActionMetadata { type_name })
+                .collect(),
         }))
     }
 
@@ -1339,6 +1381,183 @@ impl pb::provider_server::Provider for ProviderService {
             r.diagnostics = d
         })
         .await
+    }
+
+    async fn validate_action_config(
+        &self,
+        request: Request<pb::validate_action_config::Request>,
+    ) -> Result<Response<pb::validate_action_config::Response>, Status> {
+        let request = request.into_inner();
+        let span = rpc_span!("ValidateActionConfig", request.type_name.as_str());
+        let call = async {
+            let diags = async {
+                let action = self.action(&request.type_name)?;
+                let config = decode_value(
+                    request.config.as_ref(),
+                    &action.value_type,
+                    "action configuration",
+                )?;
+                let ctx = self.context(&request.type_name);
+                let mut diags = crate::framework::schema::validate_config(&action.schema, &config);
+                diags.extend(action.implementation.validate(&config, &ctx).await);
+                Ok::<_, Diagnostics>(diags)
+            }
+            .await
+            .unwrap_or_else(|d| d);
+            pb::validate_action_config::Response {
+                diagnostics: diagnostics_to_proto(diags),
+            }
+        };
+        guarded("ValidateActionConfig", call.instrument(span), |r, d| {
+            r.diagnostics = d
+        })
+        .await
+    }
+
+    async fn plan_action(
+        &self,
+        request: Request<pb::plan_action::Request>,
+    ) -> Result<Response<pb::plan_action::Response>, Status> {
+        let request = request.into_inner();
+        let span = rpc_span!("PlanAction", request.action_type.as_str());
+        let call = async {
+            let diags = async {
+                let action = self.action(&request.action_type)?;
+                let config = decode_value(
+                    request.config.as_ref(),
+                    &action.value_type,
+                    "action configuration",
+                )?;
+                let ctx = self
+                    .context(&request.action_type)
+                    .with_client_capabilities(capabilities(request.client_capabilities.as_ref()));
+                // Terraform validates the configuration before it plans, but the validators may
+                // only see known values then: what became known since is checked here.
+                let mut diags = crate::framework::schema::validate_config(&action.schema, &config);
+                if !diags.has_errors() {
+                    diags.extend(action.implementation.plan(&config, &ctx).await);
+                }
+                Ok::<_, Diagnostics>(diags)
+            }
+            .await
+            .unwrap_or_else(|d| d);
+            pb::plan_action::Response {
+                diagnostics: diagnostics_to_proto(diags),
+                deferred: None,
+            }
+        };
+        guarded("PlanAction", call.instrument(span), |r, d| {
+            r.diagnostics = d
+        })
+        .await
+    }
+
+    async fn invoke_action(
+        &self,
+        request: Request<pb::invoke_action::Request>,
+    ) -> Result<Response<BoxStream<pb::invoke_action::Event>>, Status> {
+        let request = request.into_inner();
+        let span = rpc_span!("InvokeAction", request.action_type.as_str());
+        let (events, stream) =
+            tokio::sync::mpsc::unbounded_channel::<Result<pb::invoke_action::Event, Status>>();
+        let completed = |diags: Diagnostics| pb::invoke_action::Event {
+            r#type: Some(pb::invoke_action::event::Type::Completed(
+                pb::invoke_action::event::Completed {
+                    diagnostics: diagnostics_to_proto(diags),
+                },
+            )),
+        };
+        let prepared = (|| {
+            let action = self.action(&request.action_type)?;
+            let config = decode_value(
+                request.config.as_ref(),
+                &action.value_type,
+                "action configuration",
+            )?;
+            let mut diags = crate::framework::schema::validate_config(&action.schema, &config);
+            require_known(&config, &request.action_type, "configuration", &mut diags);
+            if diags.has_errors() {
+                return Err(diags);
+            }
+            Ok((action.implementation.clone(), config))
+        })();
+        let (action, config) = match prepared {
+            Ok(prepared) => prepared,
+            Err(diags) => {
+                let _ = events.send(Ok(completed(diags)));
+                return Ok(Response::new(Box::pin(
+                    tokio_stream::wrappers::UnboundedReceiverStream::new(stream),
+                )));
+            }
+        };
+        let ctx = self
+            .context(&request.action_type)
+            .with_client_capabilities(capabilities(request.client_capabilities.as_ref()));
+        // The action runs beside the stream: each progress message goes out as it is reported,
+        // and the completed event ends the stream. A Terraform that stops listening (Ctrl-C
+        // closes the stream) cancels the action, which then cleans up before it returns.
+        tokio::spawn(
+            async move {
+                let (progress_tx, mut progress_rx) = tokio::sync::mpsc::unbounded_channel();
+                let reporter = ProgressReporter::new(progress_tx);
+                let cancel = ctx.cancellation().clone();
+                let invocation = AssertUnwindSafe(action.invoke(&config, &reporter, &ctx))
+                    .catch_unwind();
+                tokio::pin!(invocation);
+                let mut listening = true;
+                let outcome = loop {
+                    tokio::select! {
+                        outcome = &mut invocation => break outcome,
+                        Some(message) = progress_rx.recv() => {
+                            let event = pb::invoke_action::Event {
+                                r#type: Some(pb::invoke_action::event::Type::Progress(
+                                    pb::invoke_action::event::Progress { message },
+                                )),
+                            };
+                            if events.send(Ok(event)).is_err() && listening {
+                                listening = false;
+                                tracing::info!("Terraform stopped listening: cancelling the action");
+                                cancel.cancel();
+                            }
+                        }
+                        () = events.closed(), if listening => {
+                            listening = false;
+                            tracing::info!("Terraform stopped listening: cancelling the action");
+                            cancel.cancel();
+                        }
+                    }
+                };
+                // Progress reported just before the end still goes out, in order.
+                while let Ok(message) = progress_rx.try_recv() {
+                    let _ = events.send(Ok(pb::invoke_action::Event {
+                        r#type: Some(pb::invoke_action::event::Type::Progress(
+                            pb::invoke_action::event::Progress { message },
+                        )),
+                    }));
+                }
+                let diags = outcome.unwrap_or_else(|panic| {
+                    let message = panic
+                        .downcast_ref::<&str>()
+                        .map(|s| s.to_string())
+                        .or_else(|| panic.downcast_ref::<String>().cloned())
+                        .unwrap_or_else(|| "(no message)".to_string());
+                    tracing::error!(rpc = "InvokeAction", panic = %message, "provider panicked");
+                    Diagnostic::error(
+                        "The provider crashed",
+                        format!(
+                            "InvokeAction panicked: {message}. This is a bug in the provider; \
+                             please report it with the log (TF_LOG=trace)."
+                        ),
+                    )
+                    .into()
+                });
+                let _ = events.send(Ok(completed(diags)));
+            }
+            .instrument(span),
+        );
+        Ok(Response::new(Box::pin(
+            tokio_stream::wrappers::UnboundedReceiverStream::new(stream),
+        )))
     }
 
     async fn stop_provider(
