@@ -191,6 +191,7 @@ impl Candidate {
             cancel: ctx.cancellation().clone(),
             request: None,
             interrupted: Vec::new(),
+            progress: None,
         };
         restore
             .resolve_source(&self.source, home.current.as_ref(), Consent::Declared)

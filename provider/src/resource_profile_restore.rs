@@ -537,6 +537,7 @@ pub(crate) async fn check_new_restore(config: &Value, ctx: &Context) -> Diagnost
             let path = AttributePath::attribute("target");
             let studio = studio_core::resolve::Studio::new(
                 conn.aws.sagemaker.clone(),
+                conn.aws.retry,
                 ctx.cancellation().clone(),
             );
             let detail = match studio.domain(&target.domain_id).await {
