@@ -28,9 +28,12 @@ pub const ENDPOINT_SERVICES: [(&str, &str); 6] = [
     ),
 ];
 
+/// The shape of a region name: the validator's and the documentation's.
+const REGION_PATTERN: &str = r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$";
+
 fn region() -> Arc<dyn Validator> {
     validators::regex(
-        r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$",
+        REGION_PATTERN,
         "an AWS region name such as eu-west-1 or us-gov-west-1",
     )
 }
@@ -123,6 +126,9 @@ fn default_tags() -> Arc<dyn Validator> {
     )
 }
 
+/// The rule of a table name, as the attributes' descriptions state it; `table_name()` checks it.
+const TABLE_NAME_RULE: &str = "3 to 255 characters of letters, digits and `_.-`";
+
 fn table_name() -> Arc<dyn Validator> {
     validators::regex(
         r"^[a-zA-Z0-9_.-]{3,255}$",
@@ -184,7 +190,7 @@ pub fn schema() -> Schema {
             Attribute::string("web_identity_token_file")
                 .optional()
                 .validate(validators::not_empty())
-                .description("A file holding the OIDC token, read again each time the credentials are renewed (such tokens rotate). With neither this nor `web_identity_token`: the file `AWS_WEB_IDENTITY_TOKEN_FILE` names."),
+                .description("A file holding the OIDC token, read again each time the credentials are renewed (such tokens rotate). With neither this nor `web_identity_token`: the file `AWS_WEB_IDENTITY_TOKEN_FILE` names. At most one of the two."),
         ])
         .validate(validators::conflicts_with(["web_identity_token", "web_identity_token_file"]));
     let endpoints = Block::new()
@@ -212,7 +218,7 @@ pub fn schema() -> Schema {
             Attribute::string("region")
                 .optional()
                 .validate(region())
-                .description("The AWS region of the SageMaker domains, e.g. `eu-west-1`. Default: `AWS_REGION`, else the profile's region."),
+                .description(format!("The AWS region of the SageMaker domains, e.g. `eu-west-1`. Default: `AWS_REGION`, else the profile's region. Must match `{REGION_PATTERN}`.")),
             Attribute::string("profile")
                 .optional()
                 .validate(validators::not_empty())
@@ -236,28 +242,28 @@ pub fn schema() -> Schema {
             Attribute::string("user_table")
                 .optional()
                 .validate(table_name())
-                .description(format!("The DynamoDB mapping table, which records every home directory. Default `{DEFAULT_USER_TABLE}`.")),
+                .description(format!("The DynamoDB mapping table, which records every home directory. Default `{DEFAULT_USER_TABLE}`. {TABLE_NAME_RULE}.")),
             Attribute::string("history_table")
                 .optional()
                 .validate(table_name())
-                .description(format!("The DynamoDB history table, an append-only log of restores. Default `{DEFAULT_HISTORY_TABLE}`.")),
+                .description(format!("The DynamoDB history table, an append-only log of restores. Default `{DEFAULT_HISTORY_TABLE}`. {TABLE_NAME_RULE}.")),
             Attribute::string("slots_table")
                 .optional()
                 .validate(table_name())
-                .description("The DataSync slots table of `modules/restore-workflow` (its `slots_table_name` output). When set, restores with `engine = \"datasync\"` take a slot from the same budget as the restore workflow before they create anything in DataSync, so that together they never run more DataSync tasks than its `max_concurrent_restores`; a restore waits for a free slot within its create timeout. Unset: the provider's restores are not counted."),
+                .description(format!("The DataSync slots table of `modules/restore-workflow` (its `slots_table_name` output). When set, restores with `engine = \"datasync\"` take a slot from the same budget as the restore workflow before they create anything in DataSync, so that together they never run more DataSync tasks than its `max_concurrent_restores`; a restore waits for a free slot within its create timeout. Unset: the provider's restores are not counted. {TABLE_NAME_RULE}.")),
         ])
         .block(NestedBlock::list("assume_role", assume_role))
         .block(NestedBlock::single("assume_role_with_web_identity", web_identity))
         .block(NestedBlock::single(
             "default_tags",
             Block::new()
-                .description("Tags for every object a restore creates for itself while it runs (DataSync locations and tasks, EFS access points), as hashicorp/aws's `default_tags` does for its resources: for cost allocation and tag policies. Restores of `engine = \"workflow\"` are the restore workflow's; its module's `tags` apply there.")
+                .description("Tags for every object a restore creates for itself while it runs (DataSync locations and tasks, EFS access points), as hashicorp/aws's `default_tags` does for its resources: for cost allocation and tag policies. Restores of `engine = \"state_machine\"` are the restore workflow's; its module's `tags` apply there.")
                 .attribute(
                     Attribute::map_of_strings("tags")
                         .optional()
                         .validate(default_tags())
                         .description(format!(
-                            "The tags: at most {}, keys of 1 to 128 characters, values of at most 256; no key starting with `aws:`, and not `{}`, the owner tag restores set themselves.",
+                            "The tags: at most {}, keys of 1 to 128 characters, values of at most 256; no key starting with `aws:`, and not `{}`, the owner tag restores set themselves (to find and remove what an interrupted run left).",
                             studio_core::aws::MAX_DEFAULT_TAGS,
                             studio_core::sweep::OWNER_TAG
                         )),

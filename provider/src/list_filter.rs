@@ -20,8 +20,9 @@ pub fn schema(description: &str, what: &str) -> Schema {
                 .optional()
                 .validate(attrs::sagemaker_name())
                 .description(format!(
-                    "Only {what} of the domain with this name (homes are keyed by domain name, so \
-                     this includes earlier domains of that name)."
+                    "Only {what} of the domain with this name: a SageMaker name, 1 to 63 letters, \
+                     digits and hyphens, starting and ending with a letter or digit (homes are \
+                     keyed by domain name, so this includes earlier domains of that name)."
                 )),
             Attribute::string("kind")
                 .optional()
@@ -38,7 +39,8 @@ pub fn schema(description: &str, what: &str) -> Schema {
                 ))
                 .description(format!(
                     "Only {what} of the user profiles or spaces whose name starts with this \
-                     (case-sensitive, as SageMaker names are)."
+                     (case-sensitive, as SageMaker names are): 1 to 63 letters, digits and \
+                     hyphens, starting with a letter or digit."
                 )),
         ]),
     )
