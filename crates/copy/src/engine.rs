@@ -81,6 +81,7 @@ pub(crate) fn run(
         target_root,
         target_root_id,
         stopped: AtomicBool::new(false),
+        transfers_before: progress.transfers(),
         errors: Mutex::new(Vec::new()),
         links: Mutex::new(HashMap::new()),
         links_changed: Condvar::new(),
@@ -186,6 +187,8 @@ struct Ctx<'a> {
     /// A target inside the source is not copied into itself.
     target_root_id: Option<(u64, u64)>,
     stopped: AtomicBool,
+    /// [`Progress::transfers`] when this run started.
+    transfers_before: u64,
     errors: Mutex<Vec<Error>>,
     /// Source inodes with more than one name: who copied them to which target name.
     links: Mutex<HashMap<(u64, u64), LinkState>>,
@@ -353,7 +356,10 @@ impl<'a> Ctx<'a> {
             .stop
             .as_ref()
             .is_some_and(|stop| stop.load(Ordering::Relaxed));
-        if asked || self.options.deadline.is_some_and(|d| Instant::now() >= d) {
+        let deadline_counts = !self.options.progress_before_deadline
+            || self.progress.transfers() > self.transfers_before;
+        if asked || (deadline_counts && self.options.deadline.is_some_and(|d| Instant::now() >= d))
+        {
             self.stopped.store(true, Ordering::Relaxed);
             return true;
         }

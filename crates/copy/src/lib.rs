@@ -134,6 +134,13 @@ pub struct Options {
     pub verify: Verify,
     /// Stop cleanly between entries once this instant has passed.
     pub deadline: Option<Instant>,
+    /// The deadline counts only once this run has transferred an entry (a file, a symlink or a
+    /// hard link), so that a run stopped by its deadline has always moved the copy forward, however
+    /// short its time. For a caller that continues a copy run after run until it completes (a
+    /// Lambda function invoked again and again): without it, a run whose time is used up walking
+    /// entries that an earlier run finished would stop having done nothing, and so would the next.
+    /// A run with nothing left to transfer still completes. [`Options::stop`] is not affected.
+    pub progress_before_deadline: bool,
     /// Stop cleanly between entries, as at the deadline, once this flag is set (by another
     /// thread: a signal's, say).
     pub stop: Option<Arc<AtomicBool>>,
@@ -155,6 +162,7 @@ impl Options {
             transfer: Transfer::Changed,
             verify: Verify::OnlyFilesTransferred,
             deadline: None,
+            progress_before_deadline: false,
             stop: None,
             threads: 8,
             dry_run: false,
@@ -254,6 +262,12 @@ impl Progress {
 
     fn add(counter: &AtomicU64, n: u64) {
         counter.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// Entries transferred so far: files, symlinks and hard links.
+    fn transfers(&self) -> u64 {
+        let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        get(&self.files) + get(&self.symlinks) + get(&self.hard_links)
     }
 }
 

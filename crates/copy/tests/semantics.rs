@@ -485,6 +485,45 @@ fn a_deadline_stops_between_entries_and_a_second_run_finishes_the_copy() {
 }
 
 #[test]
+fn with_progress_before_deadline_every_run_past_its_deadline_still_moves_the_copy_forward() {
+    let sb = Sandbox::new();
+    let s = sb.source();
+    for d in 0..4 {
+        for f in 0..10 {
+            write(&s.join(format!("d{d}/f{f}")), format!("{d}/{f}").as_bytes());
+        }
+    }
+    symlink("d0/f0", s.join("sym")).unwrap();
+    let mut opts = options();
+    opts.threads = 2;
+    opts.progress_before_deadline = true;
+    let mut runs = 0;
+    loop {
+        runs += 1;
+        assert!(runs <= 41, "no progress: {runs} runs for 41 entries");
+        // Always already past: only the guarantee lets a run transfer anything.
+        opts.deadline = Some(Instant::now());
+        let summary = sb.copy(&opts);
+        assert_eq!(summary.counts.errors, 0, "{summary:?}");
+        match summary.outcome {
+            Outcome::Stopped => assert!(
+                summary.counts.files + summary.counts.symlinks > 0,
+                "run {runs} stopped without transferring: {summary:?}"
+            ),
+            Outcome::Completed => break,
+        }
+    }
+    assert!(
+        runs > 2,
+        "a deadline in the past stopped no run: {runs} runs"
+    );
+    assert_same_tree(&s, &sb.target());
+    // Nothing left to transfer: a run past its deadline completes.
+    opts.deadline = Some(Instant::now());
+    assert_eq!(sb.copy(&opts).outcome, Outcome::Completed);
+}
+
+#[test]
 fn the_stop_flag_stops_like_the_deadline_and_a_second_run_finishes() {
     use std::sync::Arc;
     use std::sync::atomic::{AtomicBool, Ordering};
