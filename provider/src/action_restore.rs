@@ -28,6 +28,7 @@ const DECLARATION: &[&str] = &[
     "target",
     "engine",
     "state_machine_arn",
+    restore::COPIER_FUNCTION,
     "transfer_mode",
     "overwrite_mode",
     "verify_mode",
@@ -113,7 +114,7 @@ impl Action for RestoreAction {
     async fn plan(&self, config: &Value, ctx: &Context) -> Diagnostics {
         let mut diags = restore::validate_declaration(config);
         if !diags.has_errors() {
-            diags.extend(restore::check_new_restore(config, ctx).await);
+            diags.extend(restore::check_new_restore(config, ctx).await.0);
         }
         diags
     }

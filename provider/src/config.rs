@@ -16,12 +16,13 @@ use tfplugin::values::value::Value;
 pub use studio_core::records::{DEFAULT_HISTORY_TABLE, DEFAULT_USER_TABLE};
 
 /// The AWS services whose endpoints can be overridden, with what each is used for.
-pub const ENDPOINT_SERVICES: [(&str, &str); 6] = [
+pub const ENDPOINT_SERVICES: [(&str, &str); 7] = [
     ("sagemaker", "SageMaker (domains, user profiles, spaces)"),
     ("datasync", "DataSync (the copy tasks and locations)"),
     ("dynamodb", "DynamoDB (the mapping and history tables)"),
     ("sfn", "Step Functions (the restore workflow)"),
     ("efs", "EFS (the home-directory file systems)"),
+    ("lambda", "Lambda (the native engine's copier function)"),
     (
         "sts",
         "STS (used only to assume the roles of `assume_role` and `assume_role_with_web_identity`)",
@@ -391,6 +392,7 @@ impl ProviderConfig {
                     dynamodb: string(endpoints.get("dynamodb")),
                     sfn: string(endpoints.get("sfn")),
                     efs: string(endpoints.get("efs")),
+                    lambda: string(endpoints.get("lambda")),
                     sts: string(endpoints.get("sts")),
                 },
                 user_agent: None,

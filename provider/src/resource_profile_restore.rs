@@ -233,29 +233,88 @@ pub(crate) fn source_spec(config: &Value) -> Result<SourceSpec, Diagnostics> {
 }
 
 pub(crate) fn engine(config: &Value) -> Result<Engine, Diagnostics> {
-    match (config.get("engine").as_str().unwrap_or("datasync"), config.get("state_machine_arn").as_str()) {
-        ("datasync", None) => Ok(Engine::DataSync),
-        ("state_machine", Some(arn)) => Ok(Engine::StateMachine { arn: arn.to_owned() }),
-        ("state_machine", None) => Err(Diagnostic::error(
-            "Missing state machine",
-            "engine = \"state_machine\" starts the deployed restore workflow: set state_machine_arn to its ARN (output `state_machine_arn` of the restore-workflow module).",
-        )
-        .at(AttributePath::attribute("state_machine_arn"))
-        .into()),
-        ("datasync", Some(_)) => Err(Diagnostic::error(
+    let name = config.get("engine").as_str().unwrap_or(Engine::DEFAULT);
+    let arn = config.get("state_machine_arn").as_str();
+    let copier = config.get(COPIER_FUNCTION).as_str();
+    let refuse = |attribute: &str, summary: &str, detail: String| -> Result<Engine, Diagnostics> {
+        Err(Diagnostic::error(summary, detail)
+            .at(AttributePath::attribute(attribute))
+            .into())
+    };
+    if arn.is_some() && name != "state_machine" {
+        return refuse(
+            "state_machine_arn",
             "Conflicting attributes",
-            "state_machine_arn is only used with engine = \"state_machine\"; remove it, or set the engine.",
-        )
-        .at(AttributePath::attribute("state_machine_arn"))
-        .into()),
-        (other, _) => Err(Diagnostic::error(
+            format!(
+                "state_machine_arn is only used with engine = \"state_machine\", not {name:?}; remove it, or set the engine."
+            ),
+        );
+    }
+    if copier.is_some() && !matches!(name, "native" | "auto") {
+        return refuse(
+            COPIER_FUNCTION,
+            "Conflicting attributes",
+            format!(
+                "{COPIER_FUNCTION} is only used with engine = \"native\" or \"auto\", not {name:?}; remove it, or set the engine."
+            ),
+        );
+    }
+    match name {
+        "datasync" => Ok(Engine::DataSync),
+        "auto" => Ok(Engine::Auto {
+            copier: copier.map(str::to_owned),
+        }),
+        "native" => match copier {
+            Some(function) => Ok(Engine::Native {
+                function: function.to_owned(),
+            }),
+            None => refuse(
+                COPIER_FUNCTION,
+                "Missing copier",
+                format!("engine = \"native\" copies with the deployed copier function: set {COPIER_FUNCTION} to its name or ARN (output `copier_function_name` of the restore-workflow module)."),
+            ),
+        },
+        "state_machine" => match arn {
+            Some(arn) => Ok(Engine::StateMachine { arn: arn.to_owned() }),
+            None => refuse(
+                "state_machine_arn",
+                "Missing state machine",
+                "engine = \"state_machine\" starts the deployed restore workflow: set state_machine_arn to its ARN (output `state_machine_arn` of the restore-workflow module).".into(),
+            ),
+        },
+        other => refuse(
+            "engine",
             "Invalid engine",
-            format!("{other:?} is not an engine: expected \"datasync\" or \"state_machine\"."),
-        )
-        .at(AttributePath::attribute("engine"))
-        .into()),
+            format!(
+                "{other:?} is not an engine: expected one of {}.",
+                Engine::NAMES.map(|n| format!("{n:?}")).join(", ")
+            ),
+        ),
     }
 }
+
+/// The engine apply runs: the declared one, or for `auto` the one the plan chose (shown as
+/// `selected_engine`), so that apply copies as the plan said.
+pub(crate) fn engine_for_apply(planned: &Value, config: &Value) -> Result<Engine, Diagnostics> {
+    let declared = engine(config)?;
+    Ok(match (&declared, planned.get(SELECTED_ENGINE).as_str()) {
+        (
+            Engine::Auto {
+                copier: Some(function),
+            },
+            Some("native"),
+        ) => Engine::Native {
+            function: function.clone(),
+        },
+        (Engine::Auto { .. }, Some("datasync")) => Engine::DataSync,
+        _ => declared,
+    })
+}
+
+/// The attribute naming the native engine's copier function.
+pub(crate) const COPIER_FUNCTION: &str = "copier_function";
+/// The computed attribute showing which engine copies (plan) or copied (state).
+pub(crate) const SELECTED_ENGINE: &str = "selected_engine";
 
 pub(crate) fn network(config: &Value) -> NetworkSpec {
     let n = config.get("network");
@@ -297,6 +356,7 @@ pub(crate) fn request_json(config: &Value, ty: &Type) -> String {
         "target": pick("target"),
         "engine": pick("engine"),
         "state_machine_arn": pick("state_machine_arn"),
+        "copier_function": pick(COPIER_FUNCTION),
         "network": pick("network"),
         "transfer_mode": pick("transfer_mode"),
         "overwrite_mode": pick("overwrite_mode"),
@@ -364,9 +424,19 @@ fn state_of(
     source: Option<&studio_core::home::HomeDirectory>,
     target: Option<&studio_core::home::HomeDirectory>,
     exec: Option<&studio_core::restore::RestoreExecution>,
+    engine: Option<&str>,
 ) -> Value {
     let mut state = planned.clone();
     state.set_attr("id", Value::string(id));
+    let planned_engine = planned.get(SELECTED_ENGINE);
+    state.set_attr(
+        SELECTED_ENGINE,
+        match engine {
+            Some(engine) => Value::string(engine),
+            None if planned_engine.is_known() => planned_engine.clone(),
+            None => Value::Null,
+        },
+    );
     state.set_attr(
         "source_file_system_id",
         Value::opt_string(source.map(|d| d.file_system_id.clone())),
@@ -419,6 +489,7 @@ const COMPUTED_RESULTS: &[&str] = &[
     "duration_ms",
     "started_at",
     "completed_at",
+    SELECTED_ENGINE,
 ];
 
 /// The resource identity: the declaration recorded in the history table for its target, by domain id.
@@ -477,12 +548,15 @@ pub(crate) fn failure_diagnostics(
 /// resource's validate and the `studio_restore` action's.
 pub(crate) fn validate_declaration(config: &Value) -> Diagnostics {
     let mut diags = Diagnostics::new();
-    // An engine that is not one of the two is the schema validator's error alone.
-    let engine_named = matches!(
-        config.get("engine").as_str(),
-        None | Some("datasync" | "state_machine")
-    );
-    if engine_named && config.get("engine").is_known() && config.get("state_machine_arn").is_known()
+    // An engine that is not one of them is the schema validator's error alone.
+    let engine_named = config
+        .get("engine")
+        .as_str()
+        .is_none_or(|name| Engine::NAMES.contains(&name));
+    if engine_named
+        && config.get("engine").is_known()
+        && config.get("state_machine_arn").is_known()
+        && config.get(COPIER_FUNCTION).is_known()
     {
         if let Err(d) = engine(config) {
             diags.extend(d);
@@ -499,20 +573,36 @@ pub(crate) fn validate_declaration(config: &Value) -> Diagnostics {
 /// What a restore about to run would fail on, where it is knowable before it runs (the plan of
 /// a new `studio_profile_restore`, the plan of a `studio_restore` action): the one resolver with
 /// every check whose values are known now. Apply checks again before anything is created.
-pub(crate) async fn check_new_restore(config: &Value, ctx: &Context) -> Diagnostics {
+pub(crate) async fn check_new_restore(
+    config: &Value,
+    ctx: &Context,
+) -> (Diagnostics, Option<&'static str>) {
+    // An engine named outright is what copies; `auto` is decided once both homes are known.
+    let declared = if config.get("engine").is_known()
+        && config.get(COPIER_FUNCTION).is_known()
+        && config.get("state_machine_arn").is_known()
+    {
+        engine(config).ok()
+    } else {
+        None
+    };
+    let named = declared
+        .as_ref()
+        .filter(|e| !matches!(e, Engine::Auto { .. }))
+        .map(Engine::name);
     let mut diags = Diagnostics::new();
     if !config.get("target").is_fully_known()
         || !config.get("source").is_fully_known()
         || !config.get(ALLOW_DIFFERENT_OWNER).is_known()
     {
         // What is unknown now is checked at apply, before anything is created.
-        return diags;
+        return (diags, named);
     }
     let Ok(conn) = connection(ctx) else {
-        return diags;
+        return (diags, named);
     };
     let Ok(target) = home_ref(config.get("target"), "target") else {
-        return diags;
+        return (diags, named);
     };
     let restore = ProfileRestore {
         clients: &conn.aws,
@@ -529,9 +619,11 @@ pub(crate) async fn check_new_restore(config: &Value, ctx: &Context) -> Diagnost
                 Diagnostic::warning("Could not check the target", e.to_string())
                     .at(AttributePath::attribute("target")),
             );
-            return diags;
+            return (diags, named);
         }
     };
+    // Both directories, once the source resolved against a target that has one.
+    let mut directories = None;
     match &current {
         None => {
             let path = AttributePath::attribute("target");
@@ -545,7 +637,7 @@ pub(crate) async fn check_new_restore(config: &Value, ctx: &Context) -> Diagnost
                     diags.push(
                         Diagnostic::error("Unknown target domain", m).at(path.attr("domain_id")),
                     );
-                    return diags;
+                    return (diags, named);
                 }
                 _ => format!(
                     "The target {target} does not exist (yet). It must exist when this resource is applied: create it in the same apply (depend on it) or first."
@@ -581,8 +673,13 @@ pub(crate) async fn check_new_restore(config: &Value, ctx: &Context) -> Diagnost
                         &e,
                         path_of(&e, Some(AttributePath::attribute("source"))),
                     )),
-                    Ok(resolved) if consent == Consent::AllowDifferentOwner => {
-                        if resolved.owner.is_none() || resolved.owner != home.owner {
+                    Ok(resolved) => {
+                        if let Some(dir) = &home.directory {
+                            directories = Some((resolved.directory.clone(), dir.clone()));
+                        }
+                        if consent == Consent::AllowDifferentOwner
+                            && (resolved.owner.is_none() || resolved.owner != home.owner)
+                        {
                             diags.push(
                                     Diagnostic::warning(
                                         "Restoring someone else's files",
@@ -600,12 +697,40 @@ pub(crate) async fn check_new_restore(config: &Value, ctx: &Context) -> Diagnost
                                 );
                         }
                     }
-                    Ok(_) => {}
                 }
             }
         }
     }
-    diags
+    let (Some(declared), Some((source, target))) = (declared, directories) else {
+        return (diags, named);
+    };
+    let verify_mode = config
+        .get("verify_mode")
+        .as_str()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(TransferOptions::default().verify_mode);
+    let options = TransferOptions {
+        verify_mode,
+        ..TransferOptions::default()
+    };
+    match restore
+        .choose_engine(&declared, &source, &target, &options)
+        .await
+    {
+        Ok((chosen, _)) => (diags, Some(chosen.name())),
+        Err(e) => {
+            let at = match &declared {
+                Engine::Native { .. } | Engine::Auto { .. } => COPIER_FUNCTION,
+                _ => "engine",
+            };
+            diags.push(error_at(
+                "Cannot copy with this engine",
+                &e,
+                Some(AttributePath::attribute(at)),
+            ));
+            (diags, named)
+        }
+    }
 }
 
 #[async_trait]
@@ -636,10 +761,9 @@ impl Resource for ProfileRestoreResource {
                 Attribute::string("engine")
                     .optional()
                     .computed()
-                    .default(Value::string("datasync"))
-                    .requires_replace()
-                    .validate(validators::one_of(["datasync", "state_machine"]))
-                    .description("`datasync` (default): the provider drives DataSync itself. `state_machine`: start the deployed restore workflow (`state_machine_arn`) and wait for it."),
+                    .default(Value::string(Engine::DEFAULT))
+                    .validate(validators::one_of(Engine::NAMES))
+                    .description("How the files are copied. `auto` (default): the native engine when `copier_function` is set and that copier mounts the file system both homes are on, DataSync otherwise; `selected_engine` shows the choice in the plan. `native`: the copier Lambda function `copier_function` (deployed by the restore-workflow module) copies within one file system, in seconds, without DataSync's tasks, quota or per-gigabyte fee. `datasync`: the provider drives DataSync itself (also across file systems). `state_machine`: start the deployed restore workflow (`state_machine_arn`) and wait for it. Changing the engine of a restore that has run changes nothing: it applies to the next copy."),
             )
             .attribute(
                 Attribute::string("state_machine_arn")
@@ -648,6 +772,16 @@ impl Resource for ProfileRestoreResource {
                     .validate(validators::arn_of_service("states"))
                     .description("The restore workflow's state machine, with `engine = \"state_machine\"`."),
             )
+            .attribute(
+                Attribute::string(COPIER_FUNCTION)
+                    .optional()
+                    .validate(validators::regex(
+                        r"^(arn:aws[a-zA-Z-]*:lambda:[a-z0-9-]+:\d{12}:function:)?[a-zA-Z0-9_-]{1,64}$",
+                        "a Lambda function name or ARN",
+                    ))
+                    .description("The native engine's copier function (name or ARN; output `copier_function_name` of the restore-workflow module), with `engine = \"native\"` or `\"auto\"`. It mounts one file system: the one of the domain it was deployed for."),
+            )
+            .attribute(computed(Attribute::string(SELECTED_ENGINE), "The engine that copies (in a plan) or copied: `native`, `datasync` or `state_machine`. With `engine = \"auto\"` the plan shows it once both home directories are known."))
             .attribute(
                 Attribute::string("transfer_mode")
                     .optional()
@@ -769,8 +903,16 @@ impl Resource for ProfileRestoreResource {
             plan.require_replace(network);
         }
         if prior.is_null() {
-            // Create: say now what apply would fail on, where it is knowable.
-            diags.extend(check_new_restore(config, ctx).await);
+            // Create: say now what apply would fail on, where it is knowable, and which engine
+            // copies.
+            let (checked, chosen) = check_new_restore(config, ctx).await;
+            diags.extend(checked);
+            if let Some(chosen) = chosen {
+                let _ = plan.set(
+                    &AttributePath::attribute(SELECTED_ENGINE),
+                    Value::string(chosen),
+                );
+            }
             return diags;
         }
         if !config.get("target").is_fully_known()
@@ -850,7 +992,7 @@ impl Resource for ProfileRestoreResource {
         let parsed = (|| {
             let source = source_spec(config)?;
             let target = home_ref(config.get("target"), "target")?;
-            let engine = engine(config)?;
+            let engine = engine_for_apply(planned, config)?;
             let (options, readiness) = Self::options(planned)?;
             let timeout = create_timeout(config)?;
             Ok::<_, Diagnostics>((source, target, engine, options, readiness, timeout))
@@ -887,6 +1029,7 @@ impl Resource for ProfileRestoreResource {
                 execution,
                 warnings,
                 restore_id,
+                engine,
             }) => {
                 ctx.set_private(format!("restore-id={restore_id}").into_bytes());
                 self.interrupted
@@ -901,6 +1044,7 @@ impl Resource for ProfileRestoreResource {
                         Some(&source),
                         Some(&target),
                         Some(&execution),
+                        Some(engine),
                     )),
                     diags,
                 )
@@ -912,6 +1056,7 @@ impl Resource for ProfileRestoreResource {
                 execution,
                 warnings,
                 restore_id,
+                engine,
             }) => {
                 if let Some(restore_id) = restore_id {
                     ctx.set_private(format!("restore-id={restore_id}").into_bytes());
@@ -920,7 +1065,14 @@ impl Resource for ProfileRestoreResource {
                 // A copy that ran and failed leaves the resource in state, tainted, so the next
                 // apply retries; a restore that never started leaves nothing.
                 let state = execution.map(|exec| {
-                    state_of(planned, &id, source.as_ref(), target.as_ref(), Some(&exec))
+                    state_of(
+                        planned,
+                        &id,
+                        source.as_ref(),
+                        target.as_ref(),
+                        Some(&exec),
+                        engine,
+                    )
                 });
                 (state, diags)
             }
@@ -1153,6 +1305,7 @@ impl Resource for ProfileRestoreResource {
             source.as_ref(),
             target_dir.as_ref(),
             Some(&exec),
+            None,
         );
         // What the history does not keep: the byte count DataSync moved, and the times.
         state.set_attr(

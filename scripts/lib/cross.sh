@@ -13,7 +13,7 @@
 # Requires: root (the workspace), python (the project's venv with the ziglang wheel).
 
 # The Lambda functions, in one place: package name = binary name = the directory under target/lambda.
-lambda_functions=(studio-event-processor studio-stream-processor studio-reconciler)
+lambda_functions=(studio-event-processor studio-stream-processor studio-reconciler studio-copier)
 # The glibc every binary is linked against, and the newest it may need: 2.17, CentOS 7 / RHEL 7,
 # the oldest runners Terraform users keep; the Lambda runtimes are newer (provided.al2 has 2.26,
 # provided.al2023 2.34), so one zip runs on both. One floor for all: the provider and the Lambdas

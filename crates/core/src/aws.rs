@@ -116,6 +116,7 @@ pub struct Endpoints {
     pub dynamodb: Option<String>,
     pub sfn: Option<String>,
     pub efs: Option<String>,
+    pub lambda: Option<String>,
     pub sts: Option<String>,
 }
 
@@ -127,6 +128,8 @@ pub struct Clients {
     pub dynamodb: aws_sdk_dynamodb::Client,
     pub sfn: aws_sdk_sfn::Client,
     pub efs: aws_sdk_efs::Client,
+    /// The native engine's copier functions.
+    pub lambda: aws_sdk_lambda::Client,
     /// The region the clients call.
     pub region: String,
     /// How calls through [`crate::retry::retry`] are retried.
@@ -284,6 +287,7 @@ impl Clients {
             dynamodb: append!(aws_sdk_dynamodb, self.dynamodb),
             sfn: append!(aws_sdk_sfn, self.sfn),
             efs: append!(aws_sdk_efs, self.efs),
+            lambda: append!(aws_sdk_lambda, self.lambda),
             region: self.region,
             retry: self.retry,
             default_tags: self.default_tags,
@@ -307,6 +311,7 @@ impl Clients {
             dynamodb: client!(aws_sdk_dynamodb, &endpoints.dynamodb),
             sfn: client!(aws_sdk_sfn, &endpoints.sfn),
             efs: client!(aws_sdk_efs, &endpoints.efs),
+            lambda: client!(aws_sdk_lambda, &endpoints.lambda),
             region,
             retry: RetryPolicy::default(),
             default_tags: Default::default(),

@@ -9,6 +9,7 @@ pub mod error;
 pub mod home;
 pub mod homes;
 pub mod lease;
+pub mod native;
 pub mod owner;
 pub mod profile_restore;
 pub mod records;

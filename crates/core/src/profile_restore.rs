@@ -30,6 +30,29 @@ pub enum Engine {
     DataSync,
     /// The deployed restore workflow (`modules/restore-workflow`): start it and wait.
     StateMachine { arn: String },
+    /// The copier Lambda function (`crate::native`): source and target on the file system it
+    /// mounts.
+    Native { function: String },
+    /// [`Engine::Native`] with `copier` when one is given and it mounts the file system that
+    /// both the source and the target are on (and the options are the native engine's),
+    /// [`Engine::DataSync`] otherwise. [`ProfileRestore::choose_engine`] decides.
+    Auto { copier: Option<String> },
+}
+
+impl Engine {
+    /// The names of the engines, as declarations name them (the provider's `engine`).
+    pub const NAMES: [&'static str; 4] = ["auto", "native", "datasync", "state_machine"];
+    /// The engine when a declaration names none.
+    pub const DEFAULT: &'static str = "auto";
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            Engine::Auto { .. } => Self::NAMES[0],
+            Engine::Native { .. } => Self::NAMES[1],
+            Engine::DataSync => Self::NAMES[2],
+            Engine::StateMachine { .. } => Self::NAMES[3],
+        }
+    }
 }
 
 /// A declared restore: what the provider's `studio_profile_restore` asks for.
@@ -69,6 +92,8 @@ pub struct Outcome {
     pub warnings: Vec<String>,
     /// The id every DataSync object of this restore was tagged with.
     pub restore_id: String,
+    /// The engine that copied ([`Engine::name`]; never `auto`).
+    pub engine: &'static str,
 }
 
 /// A failed restore, with what is known of it.
@@ -80,6 +105,8 @@ pub struct Failure {
     pub execution: Option<RestoreExecution>,
     pub warnings: Vec<String>,
     pub restore_id: Option<String>,
+    /// The engine that was copying, once one had started ([`Engine::name`]).
+    pub engine: Option<&'static str>,
 }
 
 impl Failure {
@@ -91,6 +118,7 @@ impl Failure {
             execution: None,
             warnings: Vec::new(),
             restore_id: None,
+            engine: None,
         }
     }
 }
@@ -170,6 +198,56 @@ impl<'a> ProfileRestore<'a> {
         Ok(source)
     }
 
+    /// The engine that copies `source` into `target`: `engine` itself, or what [`Engine::Auto`]
+    /// picks; with the copier that [`Engine::Native`] runs on, read from its configuration.
+    pub async fn choose_engine(
+        &self,
+        engine: &Engine,
+        source: &HomeDirectory,
+        target: &HomeDirectory,
+        options: &TransferOptions,
+    ) -> Result<(Engine, Option<crate::native::Copier>), Error> {
+        let same_file_system = source.file_system_id == target.file_system_id;
+        match engine {
+            Engine::DataSync | Engine::StateMachine { .. } => Ok((engine.clone(), None)),
+            Engine::Auto { copier: None } => Ok((Engine::DataSync, None)),
+            Engine::Auto {
+                copier: Some(function),
+            } => {
+                if !same_file_system || crate::native::check_native_options(options).is_err() {
+                    return Ok((Engine::DataSync, None));
+                }
+                let copier = crate::native::inspect(self.clients, &self.cancel, function).await?;
+                if copier.file_system_id == target.file_system_id {
+                    Ok((
+                        Engine::Native {
+                            function: function.clone(),
+                        },
+                        Some(copier),
+                    ))
+                } else {
+                    Ok((Engine::DataSync, None))
+                }
+            }
+            Engine::Native { function } => {
+                if !same_file_system {
+                    return Err(Error::Invalid(format!(
+                        "the native engine copies within one file system, but the source {source} and the target {target} are on two: use engine = \"auto\" or \"datasync\""
+                    )));
+                }
+                crate::native::check_native_options(options)?;
+                let copier = crate::native::inspect(self.clients, &self.cancel, function).await?;
+                if copier.file_system_id != target.file_system_id {
+                    return Err(Error::Invalid(format!(
+                        "the copier {function} mounts {}, but the source {source} and the target {target} are on {}: deploy a copier for that file system, or use engine = \"auto\"",
+                        copier.file_system_id, target.file_system_id
+                    )));
+                }
+                Ok((engine.clone(), Some(copier)))
+            }
+        }
+    }
+
     /// Runs the whole restore of `declared`, until `deadline`.
     pub async fn run(&self, declared: &Declaration, deadline: Instant) -> Result<Outcome, Failure> {
         let Declaration {
@@ -194,6 +272,9 @@ impl<'a> ProfileRestore<'a> {
                 ..Failure::before_copy(e.about(Subject::Source))
             })?;
         let source_dir = resolved_source.directory.clone();
+        let chosen = self
+            .choose_engine(engine, &source_dir, &target_dir, options)
+            .await;
         let fail = |error: Error| Failure {
             error,
             source: Some(source_dir.clone()),
@@ -201,7 +282,10 @@ impl<'a> ProfileRestore<'a> {
             execution: None,
             warnings: Vec::new(),
             restore_id: None,
+            engine: None,
         };
+        let (engine, copier) = chosen.map_err(fail)?;
+        let engine = &engine;
         let restore_id = restore_id(&source_dir, &resolved_target);
         let target_key = resolved_target.home.key.clone();
         let mut warnings = Vec::new();
@@ -231,14 +315,14 @@ impl<'a> ProfileRestore<'a> {
             }
             // The workflow takes the lease itself, held by its execution: a lease taken here
             // would keep the execution this process waits for from ever taking it.
-            Engine::StateMachine { .. } => None,
+            Engine::StateMachine { .. } | Engine::Native { .. } | Engine::Auto { .. } => None,
         };
-        let lease = match &datasync_plan {
-            Some(_) => self
+        let lease = match datasync_plan.is_some() || copier.is_some() {
+            true => self
                 .take_lease(&target_key, &holder, deadline, &mut warnings)
                 .await
                 .map_err(fail)?,
-            None => None,
+            false => None,
         };
         // Objects are owned through the lease when there is one: then whoever sweeps with
         // the same mapping table can tell when this run has ended.
@@ -316,6 +400,35 @@ impl<'a> ProfileRestore<'a> {
                     })
             }
             (Engine::DataSync, None) => unreachable!("the DataSync engine always has a plan"),
+            (Engine::Native { .. }, _) => {
+                let copier = copier
+                    .as_ref()
+                    .expect("the native engine always has its copier");
+                match crate::native::CopyRequest::new(
+                    &restore_id,
+                    &source_dir,
+                    &target_dir,
+                    options,
+                ) {
+                    Ok(request) => {
+                        crate::native::run(
+                            self.clients,
+                            &self.cancel,
+                            self.progress.as_ref(),
+                            copier,
+                            &request,
+                            deadline,
+                        )
+                        .await
+                    }
+                    Err(error) => Err(RestoreFailure {
+                        error,
+                        execution: None,
+                        cleanup_failures: Vec::new(),
+                    }),
+                }
+            }
+            (Engine::Auto { .. }, _) => unreachable!("choose_engine never answers auto"),
             (Engine::StateMachine { arn }, _) => {
                 let source_home = resolved_source
                     .home
@@ -393,6 +506,7 @@ impl<'a> ProfileRestore<'a> {
                     execution,
                     warnings,
                     restore_id,
+                    engine: engine.name(),
                 })
             }
             Err(RestoreFailure {
@@ -428,6 +542,7 @@ impl<'a> ProfileRestore<'a> {
                     execution,
                     warnings,
                     restore_id: Some(restore_id),
+                    engine: Some(engine.name()),
                 })
             }
         }

@@ -1,0 +1,468 @@
+//! The native engine: the copier Lambda function (`lambdas/copier`, deployed by
+//! `modules/restore-workflow`) copies one home directory into another on the EFS file system it
+//! mounts through its own access point, with the `studio-copy` engine. No DataSync task,
+//! location or quota; seconds instead of minutes for a home of a few hundred megabytes.
+//!
+//! A copier serves one file system (a Lambda function mounts one), so the engine applies only
+//! when the source and the target home are on that file system. One invocation copies until its
+//! time is nearly used up and answers [`CopyResponse::done`] `false`; the caller invokes it
+//! again with the same request, and the next invocation continues without copying finished files
+//! again (the engine renames a file into place only once it is complete, and skips files whose
+//! size and modification time match). Every invocation transfers something before it stops
+//! (`studio_copy::Options::progress_before_deadline`), so the loop always ends.
+//!
+//! This module is the one authority on the request and response (the copier deserializes what
+//! it serializes; the restore workflow's states read the response fields named here, and its
+//! test checks them against this module) and on the copier's environment.
+
+use std::time::Duration;
+
+use aws_sdk_lambda::primitives::Blob;
+use serde::{Deserialize, Serialize};
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use crate::Error;
+use crate::aws::Clients;
+use crate::home::{HomeDirectory, Uid};
+use crate::restore::{
+    OverwriteMode, Ownership, ProgressSink, RestoreExecution, RestoreFailure, STUDIO_GID,
+    TransferMode, TransferOptions, VerifyMode,
+};
+use crate::retry::{is_transient, retry};
+
+/// The copier's environment: the file system its access point belongs to. The copier refuses a
+/// request for another one, so that a request can never be served from the wrong file system.
+pub const ENV_FILE_SYSTEM_ID: &str = "STUDIO_COPIER_FILE_SYSTEM_ID";
+/// The copier's environment: where the function's file system config mounts the file system
+/// (its `LocalMountPath`).
+pub const ENV_MOUNT_PATH: &str = "STUDIO_COPIER_MOUNT_PATH";
+/// The copier's environment: milliseconds of each invocation kept back from copying, for the
+/// answer and for files in flight to finish (default [`DEFAULT_RESERVE`]).
+pub const ENV_RESERVE_MS: &str = "STUDIO_COPIER_RESERVE_MS";
+/// The copier's environment: worker threads (default [`DEFAULT_THREADS`]). EFS is latency
+/// bound: parallel operations are what make many small files fast.
+pub const ENV_THREADS: &str = "STUDIO_COPIER_THREADS";
+/// The default of [`ENV_RESERVE_MS`].
+pub const DEFAULT_RESERVE: Duration = Duration::from_secs(20);
+/// The default of [`ENV_THREADS`].
+pub const DEFAULT_THREADS: usize = 32;
+/// How many per-entry errors a response names (it counts them all).
+pub const MAX_ERROR_SAMPLES: usize = 20;
+
+/// One invocation's request: copy `/<source_uid>` into `/<target_uid>` on `file_system_id`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CopyRequest {
+    /// The restore this copy is for (logs only).
+    pub restore_id: String,
+    pub file_system_id: String,
+    pub source_uid: u32,
+    pub target_uid: u32,
+    /// `target` (every entry owned by the target uid and Studio's group) or `preserve`.
+    pub ownership: String,
+    /// DataSync's `OverwriteMode` values.
+    pub overwrite_mode: String,
+    /// DataSync's `TransferMode` values.
+    pub transfer_mode: String,
+    /// `ONLY_FILES_TRANSFERRED` or `NONE` (`POINT_IN_TIME_CONSISTENT` is DataSync's alone).
+    pub verify_mode: String,
+}
+
+/// One invocation's answer. The counts are this invocation's.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CopyResponse {
+    /// The copy is complete (with or without per-entry errors); `false`: invoke again.
+    pub done: bool,
+    pub files: u64,
+    pub bytes: u64,
+    pub directories: u64,
+    pub symlinks: u64,
+    pub hard_links: u64,
+    pub unchanged: u64,
+    /// Devices, FIFOs and sockets skipped.
+    pub special: u64,
+    /// Entries that failed (the copy goes on with the others, as DataSync does).
+    pub errors: u64,
+    /// The first [`MAX_ERROR_SAMPLES`] errors, each naming its entry and operation.
+    pub error_samples: Vec<String>,
+}
+
+impl CopyRequest {
+    /// The request of a restore of `source` into `target`, both on one file system.
+    pub fn new(
+        restore_id: &str,
+        source: &HomeDirectory,
+        target: &HomeDirectory,
+        options: &TransferOptions,
+    ) -> Result<CopyRequest, Error> {
+        if source.file_system_id != target.file_system_id {
+            return Err(Error::Invalid(format!(
+                "the native engine copies within one file system, but {source} and {target} are on two: use the DataSync engine"
+            )));
+        }
+        check_native_options(options)?;
+        Ok(CopyRequest {
+            restore_id: restore_id.to_owned(),
+            file_system_id: target.file_system_id.clone(),
+            source_uid: source.uid.get(),
+            target_uid: target.uid.get(),
+            ownership: options.ownership.as_str().to_owned(),
+            overwrite_mode: options.overwrite_mode.as_str().to_owned(),
+            transfer_mode: options.transfer_mode.as_str().to_owned(),
+            verify_mode: options.verify_mode.as_str().to_owned(),
+        })
+    }
+
+    /// This request's settings, checked: the uids (not root, not the same) and the modes.
+    pub fn settings(&self) -> Result<CopySettings, Error> {
+        let uid = |name: &str, value: u32| {
+            Uid::new(i64::from(value)).map_err(|e| Error::Invalid(format!("{name}: {e}")))
+        };
+        let source = uid("source_uid", self.source_uid)?;
+        let target = uid("target_uid", self.target_uid)?;
+        if source == target {
+            return Err(Error::Invalid(format!(
+                "source_uid and target_uid are both {source}: a home is not restored into itself"
+            )));
+        }
+        let ownership: Ownership = self.ownership.parse()?;
+        let verify: VerifyMode = self.verify_mode.parse()?;
+        check_native_options(&TransferOptions {
+            verify_mode: verify,
+            ..TransferOptions::default()
+        })?;
+        Ok(CopySettings {
+            source,
+            target,
+            owner: match ownership {
+                Ownership::Target => Some((target.get(), STUDIO_GID)),
+                Ownership::Preserve => None,
+            },
+            overwrite: self.overwrite_mode.parse()?,
+            transfer: self.transfer_mode.parse()?,
+            verify: verify == VerifyMode::OnlyFilesTransferred,
+        })
+    }
+}
+
+/// What the native engine cannot do that `options` ask: `POINT_IN_TIME_CONSISTENT` verification
+/// compares both whole trees after the copy, which only DataSync does.
+pub fn check_native_options(options: &TransferOptions) -> Result<(), Error> {
+    if options.verify_mode == VerifyMode::PointInTimeConsistent {
+        return Err(Error::Invalid(format!(
+            "verify_mode {} is DataSync's: the native engine verifies {} or {}",
+            VerifyMode::PointInTimeConsistent,
+            VerifyMode::OnlyFilesTransferred,
+            VerifyMode::None
+        )));
+    }
+    Ok(())
+}
+
+/// A request's settings, checked, for the copier to map onto the engine's options (this crate
+/// does not depend on the engine).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CopySettings {
+    pub source: Uid,
+    pub target: Uid,
+    /// `Some((uid, gid))`: every entry owned by them; `None`: the source's owners kept.
+    pub owner: Option<(u32, u32)>,
+    pub overwrite: OverwriteMode,
+    pub transfer: TransferMode,
+    /// Read each transferred file back and compare.
+    pub verify: bool,
+}
+
+/// A deployed copier, as its configuration shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Copier {
+    /// The function's ARN.
+    pub function_arn: String,
+    /// The file system its access point belongs to.
+    pub file_system_id: String,
+}
+
+/// Reads `function`'s configuration: which file system it mounts, through which access point.
+/// A function without a file system config, or whose access point is gone, is not a copier.
+pub async fn inspect(
+    clients: &Clients,
+    cancel: &CancellationToken,
+    function: &str,
+) -> Result<Copier, Error> {
+    let policy = clients.retry;
+    let config = retry(&policy, cancel, is_transient, || async {
+        clients
+            .lambda
+            .get_function_configuration()
+            .function_name(function)
+            .send()
+            .await
+            .map_err(|e| Error::aws(format!("reading the copier function {function}"), &e))
+    })
+    .await?;
+    let access_point_arn = config
+        .file_system_configs()
+        .first()
+        .map(|c| c.arn().to_owned())
+        .ok_or_else(|| {
+            Error::Invalid(format!(
+                "{function} mounts no file system: it is not a copier (deploy one with modules/restore-workflow's `copier`)"
+            ))
+        })?;
+    let access_point_id = access_point_arn
+        .rsplit('/')
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    let points = retry(&policy, cancel, is_transient, || async {
+        clients
+            .efs
+            .describe_access_points()
+            .access_point_id(&access_point_id)
+            .send()
+            .await
+            .map_err(|e| {
+                Error::aws(
+                    format!(
+                        "reading access point {access_point_id} of the copier function {function}"
+                    ),
+                    &e,
+                )
+            })
+    })
+    .await?;
+    let file_system_id = points
+        .access_points()
+        .first()
+        .and_then(|p| p.file_system_id())
+        .map(str::to_owned)
+        .ok_or_else(|| {
+            Error::NotFound(format!(
+                "access point {access_point_id} of the copier function {function} does not exist"
+            ))
+        })?;
+    Ok(Copier {
+        function_arn: config.function_arn().unwrap_or(function).to_owned(),
+        file_system_id,
+    })
+}
+
+/// Runs `request` on `copier` until the copy is complete, `deadline` passes or `cancel` fires,
+/// reporting the running totals to `progress` after each invocation.
+pub async fn run(
+    clients: &Clients,
+    cancel: &CancellationToken,
+    progress: Option<&ProgressSink>,
+    copier: &Copier,
+    request: &CopyRequest,
+    deadline: Instant,
+) -> Result<RestoreExecution, RestoreFailure> {
+    let started = std::time::SystemTime::now();
+    let clock = Instant::now();
+    let mut total = CopyResponse::default();
+    let mut invocations = 0u64;
+    let execution = |total: &CopyResponse, status: &str, error: Option<String>| RestoreExecution {
+        execution_arn: copier.function_arn.clone(),
+        status: status.to_owned(),
+        files_transferred: total.files.min(i64::MAX as u64) as i64,
+        bytes_transferred: total.bytes.min(i64::MAX as u64) as i64,
+        bytes_written: total.bytes.min(i64::MAX as u64) as i64,
+        duration_ms: clock.elapsed().as_millis().min(i64::MAX as u128) as i64,
+        started_at: Some(timestamp(started)),
+        completed_at: (status != RUNNING).then(|| timestamp(std::time::SystemTime::now())),
+        error,
+        ..RestoreExecution::default()
+    };
+    let fail = |error: Error, total: &CopyResponse| {
+        let message = error.to_string();
+        RestoreFailure {
+            execution: Some(execution(total, ERROR, Some(message))),
+            error,
+            cleanup_failures: Vec::new(),
+        }
+    };
+    let payload = serde_json::to_vec(request)
+        .map_err(|e| fail(Error::Invalid(format!("the copier request: {e}")), &total))?;
+    loop {
+        if cancel.is_cancelled() {
+            return Err(fail(
+                Error::Cancelled(format!(
+                    "the copy by {} was stopped after {invocations} invocations; applying again continues it",
+                    copier.function_arn
+                )),
+                &total,
+            ));
+        }
+        if Instant::now() >= deadline {
+            return Err(fail(
+                Error::Timeout(format!(
+                    "the copy by {} was not complete after {invocations} invocations; applying again continues it",
+                    copier.function_arn
+                )),
+                &total,
+            ));
+        }
+        let answer = invoke(clients, cancel, &copier.function_arn, &payload)
+            .await
+            .map_err(|e| fail(e, &total))?;
+        invocations += 1;
+        total.add(&answer);
+        if let Some(sink) = progress {
+            let _ = sink.send(execution(&total, RUNNING, None));
+        }
+        if answer.done {
+            break;
+        }
+    }
+    if total.errors > 0 {
+        let message = format!(
+            "{} entries could not be copied (the others were): {}",
+            total.errors,
+            total.error_samples.join("; ")
+        );
+        return Err(fail(Error::Invalid(message), &total));
+    }
+    Ok(execution(&total, SUCCESS, None))
+}
+
+/// The statuses of a native copy, as DataSync names the same states (one vocabulary for the
+/// `status` attribute and the history, whichever engine copied).
+pub const SUCCESS: &str = "SUCCESS";
+pub const ERROR: &str = "ERROR";
+pub const RUNNING: &str = "TRANSFERRING";
+
+impl CopyResponse {
+    /// Adds `other`'s counts and error samples (up to [`MAX_ERROR_SAMPLES`]) to these.
+    pub fn add(&mut self, other: &CopyResponse) {
+        self.done = other.done;
+        self.files += other.files;
+        self.bytes += other.bytes;
+        self.directories += other.directories;
+        self.symlinks += other.symlinks;
+        self.hard_links += other.hard_links;
+        self.unchanged += other.unchanged;
+        self.special += other.special;
+        self.errors += other.errors;
+        let room = MAX_ERROR_SAMPLES.saturating_sub(self.error_samples.len());
+        self.error_samples
+            .extend(other.error_samples.iter().take(room).cloned());
+    }
+}
+
+async fn invoke(
+    clients: &Clients,
+    cancel: &CancellationToken,
+    function: &str,
+    payload: &[u8],
+) -> Result<CopyResponse, Error> {
+    let out = retry(&clients.retry, cancel, is_transient, || async {
+        clients
+            .lambda
+            .invoke()
+            .function_name(function)
+            .payload(Blob::new(payload.to_vec()))
+            .send()
+            .await
+            .map_err(|e| Error::aws(format!("invoking the copier function {function}"), &e))
+    })
+    .await?;
+    let body = out.payload().map(|b| b.as_ref()).unwrap_or_default();
+    if let Some(kind) = out.function_error() {
+        // The Lambda runtime's error document: {"errorType": ..., "errorMessage": ...}.
+        let message = serde_json::from_slice::<serde_json::Value>(body)
+            .ok()
+            .and_then(|v| {
+                v.get("errorMessage")
+                    .and_then(|m| m.as_str())
+                    .map(str::to_owned)
+            })
+            .unwrap_or_else(|| String::from_utf8_lossy(body).into_owned());
+        return Err(Error::Invalid(format!(
+            "the copier function {function} failed ({kind}): {message}"
+        )));
+    }
+    serde_json::from_slice(body).map_err(|e| {
+        Error::Invalid(format!(
+            "the copier function {function} answered something that is not a copy response ({e}): {}",
+            String::from_utf8_lossy(body)
+        ))
+    })
+}
+
+fn timestamp(t: std::time::SystemTime) -> String {
+    aws_smithy_types::DateTime::from(t)
+        .fmt(aws_smithy_types::date_time::Format::DateTime)
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn home(fs: &str, uid: i64) -> HomeDirectory {
+        HomeDirectory {
+            file_system_id: fs.into(),
+            uid: Uid::new(uid).unwrap(),
+        }
+    }
+
+    #[test]
+    fn a_request_round_trips_and_parses_into_the_engines_options() {
+        let request = CopyRequest::new(
+            "r1",
+            &home("fs-1", 200000),
+            &home("fs-1", 200005),
+            &TransferOptions::default(),
+        )
+        .unwrap();
+        let json = serde_json::to_string(&request).unwrap();
+        assert_eq!(serde_json::from_str::<CopyRequest>(&json).unwrap(), request);
+        let parsed = request.settings().unwrap();
+        assert_eq!(parsed.owner, Some((200005, STUDIO_GID)));
+        assert!(parsed.verify);
+        assert_eq!(parsed.source.get(), 200000);
+    }
+
+    #[test]
+    fn requests_the_engine_cannot_serve_are_refused() {
+        let opts = TransferOptions::default();
+        assert!(CopyRequest::new("r", &home("fs-1", 2), &home("fs-2", 3), &opts).is_err());
+        let pitc = TransferOptions {
+            verify_mode: VerifyMode::PointInTimeConsistent,
+            ..opts
+        };
+        assert!(CopyRequest::new("r", &home("fs-1", 2), &home("fs-1", 3), &pitc).is_err());
+        let mut same = CopyRequest::new("r", &home("fs-1", 2), &home("fs-1", 3), &opts).unwrap();
+        same.target_uid = 2;
+        assert!(same.settings().is_err());
+        let mut root = same.clone();
+        root.target_uid = 0;
+        assert!(root.settings().is_err());
+        let mut odd = same;
+        odd.target_uid = 3;
+        odd.transfer_mode = "SOME".into();
+        assert!(odd.settings().is_err());
+        assert!(serde_json::from_str::<CopyRequest>(r#"{"restore_id":"r","extra":1}"#).is_err());
+    }
+
+    #[test]
+    fn responses_add_up_and_keep_a_bounded_number_of_samples() {
+        let one = CopyResponse {
+            files: 2,
+            bytes: 10,
+            errors: 15,
+            error_samples: (0..15).map(|i| format!("e{i}")).collect(),
+            ..CopyResponse::default()
+        };
+        let mut total = CopyResponse::default();
+        total.add(&one);
+        total.add(&CopyResponse {
+            done: true,
+            ..one.clone()
+        });
+        assert_eq!((total.files, total.bytes, total.errors), (4, 20, 30));
+        assert_eq!(total.error_samples.len(), MAX_ERROR_SAMPLES);
+        assert!(total.done);
+    }
+}
