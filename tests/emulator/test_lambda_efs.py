@@ -247,9 +247,11 @@ def test_lambda_efs_without_client_mount_invoke_fails(emulator, efs, lam, fs, ro
     assert error_of(lam.invoke, FunctionName=name, Payload=json.dumps({"op": "id"})) == ("EFSMountFailureException", 403)
     assert emulator.request("GET", "/studio-emulator/invocations")["total"] == before  # no code ran
 
-    # an explicit Deny in the file system policy wins over the role's Allow
+    # an explicit Deny wins over every Allow, the role's and the policy's own
     efs.put_file_system_policy(FileSystemId=fs, Policy=doc(
-        {"Effect": "Deny", "Principal": {"AWS": "*"}, "Action": "elasticfilesystem:ClientMount", "Resource": "*"}))
+        {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "elasticfilesystem:*", "Resource": "*"},
+        {"Effect": "Deny", "Principal": {"AWS": "*"}, "Action": "elasticfilesystem:ClientMount", "Resource": "*"},
+        {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "elasticfilesystem:ClientMount", "Resource": "*"}))
     allowed = role("allowed-role", {"Effect": "Allow", "Action": "elasticfilesystem:*", "Resource": "*"})
     denied = function(access_point(uid=1234), name="denied", role_arn=allowed)
     assert error_of(lam.invoke, FunctionName=denied, Payload="{}") == ("EFSMountFailureException", 403)
