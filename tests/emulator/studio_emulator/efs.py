@@ -83,6 +83,12 @@ def clear_root() -> None:
 class AccessPointRootMissing(Exception):
     """A mount through an access point whose root directory is missing and cannot be created."""
 
+    def __init__(self, access_point_id: str, root: str):
+        super().__init__(f"the root directory {root} of access point {access_point_id} does not exist and "
+                         f"the access point has no CreationInfo to create it")
+        self.access_point_id = access_point_id
+        self.root = root
+
 
 def open_access_point_root(file_system_id: str, access_point) -> int:
     """Mounts an access point as EFS does: a directory fd of its `RootDirectory.Path` inside the
@@ -105,13 +111,14 @@ def open_access_point_root(file_system_id: str, access_point) -> int:
                 nfd = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=fd)
             except FileNotFoundError:
                 if not creation:
-                    raise AccessPointRootMissing(
-                        f"the root directory /{'/'.join(parts)} of access point {access_point.access_point_id} "
-                        f"does not exist and the access point has no CreationInfo to create it")
+                    raise AccessPointRootMissing(access_point.access_point_id, "/" + "/".join(parts))
                 os.mkdir(name, 0o700, dir_fd=fd)
                 nfd = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=fd)
-                if os.geteuid() == 0:
+                try:
                     os.fchown(nfd, int(creation["OwnerUid"]), int(creation["OwnerGid"]))
+                except PermissionError:
+                    if os.geteuid() == 0:
+                        raise  # only root may give a directory away: as non-root, best effort
                 os.fchmod(nfd, int(str(creation["Permissions"]), 8))
             os.close(fd)
             fd = nfd
