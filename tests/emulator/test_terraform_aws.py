@@ -97,3 +97,109 @@ def test_domain_and_user_profile_apply_plan_destroy(emulator, tmp_path):
     terraform(tmp_path, "destroy", "-auto-approve", "-no-color")
     assert sm.list_domains()["Domains"] == []
     assert sm.list_user_profiles()["UserProfiles"] == []
+
+
+LAMBDA_EFS_CONFIG = """
+terraform {
+  required_providers {
+    aws = { source = "hashicorp/aws", version = "3.39.0" }
+  }
+}
+
+provider "aws" {
+  region                      = "us-east-1"
+  access_key                  = "test"
+  secret_key                  = "test"
+  skip_credentials_validation = true
+  skip_requesting_account_id  = true
+  skip_metadata_api_check     = true
+  skip_get_ec2_platforms      = true
+  skip_region_validation      = true
+  max_retries                 = 1
+  endpoints {
+    efs    = "URL"
+    ec2    = "URL"
+    iam    = "URL"
+    sts    = "URL"
+    lambda = "URL"
+  }
+}
+
+resource "aws_vpc" "v" {
+  cidr_block = "10.0.0.0/16"
+}
+
+resource "aws_subnet" "s" {
+  vpc_id     = aws_vpc.v.id
+  cidr_block = "10.0.1.0/24"
+}
+
+resource "aws_security_group" "g" {
+  vpc_id = aws_vpc.v.id
+}
+
+resource "aws_efs_file_system" "fs" {
+  creation_token = "tf-lambda-efs"
+}
+
+resource "aws_efs_access_point" "copier" {
+  file_system_id = aws_efs_file_system.fs.id
+  posix_user {
+    uid = 0
+    gid = 0
+  }
+  root_directory {
+    path = "/"
+  }
+}
+
+resource "aws_iam_role" "copier" {
+  name               = "tf-copier"
+  assume_role_policy = jsonencode({ Version = "2012-10-17", Statement = [{ Effect = "Allow", Action = "sts:AssumeRole", Principal = { Service = "lambda.amazonaws.com" } }] })
+}
+
+resource "aws_lambda_function" "copier" {
+  function_name = "tf-copier"
+  role          = aws_iam_role.copier.arn
+  runtime       = "provided.al2"
+  handler       = "bootstrap"
+  filename      = "function.zip"
+  file_system_config {
+    arn              = aws_efs_access_point.copier.arn
+    local_mount_path = "/mnt/efs"
+  }
+  vpc_config {
+    subnet_ids         = [aws_subnet.s.id]
+    security_group_ids = [aws_security_group.g.id]
+  }
+}
+
+output "file_system_id" {
+  value = aws_efs_file_system.fs.id
+}
+"""
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the emulator mounts EFS for a Lambda only as root")
+def test_lambda_with_file_system_config_apply_invoke_plan_destroy(emulator, tmp_path):
+    """What a module deploying the copier sends (hashicorp/aws 3.39.0 `file_system_config` and
+    `vpc_config`) is accepted, read back without drift, and mounts (lambda_efs.py)."""
+    from test_lambda_efs import bootstrap_zip
+
+    (tmp_path / "main.tf").write_text(LAMBDA_EFS_CONFIG.replace("URL", emulator.url))
+    (tmp_path / "function.zip").write_bytes(bootstrap_zip())
+    terraform(tmp_path, "init", "-no-color")
+    terraform(tmp_path, "apply", "-auto-approve", "-no-color")
+    fs_id = json.loads(terraform(tmp_path, "output", "-json").stdout)["file_system_id"]["value"]
+
+    lam = emulator.client("lambda")
+    config = lam.get_function_configuration(FunctionName="tf-copier")
+    assert config["FileSystemConfigs"][0]["LocalMountPath"] == "/mnt/efs"
+    r = lam.invoke(FunctionName="tf-copier", Payload=json.dumps({"op": "write", "path": "/mnt/efs/x", "data": "tf"}))
+    assert "FunctionError" not in r and json.loads(r["Payload"].read()) == {}
+    assert (emulator.efs_root / fs_id / "x").read_text() == "tf"
+
+    plan = terraform(tmp_path, "plan", "-detailed-exitcode", "-no-color")
+    assert plan.returncode == 0, plan.stdout
+    terraform(tmp_path, "destroy", "-auto-approve", "-no-color")
+    assert lam.list_functions()["Functions"] == []

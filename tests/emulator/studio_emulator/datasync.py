@@ -34,6 +34,7 @@ from moto.datasync.models import DataSyncBackend, Location, Task
 from moto.datasync.responses import DataSyncResponse
 from moto.moto_api._internal import mock_random
 
+from .efs import AccessPointRootMissing, open_access_point_root
 from .settings import SETTINGS
 
 PARTITIONS = "(aws|aws-cn|aws-us-gov|aws-iso|aws-iso-b)"
@@ -626,39 +627,35 @@ def open_location(loc: EfsLocation, account: str, create: bool, creds: Credentia
     base = SETTINGS.efs_dir(loc.file_system_id)
     if not os.path.isdir(base):
         raise CopyFailed("FileSystemNotFound", f"Unable to mount {loc.uri}: file system {loc.file_system_id} is not reachable")
-    ap_parts: list[str] = []
-    creation = None
-    if loc.access_point_arn:
-        ap = _access_point(loc.access_point_arn, loc.fs_region, account)
-        root = (ap.root_directory or {}).get("Path") or "/"
-        ap_parts = [p for p in root.split("/") if p]
-        creation = (ap.root_directory or {}).get("CreationInfo")
-    parts = ap_parts + [p for p in loc.subdirectory.split("/") if p]
+    parts = [p for p in loc.subdirectory.split("/") if p]
     creds.become(None)
-    fd = os.open(base, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
     try:
-        for i, name in enumerate(parts):
-            in_ap_root = i < len(ap_parts)
-            if not in_ap_root:
-                creds.become(identity)
+        if loc.access_point_arn:
+            ap = _access_point(loc.access_point_arn, loc.fs_region, account)
+            fd = open_access_point_root(loc.file_system_id, ap)  # as EFS does, as root
+        else:
+            fd = os.open(base, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    except AccessPointRootMissing as e:
+        raise CopyFailed(
+            "AccessPointRootMissing",
+            f"Unable to mount {loc.uri} through access point {e.access_point_id}: its root directory "
+            f"{e.root} does not exist and the access point has no CreationInfo to create it",
+        )
+    except OSError as e:
+        if e.errno in (errno.ELOOP, errno.ENOTDIR, errno.EINVAL):
+            raise CopyFailed("InvalidSubdirectory",
+                             f"{loc.uri}: the access point's root directory is not a directory inside the file "
+                             f"system (symlinks are not followed)")
+        raise
+    try:
+        for name in parts:
+            creds.become(identity)
             if name == "..":
                 raise CopyFailed("InvalidSubdirectory", f"Subdirectory of {loc.uri} leaves the file system")
             try:
                 nfd = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=fd)
             except FileNotFoundError:
-                if in_ap_root and creation:
-                    os.mkdir(name, 0o700, dir_fd=fd)
-                    nfd = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=fd)
-                    chown(nfd, int(creation["OwnerUid"]), int(creation["OwnerGid"]))
-                    os.fchmod(nfd, int(str(creation["Permissions"]), 8))
-                elif in_ap_root:
-                    raise CopyFailed(
-                        "AccessPointRootMissing",
-                        f"Unable to mount {loc.uri} through access point {loc.access_point_arn.rsplit('/', 1)[1]}: "
-                        f"its root directory /{'/'.join(ap_parts)} does not exist and the access point "
-                        f"has no CreationInfo to create it",
-                    )
-                elif create:
+                if create:
                     os.mkdir(name, 0o755, dir_fd=fd)
                     nfd = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=fd)
                 else:

@@ -9,14 +9,16 @@ Access points answer for missing things as the EFS API Reference says: CreateAcc
 DescribeAccessPoints with an unknown FileSystemId fail with FileSystemNotFound, DeleteAccessPoint
 of an unknown access point with AccessPointNotFound (moto succeeds in all three).
 """
+import errno
 import json
 import os
 import shutil
 import threading
+import uuid
 from pathlib import Path
 
 from moto.efs.exceptions import AccessPointNotFound, BadRequest, EFSError, FileSystemNotFound
-from moto.efs.models import EFSBackend, efs_backends
+from moto.efs.models import AccessPoint, EFSBackend, efs_backends
 
 from .settings import SETTINGS
 
@@ -78,6 +80,54 @@ def clear_root() -> None:
             remove_tree(entry)
 
 
+class AccessPointRootMissing(Exception):
+    """A mount through an access point whose root directory is missing and cannot be created."""
+
+    def __init__(self, access_point_id: str, root: str):
+        super().__init__(f"the root directory {root} of access point {access_point_id} does not exist and "
+                         f"the access point has no CreationInfo to create it")
+        self.access_point_id = access_point_id
+        self.root = root
+
+
+def open_access_point_root(file_system_id: str, access_point) -> int:
+    """Mounts an access point as EFS does: a directory fd of its `RootDirectory.Path` inside the
+    file system, every component opened without following a symlink. EFS itself (as root)
+    creates missing components from `CreationInfo` (owner uid/gid, permissions); without
+    CreationInfo a missing root fails the mount (EFS API Reference, CreationInfo: "If you do not
+    provide CreationInfo and the specified RootDirectory > Path does not exist, attempts to mount
+    the file system using the access point will fail"). Raises FileNotFoundError when the file
+    system's directory is gone, AccessPointRootMissing, or OSError (ELOOP/ENOTDIR: a component
+    is a symlink or not a directory)."""
+    root = access_point.root_directory or {}
+    parts = [p for p in (root.get("Path") or "/").split("/") if p]
+    creation = root.get("CreationInfo")
+    fd = os.open(SETTINGS.efs_dir(file_system_id), os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    try:
+        for name in parts:
+            if name == "..":
+                raise OSError(errno.EINVAL, "an access point root cannot leave the file system")
+            try:
+                nfd = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=fd)
+            except FileNotFoundError:
+                if not creation:
+                    raise AccessPointRootMissing(access_point.access_point_id, "/" + "/".join(parts))
+                os.mkdir(name, 0o700, dir_fd=fd)
+                nfd = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=fd)
+                try:
+                    os.fchown(nfd, int(creation["OwnerUid"]), int(creation["OwnerGid"]))
+                except PermissionError:
+                    if os.geteuid() == 0:
+                        raise  # only root may give a directory away: as non-root, best effort
+                os.fchmod(nfd, int(str(creation["Permissions"]), 8))
+            os.close(fd)
+            fd = nfd
+        return fd
+    except BaseException:
+        os.close(fd)
+        raise
+
+
 class AccessPointAlreadyExists(EFSError):
     """EFS API Reference, CreateAccessPoint, Errors: AccessPointAlreadyExists, HTTP 409, "Returned
     if the access point that you are trying to create already exists, with the creation token you
@@ -114,7 +164,37 @@ def _validate_client_token(token) -> None:
         raise BadRequest("ClientToken must be a string of 1 to 64 ASCII characters.")
 
 
+_original_access_point_init = AccessPoint.__init__
+
+
+def _access_point_init(self, *args, **kwargs) -> None:
+    """Access point ids as EFS makes them, `fsap-` and 17 hex digits (moto makes 8): the Lambda API
+    Reference's FileSystemConfig.Arn pattern accepts only `access-point/fsap-[a-f0-9]{17}`, so a
+    function could not mount a moto-made access point."""
+    _original_access_point_init(self, *args, **kwargs)
+    old = self.access_point_id
+    self.access_point_id = "fsap-" + uuid.uuid4().hex[:17]
+    self.access_point_arn = self.access_point_arn[: -len(old)] + self.access_point_id
+
+
+def delete_file_system_policy(self):
+    """DeleteFileSystemPolicy (moto lacks it; EFS API Reference, DeleteFileSystemPolicy): "The
+    default FileSystemPolicy goes into effect once the existing policy is deleted"; HTTP 200 with
+    an empty body; FileSystemNotFound (404) for an unknown file system. Lambda functions that mount
+    the file system see the default policy at their next mount (lambda_efs.py)."""
+    file_system_id = self._get_param("FileSystemId")
+    fs = self.efs_backend.file_systems_by_id.get(file_system_id)
+    if fs is None:
+        raise FileSystemNotFound(file_system_id)
+    fs.file_system_policy = None
+    return 200, {"Content-Type": "application/json"}, ""
+
+
 def install() -> None:
+    from moto.efs.responses import EFSResponse
+
+    EFSResponse.delete_file_system_policy = delete_file_system_policy
+    AccessPoint.__init__ = _access_point_init
     original_create = EFSBackend.create_file_system
     original_delete = EFSBackend.delete_file_system
     original_create_access_point = EFSBackend.create_access_point

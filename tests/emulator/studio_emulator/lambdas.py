@@ -46,6 +46,8 @@ from typing import Any
 from moto.awslambda.models import LambdaBackend, LambdaFunction
 from moto.awslambda_simple.models import LambdaSimpleBackend
 
+from . import lambda_efs
+from .lambda_efs import MountPlan
 from .settings import SETTINGS
 
 RUNTIME_PREFIX = "/2018-06-01/runtime"
@@ -257,8 +259,9 @@ class RuntimeApiServer(ThreadingHTTPServer):
 
 
 class Sandbox:
-    def __init__(self, fn: LambdaFunction, key: tuple):
+    def __init__(self, fn: LambdaFunction, key: tuple, mount: MountPlan | None = None):
         self.key = key
+        self.mount = mount
         self.function_name = fn.function_name
         self.function_arn = fn.function_arn
         self.lock = threading.Lock()  # one invocation at a time
@@ -272,6 +275,8 @@ class Sandbox:
         self.pump_lock = threading.Lock()
         self.partial_lines: dict[int, bytes] = {}
         self.dir = tempfile.mkdtemp(prefix=f"lambda-{fn.function_name}-")
+        if mount is not None and mount.uid not in (None, 0):
+            os.chmod(self.dir, 0o755)  # the task root stays readable for the access point's user
         self.server = RuntimeApiServer(self)
         self.server_thread = threading.Thread(
             target=self.server.serve_forever, name=f"runtime-api-{fn.function_name}", daemon=True
@@ -338,16 +343,62 @@ class Sandbox:
         if not os.path.isfile(boot):
             raise FileNotFoundError("bootstrap")
         self.init_error = None
-        self.proc = SPAWNER.popen(
-            [boot],
-            cwd=self.dir,
-            env=self._environment(fn),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        argv, pass_fds, root_fd = [boot], (), None
+        if self.mount is not None:
+            root_fd = self._open_mount_source()
+            argv, pass_fds = self._mount_argv(boot, root_fd), (root_fd,)
+        try:
+            self.proc = SPAWNER.popen(
+                argv,
+                cwd=self.dir,
+                env=self._environment(fn),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                pass_fds=pass_fds,
+            )
+        finally:
+            if root_fd is not None:
+                os.close(root_fd)
         threading.Thread(target=self._pump_logs, args=(self.proc,), daemon=True).start()
+
+    def _open_mount_source(self) -> int:
+        """The access point's root directory, opened (and created from CreationInfo) as EFS does at
+        mount time, i.e. when a sandbox starts (efs.open_access_point_root)."""
+        from moto.efs.models import efs_backends
+
+        from .efs import AccessPointRootMissing, open_access_point_root
+
+        m = self.mount
+        assert m is not None
+        where = f"function {self.function_name} cannot mount access point {m.access_point_id} at {m.target}"
+        if os.geteuid() != 0 or shutil.which("unshare") is None or shutil.which("mount") is None:
+            raise lambda_efs.EFSMountFailureException(
+                f"{where}: the emulator mounts file systems in a private mount namespace, which needs root "
+                f"and util-linux (unshare, mount); run the emulator as root")
+        ap = None
+        for regions in efs_backends.values():
+            for backend in regions.values():
+                ap = backend.access_points.get(m.access_point_id) or ap
+        if ap is None:
+            raise lambda_efs.EFSMountFailureException(f"{where}: the access point does not exist")
+        try:
+            return open_access_point_root(m.file_system_id, ap)
+        except AccessPointRootMissing as e:
+            raise lambda_efs.EFSMountFailureException(f"{where}: {e}")
+        except OSError as e:
+            raise lambda_efs.EFSMountFailureException(
+                f"{where}: its root directory cannot be opened ({e.strerror}; symlinks are not followed)")
+
+    def _mount_argv(self, boot: str, root_fd: int) -> list[str]:
+        m = self.mount
+        assert m is not None
+        spec = {"fd": root_fd, "target": m.target, "read_only": m.read_only, "uid": m.uid, "gid": m.gid,
+                "groups": list(m.groups)}
+        helper = os.path.join(os.path.dirname(os.path.abspath(__file__)), "lambda_mount.py")
+        return ["unshare", "--mount", "--propagation", "private", "--",
+                sys.executable, "-I", helper, json.dumps(spec), boot]
 
     def _pump_logs(self, proc: subprocess.Popen) -> None:
         assert proc.stdout is not None
@@ -421,9 +472,11 @@ class Sandbox:
         shutil.rmtree(self.dir, ignore_errors=True)
 
     def invoke(self, fn: LambdaFunction, payload: bytes) -> tuple[bytes, str | None, str]:
-        """Run one invocation: (payload, function error type or None, log tail)."""
+        """Run one invocation: (payload, function error type or None, log tail). Raises
+        EFSMountFailureException (the code never ran) when a cold start cannot mount."""
         with self.lock:
             if self.closed:
+                count_invocation(fn)
                 return _error_body("Sandbox.Stopped", "The sandbox was stopped"), "Unhandled", ""
             with self.logs_lock:
                 log_start = len(self.logs)
@@ -433,8 +486,10 @@ class Sandbox:
                 try:
                     self.start(fn)
                 except (OSError, FileNotFoundError) as e:
+                    count_invocation(fn)
                     detail = f"Couldn't find valid bootstrap(s): [{e}]"
                     return _error_body("Runtime.InvalidEntrypoint", detail), "Unhandled", ""
+            count_invocation(fn)
             proc = self.proc
             self.pending.put(inv)
             started = time.monotonic()
@@ -499,7 +554,7 @@ class Registry:
         self.sandboxes: dict[str, Sandbox] = {}
         self.generation = 0  # bumped on reset: stream pollers of older generations stop
 
-    def sandbox_for(self, fn: LambdaFunction) -> Sandbox:
+    def sandbox_for(self, fn: LambdaFunction, mount: MountPlan | None = None) -> Sandbox:
         key = (
             fn.function_arn,
             str(fn.version),
@@ -508,6 +563,7 @@ class Registry:
             json.dumps(fn.environment_vars or {}, sort_keys=True),
             fn.timeout,
             fn.memory_size,
+            mount.key() if mount is not None else None,
         )
         name = f"{fn.function_arn}:{fn.version}"
         with self.lock:
@@ -515,7 +571,7 @@ class Registry:
             if box is not None and box.key == key and not box.closed:
                 return box
             old = box
-            box = Sandbox(fn, key)
+            box = Sandbox(fn, key, mount)
             self.sandboxes[name] = box
         if old is not None:
             threading.Thread(target=old.close, daemon=True).start()  # it may be mid-invocation
@@ -558,14 +614,14 @@ def invocations() -> dict[str, Any]:
 
 
 def run_function(fn: LambdaFunction, payload: Any) -> tuple[bytes, str | None, str]:
-    count_invocation(fn)
+    mount = lambda_efs.plan_mount(fn)  # raises EFSMountFailureException before any code runs
     if payload is None or payload == "" or payload == b"":
         payload = b"{}"
     if isinstance(payload, str):
         payload = payload.encode()
     if not isinstance(payload, bytes):
         payload = json.dumps(payload).encode()
-    return REGISTRY.sandbox_for(fn).invoke(fn, payload)
+    return REGISTRY.sandbox_for(fn, mount).invoke(fn, payload)
 
 
 def _save_logs(fn: LambdaFunction, logs: str) -> None:
@@ -939,6 +995,7 @@ def install() -> None:
     from . import control
 
     control.add_endpoint("GET", "invocations", invocations)
+    lambda_efs.install()
     LambdaFunction.invoke = patched_function_invoke
     LambdaSimpleBackend.invoke = patched_simple_invoke
     LambdaBackend.create_event_source_mapping = patched_create_esm
