@@ -47,3 +47,13 @@ output "kms_key_policy_json" {
   description = "A key policy document whose statements a customer managed `kms_key_arn` needs: CloudWatch Logs for the state machine's and DataSync's log groups. Merge its `Statement` list into the key's policy before applying with the key. The topic and the slots table are used through the workflow's role and need only a key policy that delegates to IAM, as the default key policy does."
   value       = data.aws_iam_policy_document.kms_key_policy.json
 }
+
+output "copier_function_name" {
+  description = "The copier's function name, for `copier_function` of `studio_profile_restore` (with `engine = \"native\"` or `\"auto\"`); null without `copier`."
+  value       = local.copier_enabled ? aws_lambda_function.copier[0].function_name : null
+}
+
+output "copier_function_arn" {
+  description = "The copier's function ARN; null without `copier`."
+  value       = local.copier_enabled ? aws_lambda_function.copier[0].arn : null
+}

@@ -202,3 +202,61 @@ variable "tags" {
     error_message = "The tags must suit DataSync (at most 49; keys of 1-256 letters, digits, spaces and +=._:/-; values of 1-256, also @), and must not use the key studio-restore:owner."
   }
 }
+
+variable "copier" {
+  description = "The native engine's copier: a Lambda function that copies home directories within one domain's EFS file system in seconds, without DataSync. `file_system_id`: the domain's home file system (`home_efs_file_system_id`); `zip`: the copier's package (`scripts/build-lambdas` writes `target/lambda/studio-copier/bootstrap.zip`). Null (default): no copier; restores use DataSync. Its network interfaces use the DataSync security group in `subnet_id`, so the efs-access module's rule for that group lets it reach the file system."
+  type = object({
+    file_system_id = string
+    zip            = string
+  })
+  default = null
+
+  validation {
+    condition     = var.copier == null || can(regex("^fs-[0-9a-f]{8,40}$", var.copier.file_system_id))
+    error_message = "The copier's file_system_id must be an EFS file system id, fs- followed by hexadecimal digits."
+  }
+}
+
+variable "copier_runtime" {
+  description = "Lambda runtime of the copier (an x86_64 Rust `bootstrap`). `provided.al2023` needs hashicorp/aws >= 5.26; use `provided.al2` with older releases."
+  type        = string
+  default     = "provided.al2023"
+
+  validation {
+    condition     = contains(["provided.al2023", "provided.al2"], var.copier_runtime)
+    error_message = "The copier_runtime must be provided.al2023 or provided.al2."
+  }
+}
+
+variable "copier_memory_mb" {
+  description = "Memory of the copier, in MB; Lambda gives CPU in proportion (1769 MB is one vCPU). The copy itself uses little memory: EFS latency, not CPU, bounds it."
+  type        = number
+  default     = 1769
+
+  validation {
+    condition     = var.copier_memory_mb >= 128 && var.copier_memory_mb <= 10240 && floor(var.copier_memory_mb) == var.copier_memory_mb
+    error_message = "The copier_memory_mb must be a whole number from 128 to 10240."
+  }
+}
+
+variable "copier_timeout_seconds" {
+  description = "Longest invocation of the copier, in seconds (at most Lambda's 900). A home that takes longer is copied over several invocations: each continues where the last stopped."
+  type        = number
+  default     = 900
+
+  validation {
+    condition     = var.copier_timeout_seconds >= 1 && var.copier_timeout_seconds <= 900 && floor(var.copier_timeout_seconds) == var.copier_timeout_seconds
+    error_message = "The copier_timeout_seconds must be a whole number from 1 to 900."
+  }
+}
+
+variable "copier_reserve_seconds" {
+  description = "Seconds of each copier invocation kept back from copying, for the files in flight to finish and the answer to be sent. Every invocation still copies at least one entry, however large the reserve."
+  type        = number
+  default     = 20
+
+  validation {
+    condition     = var.copier_reserve_seconds >= 0 && var.copier_reserve_seconds <= 900
+    error_message = "The copier_reserve_seconds must be from 0 to 900."
+  }
+}

@@ -189,6 +189,11 @@ pub async fn put_mapping_row(
 /// `state_machine_arn`, `slots_table` and `datasync_security_group_id`. HCL for a test's working
 /// directory (with the aws provider).
 pub fn restore_workflow_hcl(prefix: &str, table: &str) -> String {
+    restore_workflow_hcl_with(prefix, table, "")
+}
+
+/// [`restore_workflow_hcl`] with more arguments of the module (`extra`, HCL lines).
+pub fn restore_workflow_hcl_with(prefix: &str, table: &str, extra: &str) -> String {
     format!(
         r#"
 resource "aws_vpc" "v" {{
@@ -209,6 +214,7 @@ module "restore_workflow" {{
   subnet_id                    = aws_subnet.s.id
   queue_wait_max_delay_seconds = 2
   tags                         = {{ team = "ml" }}
+{extra}
 }}
 
 output "state_machine_arn" {{

@@ -50,7 +50,7 @@ pub use files::{hand_to_owner, read_file, tree, write_file};
 pub use fixtures::{
     TEST_SECURITY_GROUP, TEST_SUBNET, TEST_VPC, complete_example, create_domain, create_profile,
     create_table, create_tables, delete_profile, put_mapping_row, recreate_profile,
-    restore_workflow_hcl,
+    restore_workflow_hcl, restore_workflow_hcl_with,
 };
 pub use lambda::{LambdaZip, lambda_zip};
 pub use leftovers::{LeakScope, Leftovers, task_of_execution};

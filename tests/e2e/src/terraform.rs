@@ -67,7 +67,7 @@ const AWS_ENDPOINTS: &[&str] = &[
 /// Services the studio provider's `endpoints` block names. Not `sts`: the provider uses it
 /// only for an `assume_role` block and warns when it is set without one; a test with
 /// `assume_role` adds it.
-const STUDIO_ENDPOINTS: &[&str] = &["sagemaker", "datasync", "dynamodb", "sfn", "efs"];
+const STUDIO_ENDPOINTS: &[&str] = &["sagemaker", "datasync", "dynamodb", "sfn", "efs", "lambda"];
 
 /// What one Terraform command printed, and how it ended.
 #[derive(Clone, Debug)]
