@@ -31,6 +31,16 @@ module "restore_workflow" {
   log_retention_days           = var.log_retention_days
   kms_key_arn                  = var.kms_key_arn
   tags                         = var.tags
+
+  # The copier's package comes from lambda_dir like the other functions'.
+  copier = var.copier_file_system_id == null ? null : {
+    file_system_id = var.copier_file_system_id
+    zip            = var.lambda_dir == null ? "copier_file_system_id needs lambda_dir (the copier's package: <lambda_dir>/studio-copier/bootstrap.zip)" : "${var.lambda_dir}/studio-copier/bootstrap.zip"
+  }
+  copier_runtime         = var.lambda_runtime
+  copier_memory_mb       = var.copier_memory_mb
+  copier_timeout_seconds = var.copier_timeout_seconds
+  copier_reserve_seconds = var.copier_reserve_seconds
 }
 
 module "event_app" {

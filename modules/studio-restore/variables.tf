@@ -36,7 +36,7 @@ variable "efs_domain_ids" {
 }
 
 variable "lambda_dir" {
-  description = "Directory with the Lambda zips as `scripts/build-lambdas` writes them: <dir>/<function>/bootstrap.zip (function: studio-event-processor, studio-stream-processor, studio-reconciler). Null when `lambda_s3_packages` names every function's S3 object."
+  description = "Directory with the Lambda zips as `scripts/build-lambdas` writes them: <dir>/<function>/bootstrap.zip (function: studio-event-processor, studio-stream-processor, studio-reconciler, and studio-copier with `copier_file_system_id`). Null when `lambda_s3_packages` names every function's S3 object."
   type        = string
   default     = null
 }
@@ -304,4 +304,43 @@ variable "trail_kms_key_arn" {
   description = "With `create_trail`, a KMS key for the trail's log files (its key policy must let CloudTrail use it); null: SSE-S3."
   type        = string
   default     = null
+}
+
+variable "copier_file_system_id" {
+  description = "A domain's home EFS file system (`home_efs_file_system_id`) for the native engine's copier, deployed from `<lambda_dir>/studio-copier/bootstrap.zip`: `studio_profile_restore` with `copier_function` (output `copier_function_name`) then restores homes within that file system in seconds, without DataSync. Null (default): no copier."
+  type        = string
+  default     = null
+}
+
+variable "copier_memory_mb" {
+  description = "Memory of the copier, in MB; Lambda gives CPU in proportion (1769 MB is one vCPU). The copy itself uses little memory: EFS latency, not CPU, bounds it."
+  type        = number
+  default     = 1769
+
+  validation {
+    condition     = var.copier_memory_mb >= 128 && var.copier_memory_mb <= 10240 && floor(var.copier_memory_mb) == var.copier_memory_mb
+    error_message = "The copier_memory_mb must be a whole number from 128 to 10240."
+  }
+}
+
+variable "copier_timeout_seconds" {
+  description = "Longest invocation of the copier, in seconds (at most Lambda's 900). A home that takes longer is copied over several invocations: each continues where the last stopped."
+  type        = number
+  default     = 900
+
+  validation {
+    condition     = var.copier_timeout_seconds >= 1 && var.copier_timeout_seconds <= 900 && floor(var.copier_timeout_seconds) == var.copier_timeout_seconds
+    error_message = "The copier_timeout_seconds must be a whole number from 1 to 900."
+  }
+}
+
+variable "copier_reserve_seconds" {
+  description = "Seconds of each copier invocation kept back from copying, for the files in flight to finish and the answer to be sent. Every invocation still copies at least one entry, however large the reserve."
+  type        = number
+  default     = 20
+
+  validation {
+    condition     = var.copier_reserve_seconds >= 0 && var.copier_reserve_seconds <= 900
+    error_message = "The copier_reserve_seconds must be from 0 to 900."
+  }
 }

@@ -741,7 +741,7 @@ impl Resource for ProfileRestoreResource {
 
     fn schema(&self) -> Schema {
         let block = Block::new()
-            .description("Restores the home directory of an old SageMaker Studio user profile or space (`/<uid>` on the domain's EFS) into the home directory of a new one, with AWS DataSync. The restore runs on create; a later plan shows the resource for replacement when the target was recreated (it has a new uid and an empty home), and shows it for creation when the target is gone. Deleting the resource never touches anyone's files.\n\nThe files end up owned by the target's uid (`ownership = \"target\"`), with their modes, timestamps and symlinks preserved; links are copied as links and never followed.")
+            .description("Restores the home directory of an old SageMaker Studio user profile or space (`/<uid>` on the domain's EFS) into the home directory of a new one, with the native copier (within one file system) or AWS DataSync. The restore runs on create; a later plan shows the resource for replacement when the target was recreated (it has a new uid and an empty home), and shows it for creation when the target is gone. Deleting the resource never touches anyone's files.\n\nThe files end up owned by the target's uid (`ownership = \"target\"`), with their modes, timestamps and symlinks preserved; links are copied as links and never followed.")
             .attribute(computed(Attribute::string("id"), "The restore's id: `<target domain id>/<user|space>/<target name>`. Use it with `terraform import`."))
             .attribute(
                 Attribute::nested_single("source", home_attributes("source", true))
@@ -843,11 +843,11 @@ impl Resource for ProfileRestoreResource {
             .attribute(computed(Attribute::int64("source_uid"), "The uid directory the files were copied from."))
             .attribute(computed(Attribute::string("target_file_system_id"), "The target's file system."))
             .attribute(computed(Attribute::int64("target_uid"), "The target's uid when it was restored. When the target is recreated, SageMaker gives it a new uid and the next plan replaces this resource."))
-            .attribute(computed(Attribute::string("execution_arn"), "The DataSync task execution (or Step Functions execution) that copied the files."))
+            .attribute(computed(Attribute::string("execution_arn"), "What copied the files: the DataSync task execution, the Step Functions execution (`state_machine`), or the copier function (`native`)."))
             .attribute(computed(Attribute::string("status"), &status_description()))
-            .attribute(computed(Attribute::int64("files_transferred"), "Files, directories and links DataSync transferred."))
-            .attribute(computed(Attribute::int64("bytes_transferred"), "Bytes DataSync transferred."))
-            .attribute(computed(Attribute::int64("bytes_written"), "Bytes DataSync wrote to the target."))
+            .attribute(computed(Attribute::int64("files_transferred"), "Files, directories and links DataSync transferred (files, with the native engine)."))
+            .attribute(computed(Attribute::int64("bytes_transferred"), "Bytes transferred."))
+            .attribute(computed(Attribute::int64("bytes_written"), "Bytes written to the target."))
             .attribute(computed(Attribute::int64("duration_ms"), "How long the copy took, in milliseconds."))
             .attribute(computed(Attribute::string("started_at"), "When the copy started (RFC 3339)."))
             .attribute(computed(Attribute::string("completed_at"), "When the copy ended (RFC 3339)."))

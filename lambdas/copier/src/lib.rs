@@ -242,6 +242,25 @@ mod tests {
     }
 
     #[test]
+    fn the_module_sets_the_environment_this_function_reads() {
+        // modules/restore-workflow deploys the copier: its environment must name these
+        // variables exactly (one authority: studio_core::native).
+        let module = std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../../modules/restore-workflow/copier.tf"),
+        )
+        .unwrap();
+        for name in [ENV_FILE_SYSTEM_ID, ENV_MOUNT_PATH, ENV_RESERVE_MS] {
+            assert!(
+                module.contains(&format!("      {name} ")),
+                "copier.tf does not set {name}"
+            );
+        }
+        assert!(module.contains("local_mount_path = local.copier_mount_path"));
+        assert!(module.contains("STUDIO_COPIER_MOUNT_PATH     = local.copier_mount_path"));
+    }
+
+    #[test]
     fn settings_name_what_is_missing_or_wrong() {
         let err = Settings::from_lookup(|_| None).unwrap_err();
         assert!(err.to_string().contains(ENV_MOUNT_PATH), "{err}");
