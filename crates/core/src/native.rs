@@ -29,6 +29,7 @@ use crate::restore::{
     OverwriteMode, Ownership, ProgressSink, RestoreExecution, RestoreFailure, STUDIO_GID,
     TransferMode, TransferOptions, VerifyMode,
 };
+use crate::restore::outcome::{ERROR, SUCCESS};
 use crate::retry::{is_transient, retry};
 
 /// The copier's environment: the file system its access point belongs to. The copier refuses a
@@ -61,9 +62,9 @@ pub struct CopyRequest {
     pub target_uid: u32,
     /// `target` (every entry owned by the target uid and Studio's group) or `preserve`.
     pub ownership: String,
-    /// DataSync's `OverwriteMode` values.
+    /// [`crate::restore::OverwriteMode`]'s values (DataSync's names).
     pub overwrite_mode: String,
-    /// DataSync's `TransferMode` values.
+    /// [`crate::restore::TransferMode`]'s values (DataSync's names).
     pub transfer_mode: String,
     /// `ONLY_FILES_TRANSFERRED` or `NONE` (`POINT_IN_TIME_CONSISTENT` is DataSync's alone).
     pub verify_mode: String,
@@ -326,10 +327,8 @@ pub async fn run(
     Ok(execution(&total, SUCCESS, None))
 }
 
-/// The statuses of a native copy, as DataSync names the same states (one vocabulary for the
-/// `status` attribute and the history, whichever engine copied).
-pub const SUCCESS: &str = "SUCCESS";
-pub const ERROR: &str = "ERROR";
+/// The status of a native copy while it runs, in progress reports: DataSync's name for the same
+/// phase. Its ends are [`crate::restore::outcome`]'s, one vocabulary whichever engine copied.
 pub const RUNNING: &str = "TRANSFERRING";
 
 impl CopyResponse {
