@@ -1119,7 +1119,8 @@ impl Resource for ProfileRestoreResource {
         _config: &Value,
         _ctx: &Context,
     ) -> (Option<Value>, Diagnostics) {
-        // Only `timeouts` can change in place: every other input replaces the resource.
+        // Only `timeouts`, `engine` and `copier_function` change in place (they matter for the
+        // next copy alone): every other input replaces the resource.
         (Some(planned.clone()), Diagnostics::new())
     }
 
@@ -1237,19 +1238,29 @@ impl Resource for ProfileRestoreResource {
             interrupted: Vec::new(),
             progress: None,
         };
+        let schema = self.schema();
+        let ty = schema.value_type();
+        let Type::Object(attrs) = &ty else {
+            unreachable!("a resource schema is an object")
+        };
+        let mut state = Value::object(attrs.keys().map(|k| (k.clone(), Value::Null)));
         let entry = match restore.latest_restore(&target).await {
             Ok(Some(entry)) => entry,
             Ok(None) => {
+                // Nothing to import, but an import block next to the resource block is what
+                // `terraform query -generate-config-out` writes for every listed restore: the
+                // import takes a restore that has not run (no source, no result), which the plan
+                // replaces, i.e. runs. Files are never touched by the import itself.
+                state.set_attr("id", Value::string(resource_id(&target)));
+                state.set_attr("target", home_object(&target));
                 return (
-                    None,
-                    Diagnostic::error(
-                        "Nothing to import",
+                    Some(state),
+                    Diagnostic::warning(
+                        "Nothing restored yet",
                         format!(
-                            "The history table records no successful restore into {target}, so \
-                             there is no restore to import. If this import block came from \
-                             `terraform query -generate-config-out` (the studio_profile_restore \
-                             list), the restore it found has not run yet: remove the import \
-                             block and apply the resource block to run it."
+                            "The history table records no successful restore into {target}: it is \
+                             imported as a restore that has not run, and the plan replaces it, \
+                             which runs the restore on apply."
                         ),
                     )
                     .into(),
@@ -1264,12 +1275,6 @@ impl Resource for ProfileRestoreResource {
         else {
             return (None, Diagnostic::error("Cannot import", format!("The latest restore into {target} was not made by studio_profile_restore, so its declaration is unknown.")).into());
         };
-        let schema = self.schema();
-        let ty = schema.value_type();
-        let Type::Object(attrs) = &ty else {
-            unreachable!("a resource schema is an object")
-        };
-        let mut state = Value::object(attrs.keys().map(|k| (k.clone(), Value::Null)));
         for (name, value) in request.as_object().into_iter().flatten() {
             if let Some(t) = attrs.get(name) {
                 let mut path = AttributePath::attribute(name.clone());

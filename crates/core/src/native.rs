@@ -25,11 +25,11 @@ use tokio_util::sync::CancellationToken;
 use crate::Error;
 use crate::aws::Clients;
 use crate::home::{HomeDirectory, Uid};
+use crate::restore::outcome::{ERROR, SUCCESS};
 use crate::restore::{
     OverwriteMode, Ownership, ProgressSink, RestoreExecution, RestoreFailure, STUDIO_GID,
     TransferMode, TransferOptions, VerifyMode,
 };
-use crate::restore::outcome::{ERROR, SUCCESS};
 use crate::retry::{is_transient, retry};
 
 /// The copier's environment: the file system its access point belongs to. The copier refuses a

@@ -5,8 +5,9 @@
 //! person's old directory, named in a warning), filtered by domain, kind and name prefix, and
 //! the restore intents and replication settings of the mapping table; a bad filter fails naming
 //! its attribute. `terraform query -generate-config-out` writes a `studio_profile_restore`
-//! block that restores the files on apply (once its import block, which has nothing to import,
-//! is removed), after which the plan is empty and the home is no longer listed; the generated
+//! block and its import block, which apply untouched (the import takes a restore that has not
+//! run, which the plan replaces: the restore runs), after which the plan is empty and the home is
+//! no longer listed; the generated
 //! `studio_restore_target` and `studio_replication` blocks import the listed objects and plan
 //! empty.
 
@@ -206,25 +207,6 @@ fn text(output: &studio_e2e::TerraformOutput) -> String {
         .join("\n")
 }
 
-/// `text` without the `import` blocks Terraform writes next to each generated resource block.
-fn without_import_blocks(text: &str) -> String {
-    let mut kept = Vec::new();
-    let mut depth = 0usize;
-    for line in text.lines() {
-        if depth == 0 && line.trim_start().starts_with("import {") {
-            depth = 1;
-            continue;
-        }
-        if depth > 0 {
-            depth += line.matches('{').count();
-            depth -= line.matches('}').count();
-            continue;
-        }
-        kept.push(line);
-    }
-    kept.join("\n")
-}
-
 #[tokio::test]
 #[ignore = "needs the emulator: scripts/test runs it"]
 async fn query_lists_what_could_be_declared_and_its_generated_config_restores() {
@@ -361,7 +343,8 @@ async fn query_lists_what_could_be_declared_and_its_generated_config_restores() 
     );
 
     // The generated configuration: a resource block and, as Terraform writes for every listed
-    // object, an import block, which has nothing to import for a restore that never ran.
+    // object, an import block. It applies untouched: the import takes a restore that has not run
+    // (nothing is copied by the import), and the plan replaces it, which runs the restore.
     tf.write(
         "homes.tfquery.hcl",
         &homes.list("studio_profile_restore", "found", ""),
@@ -378,13 +361,18 @@ async fn query_lists_what_could_be_declared_and_its_generated_config_restores() 
         "{generated}"
     );
     std::fs::remove_file(tf.dir().join("homes.tfquery.hcl")).unwrap();
-    let refused = flat(&text(&tf.plan_fails()));
+    let planned = flat(&text(&tf.plan().output));
     assert!(
-        refused.contains("no restore to import") && refused.contains("remove the import block"),
-        "{refused}"
+        planned.contains("Nothing restored yet")
+            && planned.contains("must be replaced")
+            && planned.contains("1 to import, 1 to add, 0 to change, 1 to destroy"),
+        "{planned}"
     );
-    tf.write("restores.tf", &without_import_blocks(&generated));
-    tf.apply();
+    let applied = flat(&text(&tf.apply()));
+    assert!(
+        applied.contains("Resources: 1 imported, 1 added, 0 changed, 1 destroyed"),
+        "{applied}"
+    );
     let new_home = homes.emulator.home_dir(&homes.fs, &homes.alice_new);
     assert_eq!(
         std::fs::read_to_string(new_home.join("data/train.csv")).unwrap(),
