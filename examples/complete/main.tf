@@ -26,4 +26,9 @@ module "studio_restore" {
   # the same apply (unless `efs_security_group_id` names one).
   efs_domain_ids = { (var.domain_name) = module.studio_domain.domain_id }
   create_trail   = var.create_trail
+
+  # The native engine's copier for the domain's file system: studio_profile_restore with
+  # `copier_function = module.studio_restore.copier_function_name` restores within it in seconds.
+  create_copier         = true
+  copier_file_system_id = module.studio_domain.home_efs_file_system_id
 }

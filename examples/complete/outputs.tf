@@ -27,3 +27,8 @@ output "home_efs_file_system_id" {
   description = "The demo domain's home EFS file system (kept when the domain is destroyed or replaced)."
   value       = module.studio_domain.home_efs_file_system_id
 }
+
+output "copier_function_name" {
+  description = "The native engine's copier, for `copier_function` of `studio_profile_restore`."
+  value       = module.studio_restore.copier_function_name
+}

@@ -32,9 +32,10 @@ module "restore_workflow" {
   kms_key_arn                  = var.kms_key_arn
   tags                         = var.tags
 
-  # The copier's package comes from lambda_dir like the other functions'.
-  copier = var.copier_file_system_id == null ? null : {
-    file_system_id = var.copier_file_system_id
+  # The copier's package comes from lambda_dir like the other functions'. Whether there is one is
+  # known at plan (`create_copier`) even when the file system is created in the same apply.
+  copier = !var.create_copier ? null : {
+    file_system_id = var.copier_file_system_id == null ? "create_copier needs copier_file_system_id" : var.copier_file_system_id
     zip            = var.lambda_dir == null ? "copier_file_system_id needs lambda_dir (the copier's package: <lambda_dir>/studio-copier/bootstrap.zip)" : "${var.lambda_dir}/studio-copier/bootstrap.zip"
   }
   copier_runtime         = var.lambda_runtime

@@ -306,8 +306,14 @@ variable "trail_kms_key_arn" {
   default     = null
 }
 
+variable "create_copier" {
+  description = "Deploy the native engine's copier for `copier_file_system_id`, from `<lambda_dir>/studio-copier/bootstrap.zip`: `studio_profile_restore` with `copier_function` (output `copier_function_name`) then restores homes within that file system in seconds, without DataSync. A variable of its own so that it is known at plan when the file system is created in the same apply."
+  type        = bool
+  default     = false
+}
+
 variable "copier_file_system_id" {
-  description = "A domain's home EFS file system (`home_efs_file_system_id`) for the native engine's copier, deployed from `<lambda_dir>/studio-copier/bootstrap.zip`: `studio_profile_restore` with `copier_function` (output `copier_function_name`) then restores homes within that file system in seconds, without DataSync. Null (default): no copier."
+  description = "The domain's home EFS file system (`home_efs_file_system_id`) the copier mounts, with `create_copier`."
   type        = string
   default     = null
 }

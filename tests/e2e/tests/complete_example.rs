@@ -28,6 +28,7 @@ async fn the_complete_example_applies_plans_empty_and_destroys() {
         "studio-event-processor",
         "studio-stream-processor",
         "studio-reconciler",
+        "studio-copier",
     ] {
         let zip = lambdas.join(function).join("bootstrap.zip");
         assert!(
@@ -43,6 +44,30 @@ async fn the_complete_example_applies_plans_empty_and_destroys() {
     let domain_id = tf.output("domain_id");
     let domain_id = domain_id.as_str().expect("the domain's id");
     assert!(!domain_id.is_empty());
+    // The copier mounts the domain's file system.
+    let copier = tf.output("copier_function_name");
+    let copier = copier.as_str().expect("the copier's name");
+    let aws = emulator.clients().await;
+    let config = aws
+        .lambda
+        .get_function_configuration()
+        .function_name(copier)
+        .send()
+        .await
+        .expect("the copier exists");
+    let access_point = config.file_system_configs()[0].arn();
+    let points = aws
+        .efs
+        .describe_access_points()
+        .access_point_id(access_point.rsplit('/').next().unwrap())
+        .send()
+        .await
+        .expect("its access point exists");
+    assert_eq!(
+        points.access_points()[0].file_system_id(),
+        tf.output("home_efs_file_system_id").as_str(),
+        "the copier mounts the domain's file system"
+    );
     let mut rules = Vec::new();
     resources_of(
         &tf.show_json()["values"]["root_module"],
