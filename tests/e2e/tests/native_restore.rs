@@ -139,6 +139,7 @@ resource "studio_profile_restore" "{name}" {{
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs the emulator: scripts/test runs it"]
 async fn recreated_profiles_are_restored_by_the_copier_and_auto_picks_datasync_across_file_systems()
 {
     let emulator = Emulator::from_env();
