@@ -50,6 +50,30 @@ pub const DEFAULT_THREADS: usize = 32;
 /// How many per-entry errors a response names (it counts them all).
 pub const MAX_ERROR_SAMPLES: usize = 20;
 
+/// How many subtree names one [`ListResponse`] carries at most: the restore workflow passes the
+/// list through its state (Step Functions limits a state's data to 256 KiB) and runs a Map
+/// iteration for each. Directories beyond it are copied by the final whole-tree pass.
+pub const MAX_SUBTREES: usize = 256;
+
+/// What one invocation does.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Operation {
+    /// Copy the home (or its [`CopyRequest::subtree`]); answers a [`CopyResponse`].
+    #[default]
+    Copy,
+    /// Name the source home's top-level directories, so that a caller can copy them in
+    /// parallel (the restore workflow's Map state), and create the target home if it is missing
+    /// as Studio would; answers a [`ListResponse`]. Copies nothing.
+    ListSubtrees,
+}
+
+impl Operation {
+    fn is_copy(&self) -> bool {
+        *self == Operation::Copy
+    }
+}
+
 /// One invocation's request: copy `/<source_uid>` into `/<target_uid>` on `file_system_id`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -67,6 +91,40 @@ pub struct CopyRequest {
     pub transfer_mode: String,
     /// `ONLY_FILES_TRANSFERRED` or `NONE` (`POINT_IN_TIME_CONSISTENT` is DataSync's alone).
     pub verify_mode: String,
+    /// Absent: [`Operation::Copy`].
+    #[serde(default, skip_serializing_if = "Operation::is_copy")]
+    pub operation: Operation,
+    /// Copy only `/<source_uid>/<subtree>` into `/<target_uid>/<subtree>`: one name component
+    /// (see [`check_subtree`]), as [`Operation::ListSubtrees`] names them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subtree: Option<String>,
+}
+
+/// The answer to [`Operation::ListSubtrees`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListResponse {
+    /// Top-level directories of the source home (not symlinks), at most [`MAX_SUBTREES`].
+    pub subtrees: Vec<String>,
+    /// Top-level directories not named (a name that is not UTF-8, or beyond [`MAX_SUBTREES`]):
+    /// the final whole-tree copy copies them.
+    pub skipped: u64,
+}
+
+/// Checks that `name` is one name component that a subtree copy can open beneath the home: not
+/// empty, not `.` or `..`, no `/` or NUL, at most 255 bytes (a name's limit on EFS).
+pub fn check_subtree(name: &str) -> Result<(), Error> {
+    if name.is_empty()
+        || name == "."
+        || name == ".."
+        || name.contains('/')
+        || name.contains('\0')
+        || name.len() > 255
+    {
+        return Err(Error::Invalid(format!(
+            "subtree {name:?} is not one directory name of the home (no /, not . or .., at most 255 bytes): nothing was copied"
+        )));
+    }
+    Ok(())
 }
 
 /// One invocation's answer. The counts are this invocation's.
@@ -111,6 +169,8 @@ impl CopyRequest {
             overwrite_mode: options.overwrite_mode.as_str().to_owned(),
             transfer_mode: options.transfer_mode.as_str().to_owned(),
             verify_mode: options.verify_mode.as_str().to_owned(),
+            operation: Operation::Copy,
+            subtree: None,
         })
     }
 
@@ -125,6 +185,9 @@ impl CopyRequest {
             return Err(Error::Invalid(format!(
                 "source_uid and target_uid are both {source}: a home is not restored into itself"
             )));
+        }
+        if let Some(name) = &self.subtree {
+            check_subtree(name)?;
         }
         let ownership: Ownership = self.ownership.parse()?;
         let verify: VerifyMode = self.verify_mode.parse()?;
@@ -444,6 +507,57 @@ mod tests {
         odd.transfer_mode = "SOME".into();
         assert!(odd.settings().is_err());
         assert!(serde_json::from_str::<CopyRequest>(r#"{"restore_id":"r","extra":1}"#).is_err());
+    }
+
+    #[test]
+    fn subtree_requests_name_one_component_and_old_requests_still_parse() {
+        let opts = TransferOptions::default();
+        let plain = CopyRequest::new("r", &home("fs-1", 2), &home("fs-1", 3), &opts).unwrap();
+        // What the provider sends is unchanged: no operation, no subtree.
+        let json = serde_json::to_value(&plain).unwrap();
+        assert!(json.get("operation").is_none() && json.get("subtree").is_none());
+        let list: CopyRequest = serde_json::from_value(serde_json::json!({
+            "restore_id": "r", "file_system_id": "fs-1", "source_uid": 2, "target_uid": 3,
+            "ownership": "target", "overwrite_mode": "NEVER", "transfer_mode": "CHANGED",
+            "verify_mode": "NONE", "operation": "list_subtrees"
+        }))
+        .unwrap();
+        assert_eq!(list.operation, Operation::ListSubtrees);
+        assert!(
+            serde_json::from_str::<CopyRequest>(
+                &json
+                    .to_string()
+                    .replace("\"restore_id\"", "\"operation\":\"delete\",\"restore_id\"")
+            )
+            .is_err()
+        );
+        for good in [
+            "src",
+            ".ipynb_checkpoints",
+            "a b",
+            "\u{e9}t\u{e9}",
+            "...",
+            "x".repeat(255).as_str(),
+        ] {
+            let mut sub = plain.clone();
+            sub.subtree = Some(good.to_owned());
+            assert!(sub.settings().is_ok(), "{good:?}");
+        }
+        for bad in [
+            "",
+            ".",
+            "..",
+            "a/b",
+            "/etc",
+            "../200000",
+            "a\0b",
+            "x".repeat(256).as_str(),
+        ] {
+            let mut sub = plain.clone();
+            sub.subtree = Some(bad.to_owned());
+            let err = sub.settings().unwrap_err();
+            assert!(err.to_string().contains("subtree"), "{bad:?}: {err}");
+        }
     }
 
     #[test]
