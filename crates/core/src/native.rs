@@ -98,6 +98,30 @@ pub struct CopyRequest {
     /// (see [`check_subtree`]), as [`Operation::ListSubtrees`] names them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subtree: Option<String>,
+    /// Counts of earlier invocations of the same restore, which the answer's
+    /// [`CopyResponse::total`] adds to its own: the restore workflow passes the last answer's
+    /// total (or its Map's per-subtree totals) here, so that the sums are made in u64 here
+    /// rather than in Step Functions' intrinsic arithmetic.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub carried: Vec<Tally>,
+}
+
+/// Files and bytes transferred.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Tally {
+    pub files: u64,
+    pub bytes: u64,
+}
+
+impl Tally {
+    /// The sum of `tallies` (saturating).
+    pub fn sum<'a>(tallies: impl IntoIterator<Item = &'a Tally>) -> Tally {
+        tallies.into_iter().fold(Tally::default(), |a, t| Tally {
+            files: a.files.saturating_add(t.files),
+            bytes: a.bytes.saturating_add(t.bytes),
+        })
+    }
 }
 
 /// The answer to [`Operation::ListSubtrees`].
@@ -144,6 +168,9 @@ pub struct CopyResponse {
     pub errors: u64,
     /// The first [`MAX_ERROR_SAMPLES`] errors, each naming its entry and operation.
     pub error_samples: Vec<String>,
+    /// This invocation's files and bytes plus the request's [`CopyRequest::carried`].
+    #[serde(default)]
+    pub total: Tally,
 }
 
 impl CopyRequest {
@@ -171,6 +198,7 @@ impl CopyRequest {
             verify_mode: options.verify_mode.as_str().to_owned(),
             operation: Operation::Copy,
             subtree: None,
+            carried: Vec::new(),
         })
     }
 

@@ -31,7 +31,7 @@ use studio_core::Error;
 use studio_core::native::{
     CopyRequest, CopyResponse, DEFAULT_RESERVE, DEFAULT_THREADS, ENV_FILE_SYSTEM_ID,
     ENV_MOUNT_PATH, ENV_RESERVE_MS, ENV_THREADS, ListResponse, MAX_ERROR_SAMPLES, MAX_SUBTREES,
-    Operation,
+    Operation, Tally,
 };
 use studio_core::restore::{HOME_PERMISSIONS, OverwriteMode, STUDIO_GID, TransferMode};
 
@@ -275,6 +275,10 @@ pub fn handle(
             .take(MAX_ERROR_SAMPLES)
             .map(ToString::to_string)
             .collect(),
+        total: Tally::sum(request.carried.iter().chain([&Tally {
+            files: c.files,
+            bytes: c.bytes,
+        }])),
     };
     tracing::info!(
         restore = %request.restore_id,
@@ -321,6 +325,7 @@ mod tests {
             verify_mode: "ONLY_FILES_TRANSFERRED".into(),
             operation: Operation::Copy,
             subtree: None,
+            carried: Vec::new(),
         }
     }
 
@@ -372,6 +377,10 @@ mod tests {
             one.subtree = Some(name.clone());
             let answer = handle(&settings, &one, Duration::from_secs(5)).unwrap();
             assert!(answer.done && answer.errors == 0, "{answer:?}");
+            assert_eq!(
+                answer.total.files, answer.files,
+                "nothing carried: {answer:?}"
+            );
             copied += answer.files;
         }
         assert_eq!(copied, 2);
