@@ -588,6 +588,110 @@ mod tests {
         }
     }
 
+    /// Every state of `value` (a definition or a Map's processor), nested ones too.
+    fn states(value: &serde_json::Value, out: &mut Vec<(String, serde_json::Value)>) {
+        for (name, state) in value["States"].as_object().into_iter().flatten() {
+            out.push((name.clone(), state.clone()));
+            if let Some(processor) = state.get("ItemProcessor") {
+                states(processor, out);
+            }
+        }
+    }
+
+    fn keys(value: &serde_json::Value) -> std::collections::BTreeSet<String> {
+        value
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(|k| k.trim_end_matches(".$").to_owned())
+            .collect()
+    }
+
+    /// The restore workflow builds requests and reads answers by the names this module gives
+    /// them: one authority.
+    #[test]
+    fn the_workflow_speaks_the_copiers_contract() {
+        let definition = crate::restore::tests::rendered_definition();
+        let mut all = Vec::new();
+        states(&definition, &mut all);
+        let state = |name: &str| {
+            all.iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, s)| s.clone())
+                .unwrap_or_else(|| panic!("the workflow has no state {name}"))
+        };
+        let full = CopyRequest {
+            operation: Operation::ListSubtrees,
+            subtree: Some("s".into()),
+            carried: vec![Tally::default()],
+            ..CopyRequest::new(
+                "r",
+                &home("fs-1", 2),
+                &home("fs-1", 3),
+                &TransferOptions::default(),
+            )
+            .unwrap()
+        };
+        let request_keys = keys(&serde_json::to_value(&full).unwrap());
+        let built = state("NativeRequest")["Parameters"].clone();
+        let mut sent = keys(&built["request"]);
+        sent.extend(keys(&built["list"]));
+        sent.extend(keys(&state("CopySubtrees")["ItemSelector"]["extra"]));
+        assert_eq!(
+            sent, request_keys,
+            "the workflow's requests and CopyRequest"
+        );
+        assert_eq!(built["request"]["ownership"], Ownership::Target.as_str());
+        assert_eq!(
+            built["list"]["operation"],
+            serde_json::to_value(Operation::ListSubtrees).unwrap()
+        );
+        assert_eq!(
+            keys(&state("ContinueSubtree")["Parameters"]["extra"]),
+            keys(&state("CopySubtrees")["ItemSelector"]["extra"])
+        );
+        // Every `answer.<field>` the workflow reads is a field of an answer.
+        let copy = serde_json::to_value(CopyResponse::default()).unwrap();
+        let list = serde_json::to_value(ListResponse::default()).unwrap();
+        let tally = keys(&serde_json::to_value(Tally::default()).unwrap());
+        let text = definition.to_string();
+        let mut read = std::collections::BTreeSet::new();
+        for part in text.split("answer.").skip(1) {
+            let path: String = part
+                .chars()
+                .take_while(|c| c.is_ascii_lowercase() || *c == '_' || *c == '.')
+                .collect();
+            // `"answer.$"` is where an invocation's answer is kept, not a read of it.
+            if !path.is_empty() {
+                read.insert(path.trim_end_matches('.').to_owned());
+            }
+        }
+        for path in &read {
+            let (field, inner) = path.split_once('.').unwrap_or((path, ""));
+            let known = copy.get(field).is_some() || list.get(field).is_some();
+            assert!(
+                known,
+                "the workflow reads answer.{path}, which no answer has"
+            );
+            if field == "total" && !inner.is_empty() {
+                assert!(tally.contains(inner), "answer.{path} is not a Tally field");
+            }
+        }
+        for needed in [
+            "done",
+            "errors",
+            "error_samples",
+            "total.files",
+            "total.bytes",
+            "subtrees",
+        ] {
+            assert!(
+                read.contains(needed),
+                "the workflow does not check answer.{needed}"
+            );
+        }
+    }
+
     #[test]
     fn responses_add_up_and_keep_a_bounded_number_of_samples() {
         let one = CopyResponse {
