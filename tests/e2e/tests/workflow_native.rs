@@ -1,0 +1,326 @@
+//! The restore workflow's native engine (issue 13): `modules/restore-workflow` deployed with
+//! `copier`, started through `studio_profile_restore` with `engine = "state_machine"`. A restore
+//! within the copier's file system lists the home's top-level directories, copies them in the
+//! workflow's Map state (several copier invocations each: every invocation is out of time from
+//! its start), then a last whole-home pass; no DataSync slot, location, access point or task.
+//! A restore into another domain's file system still goes through DataSync.
+
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::Path;
+
+use aws_sdk_sagemaker::types::AuthMode;
+use aws_sdk_sfn::types::HistoryEventType;
+use serde_json::Value;
+use studio_e2e::{
+    Clients, Emulator, Provider, Terraform, create_domain, create_profile, create_table,
+    delete_profile, lambda_zip, restore_workflow_hcl_with, tree, unique_name,
+};
+
+/// The group Studio gives home directories, as the product's `STUDIO_GID`.
+const STUDIO_GID: u32 = 1001;
+
+/// The top-level directories of the homes this test restores (the Map's items).
+const SUBTREES: [&str; 3] = ["data", "project", "src"];
+
+/// Creates `name` in `domain_id` with a home owned by its uid (three top-level directories,
+/// files at the top, a link out of the tree, a link to a directory), then recreates it:
+/// returns (old uid, new uid).
+async fn recreated_with_files(
+    emulator: &Emulator,
+    aws: &Clients,
+    domain_id: &str,
+    fs: &str,
+    name: &str,
+) -> (String, String) {
+    let old_uid = create_profile(aws, domain_id, name).await;
+    let home = emulator.home_dir(fs, &old_uid);
+    let uid: u32 = old_uid.parse().unwrap();
+    let own = |path: &Path, mode: u32| {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+        std::os::unix::fs::chown(path, Some(uid), Some(STUDIO_GID)).unwrap();
+    };
+    std::fs::create_dir_all(&home).unwrap();
+    own(&home, 0o700);
+    for (i, top) in SUBTREES.iter().enumerate() {
+        let dir = home.join(top).join("nested");
+        std::fs::create_dir_all(&dir).unwrap();
+        own(dir.parent().unwrap(), 0o755);
+        own(&dir, 0o750);
+        for f in 0..2 {
+            let file = dir.join(format!("f{f}.txt"));
+            std::fs::write(&file, format!("{top} {f}\n").repeat(100 * (i + f + 1))).unwrap();
+            own(&file, 0o644);
+        }
+    }
+    for (file, mode) in [(".bashrc", 0o644), (".aws-credentials", 0o600)] {
+        let path = home.join(file);
+        std::fs::write(&path, format!("{file} of {name}\n")).unwrap();
+        own(&path, mode);
+    }
+    std::os::unix::fs::symlink("/etc", home.join("etc")).unwrap();
+    std::os::unix::fs::symlink("project/nested", home.join("latest")).unwrap();
+    for link in ["etc", "latest"] {
+        std::os::unix::fs::lchown(home.join(link), Some(uid), Some(STUDIO_GID)).unwrap();
+    }
+    delete_profile(aws, domain_id, name).await;
+    let new_uid = create_profile(aws, domain_id, name).await;
+    (old_uid, new_uid)
+}
+
+/// Panics unless `new` holds exactly `old`'s tree, byte for byte, with its modes and links,
+/// every entry owned by `uid` and Studio's group.
+fn assert_restored(old: &Path, new: &Path, uid: u32) {
+    assert_eq!(tree(new), tree(old), "the restored tree differs");
+    for rel in tree(old) {
+        let (a, b) = (old.join(&rel), new.join(&rel));
+        let (ma, mb) = (
+            std::fs::symlink_metadata(&a).unwrap(),
+            std::fs::symlink_metadata(&b).unwrap(),
+        );
+        assert_eq!(
+            (mb.uid(), mb.gid()),
+            (uid, STUDIO_GID),
+            "the owner of {rel}"
+        );
+        if ma.file_type().is_symlink() {
+            assert_eq!(
+                std::fs::read_link(&a).unwrap(),
+                std::fs::read_link(&b).unwrap()
+            );
+            continue;
+        }
+        assert_eq!(ma.mode(), mb.mode(), "the mode of {rel}");
+        if ma.is_file() {
+            assert_eq!(
+                std::fs::read(&a).unwrap(),
+                std::fs::read(&b).unwrap(),
+                "{rel}"
+            );
+        }
+    }
+    let root = std::fs::metadata(new).unwrap();
+    assert_eq!(
+        (root.uid(), root.gid()),
+        (uid, STUDIO_GID),
+        "the home's owner"
+    );
+}
+
+/// `studio_profile_restore.<name>` on the workflow, from `/<old_uid>` on `fs` into `name` of
+/// `target_domain`.
+fn restore_hcl(
+    name: &str,
+    (domain, fs, old_uid): (&str, &str, &str),
+    target_domain: &str,
+) -> String {
+    format!(
+        r#"
+resource "studio_profile_restore" "{name}" {{
+  source = {{
+    domain_id         = "{domain}"
+    user_profile_name = "{name}"
+    file_system_id    = "{fs}"
+    uid               = {old_uid}
+  }}
+  target = {{
+    domain_id         = "{target_domain}"
+    user_profile_name = "{name}"
+  }}
+  engine            = "state_machine"
+  state_machine_arn = module.restore_workflow.state_machine_arn
+}}
+"#
+    )
+}
+
+/// The execution's history: each state entered, and the payload of each copier invocation.
+async fn history(aws: &Clients, execution: &str) -> (Vec<String>, Vec<Value>) {
+    let mut states = Vec::new();
+    let mut payloads = Vec::new();
+    let mut token = None;
+    loop {
+        let page = aws
+            .sfn
+            .get_execution_history()
+            .execution_arn(execution)
+            .set_next_token(token)
+            .send()
+            .await
+            .expect("reading the execution's history");
+        for event in page.events() {
+            if let Some(entered) = event.state_entered_event_details() {
+                states.push(entered.name().to_owned());
+            }
+            if event.r#type() == &HistoryEventType::TaskScheduled
+                && let Some(task) = event.task_scheduled_event_details()
+                && task.resource_type() == "lambda"
+            {
+                let parameters: Value = serde_json::from_str(task.parameters()).unwrap();
+                payloads.push(parameters["Payload"].clone());
+            }
+        }
+        token = page.next_token().map(str::to_owned);
+        if token.is_none() {
+            break;
+        }
+    }
+    (states, payloads)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_workflow_copies_within_the_copiers_file_system_with_a_map_and_across_with_datasync() {
+    let emulator = Emulator::from_env();
+    let aws = emulator.clients().await;
+    let name = unique_name("wfnative");
+    let (domain_id, fs) = create_domain(&aws, &name, AuthMode::Iam).await;
+    let (other_domain, other_fs) = create_domain(&aws, &format!("{name}-2"), AuthMode::Iam).await;
+    let table = format!("{name}-map");
+    create_table(&aws, &table, None).await;
+    let zip = tokio::task::spawn_blocking(|| lambda_zip("studio-copier", "studio-copier"))
+        .await
+        .unwrap();
+
+    let (alice_old, alice_new) =
+        recreated_with_files(&emulator, &aws, &domain_id, &fs, "alice").await;
+    let (carol_old, _) = recreated_with_files(&emulator, &aws, &domain_id, &fs, "carol").await;
+    let carol_new = create_profile(&aws, &other_domain, "carol").await;
+
+    let tf = Terraform::new(&emulator);
+    tf.write_providers(&[Provider::Aws, Provider::Studio]);
+    // Every invocation is out of time from its start (a reserve as long as the timeout): each
+    // subtree, and the last pass, takes several.
+    tf.write(
+        "main.tf",
+        &restore_workflow_hcl_with(
+            &name,
+            &table,
+            &format!(
+                r#"  copier = {{
+    file_system_id = "{fs}"
+    zip            = "{zip}"
+  }}
+  copier_runtime         = "provided.al2"
+  copier_timeout_seconds = 3
+  copier_reserve_seconds = 3
+  copier_max_concurrency = 2"#,
+                zip = zip.path.display()
+            ),
+        ),
+    );
+    tf.init();
+    tf.apply();
+    let function = format!("{name}-copier");
+    let access_points = || async {
+        aws.efs
+            .describe_access_points()
+            .send()
+            .await
+            .unwrap()
+            .access_points()
+            .len()
+    };
+    let points_before = access_points().await;
+    let invoked = || {
+        emulator.invocations()["functions"][&function]
+            .as_u64()
+            .unwrap_or(0)
+    };
+
+    tf.write(
+        "restores.tf",
+        &restore_hcl("alice", (&domain_id, &fs, &alice_old), &domain_id),
+    );
+    tf.apply();
+    let execution = tf.attribute("studio_profile_restore.alice", "execution_arn");
+    assert!(execution.contains(":execution:"), "{execution}");
+    assert_eq!(
+        tf.attribute("studio_profile_restore.alice", "status"),
+        "SUCCESS"
+    );
+    assert_restored(
+        &emulator.home_dir(&fs, &alice_old),
+        &emulator.home_dir(&fs, &alice_new),
+        alice_new.parse().unwrap(),
+    );
+    assert_eq!(
+        std::fs::read_link(emulator.home_dir(&fs, &alice_new).join("etc")).unwrap(),
+        Path::new("/etc"),
+        "the link out of the tree was copied as a link"
+    );
+
+    let (states, payloads) = history(&aws, &execution).await;
+    for datasync in [
+        "AcquireSlot",
+        "CreateSourceLocation",
+        "CreateTargetAccessPoint",
+        "CreateTask",
+    ] {
+        assert!(
+            !states.iter().any(|s| s == datasync),
+            "{datasync} ran: {states:?}"
+        );
+    }
+    assert!(
+        states.iter().any(|s| s == "CopySubtrees"),
+        "no Map: {states:?}"
+    );
+    assert_eq!(
+        access_points().await,
+        points_before,
+        "an access point was created"
+    );
+    assert!(
+        emulator.datasync_tasks()["tasks"].as_u64().unwrap_or(0) == 0,
+        "a DataSync task exists: {}",
+        emulator.datasync_tasks()
+    );
+    // One list, then each subtree over several invocations, then the last pass.
+    assert_eq!(payloads[0]["operation"], "list_subtrees", "{payloads:?}");
+    for subtree in SUBTREES {
+        let calls = payloads.iter().filter(|p| p["subtree"] == subtree).count();
+        assert!(
+            calls >= 2,
+            "{subtree} took {calls} invocations: {payloads:?}"
+        );
+    }
+    let whole = payloads
+        .iter()
+        .skip(1)
+        .filter(|p| p.get("subtree").is_none())
+        .count();
+    assert!(whole >= 1, "no last pass: {payloads:?}");
+    assert_eq!(invoked(), payloads.len() as u64, "the copier's invocations");
+    // Files transferred by all invocations: 6 in the subtrees, 2 at the top.
+    assert_eq!(
+        tf.attribute("studio_profile_restore.alice", "files_transferred"),
+        "8"
+    );
+
+    // Across file systems: DataSync, and the copier is not invoked.
+    let before = invoked();
+    tf.write(
+        "restores.tf",
+        &[
+            restore_hcl("alice", (&domain_id, &fs, &alice_old), &domain_id),
+            restore_hcl("carol", (&domain_id, &fs, &carol_old), &other_domain),
+        ]
+        .concat(),
+    );
+    tf.apply();
+    assert_eq!(
+        invoked(),
+        before,
+        "the copier was invoked across file systems"
+    );
+    let carol_execution = tf.attribute("studio_profile_restore.carol", "execution_arn");
+    let (states, payloads) = history(&aws, &carol_execution).await;
+    assert!(payloads.is_empty(), "{payloads:?}");
+    assert!(states.iter().any(|s| s == "CreateTask"), "{states:?}");
+    assert_restored(
+        &emulator.home_dir(&fs, &carol_old),
+        &emulator.home_dir(&other_fs, &carol_new),
+        carol_new.parse().unwrap(),
+    );
+    tf.assert_plan_empty();
+    tf.destroy();
+}
