@@ -1,19 +1,26 @@
 //! The restore workflow's native engine (issue 13): `modules/restore-workflow` deployed with
-//! `copier`, started through `studio_profile_restore` with `engine = "state_machine"`. A restore
-//! within the copier's file system lists the home's top-level directories, copies them in the
-//! workflow's Map state (several copier invocations each: every invocation is out of time from
-//! its start), then a last whole-home pass; no DataSync slot, location, access point or task.
-//! A restore into another domain's file system still goes through DataSync.
+//! `copier`. A restore within the copier's file system that excludes nothing lists the home's
+//! top-level directories, copies them in the workflow's Map state (several copier invocations
+//! each: every invocation is out of time from its start), then a last whole-home pass; no
+//! DataSync slot, location, access point or task. A restore with excludes (the provider's
+//! `state_machine` engine sends `*/.ipynb_checkpoints`) or into another domain's file system
+//! still goes through DataSync. The event path, told to exclude nothing, restores with the
+//! copier.
 
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::Path;
+use std::time::Duration;
 
 use aws_sdk_sagemaker::types::AuthMode;
 use aws_sdk_sfn::types::HistoryEventType;
 use serde_json::Value;
+use studio_core::home::HomeDirectory;
+use studio_core::workflow::{Directory, RestoreOptions, RestoreRequest};
+use studio_core::{HomeKey, HomeKind};
 use studio_e2e::{
-    Clients, Emulator, Provider, Terraform, create_domain, create_profile, create_table,
-    delete_profile, lambda_zip, restore_workflow_hcl_with, tree, unique_name,
+    Clients, Emulator, EventPath, EventPathOptions, Provider, Terraform, create_domain,
+    create_profile, create_table, delete_profile, eventually, lambda_zip,
+    restore_workflow_hcl_with, tree, unique_name,
 };
 
 /// The group Studio gives home directories, as the product's `STUDIO_GID`.
@@ -226,17 +233,69 @@ async fn the_workflow_copies_within_the_copiers_file_system_with_a_map_and_acros
             .unwrap_or(0)
     };
 
-    tf.write(
-        "restores.tf",
-        &restore_hcl("alice", (&domain_id, &fs, &alice_old), &domain_id),
-    );
-    tf.apply();
-    let execution = tf.attribute("studio_profile_restore.alice", "execution_arn");
-    assert!(execution.contains(":execution:"), "{execution}");
-    assert_eq!(
-        tf.attribute("studio_profile_restore.alice", "status"),
-        "SUCCESS"
-    );
+    // alice: started as the stream processor would, excluding nothing: the copier copies.
+    let domain_name = aws
+        .sagemaker
+        .describe_domain()
+        .domain_id(&domain_id)
+        .send()
+        .await
+        .unwrap()
+        .domain_name
+        .unwrap();
+    let home = HomeKey::new(&domain_name, HomeKind::User, "alice").unwrap();
+    let request = RestoreRequest::new(
+        &Directory {
+            home: &home,
+            domain_id: &domain_id,
+            directory: &HomeDirectory::new(&fs, alice_old.parse().unwrap()).unwrap(),
+        },
+        &Directory {
+            home: &home,
+            domain_id: &domain_id,
+            directory: &HomeDirectory::new(&fs, alice_new.parse().unwrap()).unwrap(),
+        },
+        RestoreOptions {
+            excludes: String::new(),
+            requested_by: "workflow_native test".into(),
+            wait_for_app: false,
+            target_ready_interval_seconds: 1,
+            ..RestoreOptions::default()
+        },
+    )
+    .unwrap();
+    let state_machine = tf.output("state_machine_arn").as_str().unwrap().to_owned();
+    let execution = aws
+        .sfn
+        .start_execution()
+        .state_machine_arn(&state_machine)
+        .name(request.execution_name())
+        .input(request.to_json())
+        .send()
+        .await
+        .expect("starting alice's restore")
+        .execution_arn()
+        .to_owned();
+    let status = eventually(
+        "alice's restore to end",
+        Duration::from_secs(300),
+        || async {
+            let status = aws
+                .sfn
+                .describe_execution()
+                .execution_arn(&execution)
+                .send()
+                .await
+                .ok()?
+                .status()
+                .as_str()
+                .to_owned();
+            (status != "RUNNING").then_some(status)
+        },
+    )
+    .await;
+    let (states, payloads) = history(&aws, &execution).await;
+    assert_eq!(status, "SUCCEEDED", "{states:?}\n{payloads:?}");
     assert_restored(
         &emulator.home_dir(&fs, &alice_old),
         &emulator.home_dir(&fs, &alice_new),
@@ -247,8 +306,6 @@ async fn the_workflow_copies_within_the_copiers_file_system_with_a_map_and_acros
         Path::new("/etc"),
         "the link out of the tree was copied as a link"
     );
-
-    let (states, payloads) = history(&aws, &execution).await;
     for datasync in [
         "AcquireSlot",
         "CreateSourceLocation",
@@ -269,10 +326,10 @@ async fn the_workflow_copies_within_the_copiers_file_system_with_a_map_and_acros
         points_before,
         "an access point was created"
     );
-    assert!(
-        emulator.datasync_tasks()["tasks"].as_u64().unwrap_or(0) == 0,
-        "a DataSync task exists: {}",
-        emulator.datasync_tasks()
+    assert_eq!(
+        emulator.datasync_tasks()["tasks"].as_u64(),
+        Some(0),
+        "a DataSync task exists"
     );
     // One list, then each subtree over several invocations, then the last pass.
     assert_eq!(payloads[0]["operation"], "list_subtrees", "{payloads:?}");
@@ -290,32 +347,48 @@ async fn the_workflow_copies_within_the_copiers_file_system_with_a_map_and_acros
         .count();
     assert!(whole >= 1, "no last pass: {payloads:?}");
     assert_eq!(invoked(), payloads.len() as u64, "the copier's invocations");
-    // Files transferred by all invocations: 6 in the subtrees, 2 at the top.
-    assert_eq!(
-        tf.attribute("studio_profile_restore.alice", "files_transferred"),
-        "8"
-    );
+    let output: Value = serde_json::from_str(
+        aws.sfn
+            .describe_execution()
+            .execution_arn(&execution)
+            .send()
+            .await
+            .unwrap()
+            .output()
+            .unwrap(),
+    )
+    .unwrap();
+    // 6 files in the subtrees, 2 at the top, summed over every invocation.
+    assert_eq!(output["transfer"]["FilesTransferred"], 8, "{output:#}");
 
-    // Across file systems: DataSync, and the copier is not invoked.
+    // Through the provider: its requests exclude checkpoints (RestoreOptions' default), which
+    // the copier cannot, and carol goes into another file system: DataSync for both.
+    let (bob_old, bob_new) = recreated_with_files(&emulator, &aws, &domain_id, &fs, "bob").await;
     let before = invoked();
     tf.write(
         "restores.tf",
         &[
-            restore_hcl("alice", (&domain_id, &fs, &alice_old), &domain_id),
+            restore_hcl("bob", (&domain_id, &fs, &bob_old), &domain_id),
             restore_hcl("carol", (&domain_id, &fs, &carol_old), &other_domain),
         ]
         .concat(),
     );
     tf.apply();
-    assert_eq!(
-        invoked(),
-        before,
-        "the copier was invoked across file systems"
+    assert_eq!(invoked(), before, "the copier was invoked");
+    for who in ["bob", "carol"] {
+        let execution = tf.attribute(&format!("studio_profile_restore.{who}"), "execution_arn");
+        let (states, payloads) = history(&aws, &execution).await;
+        assert!(payloads.is_empty(), "{who}: {payloads:?}");
+        assert!(
+            states.iter().any(|s| s == "CreateTaskWithExcludes"),
+            "{who}: {states:?}"
+        );
+    }
+    assert_restored(
+        &emulator.home_dir(&fs, &bob_old),
+        &emulator.home_dir(&fs, &bob_new),
+        bob_new.parse().unwrap(),
     );
-    let carol_execution = tf.attribute("studio_profile_restore.carol", "execution_arn");
-    let (states, payloads) = history(&aws, &carol_execution).await;
-    assert!(payloads.is_empty(), "{payloads:?}");
-    assert!(states.iter().any(|s| s == "CreateTask"), "{states:?}");
     assert_restored(
         &emulator.home_dir(&fs, &carol_old),
         &emulator.home_dir(&other_fs, &carol_new),
@@ -323,4 +396,103 @@ async fn the_workflow_copies_within_the_copiers_file_system_with_a_map_and_acros
     );
     tf.assert_plan_empty();
     tf.destroy();
+}
+
+/// The event path with the copier: a profile recreated in the same domain is restored
+/// automatically by the copier (automatic restores exclude nothing here: the copier has no
+/// exclude filter, and a restore with excludes goes through DataSync).
+#[tokio::test(flavor = "multi_thread")]
+async fn the_event_path_restores_a_recreated_profile_with_the_copier() {
+    let emulator = Emulator::from_env();
+    let aws = emulator.clients().await;
+    let (domain_id, fs) = create_domain(&aws, &unique_name("ep-native"), AuthMode::Iam).await;
+    let zip = tokio::task::spawn_blocking(|| lambda_zip("studio-copier", "studio-copier"))
+        .await
+        .unwrap();
+    let copier = format!(
+        r#"  copier = {{
+    file_system_id = "{fs}"
+    zip            = "{zip}"
+  }}
+  copier_runtime = "provided.al2""#,
+        zip = zip.path.display()
+    );
+    let path = EventPath::deploy_with(
+        emulator.clone(),
+        domain_id.clone(),
+        &EventPathOptions {
+            event_app: "  restore_excludes = \"\"",
+            restore_workflow: &copier,
+            ..EventPathOptions::default()
+        },
+    )
+    .await;
+    let home = format!("{}/user/dora", path.domain_name().await);
+    let old_uid = create_profile(&aws, &domain_id, "dora").await;
+    path.row_when(&home, "dora's row", |row| {
+        row["uid"] == serde_json::json!(old_uid.parse::<u64>().unwrap())
+    })
+    .await;
+    let (old_uid, new_uid) = {
+        // The files, then the recreation (recreated_with_files deletes and creates again).
+        let old_home = emulator.home_dir(&fs, &old_uid);
+        let uid: u32 = old_uid.parse().unwrap();
+        for top in SUBTREES {
+            let dir = old_home.join(top);
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(dir.join("file.txt"), format!("{top} of dora\n")).unwrap();
+        }
+        std::fs::write(old_home.join(".bashrc"), "export A=1\n").unwrap();
+        for rel in tree(&old_home) {
+            std::os::unix::fs::lchown(old_home.join(rel), Some(uid), Some(STUDIO_GID)).unwrap();
+        }
+        std::os::unix::fs::chown(&old_home, Some(uid), Some(STUDIO_GID)).unwrap();
+        delete_profile(&aws, &domain_id, "dora").await;
+        (
+            old_uid.clone(),
+            create_profile(&aws, &domain_id, "dora").await,
+        )
+    };
+    let invoked_before = emulator.invocations()["functions"][format!("{}-copier", path.prefix)]
+        .as_u64()
+        .unwrap_or(0);
+    path.row_when(&home, "the restore to start", |row| {
+        row["restore_status"] == "RUNNING"
+    })
+    .await;
+    // Automatic restores wait for Studio to be opened (an app InService).
+    aws.sagemaker
+        .create_app()
+        .domain_id(&domain_id)
+        .user_profile_name("dora")
+        .app_type(aws_sdk_sagemaker::types::AppType::JupyterServer)
+        .app_name("default")
+        .send()
+        .await
+        .expect("creating dora's app");
+    let done = path
+        .row_when(&home, "the restore to finish", |row| {
+            matches!(row["restore_status"].as_str(), Some("SUCCEEDED" | "FAILED"))
+        })
+        .await;
+    assert_eq!(done["restore_status"], "SUCCEEDED", "{done:#}");
+    assert_eq!(done["files_transferred"], 4, "{done:#}");
+    assert_restored(
+        &emulator.home_dir(&fs, &old_uid),
+        &emulator.home_dir(&fs, &new_uid),
+        new_uid.parse().unwrap(),
+    );
+    let execution = done["restore_execution"].as_str().unwrap().to_owned();
+    let (states, payloads) = history(&aws, &execution).await;
+    assert!(states.iter().any(|s| s == "CopySubtrees"), "{states:?}");
+    assert!(!states.iter().any(|s| s == "CreateTask"), "{states:?}");
+    assert!(
+        payloads.len() >= 5,
+        "list, 3 subtrees, last pass: {payloads:?}"
+    );
+    let invoked = emulator.invocations()["functions"][format!("{}-copier", path.prefix)]
+        .as_u64()
+        .unwrap_or(0);
+    assert_eq!(invoked - invoked_before, payloads.len() as u64);
+    path.tf.destroy();
 }
