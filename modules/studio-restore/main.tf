@@ -31,6 +31,18 @@ module "restore_workflow" {
   log_retention_days           = var.log_retention_days
   kms_key_arn                  = var.kms_key_arn
   tags                         = var.tags
+  # The native engine's copier, from lambda_dir (it has no S3 package). Without lambda_dir the
+  # plan fails here, naming both variables (Terraform 1.0 has no preconditions).
+  copier = var.copier_file_system_id == null ? null : {
+    file_system_id = var.copier_file_system_id
+    zip            = var.lambda_dir != null ? "${var.lambda_dir}/studio-copier/bootstrap.zip" : file("copier_file_system_id needs lambda_dir: the copier is deployed from lambda_dir/studio-copier/bootstrap.zip")
+  }
+  copier_runtime         = var.copier_runtime
+  copier_memory_mb       = var.copier_memory_mb
+  copier_timeout_seconds = var.copier_timeout_seconds
+  copier_reserve_seconds = var.copier_reserve_seconds
+  copier_max_concurrency = var.copier_max_concurrency
+  copier_max_invocations = var.copier_max_invocations
 }
 
 module "event_app" {

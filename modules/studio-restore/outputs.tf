@@ -129,3 +129,13 @@ output "kms_key_policy_json" {
     Statement = concat(jsondecode(module.event_app.kms_key_policy_json).Statement, jsondecode(module.restore_workflow.kms_key_policy_json).Statement)
   })
 }
+
+output "copier_function_name" {
+  description = "The copier's function name, for `copier_function` of `studio_profile_restore`; null without `copier_file_system_id`."
+  value       = module.restore_workflow.copier_function_name
+}
+
+output "copier_function_arn" {
+  description = "The copier's function ARN; null without `copier_file_system_id`."
+  value       = module.restore_workflow.copier_function_arn
+}

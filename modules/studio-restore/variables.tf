@@ -36,7 +36,7 @@ variable "efs_domain_ids" {
 }
 
 variable "lambda_dir" {
-  description = "Directory with the Lambda zips as `scripts/build-lambdas` writes them: <dir>/<function>/bootstrap.zip (function: studio-event-processor, studio-stream-processor, studio-reconciler). Null when `lambda_s3_packages` names every function's S3 object."
+  description = "Directory with the Lambda zips as `scripts/build-lambdas` writes them: <dir>/<function>/bootstrap.zip (function: studio-event-processor, studio-stream-processor, studio-reconciler; studio-copier with `copier_file_system_id`). Null when `lambda_s3_packages` names every function's S3 object."
   type        = string
   default     = null
 }
@@ -304,4 +304,46 @@ variable "trail_kms_key_arn" {
   description = "With `create_trail`, a KMS key for the trail's log files (its key policy must let CloudTrail use it); null: SSE-S3."
   type        = string
   default     = null
+}
+
+variable "copier_file_system_id" {
+  description = "Deploys the native engine's copier for this file system (a domain's `home_efs_file_system_id`) from `lambda_dir`/studio-copier/bootstrap.zip: the restore workflow then copies restores within it with the copier instead of DataSync (restore-workflow's `copier`). Null (default): no copier."
+  type        = string
+  default     = null
+}
+
+variable "copier_runtime" {
+  description = "Lambda runtime of the copier (an x86_64 Rust `bootstrap`). `provided.al2023` needs hashicorp/aws >= 5.26; use `provided.al2` with older releases."
+  type        = string
+  default     = "provided.al2023"
+}
+
+variable "copier_memory_mb" {
+  description = "Memory of the copier, in MB; Lambda gives CPU in proportion (1769 MB is one vCPU). The copy itself uses little memory: EFS latency, not CPU, bounds it."
+  type        = number
+  default     = 1769
+}
+
+variable "copier_timeout_seconds" {
+  description = "Longest invocation of the copier, in seconds (at most Lambda's 900). A home that takes longer is copied over several invocations: each continues where the last stopped."
+  type        = number
+  default     = 900
+}
+
+variable "copier_reserve_seconds" {
+  description = "Seconds of each copier invocation kept back from copying, for the files in flight to finish and the answer to be sent. Every invocation still copies at least one entry, however large the reserve."
+  type        = number
+  default     = 20
+}
+
+variable "copier_max_concurrency" {
+  description = "Top-level directories of one home that the workflow copies at once with the copier (its Map state's MaxConcurrency): a large home is copied as parallel invocations, one per directory, then a last pass copies the rest. Each counts against the account's Lambda concurrency."
+  type        = number
+  default     = 8
+}
+
+variable "copier_max_invocations" {
+  description = "Most copier invocations the workflow makes for one directory (and for the last whole-home pass) before it fails the restore as too long: with copier_timeout_seconds, the longest copy it waits for."
+  type        = number
+  default     = 100
 }
