@@ -29,6 +29,9 @@ const STUDIO_GID: u32 = 1001;
 /// The top-level directories of the homes this test restores (the Map's items).
 const SUBTREES: [&str; 3] = ["data", "project", "src"];
 
+/// Small files directly in `data`.
+const BULK: usize = 80;
+
 /// Creates `name` in `domain_id` with a home owned by its uid (three top-level directories,
 /// files at the top, a link out of the tree, a link to a directory), then recreates it:
 /// returns (old uid, new uid).
@@ -58,6 +61,13 @@ async fn recreated_with_files(
             std::fs::write(&file, format!("{top} {f}\n").repeat(100 * (i + f + 1))).unwrap();
             own(&file, 0o644);
         }
+    }
+    // More files in one directory than the copier has threads (32): its subtree needs more
+    // than one out-of-time invocation, whatever the threads finish at once.
+    for n in 0..BULK {
+        let file = home.join("data").join(format!("row{n}.csv"));
+        std::fs::write(&file, format!("{n},{name}\n")).unwrap();
+        own(&file, 0o640);
     }
     for (file, mode) in [(".bashrc", 0o644), (".aws-credentials", 0o600)] {
         let path = home.join(file);
@@ -174,6 +184,41 @@ async fn history(aws: &Clients, execution: &str) -> (Vec<String>, Vec<Value>) {
     (states, payloads)
 }
 
+/// Least privilege: the state machine's role may invoke the copier function and nothing else
+/// of Lambda (the emulator does not evaluate IAM: this reads the policy Terraform applied).
+fn assert_invokes_only_the_copier(state: &Value) {
+    let resources: Vec<&Value> = state["values"]["root_module"]["child_modules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|m| m["resources"].as_array().unwrap())
+        .collect();
+    let find = |address: &str| {
+        resources
+            .iter()
+            .find(|r| r["address"] == address)
+            .unwrap_or_else(|| panic!("no {address} in the state"))
+    };
+    let copier =
+        find("module.restore_workflow.aws_lambda_function.copier[0]")["values"]["arn"].clone();
+    let policy: Value = serde_json::from_str(
+        find("module.restore_workflow.data.aws_iam_policy_document.state_machine")["values"]
+            ["json"]
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
+    let lambda: Vec<&Value> = policy["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s.to_string().contains("lambda:"))
+        .collect();
+    assert_eq!(lambda.len(), 1, "{policy:#}");
+    assert_eq!(lambda[0]["Action"], "lambda:InvokeFunction", "{policy:#}");
+    assert_eq!(lambda[0]["Resource"], copier, "{policy:#}");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn the_workflow_copies_within_the_copiers_file_system_with_a_map_and_across_with_datasync() {
     let emulator = Emulator::from_env();
@@ -217,6 +262,7 @@ async fn the_workflow_copies_within_the_copiers_file_system_with_a_map_and_acros
     tf.init();
     tf.apply();
     let function = format!("{name}-copier");
+    assert_invokes_only_the_copier(&tf.show_json());
     let access_points = || async {
         aws.efs
             .describe_access_points()
@@ -335,8 +381,9 @@ async fn the_workflow_copies_within_the_copiers_file_system_with_a_map_and_acros
     assert_eq!(payloads[0]["operation"], "list_subtrees", "{payloads:?}");
     for subtree in SUBTREES {
         let calls = payloads.iter().filter(|p| p["subtree"] == subtree).count();
+        let least = if subtree == "data" { 2 } else { 1 };
         assert!(
-            calls >= 2,
+            calls >= least,
             "{subtree} took {calls} invocations: {payloads:?}"
         );
     }
@@ -358,8 +405,86 @@ async fn the_workflow_copies_within_the_copiers_file_system_with_a_map_and_acros
             .unwrap(),
     )
     .unwrap();
-    // 6 files in the subtrees, 2 at the top, summed over every invocation.
-    assert_eq!(output["transfer"]["FilesTransferred"], 8, "{output:#}");
+    // 6 files and BULK in the subtrees, 2 at the top, summed over every invocation.
+    assert_eq!(
+        output["transfer"]["FilesTransferred"],
+        8 + BULK,
+        "{output:#}"
+    );
+
+    // A copier that fails (here: the source home does not exist) fails the restore with a cause
+    // that names the copier and the homes, and the cleanup still releases the lease.
+    let missing = RestoreRequest::new(
+        &Directory {
+            home: &home,
+            domain_id: &domain_id,
+            directory: &HomeDirectory::new(&fs, "299999".parse().unwrap()).unwrap(),
+        },
+        &Directory {
+            home: &home,
+            domain_id: &domain_id,
+            directory: &HomeDirectory::new(&fs, alice_new.parse().unwrap()).unwrap(),
+        },
+        RestoreOptions {
+            excludes: String::new(),
+            requested_by: "workflow_native test".into(),
+            wait_for_app: false,
+            target_ready_interval_seconds: 1,
+            ..RestoreOptions::default()
+        },
+    )
+    .unwrap();
+    let failing = aws
+        .sfn
+        .start_execution()
+        .state_machine_arn(&state_machine)
+        .name(missing.execution_name())
+        .input(missing.to_json())
+        .send()
+        .await
+        .expect("starting the failing restore")
+        .execution_arn()
+        .to_owned();
+    let ended = eventually(
+        "the failing restore to end",
+        Duration::from_secs(300),
+        || async {
+            let described = aws
+                .sfn
+                .describe_execution()
+                .execution_arn(&failing)
+                .send()
+                .await
+                .ok()?;
+            (described.status().as_str() != "RUNNING").then_some(described)
+        },
+    )
+    .await;
+    let (states, _) = history(&aws, &failing).await;
+    assert_eq!(ended.status().as_str(), "FAILED", "{states:?}");
+    let cause = ended.cause().unwrap_or_default();
+    assert!(
+        cause.contains(&function) && cause.contains("/299999"),
+        "{cause}"
+    );
+    assert!(states.iter().any(|s| s == "CopierFailed"), "{states:?}");
+    assert!(states.iter().any(|s| s == "ReleaseLease"), "{states:?}");
+    let row = aws
+        .dynamodb
+        .get_item()
+        .table_name(&table)
+        .key(
+            "home",
+            aws_sdk_dynamodb::types::AttributeValue::S(home.to_string()),
+        )
+        .consistent_read(true)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        row.item().is_none(),
+        "the lease's stub row is left: {row:?}"
+    );
 
     // Through the provider: its requests exclude checkpoints (RestoreOptions' default), which
     // the copier cannot, and carol goes into another file system: DataSync for both.
