@@ -486,6 +486,79 @@ async fn the_workflow_copies_within_the_copiers_file_system_with_a_map_and_acros
         "the lease's stub row is left: {row:?}"
     );
 
+    // From another file system into the copier's, excluding nothing: DataSync (the copier
+    // reads only its own file system; the same uid there is someone else's home).
+    let (erin_old, _) =
+        recreated_with_files(&emulator, &aws, &other_domain, &other_fs, "erin").await;
+    let erin_new = create_profile(&aws, &domain_id, "erin").await;
+    let erin_home = HomeKey::new(&domain_name, HomeKind::User, "erin").unwrap();
+    let other_name = format!("{name}-2");
+    let erin = RestoreRequest::new(
+        &Directory {
+            home: &HomeKey::new(&other_name, HomeKind::User, "erin").unwrap(),
+            domain_id: &other_domain,
+            directory: &HomeDirectory::new(&other_fs, erin_old.parse().unwrap()).unwrap(),
+        },
+        &Directory {
+            home: &erin_home,
+            domain_id: &domain_id,
+            directory: &HomeDirectory::new(&fs, erin_new.parse().unwrap()).unwrap(),
+        },
+        RestoreOptions {
+            excludes: String::new(),
+            requested_by: "workflow_native test".into(),
+            wait_for_app: false,
+            target_ready_interval_seconds: 1,
+            transfer_poll_seconds: 1,
+            ..RestoreOptions::default()
+        },
+    )
+    .unwrap();
+    let before = invoked();
+    let erin_execution = aws
+        .sfn
+        .start_execution()
+        .state_machine_arn(&state_machine)
+        .name(erin.execution_name())
+        .input(erin.to_json())
+        .send()
+        .await
+        .expect("starting erin's restore")
+        .execution_arn()
+        .to_owned();
+    let status = eventually(
+        "erin's restore to end",
+        Duration::from_secs(300),
+        || async {
+            let status = aws
+                .sfn
+                .describe_execution()
+                .execution_arn(&erin_execution)
+                .send()
+                .await
+                .ok()?
+                .status()
+                .as_str()
+                .to_owned();
+            (status != "RUNNING").then_some(status)
+        },
+    )
+    .await;
+    let (states, payloads) = history(&aws, &erin_execution).await;
+    assert_eq!(status, "SUCCEEDED", "{states:?}");
+    assert!(payloads.is_empty(), "{payloads:?}");
+    assert!(states.iter().any(|s| s == "CreateTask"), "{states:?}");
+    assert_eq!(
+        invoked(),
+        before,
+        "the copier was invoked for another file system"
+    );
+    assert_restored(
+        &emulator.home_dir(&other_fs, &erin_old),
+        &emulator.home_dir(&fs, &erin_new),
+        erin_new.parse().unwrap(),
+    );
+
     // Through the provider: its requests exclude checkpoints (RestoreOptions' default), which
     // the copier cannot, and carol goes into another file system: DataSync for both.
     let (bob_old, bob_new) = recreated_with_files(&emulator, &aws, &domain_id, &fs, "bob").await;
