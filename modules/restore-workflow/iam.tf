@@ -325,6 +325,17 @@ data "aws_iam_policy_document" "state_machine" {
     }
   }
 
+  dynamic "statement" {
+    # The native engine: the copier function of this module, and no other (no alias or version:
+    # the workflow invokes $LATEST by its unqualified ARN).
+    for_each = local.copier_enabled ? [aws_lambda_function.copier[0].arn] : []
+    content {
+      sid       = "InvokeTheCopier"
+      actions   = ["lambda:InvokeFunction"]
+      resources = [statement.value]
+    }
+  }
+
   statement {
     sid = "ExecutionLogs"
     # CloudWatch Logs delivery for Step Functions supports no resource-level permissions.

@@ -109,6 +109,25 @@ locals {
     retry_throttling_efs = jsonencode(merge(local.throttle_retry, {
       ErrorEquals = ["Efs.ThrottlingException", "Efs.InternalServerErrorException", "Efs.EfsException"]
     }))
+    # The native engine (copier.tf). Empty when it cannot serve: no copier, or the module's
+    # VerifyMode is POINT_IN_TIME_CONSISTENT (DataSync's alone, also its default when unset).
+    native_file_system_id = local.copier_enabled && lookup(var.task_options, "VerifyMode", "POINT_IN_TIME_CONSISTENT") != "POINT_IN_TIME_CONSISTENT" ? var.copier.file_system_id : ""
+    # The function the module deploys (or would, when `copier` is null: never invoked then).
+    copier_function_arn = "arn:${local.partition}:lambda:${local.region}:${local.account_id}:function:${local.copier_name}"
+    # The copy modes of task_options, with DataSync's own defaults where it leaves one out.
+    native_options = jsonencode({
+      OverwriteMode = lookup(var.task_options, "OverwriteMode", "ALWAYS")
+      TransferMode  = lookup(var.task_options, "TransferMode", "CHANGED")
+      VerifyMode    = lookup(var.task_options, "VerifyMode", "POINT_IN_TIME_CONSISTENT")
+    })
+    copier_max_concurrency  = var.copier_max_concurrency
+    copier_max_invocations  = var.copier_max_invocations
+    copier_invocation_limit = var.copier_timeout_seconds + 60
+    # Step Functions' advice for Lambda tasks (developer guide, "Handle transient Lambda service
+    # exceptions"). A retried invocation is harmless: the copier continues a copy, never redoes it.
+    retry_throttling_lambda = jsonencode(merge(local.throttle_retry, {
+      ErrorEquals = ["Lambda.TooManyRequestsException", "Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException", "Lambda.EC2ThrottledException"]
+    }))
     retry_throttling_sfn = jsonencode(merge(local.throttle_retry, {
       ErrorEquals = ["Sfn.ThrottlingException", "Sfn.SfnException"]
     }))

@@ -260,3 +260,25 @@ variable "copier_reserve_seconds" {
     error_message = "The copier_reserve_seconds must be from 0 to 900."
   }
 }
+
+variable "copier_max_concurrency" {
+  description = "Top-level directories of one home that the workflow copies at once with the copier (its Map state's MaxConcurrency): a large home is copied as parallel invocations, one per directory, then a last pass copies the rest. Each counts against the account's Lambda concurrency."
+  type        = number
+  default     = 8
+
+  validation {
+    condition     = var.copier_max_concurrency >= 1 && var.copier_max_concurrency <= 40 && floor(var.copier_max_concurrency) == var.copier_max_concurrency
+    error_message = "The copier_max_concurrency must be a whole number from 1 to 40 (an inline Map state runs at most 40 iterations at once)."
+  }
+}
+
+variable "copier_max_invocations" {
+  description = "Most copier invocations the workflow makes for one directory (and for the last whole-home pass) before it fails the restore as too long: with copier_timeout_seconds, the longest copy it waits for."
+  type        = number
+  default     = 100
+
+  validation {
+    condition     = var.copier_max_invocations >= 1 && var.copier_max_invocations <= 1000 && floor(var.copier_max_invocations) == var.copier_max_invocations
+    error_message = "The copier_max_invocations must be a whole number from 1 to 1000."
+  }
+}

@@ -42,6 +42,8 @@ module "restore_workflow" {
   copier_memory_mb       = var.copier_memory_mb
   copier_timeout_seconds = var.copier_timeout_seconds
   copier_reserve_seconds = var.copier_reserve_seconds
+  copier_max_concurrency = var.copier_max_concurrency
+  copier_max_invocations = var.copier_max_invocations
 }
 
 module "event_app" {

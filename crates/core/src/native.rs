@@ -51,6 +51,30 @@ pub const DEFAULT_THREADS: usize = 32;
 /// How many per-entry errors a response names (it counts them all).
 pub const MAX_ERROR_SAMPLES: usize = 20;
 
+/// How many subtree names one [`ListResponse`] carries at most: the restore workflow passes the
+/// list through its state (Step Functions limits a state's data to 256 KiB) and runs a Map
+/// iteration for each. Directories beyond it are copied by the final whole-tree pass.
+pub const MAX_SUBTREES: usize = 256;
+
+/// What one invocation does.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Operation {
+    /// Copy the home (or its [`CopyRequest::subtree`]); answers a [`CopyResponse`].
+    #[default]
+    Copy,
+    /// Name the source home's top-level directories, so that a caller can copy them in
+    /// parallel (the restore workflow's Map state), and create the target home if it is missing
+    /// as Studio would; answers a [`ListResponse`]. Copies nothing.
+    ListSubtrees,
+}
+
+impl Operation {
+    fn is_copy(&self) -> bool {
+        *self == Operation::Copy
+    }
+}
+
 /// One invocation's request: copy `/<source_uid>` into `/<target_uid>` on `file_system_id`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -68,6 +92,64 @@ pub struct CopyRequest {
     pub transfer_mode: String,
     /// `ONLY_FILES_TRANSFERRED` or `NONE` (`POINT_IN_TIME_CONSISTENT` is DataSync's alone).
     pub verify_mode: String,
+    /// Absent: [`Operation::Copy`].
+    #[serde(default, skip_serializing_if = "Operation::is_copy")]
+    pub operation: Operation,
+    /// Copy only `/<source_uid>/<subtree>` into `/<target_uid>/<subtree>`: one name component
+    /// (see [`check_subtree`]), as [`Operation::ListSubtrees`] names them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subtree: Option<String>,
+    /// Counts of earlier invocations of the same restore, which the answer's
+    /// [`CopyResponse::total`] adds to its own: the restore workflow passes the last answer's
+    /// total (or its Map's per-subtree totals) here, so that the sums are made in u64 here
+    /// rather than in Step Functions' intrinsic arithmetic.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub carried: Vec<Tally>,
+}
+
+/// Files and bytes transferred.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Tally {
+    pub files: u64,
+    pub bytes: u64,
+}
+
+impl Tally {
+    /// The sum of `tallies` (saturating).
+    pub fn sum<'a>(tallies: impl IntoIterator<Item = &'a Tally>) -> Tally {
+        tallies.into_iter().fold(Tally::default(), |a, t| Tally {
+            files: a.files.saturating_add(t.files),
+            bytes: a.bytes.saturating_add(t.bytes),
+        })
+    }
+}
+
+/// The answer to [`Operation::ListSubtrees`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListResponse {
+    /// Top-level directories of the source home (not symlinks), at most [`MAX_SUBTREES`].
+    pub subtrees: Vec<String>,
+    /// Top-level directories not named (a name that is not UTF-8, or beyond [`MAX_SUBTREES`]):
+    /// the final whole-tree copy copies them.
+    pub skipped: u64,
+}
+
+/// Checks that `name` is one name component that a subtree copy can open beneath the home: not
+/// empty, not `.` or `..`, no `/` or NUL, at most 255 bytes (a name's limit on EFS).
+pub fn check_subtree(name: &str) -> Result<(), Error> {
+    if name.is_empty()
+        || name == "."
+        || name == ".."
+        || name.contains('/')
+        || name.contains('\0')
+        || name.len() > 255
+    {
+        return Err(Error::Invalid(format!(
+            "subtree {name:?} is not one directory name of the home (no /, not . or .., at most 255 bytes): nothing was copied"
+        )));
+    }
+    Ok(())
 }
 
 /// One invocation's answer. The counts are this invocation's.
@@ -87,6 +169,9 @@ pub struct CopyResponse {
     pub errors: u64,
     /// The first [`MAX_ERROR_SAMPLES`] errors, each naming its entry and operation.
     pub error_samples: Vec<String>,
+    /// This invocation's files and bytes plus the request's [`CopyRequest::carried`].
+    #[serde(default)]
+    pub total: Tally,
 }
 
 impl CopyRequest {
@@ -112,6 +197,9 @@ impl CopyRequest {
             overwrite_mode: options.overwrite_mode.as_str().to_owned(),
             transfer_mode: options.transfer_mode.as_str().to_owned(),
             verify_mode: options.verify_mode.as_str().to_owned(),
+            operation: Operation::Copy,
+            subtree: None,
+            carried: Vec::new(),
         })
     }
 
@@ -126,6 +214,9 @@ impl CopyRequest {
             return Err(Error::Invalid(format!(
                 "source_uid and target_uid are both {source}: a home is not restored into itself"
             )));
+        }
+        if let Some(name) = &self.subtree {
+            check_subtree(name)?;
         }
         let ownership: Ownership = self.ownership.parse()?;
         let verify: VerifyMode = self.verify_mode.parse()?;
@@ -443,6 +534,161 @@ mod tests {
         odd.transfer_mode = "SOME".into();
         assert!(odd.settings().is_err());
         assert!(serde_json::from_str::<CopyRequest>(r#"{"restore_id":"r","extra":1}"#).is_err());
+    }
+
+    #[test]
+    fn subtree_requests_name_one_component_and_old_requests_still_parse() {
+        let opts = TransferOptions::default();
+        let plain = CopyRequest::new("r", &home("fs-1", 2), &home("fs-1", 3), &opts).unwrap();
+        // What the provider sends is unchanged: no operation, no subtree.
+        let json = serde_json::to_value(&plain).unwrap();
+        assert!(json.get("operation").is_none() && json.get("subtree").is_none());
+        let list: CopyRequest = serde_json::from_value(serde_json::json!({
+            "restore_id": "r", "file_system_id": "fs-1", "source_uid": 2, "target_uid": 3,
+            "ownership": "target", "overwrite_mode": "NEVER", "transfer_mode": "CHANGED",
+            "verify_mode": "NONE", "operation": "list_subtrees"
+        }))
+        .unwrap();
+        assert_eq!(list.operation, Operation::ListSubtrees);
+        assert!(
+            serde_json::from_str::<CopyRequest>(
+                &json
+                    .to_string()
+                    .replace("\"restore_id\"", "\"operation\":\"delete\",\"restore_id\"")
+            )
+            .is_err()
+        );
+        for good in [
+            "src",
+            ".ipynb_checkpoints",
+            "a b",
+            "\u{e9}t\u{e9}",
+            "...",
+            "x".repeat(255).as_str(),
+        ] {
+            let mut sub = plain.clone();
+            sub.subtree = Some(good.to_owned());
+            assert!(sub.settings().is_ok(), "{good:?}");
+        }
+        for bad in [
+            "",
+            ".",
+            "..",
+            "a/b",
+            "/etc",
+            "../200000",
+            "a\0b",
+            "x".repeat(256).as_str(),
+        ] {
+            let mut sub = plain.clone();
+            sub.subtree = Some(bad.to_owned());
+            let err = sub.settings().unwrap_err();
+            assert!(err.to_string().contains("subtree"), "{bad:?}: {err}");
+        }
+    }
+
+    /// Every state of `value` (a definition or a Map's processor), nested ones too.
+    fn states(value: &serde_json::Value, out: &mut Vec<(String, serde_json::Value)>) {
+        for (name, state) in value["States"].as_object().into_iter().flatten() {
+            out.push((name.clone(), state.clone()));
+            if let Some(processor) = state.get("ItemProcessor") {
+                states(processor, out);
+            }
+        }
+    }
+
+    fn keys(value: &serde_json::Value) -> std::collections::BTreeSet<String> {
+        value
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(|k| k.trim_end_matches(".$").to_owned())
+            .collect()
+    }
+
+    /// The restore workflow builds requests and reads answers by the names this module gives
+    /// them: one authority.
+    #[test]
+    fn the_workflow_speaks_the_copiers_contract() {
+        let definition = crate::restore::tests::rendered_definition();
+        let mut all = Vec::new();
+        states(&definition, &mut all);
+        let state = |name: &str| {
+            all.iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, s)| s.clone())
+                .unwrap_or_else(|| panic!("the workflow has no state {name}"))
+        };
+        let full = CopyRequest {
+            operation: Operation::ListSubtrees,
+            subtree: Some("s".into()),
+            carried: vec![Tally::default()],
+            ..CopyRequest::new(
+                "r",
+                &home("fs-1", 2),
+                &home("fs-1", 3),
+                &TransferOptions::default(),
+            )
+            .unwrap()
+        };
+        let request_keys = keys(&serde_json::to_value(&full).unwrap());
+        let built = state("NativeRequest")["Parameters"].clone();
+        let mut sent = keys(&built["request"]);
+        sent.extend(keys(&built["list"]));
+        sent.extend(keys(&state("CopySubtrees")["ItemSelector"]["extra"]));
+        assert_eq!(
+            sent, request_keys,
+            "the workflow's requests and CopyRequest"
+        );
+        assert_eq!(built["request"]["ownership"], Ownership::Target.as_str());
+        assert_eq!(
+            built["list"]["operation"],
+            serde_json::to_value(Operation::ListSubtrees).unwrap()
+        );
+        assert_eq!(
+            keys(&state("ContinueSubtree")["Parameters"]["extra"]),
+            keys(&state("CopySubtrees")["ItemSelector"]["extra"])
+        );
+        // Every `answer.<field>` the workflow reads is a field of an answer.
+        let copy = serde_json::to_value(CopyResponse::default()).unwrap();
+        let list = serde_json::to_value(ListResponse::default()).unwrap();
+        let tally = keys(&serde_json::to_value(Tally::default()).unwrap());
+        let text = definition.to_string();
+        let mut read = std::collections::BTreeSet::new();
+        for part in text.split("answer.").skip(1) {
+            let path: String = part
+                .chars()
+                .take_while(|c| c.is_ascii_lowercase() || *c == '_' || *c == '.')
+                .collect();
+            // `"answer.$"` is where an invocation's answer is kept, not a read of it.
+            if !path.is_empty() {
+                read.insert(path.trim_end_matches('.').to_owned());
+            }
+        }
+        for path in &read {
+            let (field, inner) = path.split_once('.').unwrap_or((path, ""));
+            let known = copy.get(field).is_some() || list.get(field).is_some();
+            assert!(
+                known,
+                "the workflow reads answer.{path}, which no answer has"
+            );
+            if field == "total" && !inner.is_empty() {
+                assert!(tally.contains(inner), "answer.{path} is not a Tally field");
+            }
+        }
+        for needed in [
+            "done",
+            "errors",
+            "error_samples",
+            "total.files",
+            "total.bytes",
+            "subtrees",
+        ] {
+            assert!(
+                read.contains(needed),
+                "the workflow does not check answer.{needed}"
+            );
+        }
     }
 
     #[test]

@@ -1232,7 +1232,7 @@ pub fn uid_of_directory(path: &str) -> Result<Uid, Error> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     fn dir(uid: i64) -> HomeDirectory {
@@ -1354,7 +1354,7 @@ mod tests {
 
     /// The state machine definition with its template placeholders filled with dummies: inside a
     /// string, the placeholder's name (`"${mapping_table}"` is `"mapping_table"`); elsewhere 0.
-    fn rendered_definition() -> serde_json::Value {
+    pub(crate) fn rendered_definition() -> serde_json::Value {
         let text = module_file("definition.asl.json");
         let mut out = String::new();
         for line in text.lines() {

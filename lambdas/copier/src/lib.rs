@@ -8,18 +8,141 @@
 //! reserve, is used up, and answers whether the copy is complete; the caller invokes it again
 //! until it is. The engine's safety rules hold as they are: nothing is read or written through a
 //! symlink, every operation is relative to an open directory. The two roots are single numeric
-//! components under the mount path: no name from a request reaches a path.
+//! components under the mount path.
+//!
+//! To scale out (the restore workflow's Map state), [`Operation::ListSubtrees`] names the source
+//! home's top-level directories and a request's `subtree` copies one of them. The subtree name is
+//! the only name from a request that reaches a path, and never as a path of its own: both homes
+//! are opened first (no-follow), and the engine is given `/proc/self/fd/<home>/<name>`, which
+//! the kernel resolves beneath the open home, whatever was renamed meanwhile; the engine opens
+//! that last component with `O_NOFOLLOW`, so a subtree that is a symlink is refused, never
+//! followed, in either home.
 
-use std::path::PathBuf;
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
+
+use rustix::fs::{AtFlags, FileType, Mode, OFlags};
+use rustix::io::Errno;
+use serde::Serialize;
 
 use studio_copy::{Options, Outcome, Overwrite, Ownership, Transfer, Verify};
 use studio_core::Error;
 use studio_core::native::{
     CopyRequest, CopyResponse, DEFAULT_RESERVE, DEFAULT_THREADS, ENV_FILE_SYSTEM_ID,
-    ENV_MOUNT_PATH, ENV_RESERVE_MS, ENV_THREADS, MAX_ERROR_SAMPLES,
+    ENV_MOUNT_PATH, ENV_RESERVE_MS, ENV_THREADS, ListResponse, MAX_ERROR_SAMPLES, MAX_SUBTREES,
+    Operation, Tally,
 };
-use studio_core::restore::{OverwriteMode, TransferMode};
+use studio_core::restore::{HOME_PERMISSIONS, OverwriteMode, STUDIO_GID, TransferMode};
+
+/// An invocation's answer: its operation's response.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum Answer {
+    Copy(CopyResponse),
+    List(ListResponse),
+}
+
+/// Serves one invocation of any operation with `left` of its time remaining.
+pub fn serve(settings: &Settings, request: &CopyRequest, left: Duration) -> Result<Answer, Error> {
+    match request.operation {
+        Operation::Copy => handle(settings, request, left).map(Answer::Copy),
+        Operation::ListSubtrees => list_subtrees(settings, request).map(Answer::List),
+    }
+}
+
+const DIR_FLAGS: OFlags = OFlags::RDONLY
+    .union(OFlags::DIRECTORY)
+    .union(OFlags::NOFOLLOW)
+    .union(OFlags::CLOEXEC);
+
+/// Opens a home (`<mount>/<uid>`) without following a symlink.
+fn open_home(path: &Path) -> Result<OwnedFd, Errno> {
+    rustix::fs::open(path, DIR_FLAGS, Mode::empty())
+}
+
+/// Opens the target home, creating it first if it is missing as Studio (and the DataSync path's
+/// access point) would: owned by the target uid and Studio's group, mode 0700. Subtree copies
+/// write into it, so it must exist before them.
+fn open_or_create_target_home(path: &Path, uid: u32) -> Result<OwnedFd, Errno> {
+    let mode = u32::from_str_radix(HOME_PERMISSIONS, 8).unwrap_or(0o700);
+    match rustix::fs::mkdir(path, Mode::from_raw_mode(mode)) {
+        Ok(()) => {
+            let fd = open_home(path)?;
+            rustix::fs::fchown(
+                &fd,
+                Some(rustix::fs::Uid::from_raw(uid)),
+                Some(rustix::fs::Gid::from_raw(STUDIO_GID)),
+            )?;
+            rustix::fs::fchmod(&fd, Mode::from_raw_mode(mode))?;
+            Ok(fd)
+        }
+        Err(Errno::EXIST) => open_home(path),
+        Err(e) => Err(e),
+    }
+}
+
+/// Names the source home's top-level directories (symlinks are not directories here: they are
+/// never followed) and makes sure the target home exists.
+pub fn list_subtrees(settings: &Settings, request: &CopyRequest) -> Result<ListResponse, Error> {
+    check_file_system(settings, request)?;
+    let copy = request.settings()?;
+    let failed = |what: &str, path: &Path, e: Errno| {
+        Error::Invalid(format!(
+            "restore {}: {what} {} on {}: {e}",
+            request.restore_id,
+            path.display(),
+            request.file_system_id
+        ))
+    };
+    let source = settings.mount_path.join(copy.source.to_string());
+    let target = settings.mount_path.join(copy.target.to_string());
+    let home = open_home(&source).map_err(|e| failed("opening the source home", &source, e))?;
+    open_or_create_target_home(&target, copy.target.get())
+        .map_err(|e| failed("opening or creating the target home", &target, e))?;
+    let mut dir = rustix::fs::Dir::read_from(&home)
+        .map_err(|e| failed("reading the source home", &source, e))?;
+    let mut answer = ListResponse::default();
+    while let Some(entry) = dir.read() {
+        let entry = entry.map_err(|e| failed("reading the source home", &source, e))?;
+        let name = entry.file_name().to_bytes();
+        if name == b"." || name == b".." {
+            continue;
+        }
+        let kind = match entry.file_type() {
+            FileType::Unknown => {
+                match rustix::fs::statat(&home, entry.file_name(), AtFlags::SYMLINK_NOFOLLOW) {
+                    Ok(stat) => FileType::from_raw_mode(stat.st_mode),
+                    // Gone since readdir: nothing to copy.
+                    Err(Errno::NOENT) => continue,
+                    Err(e) => return Err(failed("reading the source home", &source, e)),
+                }
+            }
+            kind => kind,
+        };
+        if kind != FileType::Directory {
+            continue;
+        }
+        match std::str::from_utf8(name) {
+            Ok(name) if answer.subtrees.len() < MAX_SUBTREES => {
+                answer.subtrees.push(name.to_owned())
+            }
+            _ => answer.skipped += 1,
+        }
+    }
+    answer.subtrees.sort();
+    Ok(answer)
+}
+
+fn check_file_system(settings: &Settings, request: &CopyRequest) -> Result<(), Error> {
+    if request.file_system_id != settings.file_system_id {
+        return Err(Error::Refused(format!(
+            "this copier mounts {}, not {}: nothing was copied",
+            settings.file_system_id, request.file_system_id
+        )));
+    }
+    Ok(())
+}
 
 /// The function's configuration, from its environment.
 #[derive(Debug, Clone)]
@@ -82,12 +205,7 @@ pub fn handle(
     request: &CopyRequest,
     left: Duration,
 ) -> Result<CopyResponse, Error> {
-    if request.file_system_id != settings.file_system_id {
-        return Err(Error::Refused(format!(
-            "this copier mounts {}, not {}: nothing was copied",
-            settings.file_system_id, request.file_system_id
-        )));
-    }
+    check_file_system(settings, request)?;
     let copy = request.settings()?;
     let mut options = Options::new(match copy.owner {
         Some((uid, gid)) => Ownership::Set { uid, gid },
@@ -111,15 +229,35 @@ pub fn handle(
     options.progress_before_deadline = true;
     let source = settings.mount_path.join(copy.source.to_string());
     let target = settings.mount_path.join(copy.target.to_string());
-    let summary = studio_copy::copy(&source, &target, &options).map_err(|e| {
+    let within = request
+        .subtree
+        .as_deref()
+        .map(|name| format!(" (subtree {name:?})"))
+        .unwrap_or_default();
+    let failed = |e: &dyn std::fmt::Display| {
         Error::Invalid(format!(
-            "restore {}: copying {} into {} on {}: {e}",
+            "restore {}: copying {} into {}{within} on {}: {e}",
             request.restore_id,
             copy.source.directory(),
             copy.target.directory(),
             request.file_system_id
         ))
-    })?;
+    };
+    let summary = match &request.subtree {
+        None => studio_copy::copy(&source, &target, &options),
+        Some(name) => {
+            // Both homes open (no-follow) first; the engine then opens `<home fd>/<name>` with
+            // O_NOFOLLOW, so the name resolves beneath them and never through a symlink.
+            let source_home = open_home(&source).map_err(|e| failed(&e))?;
+            let target_home =
+                open_or_create_target_home(&target, copy.target.get()).map_err(|e| failed(&e))?;
+            let beneath = |fd: &OwnedFd| {
+                PathBuf::from(format!("/proc/self/fd/{}", fd.as_raw_fd())).join(name)
+            };
+            studio_copy::copy(&beneath(&source_home), &beneath(&target_home), &options)
+        }
+    }
+    .map_err(|e| failed(&e))?;
     let c = summary.counts;
     let response = CopyResponse {
         done: summary.outcome == Outcome::Completed,
@@ -137,11 +275,16 @@ pub fn handle(
             .take(MAX_ERROR_SAMPLES)
             .map(ToString::to_string)
             .collect(),
+        total: Tally::sum(request.carried.iter().chain([&Tally {
+            files: c.files,
+            bytes: c.bytes,
+        }])),
     };
     tracing::info!(
         restore = %request.restore_id,
         source = %copy.source.directory(),
         target = %copy.target.directory(),
+        subtree = request.subtree.as_deref().unwrap_or(""),
         done = response.done,
         files = c.files,
         bytes = c.bytes,
@@ -180,7 +323,112 @@ mod tests {
             overwrite_mode: "NEVER".into(),
             transfer_mode: "CHANGED".into(),
             verify_mode: "ONLY_FILES_TRANSFERRED".into(),
+            operation: Operation::Copy,
+            subtree: None,
+            carried: Vec::new(),
         }
+    }
+
+    fn is_root() -> bool {
+        rustix::process::geteuid().is_root()
+    }
+
+    #[test]
+    fn subtrees_then_a_final_pass_restore_the_whole_home_and_never_follow_a_link() {
+        let mount = tempfile::tempdir().unwrap();
+        let source = mount.path().join("200000");
+        for dir in ["a/deep/er", "b", "c d"] {
+            fs::create_dir_all(source.join(dir)).unwrap();
+        }
+        fs::write(source.join("a/deep/er/f"), "in a").unwrap();
+        fs::write(source.join("b/g"), "in b").unwrap();
+        fs::write(source.join("top"), "at the top").unwrap();
+        // Outside the home: a directory that a subtree named after a link must not reach.
+        let outside = mount.path().join("300000");
+        fs::create_dir(&outside).unwrap();
+        fs::write(outside.join("secret"), "not yours").unwrap();
+        symlink("../300000", source.join("escape")).unwrap();
+        if !is_root() {
+            // Without root the target home cannot be given away: have it exist already.
+            fs::create_dir(mount.path().join("200005")).unwrap();
+        }
+        let settings = settings(mount.path(), "0");
+        let mut list = request("fs-1");
+        list.operation = Operation::ListSubtrees;
+        let Answer::List(listed) = serve(&settings, &list, Duration::from_secs(5)).unwrap() else {
+            panic!("a list request answered a copy")
+        };
+        assert_eq!(
+            listed.subtrees,
+            ["a", "b", "c d"],
+            "links and files are not subtrees"
+        );
+        assert_eq!(listed.skipped, 0);
+        let target = mount.path().join("200005");
+        if is_root() {
+            use std::os::unix::fs::{MetadataExt, PermissionsExt};
+            let meta = fs::metadata(&target).unwrap();
+            assert_eq!((meta.uid(), meta.gid()), (200005, STUDIO_GID));
+            assert_eq!(meta.permissions().mode() & 0o7777, 0o700);
+        }
+        let mut copied = 0;
+        for name in &listed.subtrees {
+            let mut one = request("fs-1");
+            one.subtree = Some(name.clone());
+            let answer = handle(&settings, &one, Duration::from_secs(5)).unwrap();
+            assert!(answer.done && answer.errors == 0, "{answer:?}");
+            assert_eq!(
+                answer.total.files, answer.files,
+                "nothing carried: {answer:?}"
+            );
+            copied += answer.files;
+        }
+        assert_eq!(copied, 2);
+        assert_eq!(fs::read(target.join("b/g")).unwrap(), b"in b");
+        assert!(
+            !target.join("top").exists(),
+            "a subtree copied the home's own files"
+        );
+
+        // A subtree named after the link (say, a home changed since it was listed) is refused:
+        // nothing outside the home is read, nothing is created for it.
+        let mut hostile = request("fs-1");
+        hostile.subtree = Some("escape".into());
+        let err = handle(&settings, &hostile, Duration::from_secs(5)).unwrap_err();
+        assert!(err.to_string().contains("escape"), "{err}");
+        assert!(!target.join("escape").exists());
+        assert!(fs::read_dir(&outside).unwrap().count() == 1);
+        for bad in ["..", "a/deep", "../300000", "/etc", ""] {
+            let mut one = request("fs-1");
+            one.subtree = Some(bad.into());
+            let err = handle(&settings, &one, Duration::from_secs(5)).unwrap_err();
+            assert!(err.to_string().contains("subtree"), "{bad:?}: {err}");
+        }
+        // A link planted in the target where a subtree goes is not written through either.
+        let elsewhere = mount.path().join("elsewhere");
+        fs::create_dir(&elsewhere).unwrap();
+        fs::create_dir(source.join("e")).unwrap();
+        fs::write(source.join("e/h"), "e").unwrap();
+        symlink(&elsewhere, target.join("e")).unwrap();
+        let mut planted = request("fs-1");
+        planted.subtree = Some("e".into());
+        assert!(handle(&settings, &planted, Duration::from_secs(5)).is_err());
+        assert_eq!(fs::read_dir(&elsewhere).unwrap().count(), 0);
+        fs::remove_file(target.join("e")).unwrap();
+
+        // The final pass copies the rest and leaves what the subtrees copied.
+        let answer = handle(&settings, &request("fs-1"), Duration::from_secs(5)).unwrap();
+        assert!(answer.done && answer.errors == 0, "{answer:?}");
+        assert_eq!(
+            answer.files, 2,
+            "the top file and e/h, nothing twice: {answer:?}"
+        );
+        assert_eq!(fs::read(target.join("top")).unwrap(), b"at the top");
+        assert_eq!(fs::read(target.join("a/deep/er/f")).unwrap(), b"in a");
+        assert_eq!(
+            fs::read_link(target.join("escape")).unwrap(),
+            PathBuf::from("../300000")
+        );
     }
 
     #[test]

@@ -3,7 +3,7 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use lambda_runtime::{LambdaEvent, service_fn};
-use studio_copier::{Settings, handle};
+use studio_copier::{Settings, serve};
 use studio_core::native::CopyRequest;
 
 #[tokio::main]
@@ -23,7 +23,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
                 .unwrap_or_default();
             let left = Duration::from_millis(event.context.deadline).saturating_sub(now);
             let response =
-                tokio::task::spawn_blocking(move || handle(&settings, &event.payload, left))
+                tokio::task::spawn_blocking(move || serve(&settings, &event.payload, left))
                     .await??;
             Ok::<_, lambda_runtime::Error>(response)
         }

@@ -25,6 +25,8 @@ pub struct Options<'a> {
     pub queue_wait_max_attempts: Option<u32>,
     /// Lines of HCL added to `module.event_app`.
     pub event_app: &'a str,
+    /// Lines of HCL added to `module.restore_workflow` (its `copier`, say).
+    pub restore_workflow: &'a str,
     /// The module's `create_trail` (the Terraform variable `create_trail` of the test's root, so a
     /// test can change it and apply again): EventBridge, and so the emulator, delivers CloudTrail
     /// events only while a trail logs them. Every test that expects events keeps it on.
@@ -37,6 +39,7 @@ impl Default for Options<'_> {
             max_concurrent_restores: 2,
             queue_wait_max_attempts: None,
             event_app: "",
+            restore_workflow: "",
             create_trail: true,
         }
     }
@@ -84,6 +87,7 @@ impl EventPath {
             max_concurrent_restores,
             queue_wait_max_attempts,
             event_app,
+            restore_workflow,
             create_trail,
         } = options;
         let queue_wait_max_attempts = queue_wait_max_attempts
@@ -161,6 +165,7 @@ module "restore_workflow" {{
   queue_wait_max_delay_seconds = 2
 {queue_wait_max_attempts}  create_notification_topic    = false
   notification_topic_arn       = aws_sns_topic.failures.arn
+{restore_workflow}
 }}
 
 module "event_app" {{

@@ -42,12 +42,15 @@ fn rendered_definition(slots_table: &str, limit: usize) -> Value {
             "execution_tags" => {
                 r#"[{ "Key": "studio-restore:owner", "Value.$": "$$.Execution.Id" }]"#.to_owned()
             }
-            "task_options" => "{}".to_owned(),
+            "task_options" | "native_options" => "{}".to_owned(),
             "timeout_seconds"
             | "studio_gid"
             | "slot_retry_interval_seconds"
             | "slot_retry_max_delay_seconds"
-            | "slot_retry_max_attempts" => "1".to_owned(),
+            | "slot_retry_max_attempts"
+            | "copier_max_concurrency"
+            | "copier_max_invocations"
+            | "copier_invocation_limit" => "1".to_owned(),
             other => format!("placeholder-{other}"),
         };
         out.push_str(&value);
