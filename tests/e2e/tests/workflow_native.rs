@@ -220,6 +220,7 @@ fn assert_invokes_only_the_copier(state: &Value) {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs the emulator: scripts/test runs it"]
 async fn the_workflow_copies_within_the_copiers_file_system_with_a_map_and_across_with_datasync() {
     let emulator = Emulator::from_env();
     let aws = emulator.clients().await;
@@ -600,6 +601,7 @@ async fn the_workflow_copies_within_the_copiers_file_system_with_a_map_and_acros
 /// automatically by the copier (automatic restores exclude nothing here: the copier has no
 /// exclude filter, and a restore with excludes goes through DataSync).
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs the emulator: scripts/test runs it"]
 async fn the_event_path_restores_a_recreated_profile_with_the_copier() {
     let emulator = Emulator::from_env();
     let aws = emulator.clients().await;
