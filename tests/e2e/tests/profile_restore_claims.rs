@@ -121,8 +121,9 @@ resource "studio_profile_restore" "alice" {{
             "target",
             alice(&f.old_uid, "bob", "allow_different_owner = true"),
         ),
+        // The engine alone changes in place (below); a workflow to start is a new copy.
         (
-            "engine",
+            "state_machine_arn",
             alice(
                 &f.old_uid,
                 "alice",
@@ -241,6 +242,28 @@ resource "studio_profile_restore" "alice" {{
         "no new copy for a timeouts change"
     );
     assert_eq!(tf.attribute(ALICE, "started_at"), started_at);
+    tf.assert_plan_empty();
+
+    // engine: it matters for the next copy only, so it too changes in place and copies nothing.
+    tf.write(
+        "main.tf",
+        &f.resource("  timeouts {\n    create = \"2h\"\n  }\n  engine = \"datasync\""),
+    );
+    let plan = tf.assert_plan_changes();
+    assert!(
+        plan.text()
+            .contains(&format!("{ALICE} will be updated in-place"))
+            && plan.text().contains("engine")
+            && !plan.text().contains("must be replaced"),
+        "{}",
+        plan.text()
+    );
+    tf.apply();
+    assert_eq!(
+        tf.attribute(ALICE, "execution_arn"),
+        first,
+        "no new copy for an engine change"
+    );
     tf.assert_plan_empty();
 
     // A replacement runs the restore again: a new DataSync execution.
