@@ -234,7 +234,7 @@ variable "partial_batch_response" {
 }
 
 variable "restore_excludes" {
-  description = "DataSync SIMPLE_PATTERN exclude filter of automatic restores (`|`-separated); empty excludes nothing."
+  description = "Exclude filter of automatic restores, in DataSync's SIMPLE_PATTERN syntax (`|`-separated, relative to the home, `*` matches anything); the copier applies it as DataSync does. Empty excludes nothing."
   type        = string
   default     = "*/.ipynb_checkpoints"
 }

@@ -107,7 +107,7 @@ variable "in_transit_encryption" {
 }
 
 variable "studio_gid" {
-  description = "POSIX group of restored files: the target is written through an EFS access point with the target's uid and this gid. SageMaker Studio uses 1001 for home directories."
+  description = "POSIX group of restored files, whatever the engine: DataSync writes the target through an EFS access point with the target's uid and this gid, and the copier gives every entry it writes (and a home it creates) the same. SageMaker Studio uses 1001 for home directories."
   type        = number
   default     = 1001
 

@@ -144,7 +144,7 @@ variable "partial_batch_response" {
 }
 
 variable "restore_excludes" {
-  description = "DataSync SIMPLE_PATTERN exclude filter of automatic restores (`|`-separated); empty excludes nothing."
+  description = "Exclude filter of automatic restores, in DataSync's SIMPLE_PATTERN syntax (`|`-separated, relative to the home, `*` matches anything); the copier applies it as DataSync does. Empty excludes nothing."
   type        = string
   default     = "*/.ipynb_checkpoints"
 }
@@ -228,7 +228,7 @@ variable "in_transit_encryption" {
 }
 
 variable "studio_gid" {
-  description = "POSIX group of restored files: the target is written through an EFS access point with the target's uid and this gid. SageMaker Studio uses 1001 for home directories."
+  description = "POSIX group of restored files, whatever the engine: DataSync writes the target through an EFS access point with the target's uid and this gid, and the copier gives every entry it writes (and a home it creates) the same. SageMaker Studio uses 1001 for home directories."
   type        = number
   default     = 1001
 }

@@ -406,6 +406,32 @@ def test_datasync_excludes_and_includes(ds, two_fs):
     assert got == ["project", "project/.ipynb_checkpoints", "project/.ipynb_checkpoints/nb-checkpoint.ipynb", "project/nb.ipynb"]
 
 
+def test_datasync_filter_patterns_follow_the_shared_cases():
+    """The DataSync filter rules, as the guide states them, in the table of cases that the native
+    engine's matcher (crates/copy/src/filter.rs) is tested against too."""
+    import json
+    from pathlib import Path
+
+    from studio_emulator.datasync import matches, parse_patterns
+
+    cases = json.loads((Path(__file__).resolve().parents[1] / "contracts" / "datasync-filter-cases.json").read_text())
+    assert len(cases) >= 20
+    for value, path, excluded in cases:
+        patterns = parse_patterns([{"FilterType": "SIMPLE_PATTERN", "Value": value}])
+        assert matches(path, patterns) == excluded, (value, path)
+
+
+def test_datasync_refuses_a_filter_ending_in_a_lone_escape(ds, two_fs):
+    src_fs, dst_fs, src_root, dst_root = two_fs
+    with pytest.raises(ClientError) as err:
+        ds.create_task(
+            SourceLocationArn=location(ds, src_fs, "/h"),
+            DestinationLocationArn=location(ds, dst_fs, "/t"),
+            Excludes=[{"FilterType": "SIMPLE_PATTERN", "Value": "/ends\\"}],
+        )
+    assert "excludes.1.member.value" in str(err.value)
+
+
 def test_datasync_injected_error(emulator, ds, two_fs):
     src_fs, dst_fs, src_root, dst_root = two_fs
     (src_root / "h").mkdir()

@@ -414,6 +414,14 @@ impl<'a> Ctx<'a> {
             if name == b"." || name == b".." {
                 continue;
             }
+            if self
+                .options
+                .excludes
+                .excludes_child(node.rel.as_bytes(), name)
+            {
+                Progress::add(&self.progress.excluded, 1);
+                continue;
+            }
             let entry = Entry {
                 parent: Arc::clone(&node),
                 name: name.into(),

@@ -20,6 +20,7 @@
 //! | `Atime` `BEST_EFFORT`, `Mtime` `PRESERVE` | always: access and modification times of files, directories and symlinks, as read before the copy |
 //! | `PreserveDevices` `NONE` | always: block and character devices, FIFOs and sockets are skipped and counted ([`Counts::special`]) |
 //! | `PreserveDeletedFiles` `PRESERVE` | always: nothing is ever deleted from the target, except a file or symlink that the source replaces with an entry of another type |
+//! | `Excludes` (`SIMPLE_PATTERN`) | [`Options::excludes`], a [`Filter`]: excluded entries are neither copied nor read, and are counted ([`Counts::excluded`]) |
 //!
 //! Regular files, directories and symlinks are copied; a symlink is copied as a link (its text,
 //! never followed); hard links are preserved (the names of one source inode become names of one
@@ -83,6 +84,7 @@
 
 mod engine;
 mod error;
+mod filter;
 mod fsops;
 
 use std::path::Path;
@@ -91,6 +93,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Instant;
 
 pub use error::{Error, Operation, RelPath, Side};
+pub use filter::{Filter, FilterError, MAX_FILTER_BYTES};
 
 /// Who owns the copied entries.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -144,6 +147,8 @@ pub struct Options {
     /// Stop cleanly between entries, as at the deadline, once this flag is set (by another
     /// thread: a signal's, say).
     pub stop: Option<Arc<AtomicBool>>,
+    /// Entries to leave out, as DataSync's `Excludes` do: an excluded directory is not read.
+    pub excludes: Filter,
     /// Worker threads (at least 1).
     pub threads: usize,
     /// Walk and compare as a copy would, writing nothing: the counts say what a copy would do
@@ -164,6 +169,7 @@ impl Options {
             deadline: None,
             progress_before_deadline: false,
             stop: None,
+            excludes: Filter::default(),
             threads: 8,
             dry_run: false,
         }
@@ -190,6 +196,7 @@ pub struct Progress {
     bytes: AtomicU64,
     unchanged: AtomicU64,
     special: AtomicU64,
+    excluded: AtomicU64,
     errors: AtomicU64,
     /// Data written so far, chunk by chunk: see [`Progress::bytes_written`].
     written: AtomicU64,
@@ -212,6 +219,9 @@ pub struct Counts {
     pub unchanged: u64,
     /// Devices, FIFOs and sockets skipped.
     pub special: u64,
+    /// Entries left out by [`Options::excludes`] (an excluded directory counts once, whatever
+    /// it holds).
+    pub excluded: u64,
     /// Entries that failed.
     pub errors: u64,
 }
@@ -227,6 +237,7 @@ impl Counts {
             bytes: self.bytes - before.bytes,
             unchanged: self.unchanged - before.unchanged,
             special: self.special - before.special,
+            excluded: self.excluded - before.excluded,
             errors: self.errors - before.errors,
         }
     }
@@ -248,6 +259,7 @@ impl Progress {
             bytes: get(&self.bytes),
             unchanged: get(&self.unchanged),
             special: get(&self.special),
+            excluded: get(&self.excluded),
             errors: get(&self.errors),
         }
     }

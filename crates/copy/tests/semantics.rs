@@ -650,3 +650,48 @@ fn a_very_deep_tree_is_copied() {
     assert_eq!(summary.counts.directories, depth + 1);
     assert_eq!(summary.counts.files, depth / 100);
 }
+
+#[test]
+fn excluded_entries_are_neither_copied_nor_read() {
+    let sb = Sandbox::new();
+    let s = sb.source();
+    write(&s.join("nb/analysis.ipynb"), b"{}");
+    write(
+        &s.join("nb/.ipynb_checkpoints/analysis-checkpoint.ipynb"),
+        b"old",
+    );
+    write(&s.join(".ipynb_checkpoints/top-checkpoint.ipynb"), b"old");
+    write(&s.join("scratch/big.bin"), b"scratch");
+    write(&s.join("proj/scratch/kept.txt"), b"kept");
+    write(&s.join("proj/a.tmp"), b"tmp");
+    // An excluded directory that cannot be read (but by root): excluded means not opened at all.
+    write(&s.join("locked/secret"), b"secret");
+    fs::set_permissions(s.join("locked"), fs::Permissions::from_mode(0o000)).unwrap();
+    let mut opts = options();
+    opts.excludes =
+        studio_copy::Filter::parse("*/.ipynb_checkpoints|/scratch|*.tmp|/locked").unwrap();
+    let summary = sb.copy(&opts);
+    fs::set_permissions(s.join("locked"), fs::Permissions::from_mode(0o755)).unwrap();
+    assert!(summary.succeeded(), "{summary:?}");
+    // nb/.ipynb_checkpoints, .ipynb_checkpoints, scratch, proj/a.tmp, locked.
+    assert_eq!(summary.counts.excluded, 5, "{summary:?}");
+    assert_eq!(summary.counts.files, 2, "{summary:?}");
+    let t = sb.target();
+    assert!(t.join("nb/analysis.ipynb").is_file());
+    assert!(t.join("proj/scratch/kept.txt").is_file());
+    for gone in [
+        "nb/.ipynb_checkpoints",
+        ".ipynb_checkpoints",
+        "scratch",
+        "proj/a.tmp",
+        "locked",
+    ] {
+        assert!(!t.join(gone).exists(), "{gone} was excluded");
+    }
+    // A dry run counts the same.
+    let mut dry = opts.clone();
+    dry.dry_run = true;
+    let again = sb.copy(&dry);
+    assert_eq!(again.counts.excluded, 5, "{again:?}");
+    assert_eq!(again.counts.files, 0, "{again:?}");
+}

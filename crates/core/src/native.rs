@@ -105,6 +105,16 @@ pub struct CopyRequest {
     /// rather than in Step Functions' intrinsic arithmetic.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub carried: Vec<Tally>,
+    /// The group of every copied entry with `ownership` `target`, and of a target home the
+    /// copier creates. Absent: Studio's [`STUDIO_GID`]. The restore workflow passes its
+    /// `studio_gid`, the gid its DataSync path's access point writes with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gid: Option<u32>,
+    /// A DataSync exclude filter (`SIMPLE_PATTERN`, `|`-separated, relative to the source home:
+    /// [`crate::workflow::RestoreOptions::excludes`]) that the copier applies as DataSync would.
+    /// Empty: nothing is excluded.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub excludes: String,
 }
 
 /// Files and bytes transferred.
@@ -165,6 +175,9 @@ pub struct CopyResponse {
     pub unchanged: u64,
     /// Devices, FIFOs and sockets skipped.
     pub special: u64,
+    /// Entries left out by the request's [`CopyRequest::excludes`].
+    #[serde(default)]
+    pub excluded: u64,
     /// Entries that failed (the copy goes on with the others, as DataSync does).
     pub errors: u64,
     /// The first [`MAX_ERROR_SAMPLES`] errors, each naming its entry and operation.
@@ -200,6 +213,8 @@ impl CopyRequest {
             operation: Operation::Copy,
             subtree: None,
             carried: Vec::new(),
+            gid: None,
+            excludes: String::new(),
         })
     }
 
@@ -224,11 +239,19 @@ impl CopyRequest {
             verify_mode: verify,
             ..TransferOptions::default()
         })?;
+        let gid = self.gid.unwrap_or(STUDIO_GID);
+        if gid == u32::MAX {
+            return Err(Error::Invalid(format!(
+                "gid {gid} is not a POSIX gid (at most {})",
+                u32::MAX - 1
+            )));
+        }
         Ok(CopySettings {
             source,
             target,
+            gid,
             owner: match ownership {
-                Ownership::Target => Some((target.get(), STUDIO_GID)),
+                Ownership::Target => Some((target.get(), gid)),
                 Ownership::Preserve => None,
             },
             overwrite: self.overwrite_mode.parse()?,
@@ -254,10 +277,12 @@ pub fn check_native_options(options: &TransferOptions) -> Result<(), Error> {
 
 /// A request's settings, checked, for the copier to map onto the engine's options (this crate
 /// does not depend on the engine).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CopySettings {
     pub source: Uid,
     pub target: Uid,
+    /// The group of a target home the copier creates (and of every entry with `owner` set).
+    pub gid: u32,
     /// `Some((uid, gid))`: every entry owned by them; `None`: the source's owners kept.
     pub owner: Option<(u32, u32)>,
     pub overwrite: OverwriteMode,
@@ -433,6 +458,7 @@ impl CopyResponse {
         self.hard_links += other.hard_links;
         self.unchanged += other.unchanged;
         self.special += other.special;
+        self.excluded += other.excluded;
         self.errors += other.errors;
         let room = MAX_ERROR_SAMPLES.saturating_sub(self.error_samples.len());
         self.error_samples
@@ -623,6 +649,8 @@ mod tests {
             operation: Operation::ListSubtrees,
             subtree: Some("s".into()),
             carried: vec![Tally::default()],
+            gid: Some(crate::restore::STUDIO_GID),
+            excludes: crate::workflow::DEFAULT_EXCLUDES.into(),
             ..CopyRequest::new(
                 "r",
                 &home("fs-1", 2),

@@ -26,14 +26,15 @@ use rustix::fs::{AtFlags, FileType, Mode, OFlags};
 use rustix::io::Errno;
 use serde::Serialize;
 
-use studio_copy::{Options, Outcome, Overwrite, Ownership, Transfer, Verify};
+use studio_copy::{Filter, Options, Outcome, Overwrite, Ownership, Transfer, Verify};
 use studio_core::Error;
+use studio_core::native::CopySettings;
 use studio_core::native::{
     CopyRequest, CopyResponse, DEFAULT_RESERVE, DEFAULT_THREADS, ENV_FILE_SYSTEM_ID,
     ENV_MOUNT_PATH, ENV_RESERVE_MS, ENV_THREADS, ListResponse, MAX_ERROR_SAMPLES, MAX_SUBTREES,
     Operation, Tally,
 };
-use studio_core::restore::{HOME_PERMISSIONS, OverwriteMode, STUDIO_GID, TransferMode};
+use studio_core::restore::{HOME_PERMISSIONS, OverwriteMode, TransferMode};
 
 /// An invocation's answer: its operation's response.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -62,9 +63,9 @@ fn open_home(path: &Path) -> Result<OwnedFd, Errno> {
 }
 
 /// Opens the target home, creating it first if it is missing as Studio (and the DataSync path's
-/// access point) would: owned by the target uid and Studio's group, mode 0700. Subtree copies
-/// write into it, so it must exist before them.
-fn open_or_create_target_home(path: &Path, uid: u32) -> Result<OwnedFd, Errno> {
+/// access point) would: owned by the target uid and Studio's group (the request's gid), mode
+/// 0700. Subtree copies write into it, so it must exist before them.
+fn open_or_create_target_home(path: &Path, uid: u32, gid: u32) -> Result<OwnedFd, Errno> {
     let mode = u32::from_str_radix(HOME_PERMISSIONS, 8).unwrap_or(0o700);
     match rustix::fs::mkdir(path, Mode::from_raw_mode(mode)) {
         Ok(()) => {
@@ -72,7 +73,7 @@ fn open_or_create_target_home(path: &Path, uid: u32) -> Result<OwnedFd, Errno> {
             rustix::fs::fchown(
                 &fd,
                 Some(rustix::fs::Uid::from_raw(uid)),
-                Some(rustix::fs::Gid::from_raw(STUDIO_GID)),
+                Some(rustix::fs::Gid::from_raw(gid)),
             )?;
             rustix::fs::fchmod(&fd, Mode::from_raw_mode(mode))?;
             Ok(fd)
@@ -97,8 +98,9 @@ pub fn list_subtrees(settings: &Settings, request: &CopyRequest) -> Result<ListR
     };
     let source = settings.mount_path.join(copy.source.to_string());
     let target = settings.mount_path.join(copy.target.to_string());
+    let excludes = excludes(request)?;
     let home = open_home(&source).map_err(|e| failed("opening the source home", &source, e))?;
-    open_or_create_target_home(&target, copy.target.get())
+    open_or_create_target_home(&target, copy.target.get(), copy.gid)
         .map_err(|e| failed("opening or creating the target home", &target, e))?;
     let mut dir = rustix::fs::Dir::read_from(&home)
         .map_err(|e| failed("reading the source home", &source, e))?;
@@ -120,7 +122,8 @@ pub fn list_subtrees(settings: &Settings, request: &CopyRequest) -> Result<ListR
             }
             kind => kind,
         };
-        if kind != FileType::Directory {
+        // An excluded directory is left to the final pass, which leaves it out.
+        if kind != FileType::Directory || excludes.excludes(name) {
             continue;
         }
         match std::str::from_utf8(name) {
@@ -132,6 +135,16 @@ pub fn list_subtrees(settings: &Settings, request: &CopyRequest) -> Result<ListR
     }
     answer.subtrees.sort();
     Ok(answer)
+}
+
+/// The request's exclude filter, parsed as DataSync would.
+fn excludes(request: &CopyRequest) -> Result<Filter, Error> {
+    Filter::parse(&request.excludes).map_err(|e| {
+        Error::Invalid(format!(
+            "restore {}: excludes {:?}: {e}: nothing was copied",
+            request.restore_id, request.excludes
+        ))
+    })
 }
 
 fn check_file_system(settings: &Settings, request: &CopyRequest) -> Result<(), Error> {
@@ -199,14 +212,13 @@ impl Settings {
     }
 }
 
-/// Serves one invocation with `left` of its time remaining.
-pub fn handle(
+/// The engine's options for `request`, whose checked settings are `copy`.
+fn engine_options(
     settings: &Settings,
+    copy: &CopySettings,
     request: &CopyRequest,
     left: Duration,
-) -> Result<CopyResponse, Error> {
-    check_file_system(settings, request)?;
-    let copy = request.settings()?;
+) -> Result<Options, Error> {
     let mut options = Options::new(match copy.owner {
         Some((uid, gid)) => Ownership::Set { uid, gid },
         None => Ownership::Preserve,
@@ -227,6 +239,23 @@ pub fn handle(
     options.threads = settings.threads;
     options.deadline = Some(Instant::now() + left.saturating_sub(settings.reserve));
     options.progress_before_deadline = true;
+    let excludes = excludes(request)?;
+    options.excludes = match &request.subtree {
+        Some(name) => excludes.beneath(name.as_bytes()),
+        None => excludes,
+    };
+    Ok(options)
+}
+
+/// Serves one invocation with `left` of its time remaining.
+pub fn handle(
+    settings: &Settings,
+    request: &CopyRequest,
+    left: Duration,
+) -> Result<CopyResponse, Error> {
+    check_file_system(settings, request)?;
+    let copy = request.settings()?;
+    let options = engine_options(settings, &copy, request, left)?;
     let source = settings.mount_path.join(copy.source.to_string());
     let target = settings.mount_path.join(copy.target.to_string());
     let within = request
@@ -249,8 +278,8 @@ pub fn handle(
             // Both homes open (no-follow) first; the engine then opens `<home fd>/<name>` with
             // O_NOFOLLOW, so the name resolves beneath them and never through a symlink.
             let source_home = open_home(&source).map_err(|e| failed(&e))?;
-            let target_home =
-                open_or_create_target_home(&target, copy.target.get()).map_err(|e| failed(&e))?;
+            let target_home = open_or_create_target_home(&target, copy.target.get(), copy.gid)
+                .map_err(|e| failed(&e))?;
             let beneath = |fd: &OwnedFd| {
                 PathBuf::from(format!("/proc/self/fd/{}", fd.as_raw_fd())).join(name)
             };
@@ -268,6 +297,7 @@ pub fn handle(
         hard_links: c.hard_links,
         unchanged: c.unchanged,
         special: c.special,
+        excluded: c.excluded,
         errors: c.errors,
         error_samples: summary
             .errors
@@ -301,6 +331,7 @@ mod tests {
     use std::collections::HashMap;
     use std::fs;
     use std::os::unix::fs::symlink;
+    use studio_core::restore::STUDIO_GID;
 
     fn settings(mount: &std::path::Path, reserve_ms: &str) -> Settings {
         let env: HashMap<&str, String> = [
@@ -326,11 +357,123 @@ mod tests {
             operation: Operation::Copy,
             subtree: None,
             carried: Vec::new(),
+            gid: None,
+            excludes: String::new(),
         }
     }
 
     fn is_root() -> bool {
         rustix::process::geteuid().is_root()
+    }
+
+    #[test]
+    fn excludes_leave_out_what_datasync_would_in_subtrees_and_in_the_final_pass() {
+        let mount = tempfile::tempdir().unwrap();
+        let source = mount.path().join("200000");
+        for dir in [
+            "nb/.ipynb_checkpoints",
+            ".ipynb_checkpoints",
+            "scratch",
+            "proj/scratch",
+        ] {
+            fs::create_dir_all(source.join(dir)).unwrap();
+        }
+        fs::write(source.join("nb/a.ipynb"), "a").unwrap();
+        fs::write(
+            source.join("nb/.ipynb_checkpoints/a-checkpoint.ipynb"),
+            "old",
+        )
+        .unwrap();
+        fs::write(source.join(".ipynb_checkpoints/top.ipynb"), "old").unwrap();
+        fs::write(source.join("scratch/big"), "big").unwrap();
+        fs::write(source.join("proj/scratch/kept"), "kept").unwrap();
+        fs::create_dir(mount.path().join("200005")).unwrap();
+        let settings = settings(mount.path(), "0");
+        let with = |operation, subtree: Option<&str>| {
+            let mut r = request("fs-1");
+            r.operation = operation;
+            r.subtree = subtree.map(str::to_owned);
+            r.excludes = "*/.ipynb_checkpoints|/scratch".into();
+            r
+        };
+        let Answer::List(listed) = serve(
+            &settings,
+            &with(Operation::ListSubtrees, None),
+            Duration::from_secs(5),
+        )
+        .unwrap() else {
+            panic!("a list request answered a copy")
+        };
+        assert_eq!(
+            listed.subtrees,
+            ["nb", "proj"],
+            "excluded directories are not listed"
+        );
+        let mut excluded = 0;
+        for name in &listed.subtrees {
+            let answer = handle(
+                &settings,
+                &with(Operation::Copy, Some(name)),
+                Duration::from_secs(5),
+            )
+            .unwrap();
+            assert!(answer.done && answer.errors == 0, "{answer:?}");
+            excluded += answer.excluded;
+        }
+        assert_eq!(excluded, 1, "nb/.ipynb_checkpoints, matched from the home");
+        let last = handle(
+            &settings,
+            &with(Operation::Copy, None),
+            Duration::from_secs(5),
+        )
+        .unwrap();
+        assert!(last.done && last.errors == 0, "{last:?}");
+        let target = mount.path().join("200005");
+        assert!(target.join("nb/a.ipynb").is_file());
+        assert!(target.join("proj/scratch/kept").is_file());
+        for gone in ["nb/.ipynb_checkpoints", ".ipynb_checkpoints", "scratch"] {
+            assert!(!target.join(gone).exists(), "{gone}");
+        }
+        // A filter DataSync would refuse is refused, naming it, before anything is copied.
+        let mut bad = with(Operation::Copy, None);
+        bad.excludes = "/ends/with\\".into();
+        bad.target_uid = 200006;
+        let err = handle(&settings, &bad, Duration::from_secs(5)).unwrap_err();
+        assert!(err.to_string().contains("excludes"), "{err}");
+        assert!(!mount.path().join("200006").exists());
+    }
+
+    #[test]
+    fn the_requests_gid_owns_what_is_copied_and_the_home_it_creates() {
+        if !is_root() {
+            eprintln!("skipped: giving files away needs root");
+            return;
+        }
+        use std::os::unix::fs::MetadataExt;
+        let mount = tempfile::tempdir().unwrap();
+        let source = mount.path().join("200000");
+        fs::create_dir_all(source.join("d")).unwrap();
+        fs::write(source.join("d/f"), "f").unwrap();
+        let settings = settings(mount.path(), "0");
+        let mut list = request("fs-1");
+        list.operation = Operation::ListSubtrees;
+        list.ownership = "target".into();
+        list.gid = Some(4242);
+        serve(&settings, &list, Duration::from_secs(5)).unwrap();
+        let mut copy = list.clone();
+        copy.operation = Operation::Copy;
+        let answer = handle(&settings, &copy, Duration::from_secs(5)).unwrap();
+        assert!(answer.done && answer.errors == 0, "{answer:?}");
+        let target = mount.path().join("200005");
+        for path in [target.clone(), target.join("d"), target.join("d/f")] {
+            let meta = fs::metadata(&path).unwrap();
+            assert_eq!(
+                (meta.uid(), meta.gid()),
+                (200005, 4242),
+                "{}",
+                path.display()
+            );
+        }
     }
 
     #[test]

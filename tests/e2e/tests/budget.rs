@@ -23,6 +23,9 @@ const CAP: u32 = 12;
 const THROUGH_PROVIDER: usize = 40;
 const THROUGH_WORKFLOW: usize = 110;
 
+/// How long the restores may take, at most: see the provider's apply below.
+const PATIENT: Duration = Duration::from_secs(1200);
+
 /// A detached old home directory `/<uid>` with one file, owned by `uid` as Studio leaves it.
 fn old_home(path: &EventPath, uid: u32, name: &str) {
     let dir = path.home_dir(&uid.to_string());
@@ -80,8 +83,10 @@ async fn restores_of_both_engines_share_one_datasync_budget() {
 
     // The provider's share, in one apply with enough parallelism to want them all at once.
     let mut tf = Terraform::new(&emulator);
-    // 40 restores that queue for a few slots behind 110 others.
-    tf.set_timeout(Duration::from_secs(600));
+    // 40 restores that queue for a few slots behind 110 others. Alone on this machine all 150
+    // take about 200 s; in `scripts/test` two other lanes share its two cores. This test is
+    // about the cap, not about speed: it waits as long as a slow machine needs.
+    tf.set_timeout(PATIENT);
     tf.write_providers(&[Provider::Studio]);
     tf.write(
         "tables_override.tf",
@@ -169,7 +174,7 @@ resource "studio_profile_restore" "{name}" {{
         .collect();
 
     // Every workflow restore ends, successfully.
-    let budget = Duration::from_secs(600).max(PATIENCE);
+    let budget = PATIENT.max(PATIENCE);
     for execution in &executions {
         let status = eventually("the workflow's restores to end", budget, || async {
             let status = aws

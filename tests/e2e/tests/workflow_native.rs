@@ -1,11 +1,12 @@
 //! The restore workflow's native engine (issue 13): `modules/restore-workflow` deployed with
-//! `copier`. A restore within the copier's file system that excludes nothing lists the home's
-//! top-level directories, copies them in the workflow's Map state (several copier invocations
-//! each: every invocation is out of time from its start), then a last whole-home pass; no
-//! DataSync slot, location, access point or task. A restore with excludes (the provider's
-//! `state_machine` engine sends `*/.ipynb_checkpoints`) or into another domain's file system
-//! still goes through DataSync. The event path, told to exclude nothing, restores with the
-//! copier.
+//! `copier` (and a `studio_gid` of its own). A restore within the copier's file system lists the
+//! home's top-level directories, copies them in the workflow's Map state (several copier
+//! invocations each: every invocation is out of time from its start), then a last whole-home
+//! pass; no DataSync slot, location, access point or task. Its excludes (the provider's
+//! `state_machine` engine and the event path send `*/.ipynb_checkpoints`) leave out what
+//! DataSync's would, and everything it writes belongs to the target uid and the module's
+//! `studio_gid`, as on the DataSync path. A restore into another domain's file system still goes
+//! through DataSync. The event path, with its default excludes, restores with the copier.
 
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::Path;
@@ -25,6 +26,12 @@ use studio_e2e::{
 
 /// The group Studio gives home directories, as the product's `STUDIO_GID`.
 const STUDIO_GID: u32 = 1001;
+
+/// The first test's module `studio_gid`: restored entries belong to it, whatever the engine.
+const MODULE_GID: u32 = 4242;
+
+/// Jupyter checkpoints in every home these tests make: the default excludes leave them out.
+const CHECKPOINTS: [&str; 2] = [".ipynb_checkpoints", "project/nested/.ipynb_checkpoints"];
 
 /// The top-level directories of the homes this test restores (the Map's items).
 const SUBTREES: [&str; 3] = ["data", "project", "src"];
@@ -74,6 +81,14 @@ async fn recreated_with_files(
         std::fs::write(&path, format!("{file} of {name}\n")).unwrap();
         own(&path, mode);
     }
+    for dir in CHECKPOINTS {
+        let dir = home.join(dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        own(&dir, 0o755);
+        let file = dir.join("notes-checkpoint.ipynb");
+        std::fs::write(&file, "{}\n").unwrap();
+        own(&file, 0o644);
+    }
     std::os::unix::fs::symlink("/etc", home.join("etc")).unwrap();
     std::os::unix::fs::symlink("project/nested", home.join("latest")).unwrap();
     for link in ["etc", "latest"] {
@@ -84,21 +99,25 @@ async fn recreated_with_files(
     (old_uid, new_uid)
 }
 
-/// Panics unless `new` holds exactly `old`'s tree, byte for byte, with its modes and links,
-/// every entry owned by `uid` and Studio's group.
-fn assert_restored(old: &Path, new: &Path, uid: u32) {
-    assert_eq!(tree(new), tree(old), "the restored tree differs");
-    for rel in tree(old) {
+/// Panics unless `new` holds exactly `old`'s tree but `excluded` (and what is in them), byte for
+/// byte, with its modes and links, every entry owned by `uid` and `gid`.
+fn assert_restored(old: &Path, new: &Path, (uid, gid): (u32, u32), excluded: &[&str]) {
+    let expected: Vec<String> = tree(old)
+        .into_iter()
+        .filter(|rel| {
+            !excluded
+                .iter()
+                .any(|x| rel == x || rel.starts_with(&format!("{x}/")))
+        })
+        .collect();
+    assert_eq!(tree(new), expected, "the restored tree differs");
+    for rel in expected {
         let (a, b) = (old.join(&rel), new.join(&rel));
         let (ma, mb) = (
             std::fs::symlink_metadata(&a).unwrap(),
             std::fs::symlink_metadata(&b).unwrap(),
         );
-        assert_eq!(
-            (mb.uid(), mb.gid()),
-            (uid, STUDIO_GID),
-            "the owner of {rel}"
-        );
+        assert_eq!((mb.uid(), mb.gid()), (uid, gid), "the owner of {rel}");
         if ma.file_type().is_symlink() {
             assert_eq!(
                 std::fs::read_link(&a).unwrap(),
@@ -116,11 +135,7 @@ fn assert_restored(old: &Path, new: &Path, uid: u32) {
         }
     }
     let root = std::fs::metadata(new).unwrap();
-    assert_eq!(
-        (root.uid(), root.gid()),
-        (uid, STUDIO_GID),
-        "the home's owner"
-    );
+    assert_eq!((root.uid(), root.gid()), (uid, gid), "the home's owner");
 }
 
 /// `studio_profile_restore.<name>` on the workflow, from `/<old_uid>` on `fs` into `name` of
@@ -255,7 +270,8 @@ async fn the_workflow_copies_within_the_copiers_file_system_with_a_map_and_acros
   copier_runtime         = "provided.al2"
   copier_timeout_seconds = 3
   copier_reserve_seconds = 3
-  copier_max_concurrency = 2"#,
+  copier_max_concurrency = 2
+  studio_gid             = {MODULE_GID}"#,
                 zip = zip.path.display()
             ),
         ),
@@ -346,7 +362,8 @@ async fn the_workflow_copies_within_the_copiers_file_system_with_a_map_and_acros
     assert_restored(
         &emulator.home_dir(&fs, &alice_old),
         &emulator.home_dir(&fs, &alice_new),
-        alice_new.parse().unwrap(),
+        (alice_new.parse().unwrap(), MODULE_GID),
+        &[],
     );
     assert_eq!(
         std::fs::read_link(emulator.home_dir(&fs, &alice_new).join("etc")).unwrap(),
@@ -406,10 +423,11 @@ async fn the_workflow_copies_within_the_copiers_file_system_with_a_map_and_acros
             .unwrap(),
     )
     .unwrap();
-    // 6 files and BULK in the subtrees, 2 at the top, summed over every invocation.
+    // 6 files, 2 checkpoints and BULK in the subtrees, 2 at the top, summed over every
+    // invocation.
     assert_eq!(
         output["transfer"]["FilesTransferred"],
-        8 + BULK,
+        10 + BULK,
         "{output:#}"
     );
 
@@ -557,11 +575,13 @@ async fn the_workflow_copies_within_the_copiers_file_system_with_a_map_and_acros
     assert_restored(
         &emulator.home_dir(&other_fs, &erin_old),
         &emulator.home_dir(&fs, &erin_new),
-        erin_new.parse().unwrap(),
+        (erin_new.parse().unwrap(), MODULE_GID),
+        &[],
     );
 
-    // Through the provider: its requests exclude checkpoints (RestoreOptions' default), which
-    // the copier cannot, and carol goes into another file system: DataSync for both.
+    // Through the provider: its requests exclude checkpoints (RestoreOptions' default). bob stays
+    // on the copier's file system: the copier leaves them out. carol goes into another file
+    // system: DataSync's task leaves them out. Both end up the same.
     let (bob_old, bob_new) = recreated_with_files(&emulator, &aws, &domain_id, &fs, "bob").await;
     let before = invoked();
     tf.write(
@@ -573,33 +593,58 @@ async fn the_workflow_copies_within_the_copiers_file_system_with_a_map_and_acros
         .concat(),
     );
     tf.apply();
-    assert_eq!(invoked(), before, "the copier was invoked");
-    for who in ["bob", "carol"] {
-        let execution = tf.attribute(&format!("studio_profile_restore.{who}"), "execution_arn");
-        let (states, payloads) = history(&aws, &execution).await;
-        assert!(payloads.is_empty(), "{who}: {payloads:?}");
-        assert!(
-            states.iter().any(|s| s == "CreateTaskWithExcludes"),
-            "{who}: {states:?}"
+    let execution = tf.attribute("studio_profile_restore.bob", "execution_arn");
+    let (states, payloads) = history(&aws, &execution).await;
+    assert!(
+        states.iter().any(|s| s == "CopySubtrees"),
+        "bob: {states:?}"
+    );
+    assert!(
+        !states.iter().any(|s| s.starts_with("CreateTask")),
+        "bob: {states:?}"
+    );
+    assert_eq!(
+        invoked() - before,
+        payloads.len() as u64,
+        "bob's copier invocations"
+    );
+    for payload in &payloads {
+        assert_eq!(
+            payload["excludes"],
+            studio_core::workflow::DEFAULT_EXCLUDES,
+            "{payload}"
+        );
+        assert_eq!(payload["gid"], MODULE_GID, "{payload}");
+        assert_ne!(
+            payload["subtree"], ".ipynb_checkpoints",
+            "an excluded subtree was listed"
         );
     }
+    let execution = tf.attribute("studio_profile_restore.carol", "execution_arn");
+    let (states, payloads) = history(&aws, &execution).await;
+    assert!(payloads.is_empty(), "carol: {payloads:?}");
+    assert!(
+        states.iter().any(|s| s == "CreateTaskWithExcludes"),
+        "carol: {states:?}"
+    );
     assert_restored(
         &emulator.home_dir(&fs, &bob_old),
         &emulator.home_dir(&fs, &bob_new),
-        bob_new.parse().unwrap(),
+        (bob_new.parse().unwrap(), MODULE_GID),
+        &CHECKPOINTS,
     );
     assert_restored(
         &emulator.home_dir(&fs, &carol_old),
         &emulator.home_dir(&other_fs, &carol_new),
-        carol_new.parse().unwrap(),
+        (carol_new.parse().unwrap(), MODULE_GID),
+        &CHECKPOINTS,
     );
     tf.assert_plan_empty();
     tf.destroy();
 }
 
 /// The event path with the copier: a profile recreated in the same domain is restored
-/// automatically by the copier (automatic restores exclude nothing here: the copier has no
-/// exclude filter, and a restore with excludes goes through DataSync).
+/// automatically by the copier, with the event path's default excludes.
 #[tokio::test(flavor = "multi_thread")]
 #[ignore = "needs the emulator: scripts/test runs it"]
 async fn the_event_path_restores_a_recreated_profile_with_the_copier() {
@@ -621,7 +666,6 @@ async fn the_event_path_restores_a_recreated_profile_with_the_copier() {
         emulator.clone(),
         domain_id.clone(),
         &EventPathOptions {
-            event_app: "  restore_excludes = \"\"",
             restore_workflow: &copier,
             ..EventPathOptions::default()
         },
@@ -643,6 +687,10 @@ async fn the_event_path_restores_a_recreated_profile_with_the_copier() {
             std::fs::write(dir.join("file.txt"), format!("{top} of dora\n")).unwrap();
         }
         std::fs::write(old_home.join(".bashrc"), "export A=1\n").unwrap();
+        for dir in [".ipynb_checkpoints", "project/.ipynb_checkpoints"] {
+            std::fs::create_dir_all(old_home.join(dir)).unwrap();
+            std::fs::write(old_home.join(dir).join("file-checkpoint.txt"), "old\n").unwrap();
+        }
         for rel in tree(&old_home) {
             std::os::unix::fs::lchown(old_home.join(rel), Some(uid), Some(STUDIO_GID)).unwrap();
         }
@@ -676,11 +724,15 @@ async fn the_event_path_restores_a_recreated_profile_with_the_copier() {
         })
         .await;
     assert_eq!(done["restore_status"], "SUCCEEDED", "{done:#}");
-    assert_eq!(done["files_transferred"], 4, "{done:#}");
+    assert_eq!(
+        done["files_transferred"], 4,
+        "the checkpoints are excluded: {done:#}"
+    );
     assert_restored(
         &emulator.home_dir(&fs, &old_uid),
         &emulator.home_dir(&fs, &new_uid),
-        new_uid.parse().unwrap(),
+        (new_uid.parse().unwrap(), STUDIO_GID),
+        &[".ipynb_checkpoints", "project/.ipynb_checkpoints"],
     );
     let execution = done["restore_execution"].as_str().unwrap().to_owned();
     let (states, payloads) = history(&aws, &execution).await;

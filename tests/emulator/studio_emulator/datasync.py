@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import ctypes
 import errno
-import fnmatch
 import json
 import os
 import platform
@@ -514,26 +513,83 @@ class CopyFailed(Exception):
         self.detail = detail
 
 
-def parse_patterns(filters: Any) -> list[str]:
-    patterns: list[str] = []
-    for f in filters or []:
-        if f.get("FilterType", "SIMPLE_PATTERN") != "SIMPLE_PATTERN":
-            continue
-        for p in (f.get("Value") or "").split("|"):
-            p = p.strip()
-            if p:
-                patterns.append(p.rstrip("/") or "/")
+class Pattern:
+    """One pattern of a SIMPLE_PATTERN filter (DataSync user guide, "Transferring specific files,
+    objects, and folders by using filters"; API reference, FilterRule): relative to the location
+    (`/dir` is the folder directly under it, `/dir/` the same), `*` matches zero or more
+    characters (a `/` too), `\\` makes the next character ordinary, nothing else is special, case
+    sensitive. A pattern without a `/` matches a name at any depth. The native engine's matcher
+    (crates/copy/src/filter.rs) shares tests/contracts/datasync-filter-cases.json with this one."""
+
+    def __init__(self, pieces: list[str | None], name_only: bool):
+        regex = "".join(".*" if p is None else re.escape(p) for p in pieces)
+        self.regex = re.compile(regex, re.DOTALL)
+        self.name_only = name_only
+
+    def matches(self, path: str) -> bool:
+        if self.regex.fullmatch(path):
+            return True
+        return self.name_only and self.regex.fullmatch(path.rsplit("/", 1)[-1]) is not None
+
+
+def _split_filter(value: str) -> list[list[str | None]]:
+    """A filter's patterns, each as pieces: text, or None for `*`. Raises ValueError on a trailing
+    lone backslash."""
+    patterns: list[list[str | None]] = [[]]
+    chars = iter(value)
+    for c in chars:
+        if c == "\\":
+            nxt = next(chars, None)
+            if nxt is None:
+                raise ValueError("the filter ends with a single backslash")
+            patterns[-1].append(nxt)
+        elif c == "|":
+            patterns.append([])
+        elif c == "*":
+            patterns[-1].append(None)
+        else:
+            patterns[-1].append(c)
     return patterns
 
 
-def matches(rel: str, patterns: list[str]) -> bool:
+def _pattern(pieces: list[str | None]) -> Pattern | None:
+    # Spaces around a pattern belong to the filter, not to the pattern.
+    while pieces and isinstance(pieces[0], str) and pieces[0].isspace():
+        pieces.pop(0)
+    while pieces and isinstance(pieces[-1], str) and pieces[-1].isspace():
+        pieces.pop()
+    while pieces and pieces[-1] == "/":
+        pieces.pop()  # /dir/ is /dir; a pattern of slashes alone names the root, never excluded
+    if not pieces:
+        return None
+    merged: list[str | None] = []
+    for p in pieces:
+        if p is not None and merged and isinstance(merged[-1], str):
+            merged[-1] += p
+        else:
+            merged.append(p)
+    return Pattern(merged, not any(p is not None and "/" in p for p in merged))
+
+
+def parse_patterns(filters: Any) -> list[Pattern]:
+    patterns: list[Pattern] = []
+    for f in filters or []:
+        if f.get("FilterType", "SIMPLE_PATTERN") != "SIMPLE_PATTERN":
+            continue
+        for pieces in _split_filter(f.get("Value") or ""):
+            pattern = _pattern(pieces)
+            if pattern is not None:
+                patterns.append(pattern)
+    return patterns
+
+
+def matches(rel: str, patterns: list[Pattern]) -> bool:
     """True when `/rel` or one of its parent directories matches a pattern."""
     parts = rel.strip("/").split("/")
     for i in range(1, len(parts) + 1):
         prefix = "/" + "/".join(parts[:i])
-        for p in patterns:
-            if fnmatch.fnmatchcase(prefix, p) or ("/" not in p and fnmatch.fnmatchcase(parts[i - 1], p)):
-                return True
+        if any(p.matches(prefix) for p in patterns):
+            return True
     return False
 
 
@@ -1238,6 +1294,12 @@ def _validate_filters(v: Validator, filters: Any, member: str) -> None:
     for i, f in enumerate(filters, 1):
         v.enum(f.get("FilterType"), f"{member}.{i}.member.filterType", ("SIMPLE_PATTERN",))
         v.pattern(f.get("Value"), f"{member}.{i}.member.value", re.compile(r"^[^\x00]+$"), 102400)
+        # A lone trailing escape: the guide documents \\ as escaping the next character and says
+        # nothing of a filter that ends with one. Strict where AWS is silent: refused.
+        try:
+            _split_filter(f.get("Value") or "")
+        except ValueError as e:
+            v.add(f.get("Value"), f"{member}.{i}.member.value", str(e))
 
 
 def create_task(self: DataSyncResponse) -> str:

@@ -6,7 +6,7 @@ use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use studio_copy::{Options, Overwrite, Ownership, Transfer, Verify};
+use studio_copy::{Filter, Options, Overwrite, Ownership, Transfer, Verify};
 
 pub const HELP: &str = "\
 studio-copy: restore a directory tree into another with DataSync's EFS-to-EFS semantics, on any
@@ -31,6 +31,9 @@ Options:
                               (changed, the default), or every file (all)
   --verify transferred|none   read each transferred file back and compare its SHA-256
                               (transferred, the default), or not (none)
+  --exclude FILTER            leave out what a DataSync exclude filter leaves out: patterns
+                              relative to SOURCE, separated by |, * matches anything
+                              (/scratch|*/.ipynb_checkpoints); an excluded directory is not read
   --threads N                 copy with N threads (default 8)
   --deadline SECONDS          stop cleanly after SECONDS; run again (with --into-non-empty) to
                               continue: files already copied are not copied again
@@ -99,6 +102,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, UsageE
     let mut transfer = None;
     let mut verify = None;
     let mut threads = None;
+    let mut excludes = None;
     let mut deadline = None;
     let mut dry_run = false;
     let mut into_non_empty = false;
@@ -172,6 +176,11 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, UsageE
                     })?;
                 set(&mut threads, name, n)?;
             }
+            "--exclude" => {
+                let v = value(name)?;
+                let filter = Filter::parse(&v).map_err(|e| usage(format!("{name}: {e}")))?;
+                set(&mut excludes, name, filter)?;
+            }
             "--deadline" => {
                 let v = value(name)?;
                 let seconds = v.parse::<u64>().map_err(|_| {
@@ -229,6 +238,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, UsageE
     options.transfer = transfer.unwrap_or(options.transfer);
     options.verify = verify.unwrap_or(options.verify);
     options.threads = threads.unwrap_or(options.threads);
+    options.excludes = excludes.unwrap_or_default();
     options.dry_run = dry_run;
     Ok(Command::Copy(Request {
         source: source.into(),

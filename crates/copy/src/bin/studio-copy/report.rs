@@ -132,6 +132,9 @@ pub fn summary(
         "skipped:",
         format!("{} special files (devices, FIFOs, sockets)", c.special),
     );
+    if c.excluded > 0 {
+        line("excluded:", format!("{} (by --exclude)", c.excluded));
+    }
     line(
         "time:",
         format!(
