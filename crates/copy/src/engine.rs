@@ -93,6 +93,7 @@ pub(crate) fn run(
             entries: VecDeque::new(),
             dirs: Vec::new(),
             active: 0,
+            idle: 0,
         }),
         changed: Condvar::new(),
         capacity: threads * QUEUED_ENTRIES_PER_THREAD,
@@ -106,6 +107,7 @@ pub(crate) fn run(
             target: target_fd,
             meta: source_meta,
             finish: created || options.overwrite == Overwrite::Always,
+            fresh: created,
         });
         if root.finish {
             Progress::add(&progress.directories, 1);
@@ -221,6 +223,9 @@ struct DirNode<'a> {
     target: Option<OwnedFd>,
     meta: Meta,
     finish: bool,
+    /// The target directory was created by this run: it held nothing then, so a name in it
+    /// that this run has not written yet does not exist (no `lstat` to find out).
+    fresh: bool,
 }
 
 impl DirNode<'_> {
@@ -269,6 +274,9 @@ struct QueueState<'a> {
     entries: VecDeque<Entry<'a>>,
     dirs: Vec<Job<'a>>,
     active: usize,
+    /// Workers waiting for work: a push wakes one only when there is one (a wake is a system
+    /// call, and most pushes find every worker busy).
+    idle: usize,
 }
 
 enum Work<'a> {
@@ -282,8 +290,13 @@ impl<'a> Queue<'a> {
     }
 
     fn push_dir(&self, job: Job<'a>) {
-        self.lock().dirs.push(job);
-        self.changed.notify_one();
+        let mut state = self.lock();
+        state.dirs.push(job);
+        let wake = state.idle > 0;
+        drop(state);
+        if wake {
+            self.changed.notify_one();
+        }
     }
 
     /// Queues an entry, or hands it back when the queue is full.
@@ -293,8 +306,11 @@ impl<'a> Queue<'a> {
             return Some(entry);
         }
         state.entries.push_back(entry);
+        let wake = state.idle > 0;
         drop(state);
-        self.changed.notify_one();
+        if wake {
+            self.changed.notify_one();
+        }
         None
     }
 
@@ -315,7 +331,9 @@ impl<'a> Queue<'a> {
                 self.changed.notify_all();
                 return None;
             }
+            state.idle += 1;
             state = self.changed.wait(state).unwrap_or_else(|p| p.into_inner());
+            state.idle -= 1;
         }
     }
 
@@ -534,6 +552,7 @@ impl<'a> Ctx<'a> {
             target,
             meta,
             finish,
+            fresh: created,
         }))
     }
 
@@ -605,6 +624,7 @@ impl<'a> Ctx<'a> {
                 entries: VecDeque::new(),
                 dirs: Vec::new(),
                 active: 0,
+                idle: 0,
             }),
             changed: Condvar::new(),
             capacity: 0,
@@ -731,23 +751,19 @@ impl<'a> Ctx<'a> {
             })
             .map_err(Self::io(Operation::Open, Side::Target, rel))?;
         let written = self.fill_file(source, &target, rel, meta);
-        let renamed = written.and_then(|bytes| {
+        let renamed = written.and_then(|done| {
             rustix::fs::renameat(target_dir, &temp[..], target_dir, name).map_err(Self::io(
                 Operation::Rename,
                 Side::Target,
                 rel,
             ))?;
-            Ok(bytes)
+            Ok(done)
         });
         match renamed {
-            Ok(bytes) => {
+            Ok((bytes, ino)) => {
                 Progress::add(&self.progress.files, 1);
                 Progress::add(&self.progress.bytes, bytes);
-                fsops::fstat(&target).map(|m| m.ino).map_err(Self::io(
-                    Operation::Stat,
-                    Side::Target,
-                    rel,
-                ))
+                Ok(ino)
             }
             Err(e) => {
                 let _ = fsops::unlink_at(target_dir, &temp);
@@ -758,20 +774,17 @@ impl<'a> Ctx<'a> {
 
     /// Writes the data into the new (temporary) target file, verifies it, then sets owner, mode
     /// and times, in that order: reading it back may move its access time, and a chown clears
-    /// setuid and setgid bits.
+    /// setuid and setgid bits. Returns the bytes written and the file's inode number.
     fn fill_file(
         &self,
         source: &OwnedFd,
         target: &OwnedFd,
         rel: &RelPath,
         meta: &Meta,
-    ) -> Result<u64, Error> {
+    ) -> Result<(u64, u64), Error> {
         let written = &self.progress.written;
-        let bytes = fsops::copy_data(source.as_fd(), target.as_fd(), written).map_err(Self::io(
-            Operation::CopyData,
-            Side::Target,
-            rel,
-        ))?;
+        let bytes = fsops::copy_data(source.as_fd(), target.as_fd(), meta.size, written)
+            .map_err(Self::io(Operation::CopyData, Side::Target, rel))?;
         if self.options.verify == Verify::OnlyFilesTransferred {
             let want = fsops::checksum(source.as_fd()).map_err(Self::io(
                 Operation::Verify,
@@ -787,12 +800,13 @@ impl<'a> Ctx<'a> {
                 return Err(Error::Verify { path: rel.clone() });
             }
         }
-        self.set_metadata(target, meta, rel)?;
-        Ok(bytes)
+        let ino = self.set_metadata(target, meta, rel)?;
+        Ok((bytes, ino))
     }
 
-    /// Sets owner, mode and times of an open target entry from the source's `meta`.
-    fn set_metadata(&self, target: &OwnedFd, meta: &Meta, rel: &RelPath) -> Result<(), Error> {
+    /// Sets owner, mode and times of an open target entry from the source's `meta`. Returns the
+    /// entry's inode number.
+    fn set_metadata(&self, target: &OwnedFd, meta: &Meta, rel: &RelPath) -> Result<u64, Error> {
         let (uid, gid) = self.owner_of(meta);
         let current = fsops::fstat(target).map_err(Self::io(Operation::Stat, Side::Target, rel))?;
         if (current.uid, current.gid) != (uid, gid) {
@@ -810,7 +824,8 @@ impl<'a> Ctx<'a> {
             Operation::SetTimes,
             Side::Target,
             rel,
-        ))
+        ))?;
+        Ok(current.ino)
     }
 
     fn chown_error(&self, e: Errno, rel: &RelPath, uid: u32, gid: u32) -> Error {
@@ -847,7 +862,7 @@ impl<'a> Ctx<'a> {
         if now.ino != existing.ino || now.kind() != Kind::File {
             return Err(Self::io(Operation::Open, Side::Target, rel)(Errno::AGAIN));
         }
-        self.set_metadata(&target, meta, rel)
+        self.set_metadata(&target, meta, rel).map(|_| ())
     }
 
     /// Makes `name` another name of the target file `first` (the first name of the same source
@@ -1009,6 +1024,9 @@ impl<'a> Ctx<'a> {
         let Some(target_dir) = &parent.target else {
             return Ok(None);
         };
+        if parent.fresh {
+            return Ok(None);
+        }
         fsops::lstat_if_exists(target_dir.as_fd(), name).map_err(Self::io(
             Operation::Stat,
             Side::Target,

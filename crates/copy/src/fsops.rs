@@ -159,20 +159,24 @@ pub(crate) fn fstat(fd: impl AsFd) -> Result<Meta, Errno> {
     rustix::fs::fstat(fd).map(Meta::from)
 }
 
-/// Copies everything from `from` (at offset 0) to `to` (empty), with `copy_file_range` where
-/// the kernel and file systems support it, else read and write. Returns the bytes copied.
+/// Copies the first `size` bytes of `from` (the size its `fstat` gave: what the copy's
+/// modification time describes) to `to` (empty), or fewer if it ends sooner, with
+/// `copy_file_range` where the kernel and file systems support it, else read and write. Returns
+/// the bytes copied. Stopping at `size` saves the call that would find the end: a file that grew
+/// meanwhile has a newer modification time, so a later `CHANGED` run copies it again.
 pub(crate) fn copy_data(
     from: BorrowedFd<'_>,
     to: BorrowedFd<'_>,
+    size: u64,
     written: &AtomicU64,
 ) -> Result<u64, Errno> {
     let mut copied: u64 = 0;
-    loop {
+    while copied < size {
         let mut off_in = copied;
         let mut off_out = copied;
         // 64 MiB a call: few system calls, and a progress display that moves on large files.
-        match rustix::fs::copy_file_range(from, Some(&mut off_in), to, Some(&mut off_out), 1 << 26)
-        {
+        let chunk = (size - copied).min(1 << 26) as usize;
+        match rustix::fs::copy_file_range(from, Some(&mut off_in), to, Some(&mut off_out), chunk) {
             Ok(0) => return Ok(copied),
             Ok(n) => {
                 copied += n as u64;
@@ -182,22 +186,25 @@ pub(crate) fn copy_data(
             Err(Errno::XDEV | Errno::NOSYS | Errno::OPNOTSUPP | Errno::INVAL | Errno::PERM)
                 if copied == 0 =>
             {
-                return copy_data_by_reading(from, to, written);
+                return copy_data_by_reading(from, to, size, written);
             }
             Err(e) => return Err(e),
         }
     }
+    Ok(copied)
 }
 
 fn copy_data_by_reading(
     from: BorrowedFd<'_>,
     to: BorrowedFd<'_>,
+    size: u64,
     written_so_far: &AtomicU64,
 ) -> Result<u64, Errno> {
-    let mut buf = vec![0u8; 256 * 1024];
+    let mut buf = vec![0u8; size.min(256 * 1024) as usize];
     let mut copied: u64 = 0;
-    loop {
-        let n = match rustix::io::pread(from, &mut buf[..], copied) {
+    while copied < size {
+        let want = buf.len().min((size - copied) as usize);
+        let n = match rustix::io::pread(from, &mut buf[..want], copied) {
             Ok(0) => return Ok(copied),
             Ok(n) => n,
             Err(Errno::INTR) => continue,
@@ -214,6 +221,7 @@ fn copy_data_by_reading(
         copied += n as u64;
         written_so_far.fetch_add(n as u64, Ordering::Relaxed);
     }
+    Ok(copied)
 }
 
 /// The SHA-256 of everything in `fd`, read from offset 0.
@@ -299,7 +307,7 @@ mod tests {
         let to = std::fs::File::create(dir.path().join("to")).unwrap();
         let written = AtomicU64::new(0);
         assert_eq!(
-            copy_data_by_reading(from.as_fd(), to.as_fd(), &written).unwrap(),
+            copy_data_by_reading(from.as_fd(), to.as_fd(), data.len() as u64, &written).unwrap(),
             data.len() as u64
         );
         assert_eq!(written.load(Ordering::Relaxed), data.len() as u64);
