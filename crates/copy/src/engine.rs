@@ -659,6 +659,10 @@ impl<'a> Ctx<'a> {
                 .copy_file(parent, name, &rel, &source, &meta)
                 .map(|_| ());
         }
+        if self.options.defer_hard_links {
+            Progress::add(&self.progress.deferred, 1);
+            return Ok(());
+        }
         let key = (meta.dev, meta.ino);
         let mut links = self.links.lock().unwrap_or_else(|p| p.into_inner());
         loop {

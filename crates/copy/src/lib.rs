@@ -149,6 +149,11 @@ pub struct Options {
     pub stop: Option<Arc<AtomicBool>>,
     /// Entries to leave out, as DataSync's `Excludes` do: an excluded directory is not read.
     pub excludes: Filter,
+    /// Leave regular files with more than one name (hard links) to a later run over the whole
+    /// tree, counted in [`Counts::deferred`]: for a caller that copies a tree's subtrees as
+    /// separate runs and then the whole tree, so that names of one inode in two subtrees still
+    /// become names of one inode in the target.
+    pub defer_hard_links: bool,
     /// Worker threads (at least 1).
     pub threads: usize,
     /// Walk and compare as a copy would, writing nothing: the counts say what a copy would do
@@ -170,6 +175,7 @@ impl Options {
             progress_before_deadline: false,
             stop: None,
             excludes: Filter::default(),
+            defer_hard_links: false,
             threads: 8,
             dry_run: false,
         }
@@ -197,6 +203,7 @@ pub struct Progress {
     unchanged: AtomicU64,
     special: AtomicU64,
     excluded: AtomicU64,
+    deferred: AtomicU64,
     errors: AtomicU64,
     /// Data written so far, chunk by chunk: see [`Progress::bytes_written`].
     written: AtomicU64,
@@ -222,6 +229,8 @@ pub struct Counts {
     /// Entries left out by [`Options::excludes`] (an excluded directory counts once, whatever
     /// it holds).
     pub excluded: u64,
+    /// Hard-linked files left to a later run by [`Options::defer_hard_links`].
+    pub deferred: u64,
     /// Entries that failed.
     pub errors: u64,
 }
@@ -238,6 +247,7 @@ impl Counts {
             unchanged: self.unchanged - before.unchanged,
             special: self.special - before.special,
             excluded: self.excluded - before.excluded,
+            deferred: self.deferred - before.deferred,
             errors: self.errors - before.errors,
         }
     }
@@ -260,6 +270,7 @@ impl Progress {
             unchanged: get(&self.unchanged),
             special: get(&self.special),
             excluded: get(&self.excluded),
+            deferred: get(&self.deferred),
             errors: get(&self.errors),
         }
     }

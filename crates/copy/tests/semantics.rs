@@ -695,3 +695,75 @@ fn excluded_entries_are_neither_copied_nor_read() {
     assert_eq!(again.counts.excluded, 5, "{again:?}");
     assert_eq!(again.counts.files, 0, "{again:?}");
 }
+
+#[test]
+fn deferred_hard_links_are_left_to_the_whole_tree_run() {
+    let sb = Sandbox::new();
+    let s = sb.source();
+    write(&s.join("a/f"), b"shared");
+    fs::create_dir_all(s.join("b")).unwrap();
+    fs::hard_link(s.join("a/f"), s.join("b/g")).unwrap();
+    write(&s.join("a/alone"), b"alone");
+    let mut deferring = options();
+    deferring.defer_hard_links = true;
+    let first = sb.copy(&deferring);
+    assert!(first.succeeded(), "{first:?}");
+    assert_eq!(
+        (first.counts.files, first.counts.deferred),
+        (1, 2),
+        "{first:?}"
+    );
+    let t = sb.target();
+    assert!(!t.join("a/f").exists() && !t.join("b/g").exists());
+    let rest = sb.copy(&options());
+    assert!(rest.succeeded(), "{rest:?}");
+    assert_eq!(
+        (rest.counts.files, rest.counts.hard_links),
+        (1, 1),
+        "{rest:?}"
+    );
+    let ino = |p: &str| fs::metadata(t.join(p)).unwrap().ino();
+    assert_eq!(ino("a/f"), ino("b/g"));
+    assert_same_tree(&s, &t);
+}
+
+#[test]
+fn hard_links_stay_one_inode_when_every_run_is_out_of_time() {
+    for threads in [1, 2, 32] {
+        let sb = Sandbox::new();
+        let s = sb.source();
+        for d in 0..3 {
+            for f in 0..6 {
+                write(
+                    &s.join(format!("p{d}/n/f{f}")),
+                    format!("{d} {f}").as_bytes(),
+                );
+            }
+        }
+        write(&s.join("run.sh"), b"#!/bin/sh\n");
+        fs::hard_link(s.join("run.sh"), s.join("run-again.sh")).unwrap();
+        write(&s.join("secret"), b"s");
+        let mut opts = options();
+        opts.threads = threads;
+        opts.progress_before_deadline = true;
+        let mut runs = 0;
+        loop {
+            opts.deadline = Some(Instant::now());
+            let summary = sb.copy(&opts);
+            runs += 1;
+            assert_eq!(summary.counts.errors, 0, "{summary:?}");
+            if summary.outcome == Outcome::Completed {
+                break;
+            }
+            assert!(runs < 200, "no end after {runs} runs");
+        }
+        let t = sb.target();
+        let ino = |p: &str| fs::metadata(t.join(p)).unwrap().ino();
+        assert_eq!(
+            ino("run.sh"),
+            ino("run-again.sh"),
+            "{threads} threads, {runs} runs"
+        );
+        assert_same_tree(&s, &t);
+    }
+}

@@ -115,6 +115,11 @@ pub struct CopyRequest {
     /// Empty: nothing is excluded.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub excludes: String,
+    /// When the restore's copy started (RFC 3339: the restore workflow passes the
+    /// `$$.State.EnteredTime` of its first copier state): each answer's
+    /// [`CopyResponse::elapsed_ms`] counts from it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<String>,
 }
 
 /// Files and bytes transferred.
@@ -185,6 +190,10 @@ pub struct CopyResponse {
     /// This invocation's files and bytes plus the request's [`CopyRequest::carried`].
     #[serde(default)]
     pub total: Tally,
+    /// Milliseconds since the request's [`CopyRequest::started_at`] when this invocation
+    /// answered (0 without it): the last answer's is the copy's duration.
+    #[serde(default)]
+    pub elapsed_ms: u64,
 }
 
 impl CopyRequest {
@@ -215,7 +224,30 @@ impl CopyRequest {
             carried: Vec::new(),
             gid: None,
             excludes: String::new(),
+            started_at: None,
         })
+    }
+
+    /// Milliseconds from [`CopyRequest::started_at`] to `now` (0 without it, or for a start in the
+    /// future of this clock).
+    pub fn elapsed_ms(&self, now: std::time::SystemTime) -> Result<u64, Error> {
+        let Some(started) = &self.started_at else {
+            return Ok(0);
+        };
+        // RFC 3339 with any offset: Step Functions documents `Z` and milliseconds; the emulator's
+        // interpreter writes `+00:00` and microseconds.
+        let started =
+            time::OffsetDateTime::parse(started, &time::format_description::well_known::Rfc3339)
+                .ok()
+                .map(std::time::SystemTime::from)
+                .ok_or_else(|| {
+                    Error::Invalid(format!(
+                        "started_at {started:?} is not an RFC 3339 timestamp: nothing was copied"
+                    ))
+                })?;
+        Ok(now
+            .duration_since(started)
+            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)))
     }
 
     /// This request's settings, checked: the uids (not root, not the same) and the modes.
@@ -459,6 +491,7 @@ impl CopyResponse {
         self.unchanged += other.unchanged;
         self.special += other.special;
         self.excluded += other.excluded;
+        self.elapsed_ms = self.elapsed_ms.max(other.elapsed_ms);
         self.errors += other.errors;
         let room = MAX_ERROR_SAMPLES.saturating_sub(self.error_samples.len());
         self.error_samples
@@ -651,6 +684,7 @@ mod tests {
             carried: vec![Tally::default()],
             gid: Some(crate::restore::STUDIO_GID),
             excludes: crate::workflow::DEFAULT_EXCLUDES.into(),
+            started_at: Some("2026-11-28T10:00:00.000Z".into()),
             ..CopyRequest::new(
                 "r",
                 &home("fs-1", 2),
@@ -717,6 +751,41 @@ mod tests {
                 "the workflow does not check answer.{needed}"
             );
         }
+    }
+
+    #[test]
+    fn elapsed_time_counts_from_the_requests_start() {
+        let mut request = CopyRequest::new(
+            "r",
+            &home("fs-1", 2),
+            &home("fs-1", 3),
+            &TransferOptions::default(),
+        )
+        .unwrap();
+        let now = std::time::SystemTime::UNIX_EPOCH + Duration::from_millis(1_764_324_000_250);
+        assert_eq!(request.elapsed_ms(now).unwrap(), 0, "no start, no duration");
+        // Step Functions' $$.State.EnteredTime, with and without fractional seconds.
+        request.started_at = Some("2025-11-28T10:00:00.000Z".into());
+        assert_eq!(request.elapsed_ms(now).unwrap(), 250);
+        request.started_at = Some("2025-11-28T09:59:59Z".into());
+        assert_eq!(request.elapsed_ms(now).unwrap(), 1250);
+        request.started_at = Some("2025-11-28T10:00:00.000000+00:00".into());
+        assert_eq!(
+            request.elapsed_ms(now).unwrap(),
+            250,
+            "an offset, microseconds"
+        );
+        request.started_at = Some("2025-11-28T11:00:00+01:00".into());
+        assert_eq!(request.elapsed_ms(now).unwrap(), 250);
+        request.started_at = Some("2025-11-28T10:00:01Z".into());
+        assert_eq!(
+            request.elapsed_ms(now).unwrap(),
+            0,
+            "a start ahead of this clock"
+        );
+        request.started_at = Some("yesterday".into());
+        let err = request.elapsed_ms(now).unwrap_err();
+        assert!(err.to_string().contains("started_at"), "{err}");
     }
 
     #[test]

@@ -244,6 +244,8 @@ fn engine_options(
         Some(name) => excludes.beneath(name.as_bytes()),
         None => excludes,
     };
+    // Hard links are the last pass's: names of one inode in two subtrees would become two files.
+    options.defer_hard_links = request.subtree.is_some();
     Ok(options)
 }
 
@@ -255,6 +257,8 @@ pub fn handle(
 ) -> Result<CopyResponse, Error> {
     check_file_system(settings, request)?;
     let copy = request.settings()?;
+    // A malformed start is refused before anything is copied.
+    request.elapsed_ms(std::time::SystemTime::now())?;
     let options = engine_options(settings, &copy, request, left)?;
     let source = settings.mount_path.join(copy.source.to_string());
     let target = settings.mount_path.join(copy.target.to_string());
@@ -309,6 +313,9 @@ pub fn handle(
             files: c.files,
             bytes: c.bytes,
         }])),
+        elapsed_ms: request
+            .elapsed_ms(std::time::SystemTime::now())
+            .unwrap_or(0),
     };
     tracing::info!(
         restore = %request.restore_id,
@@ -359,6 +366,7 @@ mod tests {
             carried: Vec::new(),
             gid: None,
             excludes: String::new(),
+            started_at: None,
         }
     }
 
@@ -441,6 +449,39 @@ mod tests {
         let err = handle(&settings, &bad, Duration::from_secs(5)).unwrap_err();
         assert!(err.to_string().contains("excludes"), "{err}");
         assert!(!mount.path().join("200006").exists());
+    }
+
+    #[test]
+    fn a_hard_link_across_subtrees_stays_one_inode() {
+        use std::os::unix::fs::MetadataExt;
+        let mount = tempfile::tempdir().unwrap();
+        let source = mount.path().join("200000");
+        for dir in ["a", "b"] {
+            fs::create_dir_all(source.join(dir)).unwrap();
+        }
+        fs::write(source.join("a/f"), "shared").unwrap();
+        fs::hard_link(source.join("a/f"), source.join("b/g")).unwrap();
+        fs::create_dir(mount.path().join("200005")).unwrap();
+        let settings = settings(mount.path(), "0");
+        let mut deferred = 0;
+        for name in ["a", "b"] {
+            let mut one = request("fs-1");
+            one.subtree = Some(name.into());
+            let answer = handle(&settings, &one, Duration::from_secs(5)).unwrap();
+            assert!(answer.done && answer.errors == 0, "{answer:?}");
+            assert_eq!(
+                answer.files, 0,
+                "{name}: the linked file is the last pass's"
+            );
+            deferred += 1;
+        }
+        let last = handle(&settings, &request("fs-1"), Duration::from_secs(5)).unwrap();
+        assert!(last.done && last.errors == 0, "{last:?}");
+        assert_eq!((last.files, last.hard_links), (1, 1), "{last:?}");
+        let target = mount.path().join("200005");
+        let ino = |rel: &str| fs::metadata(target.join(rel)).unwrap().ino();
+        assert_eq!(ino("a/f"), ino("b/g"), "after {deferred} subtree copies");
+        assert_eq!(fs::read(target.join("b/g")).unwrap(), b"shared");
     }
 
     #[test]

@@ -81,6 +81,12 @@ async fn recreated_with_files(
         std::fs::write(&path, format!("{file} of {name}\n")).unwrap();
         own(&path, mode);
     }
+    // One file with a name in two top-level directories (the subtrees leave it to the last pass).
+    std::fs::hard_link(
+        home.join("src/nested/f0.txt"),
+        home.join("data/same-as-src-f0.txt"),
+    )
+    .unwrap();
     for dir in CHECKPOINTS {
         let dir = home.join(dir);
         std::fs::create_dir_all(&dir).unwrap();
@@ -370,6 +376,16 @@ async fn the_workflow_copies_within_the_copiers_file_system_with_a_map_and_acros
         Path::new("/etc"),
         "the link out of the tree was copied as a link"
     );
+    let ino = |rel: &str| {
+        std::fs::metadata(emulator.home_dir(&fs, &alice_new).join(rel))
+            .unwrap()
+            .ino()
+    };
+    assert_eq!(
+        ino("src/nested/f0.txt"),
+        ino("data/same-as-src-f0.txt"),
+        "a hard link across two subtrees is one inode"
+    );
     for datasync in [
         "AcquireSlot",
         "CreateSourceLocation",
@@ -429,6 +445,11 @@ async fn the_workflow_copies_within_the_copiers_file_system_with_a_map_and_acros
         output["transfer"]["FilesTransferred"],
         10 + BULK,
         "{output:#}"
+    );
+    let took = output["transfer"]["Result"]["TotalDuration"].as_u64();
+    assert!(
+        took.is_some_and(|ms| ms > 0 && ms < 300_000),
+        "the copy's duration, from the native branch's start: {output:#}"
     );
 
     // A copier that fails (here: the source home does not exist) fails the restore with a cause
@@ -727,6 +748,10 @@ async fn the_event_path_restores_a_recreated_profile_with_the_copier() {
     assert_eq!(
         done["files_transferred"], 4,
         "the checkpoints are excluded: {done:#}"
+    );
+    assert!(
+        done["duration_ms"].as_u64().is_some_and(|ms| ms > 0),
+        "the copy's duration is recorded: {done:#}"
     );
     assert_restored(
         &emulator.home_dir(&fs, &old_uid),
