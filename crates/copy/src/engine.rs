@@ -199,14 +199,24 @@ struct Ctx<'a> {
     pid: u32,
 }
 
+/// A hard-linked inode's names in the target, while one of them is being linked.
+struct LinkGroup {
+    first: RelPath,
+    target_ino: u64,
+    ours: Vec<RelPath>,
+}
+
 enum LinkState {
     Copying,
     /// `names_left`: names not met yet; the entry is dropped when it reaches 0, so the map
-    /// holds only inodes with names still to come.
+    /// holds only inodes with names still to come. `ours`: the names of `target_ino` that this
+    /// run created (the first, when its data was copied now, and links made since); empty when
+    /// the first name was already in the target.
     Done {
         rel: RelPath,
         target_ino: u64,
         names_left: u64,
+        ours: Vec<RelPath>,
     },
     Failed,
 }
@@ -677,18 +687,43 @@ impl<'a> Ctx<'a> {
                         .wait(links)
                         .unwrap_or_else(|p| p.into_inner());
                 }
-                Some(LinkState::Done {
-                    rel: first,
-                    target_ino,
-                    names_left,
-                }) => {
-                    let (first, target_ino) = (first.clone(), *target_ino);
-                    *names_left = names_left.saturating_sub(1);
-                    if *names_left == 0 {
+                Some(LinkState::Done { .. }) => {
+                    // The inode's names are linked one at a time (the others wait), since a
+                    // link may change which target inode the names share.
+                    let Some(LinkState::Done {
+                        rel: first,
+                        target_ino,
+                        names_left,
+                        ours,
+                    }) = links.insert(key, LinkState::Copying)
+                    else {
+                        unreachable!("the state was Done under the lock")
+                    };
+                    drop(links);
+                    let mut group = LinkGroup {
+                        first,
+                        target_ino,
+                        ours,
+                    };
+                    let result = self.link_to_first(parent, name, &rel, &meta, &mut group);
+                    let mut links = self.links.lock().unwrap_or_else(|p| p.into_inner());
+                    let names_left = names_left.saturating_sub(1);
+                    if names_left == 0 {
                         links.remove(&key);
+                    } else {
+                        links.insert(
+                            key,
+                            LinkState::Done {
+                                rel: group.first,
+                                target_ino: group.target_ino,
+                                names_left,
+                                ours: group.ours,
+                            },
+                        );
                     }
                     drop(links);
-                    return self.link_to_first(parent, name, &rel, &first, target_ino);
+                    self.links_changed.notify_all();
+                    return result;
                 }
             }
         }
@@ -696,10 +731,15 @@ impl<'a> Ctx<'a> {
         let result = self.copy_file(parent, name, &rel, &source, &meta);
         let mut links = self.links.lock().unwrap_or_else(|p| p.into_inner());
         let state = match &result {
-            Ok(target_ino) => LinkState::Done {
+            Ok((target_ino, copied)) => LinkState::Done {
                 rel: rel.clone(),
                 target_ino: *target_ino,
                 names_left: meta.nlink - 1,
+                ours: if *copied {
+                    vec![rel.clone()]
+                } else {
+                    Vec::new()
+                },
             },
             Err(_) => LinkState::Failed,
         };
@@ -710,7 +750,8 @@ impl<'a> Ctx<'a> {
     }
 
     /// Copies a regular file's data and metadata unless the options say to keep the target's.
-    /// Returns the target's inode number.
+    /// Returns the target's inode number, and whether its data was copied now (into a new
+    /// inode).
     fn copy_file(
         &self,
         parent: &DirNode<'a>,
@@ -718,7 +759,7 @@ impl<'a> Ctx<'a> {
         rel: &RelPath,
         source: &OwnedFd,
         meta: &Meta,
-    ) -> Result<u64, Error> {
+    ) -> Result<(u64, bool), Error> {
         let existing = self.existing_target(parent, name, rel)?;
         if let Some(existing) = existing {
             if existing.kind() == Kind::Dir {
@@ -726,7 +767,7 @@ impl<'a> Ctx<'a> {
             }
             if self.options.overwrite == Overwrite::Never {
                 Progress::add(&self.progress.unchanged, 1);
-                return Ok(existing.ino);
+                return Ok((existing.ino, false));
             }
             if self.options.transfer == Transfer::Changed
                 && existing.kind() == Kind::File
@@ -737,14 +778,14 @@ impl<'a> Ctx<'a> {
                     self.update_file_metadata(parent.target(), name, rel, &existing, meta)?;
                 }
                 Progress::add(&self.progress.unchanged, 1);
-                return Ok(existing.ino);
+                return Ok((existing.ino, false));
             }
         }
         if self.options.dry_run {
             Progress::add(&self.progress.files, 1);
             Progress::add(&self.progress.bytes, meta.size);
-            // No target inode yet: 0 matches no existing file's.
-            return Ok(0);
+            // No target inode yet: 0 matches no existing file's; nothing was written.
+            return Ok((0, false));
         }
         let target_dir = parent.target();
 
@@ -767,7 +808,7 @@ impl<'a> Ctx<'a> {
             Ok((bytes, ino)) => {
                 Progress::add(&self.progress.files, 1);
                 Progress::add(&self.progress.bytes, bytes);
-                Ok(ino)
+                Ok((ino, true))
             }
             Err(e) => {
                 let _ = fsops::unlink_at(target_dir, &temp);
@@ -869,24 +910,43 @@ impl<'a> Ctx<'a> {
         self.set_metadata(&target, meta, rel).map(|_| ())
     }
 
-    /// Makes `name` another name of the target file `first` (the first name of the same source
-    /// inode), unless it already is one.
+    /// Makes `name` another name of the group's target inode, unless it already is one.
+    ///
+    /// With overwrite NEVER an existing `name` is left as it is, with one exception that keeps a
+    /// resumed copy's hard links whole: when the group's first name was copied by this run (a
+    /// run after one stopped between two names of the inode can meet a name not copied yet
+    /// before one already copied) and `name` is a complete copy of the same data (the size and
+    /// modification time of the source), the names this run created are made names of `name`'s
+    /// inode instead. Nothing that existed before this run is modified.
     fn link_to_first(
         &self,
         parent: &DirNode<'a>,
         name: &[u8],
         rel: &RelPath,
-        first: &RelPath,
-        first_ino: u64,
+        meta: &Meta,
+        group: &mut LinkGroup,
     ) -> Result<(), Error> {
         let existing = self.existing_target(parent, name, rel)?;
         if let Some(existing) = existing {
             if existing.kind() == Kind::Dir {
                 return Err(Error::IsADirectory { path: rel.clone() });
             }
-            if self.options.overwrite == Overwrite::Never
-                || (existing.kind() == Kind::File && existing.ino == first_ino)
-            {
+            if existing.kind() == Kind::File && existing.ino == group.target_ino {
+                Progress::add(&self.progress.unchanged, 1);
+                return Ok(());
+            }
+            if self.options.overwrite == Overwrite::Never {
+                let same_data = existing.kind() == Kind::File
+                    && existing.size == meta.size
+                    && existing.mtime == meta.mtime;
+                if same_data && !self.options.dry_run && group.ours.first() == Some(&group.first) {
+                    for ours in std::mem::take(&mut group.ours) {
+                        self.link_path(&ours, rel)?;
+                        Progress::add(&self.progress.hard_links, 1);
+                    }
+                    group.first = rel.clone();
+                    group.target_ino = existing.ino;
+                }
                 Progress::add(&self.progress.unchanged, 1);
                 return Ok(());
             }
@@ -895,32 +955,49 @@ impl<'a> Ctx<'a> {
             Progress::add(&self.progress.hard_links, 1);
             return Ok(());
         }
-        let target_dir = parent.target();
+        self.link_path(rel, &group.first)?;
+        group.ours.push(rel.clone());
+        Progress::add(&self.progress.hard_links, 1);
+        Ok(())
+    }
+
+    /// Makes the target entry at `at` a name of the target file at `to` (both relative to the
+    /// target root), replacing whatever `at` was (never following it): the link is made under a
+    /// temporary name and renamed into place.
+    fn link_path(&self, at: &RelPath, to: &RelPath) -> Result<(), Error> {
         let target_root = self
             .target_root
             .as_ref()
             .expect("a copy (not a dry run) has its target root open");
-        let bytes = first.as_bytes();
-        let (dir, first_name) = match bytes.iter().rposition(|b| *b == b'/') {
-            Some(i) => (&bytes[..i], &bytes[i + 1..]),
-            None => (&b""[..], bytes),
+        let split = |path: &RelPath| {
+            let bytes = path.as_bytes();
+            match bytes.iter().rposition(|b| *b == b'/') {
+                Some(i) => (bytes[..i].to_vec(), bytes[i + 1..].to_vec()),
+                None => (Vec::new(), bytes.to_vec()),
+            }
         };
-        let first_dir = fsops::open_dir_beneath(target_root.as_fd(), dir).map_err(Self::io(
+        let (to_dir, to_name) = split(to);
+        let (at_dir, at_name) = split(at);
+        let to_dir = fsops::open_dir_beneath(target_root.as_fd(), &to_dir).map_err(Self::io(
             Operation::Open,
             Side::Target,
-            first,
+            to,
+        ))?;
+        let at_dir = fsops::open_dir_beneath(target_root.as_fd(), &at_dir).map_err(Self::io(
+            Operation::Open,
+            Side::Target,
+            at,
         ))?;
         let temp = self
             .with_temp_name(|temp| {
-                rustix::fs::linkat(&first_dir, first_name, target_dir, temp, AtFlags::empty())
+                rustix::fs::linkat(&to_dir, &to_name[..], &at_dir, temp, AtFlags::empty())
                     .map(|()| temp.to_vec())
             })
-            .map_err(Self::io(Operation::Link, Side::Target, rel))?;
-        if let Err(e) = rustix::fs::renameat(target_dir, &temp[..], target_dir, name) {
-            let _ = fsops::unlink_at(target_dir, &temp);
-            return Err(Self::io(Operation::Rename, Side::Target, rel)(e));
+            .map_err(Self::io(Operation::Link, Side::Target, at))?;
+        if let Err(e) = rustix::fs::renameat(&at_dir, &temp[..], &at_dir, &at_name[..]) {
+            let _ = fsops::unlink_at(at_dir.as_fd(), &temp);
+            return Err(Self::io(Operation::Rename, Side::Target, at)(e));
         }
-        Progress::add(&self.progress.hard_links, 1);
         Ok(())
     }
 

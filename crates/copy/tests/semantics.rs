@@ -767,3 +767,43 @@ fn hard_links_stay_one_inode_when_every_run_is_out_of_time() {
         assert_same_tree(&s, &t);
     }
 }
+
+#[test]
+fn a_resumed_copy_that_meets_a_new_name_before_a_copied_one_keeps_the_link_whole() {
+    // A run stopped between two names of one inode left one copied; the next meets the names in
+    // some order. Both orders happen in one of these two cases, whatever readdir's order is.
+    for copied_before in ["a/x", "b/y"] {
+        for threads in [1, 4] {
+            let sb = Sandbox::new();
+            let s = sb.source();
+            write(&s.join("a/x"), b"shared data");
+            fs::create_dir_all(s.join("b")).unwrap();
+            fs::hard_link(s.join("a/x"), s.join("b/y")).unwrap();
+            write(&s.join("c/other"), b"other");
+            let mut opts = options();
+            opts.overwrite = Overwrite::Never;
+            opts.threads = threads;
+            // The earlier run: everything, then one name of the inode taken away again.
+            assert!(sb.copy(&opts).succeeded());
+            let t = sb.target();
+            let gone = if copied_before == "a/x" { "b/y" } else { "a/x" };
+            fs::remove_file(t.join(gone)).unwrap();
+            let kept = fs::metadata(t.join(copied_before)).unwrap().ino();
+
+            let summary = sb.copy(&opts);
+            assert!(summary.succeeded(), "{summary:?}");
+            let ino = |p: &str| fs::metadata(t.join(p)).unwrap().ino();
+            assert_eq!(
+                ino("a/x"),
+                ino("b/y"),
+                "{copied_before} kept, {threads} threads"
+            );
+            assert_eq!(
+                ino(copied_before),
+                kept,
+                "the name that existed is not replaced"
+            );
+            assert_same_tree(&s, &t);
+        }
+    }
+}
