@@ -940,9 +940,15 @@ impl<'a> Ctx<'a> {
                     && existing.size == meta.size
                     && existing.mtime == meta.mtime;
                 if same_data && !self.options.dry_run && group.ours.first() == Some(&group.first) {
-                    for ours in std::mem::take(&mut group.ours) {
-                        self.link_path(&ours, rel)?;
-                        Progress::add(&self.progress.hard_links, 1);
+                    // The first's copy is undone (it becomes a link): it is counted as one.
+                    // The links made since were counted already.
+                    let ours = std::mem::take(&mut group.ours);
+                    self.link_path(&ours[0], rel)?;
+                    Progress::sub(&self.progress.files, 1);
+                    Progress::sub(&self.progress.bytes, meta.size);
+                    Progress::add(&self.progress.hard_links, 1);
+                    for other in &ours[1..] {
+                        self.link_path(other, rel)?;
                     }
                     group.first = rel.clone();
                     group.target_ino = existing.ino;

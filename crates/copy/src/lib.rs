@@ -287,6 +287,11 @@ impl Progress {
         counter.fetch_add(n, Ordering::Relaxed);
     }
 
+    /// Takes back what this run added and then undid (a copy replaced by a link).
+    fn sub(counter: &AtomicU64, n: u64) {
+        counter.fetch_sub(n, Ordering::Relaxed);
+    }
+
     /// Entries transferred so far: files, symlinks and hard links.
     fn transfers(&self) -> u64 {
         let get = |c: &AtomicU64| c.load(Ordering::Relaxed);

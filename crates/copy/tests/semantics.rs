@@ -792,6 +792,16 @@ fn a_resumed_copy_that_meets_a_new_name_before_a_copied_one_keeps_the_link_whole
 
             let summary = sb.copy(&opts);
             assert!(summary.succeeded(), "{summary:?}");
+            // Whichever name came first: no file's data is counted, one link made.
+            assert_eq!(
+                (
+                    summary.counts.files,
+                    summary.counts.bytes,
+                    summary.counts.hard_links
+                ),
+                (0, 0, 1),
+                "{copied_before} kept, {threads} threads: {summary:?}"
+            );
             let ino = |p: &str| fs::metadata(t.join(p)).unwrap().ino();
             assert_eq!(
                 ino("a/x"),

@@ -293,6 +293,22 @@ impl CopyRequest {
     }
 }
 
+/// Whether a copier that mounts `copier_file_system` can restore `source` into `target` with
+/// `options`: both homes on its file system, and nothing asked that only DataSync does. The one
+/// statement of the native engine's reach: `auto` applies it
+/// ([`crate::profile_restore::ProfileRestore::choose_engine`]), and the restore workflow's
+/// `ChooseEngine` state is tested against it.
+pub fn native_serves(
+    copier_file_system: &str,
+    source: &HomeDirectory,
+    target: &HomeDirectory,
+    options: &TransferOptions,
+) -> bool {
+    source.file_system_id == target.file_system_id
+        && target.file_system_id == copier_file_system
+        && check_native_options(options).is_ok()
+}
+
 /// What the native engine cannot do that `options` ask: `POINT_IN_TIME_CONSISTENT` verification
 /// compares both whole trees after the copy, which only DataSync does.
 pub fn check_native_options(options: &TransferOptions) -> Result<(), Error> {
@@ -751,6 +767,90 @@ mod tests {
                 "the workflow does not check answer.{needed}"
             );
         }
+    }
+
+    /// The restore workflow's `ChooseEngine` (with the module's `native_file_system_id`, empty
+    /// without a copier or with `POINT_IN_TIME_CONSISTENT`) chooses as [`native_serves`] does.
+    #[test]
+    fn the_workflow_chooses_the_native_engine_by_the_same_rule() {
+        let main_tf = crate::restore::tests::module_file("main.tf");
+        assert!(
+            main_tf.contains(r#"native_file_system_id = local.copier_enabled && lookup(var.task_options, "VerifyMode", "POINT_IN_TIME_CONSISTENT") != "POINT_IN_TIME_CONSISTENT" ? var.copier.file_system_id : """#),
+            "the module's native_file_system_id is no longer what this test models"
+        );
+        let definition = crate::restore::tests::rendered_definition();
+        let choose = &definition["States"]["ChooseEngine"];
+        let choices = choose["Choices"]
+            .as_array()
+            .expect("ChooseEngine's choices");
+        assert_eq!(choices.len(), 1, "{choose:#}");
+        assert_eq!(choices[0]["Next"], "NativeRequest");
+        assert_eq!(choose["Default"], "AcquireSlot");
+
+        /// A Choice rule's value for `input`, `${native_file_system_id}` being `native`.
+        fn holds(rule: &serde_json::Value, input: &serde_json::Value, native: &str) -> bool {
+            if let Some(all) = rule["And"].as_array() {
+                return all.iter().all(|r| holds(r, input, native));
+            }
+            if let Some(any) = rule["Or"].as_array() {
+                return any.iter().any(|r| holds(r, input, native));
+            }
+            if rule.get("Not").is_some() {
+                return !holds(&rule["Not"], input, native);
+            }
+            let path = rule["Variable"].as_str().expect("a Variable");
+            let value = path
+                .trim_start_matches("$.")
+                .split('.')
+                .fold(input, |v, key| &v[key]);
+            match rule["StringEquals"].as_str() {
+                Some("native_file_system_id") => value == native,
+                Some(literal) => value == literal,
+                None => panic!("ChooseEngine compares with something this test cannot: {rule}"),
+            }
+        }
+
+        let verify_modes = [
+            VerifyMode::OnlyFilesTransferred,
+            VerifyMode::None,
+            VerifyMode::PointInTimeConsistent,
+        ];
+        let mut natives = 0;
+        for copier in [None, Some("fs-1")] {
+            for verify_mode in verify_modes {
+                for (source, target) in [
+                    ("fs-1", "fs-1"),
+                    ("fs-1", "fs-2"),
+                    ("fs-2", "fs-1"),
+                    ("fs-2", "fs-2"),
+                ] {
+                    // The module's rendering of native_file_system_id.
+                    let native = match copier {
+                        Some(fs) if verify_mode != VerifyMode::PointInTimeConsistent => fs,
+                        _ => "",
+                    };
+                    let input = serde_json::json!({
+                        "source": { "file_system_id": source, "uid": "2" },
+                        "target": { "file_system_id": target, "uid": "3" },
+                        "options": { "excludes": crate::workflow::DEFAULT_EXCLUDES },
+                    });
+                    let options = TransferOptions {
+                        verify_mode,
+                        ..TransferOptions::default()
+                    };
+                    let expected = copier.is_some_and(|fs| {
+                        native_serves(fs, &home(source, 2), &home(target, 3), &options)
+                    });
+                    natives += usize::from(expected);
+                    assert_eq!(
+                        holds(&choices[0], &input, native),
+                        expected,
+                        "copier {copier:?}, {verify_mode}, {source} into {target}"
+                    );
+                }
+            }
+        }
+        assert_eq!(natives, 2, "fs-1 into fs-1, verified or not");
     }
 
     #[test]

@@ -214,11 +214,13 @@ impl<'a> ProfileRestore<'a> {
             Engine::Auto {
                 copier: Some(function),
             } => {
-                if !same_file_system || crate::native::check_native_options(options).is_err() {
+                // No copier can serve it (not even one on the target's file system): no need to
+                // look this one up.
+                if !crate::native::native_serves(&target.file_system_id, source, target, options) {
                     return Ok((Engine::DataSync, None));
                 }
                 let copier = crate::native::inspect(self.clients, &self.cancel, function).await?;
-                if copier.file_system_id == target.file_system_id {
+                if crate::native::native_serves(&copier.file_system_id, source, target, options) {
                     Ok((
                         Engine::Native {
                             function: function.clone(),

@@ -1328,7 +1328,7 @@ pub(crate) mod tests {
         assert_eq!(sent.preserve_devices().map(|m| m.as_str()), Some("NONE"));
     }
 
-    fn module_file(name: &str) -> String {
+    pub(crate) fn module_file(name: &str) -> String {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("../../modules/restore-workflow")
             .join(name);

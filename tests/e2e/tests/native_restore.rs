@@ -159,6 +159,10 @@ async fn recreated_profiles_are_restored_by_the_copier_and_auto_picks_datasync_a
     let (bob_old, bob_new) = recreated_with_files(&emulator, &aws, &domain_id, &fs, "bob").await;
     let (carol_old, _) = recreated_with_files(&emulator, &aws, &domain_id, &fs, "carol").await;
     let carol_new = create_profile(&aws, &other_domain, "carol").await;
+    // dave: auto from another domain's file system into the copier's (which it cannot read).
+    let (dave_old, _) =
+        recreated_with_files(&emulator, &aws, &other_domain, &other_fs, "dave").await;
+    let dave_new = create_profile(&aws, &domain_id, "dave").await;
 
     let tf = Terraform::new(&emulator);
     tf.write_providers(&[Provider::Aws, Provider::Studio]);
@@ -205,6 +209,12 @@ async fn recreated_profiles_are_restored_by_the_copier_and_auto_picks_datasync_a
                 &other_domain,
                 &format!("  {copier}"),
             ),
+            restore_hcl(
+                "dave",
+                (&other_domain, &other_fs, &dave_old),
+                &domain_id,
+                &format!("  engine = \"auto\"\n  {copier}"),
+            ),
         ]
         .concat(),
     );
@@ -216,6 +226,7 @@ async fn recreated_profiles_are_restored_by_the_copier_and_auto_picks_datasync_a
         ("alice", "native"),
         ("bob", "native"),
         ("carol", "datasync"),
+        ("dave", "datasync"),
     ] {
         let block = text
             .split("# studio_profile_restore.")
@@ -255,6 +266,11 @@ async fn recreated_profiles_are_restored_by_the_copier_and_auto_picks_datasync_a
         &emulator.home_dir(&other_fs, &carol_new),
         carol_new.parse().unwrap(),
     );
+    assert_restored(
+        &emulator.home_dir(&other_fs, &dave_old),
+        &emulator.home_dir(&fs, &dave_new),
+        dave_new.parse().unwrap(),
+    );
     let state = tf.show_json();
     let resources = state["values"]["root_module"]["resources"]
         .as_array()
@@ -263,10 +279,10 @@ async fn recreated_profiles_are_restored_by_the_copier_and_auto_picks_datasync_a
         .iter()
         .filter(|r| r["type"] == "studio_profile_restore")
         .collect::<Vec<_>>();
-    assert_eq!(restores.len(), 3);
+    assert_eq!(restores.len(), 4);
     for r in restores {
         let values = &r["values"];
-        let expected = if r["name"] == "carol" {
+        let expected = if r["name"] == "carol" || r["name"] == "dave" {
             "datasync"
         } else {
             "native"
