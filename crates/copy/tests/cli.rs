@@ -201,6 +201,22 @@ fn a_dry_run_writes_nothing_and_reports_what_the_copy_would_do() {
 }
 
 #[test]
+fn excluded_entries_are_left_out_and_counted() {
+    let sb = Sandbox::new();
+    home(&sb.source());
+    let out = studio_copy(
+        &with(&ownership(), &["--exclude", "/notebooks|*/.ssh|.ssh"]),
+        &sb.source(),
+        &sb.target(),
+    );
+    assert_eq!(status(&out), 0, "{}{}", stdout(&out), stderr(&out));
+    assert_eq!(field(&out, "excluded:"), "2 (by --exclude)");
+    assert!(!sb.target().join("notebooks").exists());
+    assert!(!sb.target().join(".ssh").exists());
+    assert!(sb.target().join("run").exists());
+}
+
+#[test]
 fn usage_errors_exit_2_name_the_option_and_write_nothing() {
     let sb = Sandbox::new();
     home(&sb.source());
@@ -220,6 +236,11 @@ fn usage_errors_exit_2_name_the_option_and_write_nothing() {
             "--preserve-owners",
         ),
         (&["--preserve-owners", "--delete"], "--delete"),
+        (&["--preserve-owners", "--exclude", "/ends\\"], "--exclude"),
+        (
+            &["--preserve-owners", "--exclude=a", "--exclude=b"],
+            "--exclude",
+        ),
     ];
     for (args, option) in cases {
         let out = studio_copy(args, &sb.source(), &sb.target());
