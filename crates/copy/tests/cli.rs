@@ -300,6 +300,73 @@ fn a_deadline_stops_with_exit_3_and_running_again_finishes() {
 }
 
 #[test]
+fn on_a_terminal_progress_is_one_line_rewritten_in_place_and_erased_at_the_end() {
+    use rustix::pty::{OpenptFlags, grantpt, openpt, ptsname, unlockpt};
+    use std::io::Read;
+    use std::os::fd::OwnedFd;
+
+    let sb = Sandbox::new();
+    // Sparse files verified one by one on one thread (SHA-256 of a debug build): a second or two,
+    // several refreshes (250 ms).
+    for i in 0..30 {
+        let file = fs::File::create(sb.source().join(format!("f{i}"))).unwrap();
+        file.set_len(1 << 20).unwrap();
+    }
+    let master = openpt(OpenptFlags::RDWR | OpenptFlags::NOCTTY).unwrap();
+    grantpt(&master).unwrap();
+    unlockpt(&master).unwrap();
+    let name = ptsname(&master, Vec::new()).unwrap();
+    let terminal = fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(name.to_str().unwrap())
+        .unwrap();
+    let child = Command::new(env!("CARGO_BIN_EXE_studio-copy"))
+        .args(ownership())
+        .args(["--threads", "1"])
+        .arg(sb.source())
+        .arg(sb.target())
+        .stdout(std::process::Stdio::piped())
+        .stderr(OwnedFd::from(terminal))
+        .spawn()
+        .unwrap();
+    // The terminal's side, read until the command closes it (EIO on Linux).
+    let reader = std::thread::spawn(move || {
+        let mut master = fs::File::from(master);
+        let mut seen = Vec::new();
+        let mut buf = [0u8; 4096];
+        loop {
+            match master.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => seen.extend_from_slice(&buf[..n]),
+            }
+        }
+        String::from_utf8_lossy(&seen).into_owned()
+    });
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(status(&out), 0, "{}", stdout(&out));
+    let shown = reader.join().unwrap();
+    // Each refresh rewrites the one line in place; the last erases it; nothing else, and no
+    // new line, goes to the terminal. The summary goes to stdout.
+    let erase = "\r\x1b[2K";
+    let lines: Vec<&str> = shown.split(erase).filter(|l| !l.is_empty()).collect();
+    assert!(
+        !lines.is_empty(),
+        "no progress line on the terminal: {shown:?}"
+    );
+    assert!(
+        shown.ends_with(erase),
+        "the line is not erased at the end: {shown:?}"
+    );
+    assert!(!shown.contains('\n'), "{shown:?}");
+    for line in &lines {
+        assert!(line.contains("files"), "{line:?}");
+    }
+    assert_eq!(field(&out, "outcome:"), "done");
+    assert_eq!(field(&out, "files:").split(' ').next(), Some("30"));
+}
+
+#[test]
 fn ctrl_c_stops_cleanly_with_exit_3_and_running_again_finishes() {
     let sb = Sandbox::new();
     // Sparse files: quick to make, and slow enough to copy and verify one by one.
