@@ -70,6 +70,15 @@ fn write(path: &Path, data: &[u8]) {
 }
 
 /// A small home directory: nested files with modes, a symlink, a hard link, a FIFO.
+/// `count` sparse files of 1 MiB, `f0`, `f1`...: quick to make, slow enough to copy and verify
+/// one by one that a copy of them lasts a while.
+fn sparse_files(dir: &Path, count: usize) {
+    for i in 0..count {
+        let file = fs::File::create(dir.join(format!("f{i}"))).unwrap();
+        file.set_len(1 << 20).unwrap();
+    }
+}
+
 fn home(s: &Path) {
     write(&s.join("notebooks/analysis.ipynb"), b"{\"cells\": []}");
     write(&s.join("notebooks/data/rows.csv"), b"1,2,3\n");
@@ -306,12 +315,9 @@ fn on_a_terminal_progress_is_one_line_rewritten_in_place_and_erased_at_the_end()
     use std::os::fd::OwnedFd;
 
     let sb = Sandbox::new();
-    // Sparse files verified one by one on one thread (SHA-256 of a debug build): a second or two,
-    // several refreshes (250 ms).
-    for i in 0..30 {
-        let file = fs::File::create(sb.source().join(format!("f{i}"))).unwrap();
-        file.set_len(1 << 20).unwrap();
-    }
+    // Verified one by one on one thread (SHA-256 of a debug build): a second or two, several
+    // refreshes (250 ms).
+    sparse_files(&sb.source(), 30);
     let master = openpt(OpenptFlags::RDWR | OpenptFlags::NOCTTY).unwrap();
     grantpt(&master).unwrap();
     unlockpt(&master).unwrap();
@@ -369,11 +375,7 @@ fn on_a_terminal_progress_is_one_line_rewritten_in_place_and_erased_at_the_end()
 #[test]
 fn ctrl_c_stops_cleanly_with_exit_3_and_running_again_finishes() {
     let sb = Sandbox::new();
-    // Sparse files: quick to make, and slow enough to copy and verify one by one.
-    for i in 0..400 {
-        let file = fs::File::create(sb.source().join(format!("f{i}"))).unwrap();
-        file.set_len(1 << 20).unwrap();
-    }
+    sparse_files(&sb.source(), 400);
     let child = Command::new(env!("CARGO_BIN_EXE_studio-copy"))
         .args(ownership())
         .args(["--threads", "1"])

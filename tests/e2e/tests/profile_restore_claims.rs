@@ -14,6 +14,27 @@ use claims_support::*;
 use studio_e2e::{Provider, Terraform, open_studio, write_file};
 
 /// 2021-03-04 05:06:07 UTC, a time no test run writes by itself.
+/// Writes `resource` (alice's restore): the plan updates it in place (its text naming each of
+/// `named`), and the apply copies nothing (the execution is still `first`); the next plan is empty.
+fn updates_in_place_without_a_copy(tf: &Terraform, resource: &str, named: &[&str], first: &str) {
+    tf.write("main.tf", resource);
+    let plan = tf.assert_plan_changes();
+    let text = plan.text();
+    assert!(
+        text.contains(&format!("{ALICE} will be updated in-place"))
+            && named.iter().all(|n| text.contains(n))
+            && !text.contains("must be replaced"),
+        "{text}"
+    );
+    tf.apply();
+    assert_eq!(
+        tf.attribute(ALICE, "execution_arn"),
+        first,
+        "no new copy for an in-place change ({named:?})"
+    );
+    tf.assert_plan_empty();
+}
+
 fn old_time(offset_secs: u64) -> SystemTime {
     SystemTime::UNIX_EPOCH + Duration::from_secs(1_614_834_367 + offset_secs)
 }
@@ -223,48 +244,21 @@ resource "studio_profile_restore" "alice" {{
     let started_at = tf.attribute(ALICE, "started_at");
 
     // timeouts: an in-place update that copies nothing.
-    tf.write(
-        "main.tf",
+    updates_in_place_without_a_copy(
+        &tf,
         &f.resource("  timeouts {\n    create = \"2h\"\n  }"),
-    );
-    let plan = tf.assert_plan_changes();
-    assert!(
-        plan.text()
-            .contains(&format!("{ALICE} will be updated in-place"))
-            && !plan.text().contains("must be replaced"),
-        "{}",
-        plan.text()
-    );
-    tf.apply();
-    assert_eq!(
-        tf.attribute(ALICE, "execution_arn"),
-        first,
-        "no new copy for a timeouts change"
+        &[],
+        &first,
     );
     assert_eq!(tf.attribute(ALICE, "started_at"), started_at);
-    tf.assert_plan_empty();
 
     // engine: it matters for the next copy only, so it too changes in place and copies nothing.
-    tf.write(
-        "main.tf",
+    updates_in_place_without_a_copy(
+        &tf,
         &f.resource("  timeouts {\n    create = \"2h\"\n  }\n  engine = \"datasync\""),
+        &["engine"],
+        &first,
     );
-    let plan = tf.assert_plan_changes();
-    assert!(
-        plan.text()
-            .contains(&format!("{ALICE} will be updated in-place"))
-            && plan.text().contains("engine")
-            && !plan.text().contains("must be replaced"),
-        "{}",
-        plan.text()
-    );
-    tf.apply();
-    assert_eq!(
-        tf.attribute(ALICE, "execution_arn"),
-        first,
-        "no new copy for an engine change"
-    );
-    tf.assert_plan_empty();
 
     // A replacement runs the restore again: a new DataSync execution.
     tf.write(
